@@ -1,0 +1,112 @@
+/**
+ * The conflict rule (design.md, "Data model"; SPEC.md names each rule): the greater version wins; equal
+ * versions are the same write seen twice; a later write brings a tombstoned record back, an older one
+ * never does. Written as a typed decision table: a new case does not compile until it is decided.
+ */
+import { versionOf, type RecordMeta } from './metadata.js'
+import { compareStamps } from './stamp.js'
+
+/** What is stored for a uid. */
+export type StoredKind = 'absent' | 'live' | 'tombstone'
+/** What a write carries. */
+export type IncomingKind = 'live' | 'tombstone'
+/** How the incoming version compares with the stored one. */
+export type Order = 'newer' | 'equal' | 'older'
+/** What to do with the write. */
+export type Decision = 'apply' | 'noop' | 'supersede'
+
+/** A rule of the table, named as in SPEC.md. */
+export interface Rule {
+  readonly id: string
+  readonly decision: Decision
+}
+
+/** The decision table. `absent` has no version, so only `newer` is reachable there. */
+export const CONFLICT_TABLE: {
+  readonly [S in StoredKind]: { readonly [I in IncomingKind]: { readonly [O in Order]: Rule } }
+} = {
+  absent: {
+    live: {
+      newer: { id: 'R1 create', decision: 'apply' },
+      equal: { id: 'R1 create', decision: 'apply' },
+      older: { id: 'R1 create', decision: 'apply' },
+    },
+    tombstone: {
+      newer: { id: 'R2 tombstone for an unknown uid', decision: 'apply' },
+      equal: { id: 'R2 tombstone for an unknown uid', decision: 'apply' },
+      older: { id: 'R2 tombstone for an unknown uid', decision: 'apply' },
+    },
+  },
+  live: {
+    live: {
+      newer: { id: 'R3 later update wins', decision: 'apply' },
+      equal: { id: 'R6 same write seen twice', decision: 'noop' },
+      older: { id: 'R7 older write superseded', decision: 'supersede' },
+    },
+    tombstone: {
+      newer: { id: 'R4 later delete wins', decision: 'apply' },
+      equal: { id: 'R6 same write seen twice', decision: 'noop' },
+      older: { id: 'R8 older delete superseded', decision: 'supersede' },
+    },
+  },
+  tombstone: {
+    live: {
+      newer: { id: 'R5 later write brings the record back', decision: 'apply' },
+      equal: { id: 'R6 same write seen twice', decision: 'noop' },
+      older: { id: 'R9 older write never resurrects', decision: 'supersede' },
+    },
+    tombstone: {
+      newer: { id: 'R4 later delete wins', decision: 'apply' },
+      equal: { id: 'R6 same write seen twice', decision: 'noop' },
+      older: { id: 'R8 older delete superseded', decision: 'supersede' },
+    },
+  },
+}
+
+/** The outcome of resolving one write against the stored state. */
+export type Resolution<T extends RecordMeta = RecordMeta> =
+  | { kind: 'applied'; rule: string }
+  | { kind: 'noop'; rule: string }
+  | { kind: 'superseded'; rule: string; winner: T }
+
+/** Orders two versions. */
+export function compareVersions(a: RecordMeta, b: RecordMeta): number {
+  return compareStamps(versionOf(a), versionOf(b))
+}
+
+/** Classifies a stored state. */
+export function storedKind(stored: RecordMeta | null | undefined): StoredKind {
+  if (stored == null) return 'absent'
+  return stored.deleted_at === null ? 'live' : 'tombstone'
+}
+
+/** Looks up the rule for a write. */
+export function ruleFor(stored: RecordMeta | null | undefined, incoming: RecordMeta): Rule {
+  const s = storedKind(stored)
+  const i: IncomingKind = incoming.deleted_at === null ? 'live' : 'tombstone'
+  const c = stored == null ? 1 : compareVersions(incoming, stored)
+  const o: Order = c > 0 ? 'newer' : c === 0 ? 'equal' : 'older'
+  return CONFLICT_TABLE[s][i][o]
+}
+
+/**
+ * Resolves a write against what is stored for its uid. Pure and deterministic: the final state over
+ * a set of writes is the one with the greatest version, whatever the order they arrive in.
+ */
+export function resolveWrite<T extends RecordMeta>(stored: T | null | undefined, incoming: RecordMeta): Resolution<T> {
+  const rule = ruleFor(stored, incoming)
+  switch (rule.decision) {
+    case 'apply':
+      return { kind: 'applied', rule: rule.id }
+    case 'noop':
+      return { kind: 'noop', rule: rule.id }
+    case 'supersede':
+      // `supersede` is only reachable with a stored state (the `absent` row never supersedes).
+      return { kind: 'superseded', rule: rule.id, winner: stored as T }
+  }
+}
+
+/** Whether `incoming` should replace `stored` (a write that would be `applied`). */
+export function isNewer(incoming: RecordMeta, stored: RecordMeta | null | undefined): boolean {
+  return ruleFor(stored, incoming).decision === 'apply'
+}

@@ -1,0 +1,231 @@
+/**
+ * Table descriptors: a plain-data description of a synced table's columns (design.md, "Data model").
+ * The server derives them from Drizzle tables; the client receives them (or is handed them) and keeps
+ * them, so it can validate writes and start offline. No Drizzle import here.
+ */
+import { LastwordError } from './errors.js'
+
+/** Column types lastword syncs. Timestamps travel and are stored client-side as ISO strings. */
+export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'timestamp' | 'json'
+
+export const COLUMN_TYPES: readonly ColumnType[] = ['text', 'integer', 'real', 'boolean', 'timestamp', 'json']
+
+/** One column of a synced table (never `uid` or a metadata column). */
+export interface ColumnDescriptor {
+  name: string
+  type: ColumnType
+  /** Whether `null` is allowed. */
+  nullable: boolean
+  /** `false` for server-owned columns (tenant, owner…): the server sets them, clients cannot. */
+  writable: boolean
+}
+
+/** A synced table: its name and its app columns, in a fixed order (rows travel as arrays in it). */
+export interface TableDescriptor {
+  name: string
+  columns: ColumnDescriptor[]
+}
+
+/** Names lastword keeps for itself; an app table may not use them as column names. */
+export const RESERVED_COLUMNS: ReadonlySet<string> = new Set(['uid', 'created_at', 'updated_at', 'deleted_at', 'rev'])
+
+/** Keys refused anywhere in wire data (prototype pollution, reliability.md V5). */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** Identifier shape for table and column names. */
+export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+/** Size limits applied to rows and filters; the server documents and may tighten them. */
+export interface ValueLimits {
+  /** Longest text value, in UTF-16 code units. */
+  maxTextLength: number
+  /** Largest JSON value, in characters of its JSON text. */
+  maxJsonLength: number
+}
+
+export const DEFAULT_VALUE_LIMITS: ValueLimits = { maxTextLength: 100_000, maxJsonLength: 100_000 }
+
+/** Throws `FORBIDDEN_KEY` if `key` is one of the pollution keys. */
+export function assertSafeKey(key: string, where: string): void {
+  if (FORBIDDEN_KEYS.has(key)) {
+    throw new LastwordError('FORBIDDEN_KEY', `The key "${key}" is not allowed (${where})`, { key, where })
+  }
+}
+
+/** Recursively refuses pollution keys in a JSON value. */
+export function assertSafeJson(value: unknown, where: string, depth = 0): void {
+  if (depth > 64) throw new LastwordError('TOO_LARGE', `JSON nested deeper than 64 levels (${where})`)
+  if (Array.isArray(value)) {
+    for (const item of value) assertSafeJson(item, where, depth + 1)
+  } else if (typeof value === 'object' && value !== null) {
+    for (const key of Object.keys(value)) {
+      assertSafeKey(key, where)
+      assertSafeJson((value as Record<string, unknown>)[key], where, depth + 1)
+    }
+  }
+}
+
+/** Checks a descriptor's own shape (names, types, no reserved or duplicate columns). */
+export function assertTableDescriptor(table: TableDescriptor): TableDescriptor {
+  if (!IDENTIFIER_PATTERN.test(table.name)) {
+    throw new LastwordError('BAD_REQUEST', `Table name ${JSON.stringify(table.name)} is not an identifier`)
+  }
+  const seen = new Set<string>()
+  for (const column of table.columns) {
+    if (!IDENTIFIER_PATTERN.test(column.name) || FORBIDDEN_KEYS.has(column.name)) {
+      throw new LastwordError('BAD_REQUEST', `Column name ${JSON.stringify(column.name)} in "${table.name}" is not allowed`)
+    }
+    if (RESERVED_COLUMNS.has(column.name)) {
+      throw new LastwordError('BAD_REQUEST', `Column "${column.name}" in "${table.name}" is reserved by lastword`)
+    }
+    if (!COLUMN_TYPES.includes(column.type)) {
+      throw new LastwordError('BAD_REQUEST', `Column "${column.name}" has unknown type ${JSON.stringify(column.type)}`)
+    }
+    if (seen.has(column.name)) throw new LastwordError('BAD_REQUEST', `Column "${column.name}" appears twice`)
+    seen.add(column.name)
+  }
+  return table
+}
+
+/** Finds a column by name (never through the prototype chain). */
+export function findColumn(table: TableDescriptor, name: string): ColumnDescriptor | undefined {
+  return table.columns.find((column) => column.name === name)
+}
+
+/** Looks up a column or throws `UNKNOWN_COLUMN` naming the known ones. */
+export function getColumn(table: TableDescriptor, name: string): ColumnDescriptor {
+  const column = findColumn(table, name)
+  if (column === undefined) {
+    assertSafeKey(name, `column of "${table.name}"`)
+    throw new LastwordError(
+      'UNKNOWN_COLUMN',
+      `Column ${JSON.stringify(name.slice(0, 80))} is not in table "${table.name}"; known: ${table.columns.map((c) => c.name).join(', ')}`,
+      { table: table.name, column: name.slice(0, 80) },
+    )
+  }
+  return column
+}
+
+const ISO_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/
+
+/** Normalises a timestamp (ISO string or `Date`) to `YYYY-MM-DDTHH:mm:ss.sssZ`, or `undefined` if invalid. */
+export function normalizeTimestamp(value: unknown): string | undefined {
+  let date: Date
+  if (value instanceof Date) date = value
+  else if (typeof value === 'string' && ISO_PATTERN.test(value)) {
+    // `Date` rolls impossible days over ('2024-02-30' becomes 1 March); PostgreSQL refuses them. So do we.
+    const year = Number(value.slice(0, 4))
+    const month = Number(value.slice(5, 7))
+    const day = Number(value.slice(8, 10))
+    if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined
+    date = new Date(value)
+  } else return undefined
+  const ms = date.getTime()
+  if (!Number.isFinite(ms) || ms < 0 || ms > 253_402_300_799_999) return undefined // years 1970..9999
+  return date.toISOString()
+}
+
+/**
+ * Checks one value against its column and returns its normalised form (timestamps as ISO strings).
+ * Throws `INVALID_VALUE` (or `FORBIDDEN_KEY`, `TOO_LARGE`).
+ */
+export function normalizeValue(column: ColumnDescriptor, value: unknown, limits: ValueLimits = DEFAULT_VALUE_LIMITS): unknown {
+  if (value === null || value === undefined) {
+    if (column.nullable) return null
+    throw invalid(column, value, 'a value (the column is not nullable)')
+  }
+  switch (column.type) {
+    case 'text':
+      if (typeof value !== 'string') throw invalid(column, value, 'a string')
+      if (value.length > limits.maxTextLength) {
+        throw new LastwordError('TOO_LARGE', `Text in "${column.name}" is longer than ${limits.maxTextLength}`, { column: column.name })
+      }
+      return value
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(column, value, 'a safe integer')
+      return value
+    case 'real':
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(column, value, 'a finite number')
+      return value
+    case 'boolean':
+      if (typeof value !== 'boolean') throw invalid(column, value, 'a boolean')
+      return value
+    case 'timestamp': {
+      const iso = normalizeTimestamp(value)
+      if (iso === undefined) throw invalid(column, value, 'an ISO-8601 timestamp between 1970 and 9999')
+      return iso
+    }
+    case 'json': {
+      assertSafeJson(value, `column "${column.name}"`)
+      let text: string
+      try {
+        text = JSON.stringify(value)
+      } catch (error) {
+        throw new LastwordError('INVALID_VALUE', `Column "${column.name}" holds a value that is not JSON`, { column: column.name }, { cause: error })
+      }
+      if (text === undefined) throw invalid(column, value, 'a JSON value')
+      if (text.length > limits.maxJsonLength) {
+        throw new LastwordError('TOO_LARGE', `JSON in "${column.name}" is longer than ${limits.maxJsonLength}`, { column: column.name })
+      }
+      return JSON.parse(text) as unknown
+    }
+  }
+}
+
+function invalid(column: ColumnDescriptor, value: unknown, expected: string): LastwordError {
+  const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'number' && !Number.isFinite(value) ? String(value) : typeof value
+  return new LastwordError('INVALID_VALUE', `Column "${column.name}" needs ${expected}, got ${got}`, {
+    column: column.name,
+    expected: column.type,
+  })
+}
+
+/** Options of {@link normalizeRow}. */
+export interface NormalizeRowOptions {
+  /** Columns missing from the input: `'null'` fills nullable ones with null; `'error'` refuses. */
+  missing?: 'null' | 'error'
+  /** Drop values of non-writable columns instead of keeping them (server side, for client writes). */
+  dropReadOnly?: boolean
+  limits?: ValueLimits
+}
+
+/**
+ * Validates a row against its table and returns a fresh object with exactly the table's columns,
+ * normalised. Unknown keys are `UNKNOWN_COLUMN`; pollution keys `FORBIDDEN_KEY`. Never merges into
+ * the input.
+ */
+export function normalizeRow(table: TableDescriptor, input: unknown, options: NormalizeRowOptions = {}): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new LastwordError('INVALID_VALUE', `A row of "${table.name}" must be an object`)
+  }
+  const source = input as Record<string, unknown>
+  for (const key of Object.keys(source)) {
+    assertSafeKey(key, `row of "${table.name}"`)
+    if (key === 'uid') continue
+    getColumn(table, key)
+  }
+  const out: Record<string, unknown> = {}
+  for (const column of table.columns) {
+    if (options.dropReadOnly === true && !column.writable) continue
+    const present = Object.prototype.hasOwnProperty.call(source, column.name)
+    if (!present && options.missing === 'error' && !column.nullable) {
+      throw new LastwordError('INVALID_VALUE', `Column "${column.name}" of "${table.name}" is required`, { column: column.name })
+    }
+    out[column.name] = normalizeValue(column, present ? source[column.name] : null, options.limits)
+  }
+  return out
+}
+
+/** A row as an array in the descriptor's column order (the wire form of a page). */
+export function rowToArray(table: TableDescriptor, row: Record<string, unknown>): unknown[] {
+  return table.columns.map((column) => row[column.name] ?? null)
+}
+
+/** The inverse of {@link rowToArray}. */
+export function arrayToRow(table: TableDescriptor, values: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  table.columns.forEach((column, i) => {
+    out[column.name] = values[i] ?? null
+  })
+  return out
+}

@@ -1,0 +1,113 @@
+/**
+ * @lastword/core — every rule of lastword, once: stamps, the conflict rule, the `where` language,
+ * sync plans, checkpoints, table descriptors and the wire contract. Pure: no I/O, no clock, no globals.
+ */
+
+// Errors
+export { LastwordError, isLastwordError, toLastwordError, fromWireError, isErrorCode } from './errors.js'
+export type { ErrorCode, WireError } from './errors.js'
+
+// Stamps (hybrid logical clock)
+export {
+  createHlc,
+  formatStamp,
+  parseStamp,
+  assertStamp,
+  isStamp,
+  isNodeId,
+  compareStamps,
+  maxStamp,
+  stampToDate,
+  stampMs,
+  assertWithinDrift,
+  nodeIdFromBytes,
+  MAX_COUNTER,
+  MAX_MS,
+  STAMP_LENGTH,
+} from './stamp.js'
+export type { Stamp, StampParts, Hlc, HlcOptions } from './stamp.js'
+
+// Metadata
+export { versionOf, isTombstone, isUid, assertUid, assertMetaOrder, UID_PATTERN } from './metadata.js'
+export type { RecordMeta, ServerRecordMeta, RecordState, RowValues } from './metadata.js'
+
+// Conflict rules
+export { CONFLICT_TABLE, resolveWrite, ruleFor, compareVersions, storedKind, isNewer } from './conflict-rules.js'
+export type { StoredKind, IncomingKind, Order, Decision, Rule, Resolution } from './conflict-rules.js'
+
+// Table descriptors and row validation
+export {
+  assertTableDescriptor,
+  findColumn,
+  getColumn,
+  normalizeRow,
+  normalizeValue,
+  normalizeTimestamp,
+  rowToArray,
+  arrayToRow,
+  assertSafeKey,
+  assertSafeJson,
+  COLUMN_TYPES,
+  RESERVED_COLUMNS,
+  FORBIDDEN_KEYS,
+  IDENTIFIER_PATTERN,
+  DEFAULT_VALUE_LIMITS,
+} from './descriptor.js'
+export type { ColumnType, ColumnDescriptor, TableDescriptor, ValueLimits, NormalizeRowOptions } from './descriptor.js'
+
+// The `where` language
+export {
+  validateWhere,
+  matches,
+  matchesCondition,
+  compareValues,
+  compareCodePoints,
+  intersectScopes,
+  scopesOverlap,
+  isSatisfiable,
+  scopeKey,
+  DEFAULT_WHERE_LIMITS,
+} from './where.js'
+export type { Where, WhereOps, WhereValue, Operator, ScalarValue, Condition, Scope, WhereLimits } from './where.js'
+
+// Sync plans
+export { computePlan, emptyPlan, isEmptyPlan, classifyChange } from './plan.js'
+export type { ServerEntry, ClientEntry, SyncPlan, ChangeAction } from './plan.js'
+
+// Checkpoints
+export { encodeCheckpoint, decodeCheckpoint, hashString } from './checkpoint.js'
+export type { Checkpoint } from './checkpoint.js'
+
+// Wire contract
+export {
+  PROTOCOL_VERSION,
+  WIRE_BOUNDS,
+  WIRE_SCHEMAS,
+  parseWire,
+  columnDescriptorSchema,
+  tableDescriptorSchema,
+  wireRecordSchema,
+  clientEntrySchema,
+  fullCursorSchema,
+  syncRequestSchema,
+  pushOutcomeSchema,
+  syncPageSchema,
+  realtimeEventSchema,
+  helloSchema,
+  handshakeSchema,
+  unsubscribeRequestSchema,
+} from './wire.js'
+export type {
+  WireRecord,
+  FullCursor,
+  SyncRequest,
+  PushOutcome,
+  SyncPage,
+  RealtimeEvent,
+  Hello,
+  Handshake,
+  UnsubscribeRequest,
+  Reply,
+  ClientToServerEvents,
+  ServerToClientEvents,
+} from './wire.js'

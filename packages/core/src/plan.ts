@@ -1,0 +1,101 @@
+/**
+ * Sync-plan computation (design.md, "Sync protocol"): the full-reconciliation plan, and the decision an
+ * incremental pull or a realtime delivery makes for one changed record.
+ */
+import { compareStamps, type Stamp } from './stamp.js'
+
+/** What the server holds for a uid, as seen through the requesting client's effective scope. */
+export interface ServerEntry {
+  version: Stamp
+  deleted: boolean
+  /**
+   * Whether the client may hold the record: its row (for a tombstone, its last image) matches the
+   * client's filter AND what `authorize` allows.
+   */
+  inScope: boolean
+}
+
+/** What the client holds for a uid in its scope. */
+export interface ClientEntry {
+  version: Stamp
+  deleted: boolean
+  /** Whether the server ever acknowledged this record (design.md, "After retention resets a client"). */
+  acknowledged: boolean
+}
+
+/** The full-reconciliation plan: what each side must change. Lists are of uids, in uid order. */
+export interface SyncPlan {
+  /** Server rows the client lacks: send them. */
+  addClient: string[]
+  /** Server rows newer than the client's: send them. */
+  updateClient: string[]
+  /** Records the client must delete: tombstoned on the server, or acknowledged once and since purged. */
+  deleteClient: string[]
+  /** Records that left the client's scope: remove locally, never delete on the server. */
+  evictClient: string[]
+  /** Records the server has never seen (offline creates): the client pushes them. */
+  addDatabase: string[]
+  /** Client versions newer than the server's: the client pushes them. */
+  updateDatabase: string[]
+  /** Client tombstones newer than the server's live row: the client pushes them. */
+  deleteDatabase: string[]
+}
+
+/** The plan with nothing to do. */
+export function emptyPlan(): SyncPlan {
+  return { addClient: [], updateClient: [], deleteClient: [], evictClient: [], addDatabase: [], updateDatabase: [], deleteDatabase: [] }
+}
+
+/** Whether a plan has nothing to do. */
+export function isEmptyPlan(plan: SyncPlan): boolean {
+  return Object.values(plan).every((list: string[]) => list.length === 0)
+}
+
+/**
+ * Computes the full-reconciliation plan from the server's entries (every record in the client's
+ * effective scope, plus every uid the client sent) and the client's entries. Keyed by `Map`, so uids
+ * such as `constructor` or `__proto__` plan like any other.
+ */
+export function computePlan(server: ReadonlyMap<string, ServerEntry>, client: ReadonlyMap<string, ClientEntry>): SyncPlan {
+  const plan = emptyPlan()
+  for (const [uid, s] of server) {
+    if (client.has(uid)) continue
+    if (s.inScope && !s.deleted) plan.addClient.push(uid)
+  }
+  for (const [uid, c] of client) {
+    const s = server.get(uid)
+    if (s === undefined) {
+      // Unknown to the server: purged after acknowledgement, or an offline create never pushed.
+      if (c.acknowledged || c.deleted) plan.deleteClient.push(uid)
+      else plan.addDatabase.push(uid)
+      continue
+    }
+    const order = compareStamps(c.version, s.version)
+    if (order > 0) {
+      // The client's write is newer: it must reach the server (which still authorizes it).
+      ;(c.deleted ? plan.deleteDatabase : plan.updateDatabase).push(uid)
+    } else if (!s.inScope) {
+      plan.evictClient.push(uid)
+    } else if (order < 0) {
+      ;(s.deleted ? plan.deleteClient : plan.updateClient).push(uid)
+    }
+  }
+  for (const list of Object.values(plan) as string[][]) list.sort()
+  return plan
+}
+
+/** What an incremental pull (or a realtime delivery) sends a client about one changed record. */
+export type ChangeAction = 'row' | 'tombstone' | 'evict' | 'none'
+
+/**
+ * Decides what a client learns about one changed record (design.md, "Sync protocol"):
+ * `couldHaveHeld` — some image of the record since the client's checkpoint matched its effective
+ * scope (the image at the checkpoint, or one it may have received in realtime since); `matchesNow` —
+ * the current row (for a tombstone, its last image) matches. Neither → nothing, not even the uid.
+ */
+export function classifyChange(change: { couldHaveHeld: boolean; matchesNow: boolean; deleted: boolean }): ChangeAction {
+  const { couldHaveHeld, matchesNow, deleted } = change
+  if (deleted) return couldHaveHeld || matchesNow ? 'tombstone' : 'none'
+  if (matchesNow) return 'row'
+  return couldHaveHeld ? 'evict' : 'none'
+}

@@ -1,0 +1,211 @@
+/**
+ * The wire contract: runtime schemas (zod) with inferred types, and the typed socket.io event maps.
+ * Schemas check shape and bounds; handlers still validate meaning (columns, types, drift) with the
+ * rules of this package. Change a schema → bump {@link PROTOCOL_VERSION} (a test enforces it).
+ */
+import { z } from 'zod'
+import { LastwordError, type WireError } from './errors.js'
+import { UID_PATTERN } from './metadata.js'
+
+/** The protocol spoken by this version of lastword. A client speaking another gets `PROTOCOL_MISMATCH`. */
+export const PROTOCOL_VERSION = 1
+
+/** Hard bounds of the schema; servers configure tighter limits (see the server's `limits`). */
+export const WIRE_BOUNDS = {
+  maxPushRecords: 10_000,
+  maxMetaEntries: 50_000,
+  maxNameLength: 64,
+  maxTokenLength: 128,
+} as const
+
+const stamp = z.string().regex(/^[0-9a-f]{12}-[0-9a-f]{4}-[0-9a-f]{16}$/)
+const uid = z.string().regex(UID_PATTERN)
+const name = z.string().min(1).max(WIRE_BOUNDS.maxNameLength)
+const plainObject = z.record(z.string(), z.unknown())
+
+export const columnDescriptorSchema = z.strictObject({
+  name,
+  type: z.enum(['text', 'integer', 'real', 'boolean', 'timestamp', 'json']),
+  nullable: z.boolean(),
+  writable: z.boolean(),
+})
+
+export const tableDescriptorSchema = z.strictObject({ name, columns: z.array(columnDescriptorSchema).max(256) })
+
+/** A record as it travels: stamps and the row (`null` for a tombstone). */
+export const wireRecordSchema = z.strictObject({
+  uid,
+  created_at: stamp,
+  updated_at: stamp,
+  deleted_at: stamp.nullable(),
+  row: plainObject.nullable(),
+})
+export type WireRecord = z.infer<typeof wireRecordSchema>
+
+/** The client's metadata for one record in full reconciliation: `[uid, version, deleted, acknowledged]`. */
+export const clientEntrySchema = z.tuple([uid, stamp, z.boolean(), z.boolean()])
+
+/** Where a paged full reconciliation stands: the rev it started at and the last uid it covered. */
+export const fullCursorSchema = z.strictObject({
+  startRev: z.number().int().nonnegative(),
+  after: uid.nullable(),
+})
+export type FullCursor = z.infer<typeof fullCursorSchema>
+
+/** One request per scope: the dirty records, and the checkpoint (incremental) or metadata (full). */
+export const syncRequestSchema = z.strictObject({
+  table: name,
+  /** The filter, as apps write it (`{ done: false }`); validated against the table by the server. */
+  where: plainObject,
+  /** The checkpoint token for this scope, or `null` when the client has none. */
+  checkpoint: z.string().max(WIRE_BOUNDS.maxTokenLength).nullable(),
+  /** Dirty records, each with its full row (or `null` for a delete). */
+  push: z.array(wireRecordSchema).max(WIRE_BOUNDS.maxPushRecords),
+  /** Full reconciliation: the client's entries with uid > `cursor.after`, in uid order. */
+  full: z
+    .strictObject({
+      cursor: fullCursorSchema.nullable(),
+      entries: z.array(clientEntrySchema).max(WIRE_BOUNDS.maxMetaEntries),
+      /** `true` when `entries` holds every remaining client entry of the scope. */
+      complete: z.boolean(),
+    })
+    .optional(),
+  /** A client-chosen id: keep this scope live on this socket and send its changes as `lw:changes`. */
+  subscription: z.string().min(1).max(WIRE_BOUNDS.maxNameLength).optional(),
+  /** Rows per page wanted (the server caps it). */
+  pageSize: z.number().int().positive().max(100_000).optional(),
+})
+export type SyncRequest = z.infer<typeof syncRequestSchema>
+
+const wireErrorSchema = z.strictObject({
+  code: z.string(),
+  message: z.string(),
+  details: plainObject.optional(),
+})
+
+/** The outcome of one pushed record. */
+export const pushOutcomeSchema = z.discriminatedUnion('status', [
+  z.strictObject({ uid, status: z.literal('applied') }),
+  z.strictObject({
+    uid,
+    status: z.literal('superseded'),
+    rule: z.string(),
+    /** The winning state, when the caller may read it; `null` otherwise (reliability.md V9). */
+    winner: wireRecordSchema.nullable(),
+  }),
+  z.strictObject({ uid, status: z.literal('rejected'), error: wireErrorSchema }),
+])
+export type PushOutcome = z.infer<typeof pushOutcomeSchema>
+
+/** Rows as arrays: `[uid, created_at, updated_at, ...values in column order]`. */
+const liveRow = z.array(z.unknown()).min(3)
+/** Tombstones: `[uid, created_at, updated_at, deleted_at]`. */
+const tombstoneRow = z.tuple([uid, stamp, stamp, stamp])
+
+/** One page of a sync answer. */
+export const syncPageSchema = z.strictObject({
+  /** `resync`: the checkpoint cannot be used (retention passed, scope changed); send metadata (full). */
+  mode: z.enum(['incremental', 'full', 'resync']),
+  serverTime: z.number(),
+  outcomes: z.array(pushOutcomeSchema),
+  /** The table's columns, naming the values of each row array after the three leading fields. */
+  columns: z.array(name),
+  rows: z.array(liveRow),
+  tombstones: z.array(tombstoneRow),
+  /** Left the scope (or may no longer be read): remove locally, never delete on the server. */
+  evict: z.array(uid),
+  /** Acknowledged once, unknown to the server now (purged after retention): remove locally, tell the app. */
+  purged: z.array(uid),
+  /** Records the client holds newer than the server (or never pushed): push them. */
+  push: z.array(uid),
+  /** The checkpoint after this page, or `null` for a full-reconciliation page that is not the last. */
+  checkpoint: z.string().nullable(),
+  hasMore: z.boolean(),
+  /** Where to continue a paged full reconciliation. */
+  cursor: fullCursorSchema.nullable(),
+  /** Why `resync` was asked for. */
+  reason: z.string().optional(),
+  progress: z.strictObject({ received: z.number().int().nonnegative(), total: z.number().int().nonnegative().nullable() }),
+})
+export type SyncPage = z.infer<typeof syncPageSchema>
+
+/** Changes pushed to a subscribed scope after a commit. */
+export const realtimeEventSchema = z.strictObject({
+  subscription: z.string(),
+  table: name,
+  serverTime: z.number(),
+  rev: z.number().int().nonnegative(),
+  columns: z.array(name),
+  rows: z.array(liveRow),
+  tombstones: z.array(tombstoneRow),
+  evict: z.array(uid),
+})
+export type RealtimeEvent = z.infer<typeof realtimeEventSchema>
+
+/** Sent by the server on connect: its protocol, its time and the synced tables. */
+export const helloSchema = z.strictObject({
+  protocolVersion: z.number().int(),
+  serverTime: z.number(),
+  tables: z.array(tableDescriptorSchema),
+})
+export type Hello = z.infer<typeof helloSchema>
+
+/** What a client puts in the socket.io handshake `auth`. */
+export const handshakeSchema = z.strictObject({
+  protocolVersion: z.number().int(),
+  /** This client instance's node id (16 hex digits). */
+  clientId: z.string().regex(/^[0-9a-f]{16}$/),
+  /** Whatever the app's `authenticate` expects (a bearer token, say). */
+  token: z.string().max(8_192).optional(),
+})
+export type Handshake = z.infer<typeof handshakeSchema>
+
+export const unsubscribeRequestSchema = z.strictObject({ subscription: z.string().min(1).max(WIRE_BOUNDS.maxNameLength) })
+export type UnsubscribeRequest = z.infer<typeof unsubscribeRequestSchema>
+
+/** Every acknowledgement: the data, or a typed error as plain data. */
+export type Reply<T> = { ok: true; data: T } | { ok: false; error: WireError }
+
+/** Events a client sends. */
+export interface ClientToServerEvents {
+  'lw:sync': (request: SyncRequest, ack: (reply: Reply<SyncPage>) => void) => void
+  'lw:unsubscribe': (request: UnsubscribeRequest, ack: (reply: Reply<null>) => void) => void
+}
+
+/** Events the server sends. */
+export interface ServerToClientEvents {
+  'lw:hello': (hello: Hello) => void
+  'lw:changes': (event: RealtimeEvent) => void
+}
+
+/** Every schema of the protocol, by name (the protocol-version test fingerprints them). */
+export const WIRE_SCHEMAS = {
+  columnDescriptor: columnDescriptorSchema,
+  tableDescriptor: tableDescriptorSchema,
+  wireRecord: wireRecordSchema,
+  clientEntry: clientEntrySchema,
+  fullCursor: fullCursorSchema,
+  syncRequest: syncRequestSchema,
+  pushOutcome: pushOutcomeSchema,
+  syncPage: syncPageSchema,
+  realtimeEvent: realtimeEventSchema,
+  hello: helloSchema,
+  handshake: handshakeSchema,
+  unsubscribeRequest: unsubscribeRequestSchema,
+} as const
+
+/**
+ * Parses wire input against a schema; a mismatch is `BAD_REQUEST` naming the first problem (paths and
+ * messages only — never echoing the input).
+ */
+export function parseWire<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(input)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const path = issue === undefined ? '' : issue.path.map(String).join('.')
+    throw new LastwordError('BAD_REQUEST', `Invalid ${what}${path === '' ? '' : ` at ${path}`}: ${issue?.message ?? 'malformed'}`, {
+      path,
+    })
+  }
+  return result.data
+}

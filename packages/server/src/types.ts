@@ -1,0 +1,156 @@
+/**
+ * The server's internal seams: the engine (storage, services, sync) and what the transport needs of it.
+ * `engine/` implements {@link SyncEngine}; `transport/` (socket.io, auth, realtime) uses it.
+ */
+import type { PushOutcome, RecordMeta, Scope, SyncPage, SyncRequest, TableDescriptor, Where, WireRecord } from '@lastword/core'
+
+/** Whoever `authenticate` says is on the other end. Apps put what they need in it (tenant, roles…). */
+export interface Principal {
+  /** A stable id of the user or device. */
+  id: string
+  /** Epoch ms at which the session ends; the socket is closed then. */
+  expiresAt?: number
+  readonly [key: string]: unknown
+}
+
+/** A row of an app table as the server sees it (normalised: timestamps as ISO strings). */
+export type Row = Record<string, unknown>
+
+export type WriteOp = 'create' | 'update' | 'delete'
+
+/** What `authorize` is asked. */
+export type AuthorizeRequest<P extends Principal = Principal> =
+  | { op: 'read'; principal: P; table: string }
+  | {
+      op: WriteOp
+      principal: P
+      table: string
+      uid: string
+      /** The stored row (`null` if none, or a tombstone). */
+      before: Row | null
+      /** The row after the write (`null` for a delete). */
+      after: Row | null
+    }
+
+/**
+ * For `read`: `true` (no restriction), `false` (refuse), or a `Where` AND-ed with the client's filter.
+ * For writes: `true` to allow, `false` to refuse.
+ */
+export type AuthorizeResult = boolean | Where
+
+export type Authorize<P extends Principal = Principal> = (request: AuthorizeRequest<P>) => AuthorizeResult | Promise<AuthorizeResult>
+
+/** Who is asking: a principal over the wire, or the app itself (`system`) through the services. */
+export interface RequestContext<P extends Principal = Principal> {
+  principal: P | null
+}
+
+/** Per-table configuration beyond the Drizzle table itself. */
+export interface TableOptions<P extends Principal = Principal> {
+  /**
+   * Server-owned columns and how to fill them on create from the principal (tenant, owner…). Clients
+   * can never write them (reliability.md V3); on update the stored value is kept.
+   */
+  serverColumns?: Record<string, (principal: P | null) => unknown>
+}
+
+/** Limits on wire requests (reliability.md V6). All documented in the server README section. */
+export interface Limits {
+  /** socket.io `maxHttpBufferSize`, bytes. */
+  maxMessageBytes: number
+  /** Records in one push. */
+  maxPushRecords: number
+  /** Client metadata entries in one full-reconciliation request. */
+  maxMetaEntries: number
+  /** Rows per page (requests may ask for fewer). */
+  maxPageSize: number
+  /** Default rows per page. */
+  defaultPageSize: number
+  /** Live subscriptions per socket. */
+  maxSubscriptionsPerSocket: number
+  /** Conditions in one filter. */
+  maxFilterConditions: number
+  /** Values in one `in` list. */
+  maxInValues: number
+  /** Requests per second per socket (token bucket); beyond it: RATE_LIMITED. */
+  maxRequestsPerSecond: number
+  /** How far ahead of the server's clock a stamp may be, ms. */
+  maxDriftMs: number
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxPushRecords: 5_000,
+  maxMetaEntries: 20_000,
+  maxPageSize: 10_000,
+  defaultPageSize: 2_000,
+  maxSubscriptionsPerSocket: 64,
+  maxFilterConditions: 32,
+  maxInValues: 1_000,
+  maxRequestsPerSecond: 200,
+  maxDriftMs: 60_000,
+}
+
+/** One committed change, published to realtime after commit. */
+export interface CommittedChange {
+  table: string
+  uid: string
+  rev: number
+  meta: RecordMeta
+  /** The row before the change (`null` if there was none, or it was a tombstone). */
+  before: Row | null
+  /** The row after the change; `null` for a tombstone. */
+  after: Row | null
+  /** For a tombstone, the last image of the row (what scopes and authorization filter on). */
+  lastImage: Row | null
+}
+
+/** A pino-compatible logger; silent by default. */
+export interface Logger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+/** Tombstone-aware services of one table, for the app's own server code (run as `system`). */
+export interface TableService {
+  findUnique(uid: string): Promise<(Row & { uid: string }) | null>
+  findMany(where?: Where): Promise<Array<Row & { uid: string }>>
+  /** Creates a record stamped by the server's clock; returns its uid. */
+  create(row: Row & { uid?: string }): Promise<string>
+  update(uid: string, patch: Row): Promise<void>
+  delete(uid: string): Promise<void>
+  /** Applies records under the conflict rule; one outcome per record (see ARCHITECTURE.md, "Push"). */
+  push(records: WireRecord[]): Promise<PushOutcome[]>
+}
+
+/** The effective scope of a request: the client's filter AND what `authorize` allowed. */
+export interface EffectiveScope {
+  scope: Scope
+  /** `hashString(scopeKey(table, scope))`, the checkpoint token's scope hash. */
+  hash: string
+}
+
+/** What the engine offers the transport. */
+export interface SyncEngine {
+  readonly dialect: 'sqlite' | 'postgres'
+  readonly tables: readonly TableDescriptor[]
+  /** Creates lastword's own tables, idempotently. */
+  migrate(): Promise<void>
+  /** The server's clock (ms), sent with every answer. */
+  now(): number
+  /** Resolves the effective scope, calling `authorize({ op: 'read' })`; FORBIDDEN if refused. */
+  effectiveScope(ctx: RequestContext, table: string, where: unknown): Promise<EffectiveScope>
+  /** Handles one already schema-checked `lw:sync` request (ARCHITECTURE.md). Throws `LastwordError`. */
+  sync(ctx: RequestContext, request: SyncRequest): Promise<SyncPage>
+  /** Services of a table, for the app. */
+  service(table: string): TableService
+  /** Compacts tombstones and the change log up to a horizon; older checkpoints must resync. */
+  purge(options: { olderThanMs: number }): Promise<{ horizonRev: number; tombstones: number; changes: number }>
+  /** Subscribes to committed changes (after commit, in rev order). Returns an unsubscribe function. */
+  onCommit(listener: (changes: readonly CommittedChange[]) => void): () => void
+  /** SQL statements executed so far (for tests and the benchmark). */
+  statementCount(): number
+  close(): Promise<void>
+}

@@ -1,0 +1,55 @@
+import { defineConfig } from 'vitest/config'
+
+// Tests run against source: every workspace package exports its `src/index.ts` under the
+// `@lastword/source` condition, so no build is needed for the inner loop.
+const conditions = ['@lastword/source', 'node', 'import', 'module', 'default']
+
+// The file name picks the environment (style.md):
+//   *.test.ts          Node, no external service
+//   *.pg.test.ts       needs PostgreSQL (PG_URL, default the local server)
+//   *.browser.test.ts  drives Debian's Chromium through playwright-core
+const shared = {
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: conditions } },
+}
+const special = ['**/*.pg.test.ts', '**/*.browser.test.ts', '**/node_modules/**', '**/dist/**']
+
+export default defineConfig({
+  test: {
+    reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      ...['core', 'server', 'client'].map((name) => ({
+        ...shared,
+        test: {
+          name,
+          root: `packages/${name}`,
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: special,
+        },
+      })),
+      {
+        ...shared,
+        test: { name: 'integration', root: 'integration', include: ['test/**/*.test.ts'], exclude: special, testTimeout: 60_000 },
+      },
+      {
+        ...shared,
+        test: {
+          name: 'pg',
+          include: ['packages/*/src/**/*.pg.test.ts', 'packages/*/test/**/*.pg.test.ts', 'integration/test/**/*.pg.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: 'browser',
+          include: ['apps/*/test/**/*.browser.test.ts', 'packages/*/test/**/*.browser.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+})
