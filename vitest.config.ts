@@ -29,6 +29,10 @@ export default defineConfig({
       })),
       {
         ...shared,
+        test: { name: 'repo', root: 'scripts', include: ['test/**/*.test.ts'], exclude: special },
+      },
+      {
+        ...shared,
         test: { name: 'integration', root: 'integration', include: ['test/**/*.test.ts'], exclude: special, testTimeout: 60_000 },
       },
       {
