@@ -106,6 +106,15 @@ export function getColumn(table: TableDescriptor, name: string): ColumnDescripto
   return column
 }
 
+// Lone surrogates become U+FFFD in SQLite and PostgreSQL, and PostgreSQL refuses NUL: either would
+// leave two different values at one version that never reconcile, so such text is refused up front.
+const UNSTORABLE_TEXT = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/
+
+/** Whether text survives a round trip through SQLite and PostgreSQL unchanged. */
+export function isStorableText(value: string): boolean {
+  return !UNSTORABLE_TEXT.test(value)
+}
+
 const ISO_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/
 
 /** Normalises a timestamp (ISO string or `Date`) to `YYYY-MM-DDTHH:mm:ss.sssZ`, or `undefined` if invalid. */
@@ -137,6 +146,7 @@ export function normalizeValue(column: ColumnDescriptor, value: unknown, limits:
   switch (column.type) {
     case 'text':
       if (typeof value !== 'string') throw invalid(column, value, 'a string')
+      if (!isStorableText(value)) throw invalid(column, value, 'well-formed text (no lone surrogates, no NUL)')
       if (value.length > limits.maxTextLength) {
         throw new LastwordError('TOO_LARGE', `Text in "${column.name}" is longer than ${limits.maxTextLength}`, { column: column.name })
       }

@@ -9,7 +9,7 @@ export type ErrorCode =
   | 'PROTOCOL_MISMATCH' // client and server speak different protocol versions
   | 'UNKNOWN_TABLE'
   | 'UNKNOWN_COLUMN'
-  | 'INVALID_WHERE' // unknown operator, empty `in`, undefined value, malformed filter
+  | 'INVALID_WHERE' // unknown operator, empty operator object, undefined or NaN value, malformed filter
   | 'INVALID_VALUE' // a value of the wrong type for its column
   | 'INVALID_UID'
   | 'INVALID_STAMP' // malformed, negative, NaN or out-of-order stamps

@@ -43,6 +43,7 @@ export {
   normalizeRow,
   normalizeValue,
   normalizeTimestamp,
+  isStorableText,
   rowToArray,
   arrayToRow,
   assertSafeKey,

@@ -57,7 +57,8 @@ export function assertUid(value: unknown): string {
 
 /**
  * Checks the stamps of a record received from elsewhere: each well-formed, and
- * `created_at <= updated_at <= deleted_at`. Throws `INVALID_STAMP`.
+ * `created_at <= updated_at < deleted_at` (a delete is a write of its own, so it has a stamp of its own:
+ * a tombstone and a live write can never share a version). Throws `INVALID_STAMP`.
  */
 export function assertMetaOrder(meta: { created_at: unknown; updated_at: unknown; deleted_at: unknown }): void {
   const created = assertStamp(meta.created_at)
@@ -66,7 +67,7 @@ export function assertMetaOrder(meta: { created_at: unknown; updated_at: unknown
   if (updated < created) {
     throw new LastwordError('INVALID_STAMP', 'updated_at must not be older than created_at', { created_at: created, updated_at: updated })
   }
-  if (deleted !== null && deleted < updated) {
-    throw new LastwordError('INVALID_STAMP', 'deleted_at must not be older than updated_at', { updated_at: updated, deleted_at: deleted })
+  if (deleted !== null && deleted <= updated) {
+    throw new LastwordError('INVALID_STAMP', 'deleted_at must be newer than updated_at (a delete is a new write)', { updated_at: updated, deleted_at: deleted })
   }
 }

@@ -5,7 +5,7 @@
  * by code point (SQLite BINARY, PostgreSQL COLLATE "C"); booleans as booleans; timestamps as instants.
  */
 import { LastwordError } from './errors.js'
-import { assertSafeKey, getColumn, normalizeTimestamp, type ColumnDescriptor, type TableDescriptor } from './descriptor.js'
+import { assertSafeKey, getColumn, isStorableText, normalizeTimestamp, type ColumnDescriptor, type TableDescriptor } from './descriptor.js'
 
 /** A value in a filter. Dates may be `Date` objects locally; they travel as ISO strings. */
 export type WhereValue = string | number | boolean | Date
@@ -125,6 +125,7 @@ function normalizeFilterValue(column: ColumnDescriptor, value: unknown, limits: 
   switch (column.type) {
     case 'text':
       if (typeof value !== 'string') throw wrong('a string')
+      if (!isStorableText(value)) throw wrong('well-formed text (no lone surrogates, no NUL)')
       if (value.length > limits.maxValueLength) throw new LastwordError('TOO_LARGE', `Filter value on "${column.name}" is too long`)
       return value
     case 'integer':

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest'
+import { classifyChange, computePlan, emptyPlan, isEmptyPlan, type ClientEntry, type ServerEntry, type SyncPlan } from './plan.js'
+import { formatStamp, type Stamp } from './stamp.js'
+
+const s = (ms: number): Stamp => formatStamp({ ms, counter: 0, node: '0123456789abcdef' })
+const srv = (ms: number, deleted = false, inScope = true): ServerEntry => ({ version: s(ms), deleted, inScope })
+const cli = (ms: number, deleted = false, acknowledged = true): ClientEntry => ({ version: s(ms), deleted, acknowledged })
+
+function plan(server: Record<string, ServerEntry>, client: Record<string, ClientEntry>): SyncPlan {
+  return computePlan(new Map(Object.entries(server)), new Map(Object.entries(client)))
+}
+
+/** The plan with only `list` set to `uids`. */
+function only(list: keyof SyncPlan, uids: string[]): SyncPlan {
+  return { ...emptyPlan(), [list]: uids }
+}
+
+describe('emptyPlan / isEmptyPlan', () => {
+  it('an empty plan is empty; any uid in any list is not', () => {
+    expect(isEmptyPlan(emptyPlan())).toBe(true)
+    for (const list of Object.keys(emptyPlan()) as (keyof SyncPlan)[]) expect(isEmptyPlan(only(list, ['a']))).toBe(false)
+  })
+
+  it('has the seed\'s five lists plus deleteDatabase and evictClient', () => {
+    expect(Object.keys(emptyPlan()).sort()).toEqual(
+      ['addClient', 'addDatabase', 'deleteClient', 'deleteDatabase', 'evictClient', 'updateClient', 'updateDatabase'].sort(),
+    )
+  })
+})
+
+describe('computePlan: each list', () => {
+  it('nothing to do when both sides agree', () => {
+    expect(isEmptyPlan(plan({ a: srv(5), b: srv(6, true) }, { a: cli(5), b: cli(6, true) }))).toBe(true)
+    expect(isEmptyPlan(plan({}, {}))).toBe(true)
+  })
+
+  it('addClient: a live in-scope server row the client lacks', () => {
+    expect(plan({ a: srv(5) }, {})).toEqual(only('addClient', ['a']))
+  })
+
+  it('nothing for a server tombstone, or an out-of-scope row, the client lacks', () => {
+    expect(isEmptyPlan(plan({ a: srv(5, true), b: srv(5, false, false), c: srv(5, true, false) }, {}))).toBe(true)
+  })
+
+  it('updateClient: the server row is newer than the client\'s', () => {
+    expect(plan({ a: srv(6) }, { a: cli(5) })).toEqual(only('updateClient', ['a']))
+    // a newer server row brings back a record the client holds as an older tombstone
+    expect(plan({ a: srv(6) }, { a: cli(5, true) })).toEqual(only('updateClient', ['a']))
+  })
+
+  it('deleteClient: the server tombstone is newer than the client\'s row', () => {
+    expect(plan({ a: srv(6, true) }, { a: cli(5) })).toEqual(only('deleteClient', ['a']))
+  })
+
+  it('deleteClient: acknowledged once, unknown to the server now (purged after retention)', () => {
+    expect(plan({}, { a: cli(5, false, true) })).toEqual(only('deleteClient', ['a']))
+  })
+
+  it('deleteClient: a local tombstone the server never saw (created and deleted offline) is just dropped', () => {
+    expect(plan({}, { a: cli(5, true, false) })).toEqual(only('deleteClient', ['a']))
+    expect(plan({}, { a: cli(5, true, true) })).toEqual(only('deleteClient', ['a']))
+  })
+
+  it('addDatabase: never acknowledged and unknown to the server (an offline create)', () => {
+    expect(plan({}, { a: cli(5, false, false) })).toEqual(only('addDatabase', ['a']))
+  })
+
+  it('updateDatabase: the client row is newer than the server\'s', () => {
+    expect(plan({ a: srv(5) }, { a: cli(6) })).toEqual(only('updateDatabase', ['a']))
+    // a later client write brings back a server tombstone
+    expect(plan({ a: srv(5, true) }, { a: cli(6) })).toEqual(only('updateDatabase', ['a']))
+  })
+
+  it('deleteDatabase: the client tombstone is newer than the server\'s state', () => {
+    expect(plan({ a: srv(5) }, { a: cli(6, true) })).toEqual(only('deleteDatabase', ['a']))
+    expect(plan({ a: srv(5, true) }, { a: cli(6, true) })).toEqual(only('deleteDatabase', ['a']))
+  })
+
+  it('a newer client write is pushed even if the server copy left the scope (the server authorizes it)', () => {
+    expect(plan({ a: srv(5, false, false) }, { a: cli(6) })).toEqual(only('updateDatabase', ['a']))
+    expect(plan({ a: srv(5, false, false) }, { a: cli(6, true) })).toEqual(only('deleteDatabase', ['a']))
+  })
+
+  it('evictClient: the record left the client\'s scope; never a delete on the server', () => {
+    expect(plan({ a: srv(6, false, false) }, { a: cli(5) })).toEqual(only('evictClient', ['a']))
+    expect(plan({ a: srv(5, false, false) }, { a: cli(5) })).toEqual(only('evictClient', ['a']))
+    expect(plan({ a: srv(6, true, false) }, { a: cli(5) })).toEqual(only('evictClient', ['a']))
+  })
+
+  it('plans uids such as constructor, __proto__ and toString like any other', () => {
+    const server = new Map<string, ServerEntry>([
+      ['constructor', srv(5)],
+      ['__proto__', srv(6)],
+    ])
+    const client = new Map<string, ClientEntry>([
+      ['__proto__', cli(5)],
+      ['toString', cli(5, false, false)],
+      ['hasOwnProperty', cli(5, false, true)],
+    ])
+    expect(computePlan(server, client)).toEqual({
+      ...emptyPlan(),
+      addClient: ['constructor'],
+      updateClient: ['__proto__'],
+      addDatabase: ['toString'],
+      deleteClient: ['hasOwnProperty'],
+    })
+  })
+
+  it('sorts every list by uid', () => {
+    const server = new Map<string, ServerEntry>([
+      ['c', srv(5)],
+      ['a', srv(5)],
+      ['b', srv(5)],
+    ])
+    expect(computePlan(server, new Map()).addClient).toEqual(['a', 'b', 'c'])
+  })
+})
+
+describe('classifyChange: what an incremental pull sends for one changed record', () => {
+  // [couldHaveHeld, matchesNow, deleted] → action (the table in SPEC.md)
+  it.each([
+    [true, true, false, 'row'],
+    [false, true, false, 'row'], // a move-in
+    [true, false, false, 'evict'], // a move-out
+    [false, false, false, 'none'], // never the uid of a record the client could not see
+    [true, true, true, 'tombstone'],
+    [true, false, true, 'tombstone'],
+    [false, true, true, 'tombstone'],
+    [false, false, true, 'none'], // another tenant's deletion never leaks
+  ] as const)('couldHaveHeld=%s matchesNow=%s deleted=%s → %s', (couldHaveHeld, matchesNow, deleted, action) => {
+    expect(classifyChange({ couldHaveHeld, matchesNow, deleted })).toBe(action)
+  })
+})

@@ -1,0 +1,179 @@
+/**
+ * The protocol-version test: the wire schemas are fingerprinted, and the fingerprint is recorded with
+ * the protocol version it belongs to. Change a schema and this fails until PROTOCOL_VERSION is bumped
+ * and the fingerprint updated — so a client and a server that disagree on the shapes can never both
+ * claim the same version. (A zod upgrade that changes `toJSONSchema` output also trips it: then check
+ * the diff is cosmetic and update only the fingerprint.)
+ */
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { hashString } from './checkpoint.js'
+import { LastwordError } from './errors.js'
+import {
+  clientEntrySchema,
+  handshakeSchema,
+  helloSchema,
+  parseWire,
+  PROTOCOL_VERSION,
+  pushOutcomeSchema,
+  realtimeEventSchema,
+  syncPageSchema,
+  syncRequestSchema,
+  WIRE_BOUNDS,
+  WIRE_SCHEMAS,
+  wireRecordSchema,
+} from './wire.js'
+
+/** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. */
+const RECORDED = { version: 1, fingerprint: '047f636ae48663' }
+
+/** JSON with object keys sorted at every level, so the fingerprint does not depend on key order. */
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${stableStringify((value as Record<string, unknown>)[key])}`)
+    return `{${entries.join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+function fingerprint(): string {
+  const schemas: Record<string, unknown> = {}
+  for (const [name, schema] of Object.entries(WIRE_SCHEMAS)) schemas[name] = z.toJSONSchema(schema)
+  return hashString(stableStringify(schemas))
+}
+
+function caught(fn: () => unknown): LastwordError {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(LastwordError)
+    return error as LastwordError
+  }
+  throw new Error('expected a LastwordError, nothing was thrown')
+}
+
+const STAMP = '018bcfe56800-0005-0123456789abcdef'
+const record = { uid: 'abc', created_at: STAMP, updated_at: STAMP, deleted_at: null, row: { title: 'milk' } }
+const request = { table: 'todos', where: { done: false }, checkpoint: null, push: [record] }
+
+describe('protocol version', () => {
+  it('the wire schemas match the fingerprint recorded for PROTOCOL_VERSION', () => {
+    const actual = { version: PROTOCOL_VERSION, fingerprint: fingerprint() }
+    expect(actual, `wire schemas changed: bump PROTOCOL_VERSION and update the fingerprint (now ${actual.fingerprint})`).toEqual(RECORDED)
+  })
+
+  it('the fingerprint is deterministic and sees a one-character change', () => {
+    expect(fingerprint()).toBe(fingerprint())
+    const changed = { ...WIRE_SCHEMAS, handshake: handshakeSchema.extend({ token: z.string().max(8_193).optional() }) }
+    const schemas: Record<string, unknown> = {}
+    for (const [name, schema] of Object.entries(changed)) schemas[name] = z.toJSONSchema(schema)
+    expect(hashString(stableStringify(schemas))).not.toBe(fingerprint())
+  })
+
+  it('stableStringify ignores key order', () => {
+    expect(stableStringify({ b: 1, a: [{ d: 1, c: 2 }] })).toBe(stableStringify({ a: [{ c: 2, d: 1 }], b: 1 }))
+  })
+})
+
+describe('syncRequestSchema', () => {
+  it('accepts an incremental and a full request', () => {
+    expect(syncRequestSchema.parse(request)).toEqual(request)
+    const full = { ...request, full: { cursor: null, entries: [['abc', STAMP, false, true]], complete: true }, pageSize: 500, subscription: 's1' }
+    expect(syncRequestSchema.parse(full)).toEqual(full)
+  })
+
+  it('rejects unknown keys, at the top and inside records', () => {
+    expect(syncRequestSchema.safeParse({ ...request, extra: 1 }).success).toBe(false)
+    expect(syncRequestSchema.safeParse({ ...request, push: [{ ...record, rev: 5 }] }).success).toBe(false)
+    expect(syncRequestSchema.safeParse({ ...request, full: { cursor: null, entries: [], complete: true, more: 1 } }).success).toBe(false)
+  })
+
+  it('refuses malformed stamps and uids', () => {
+    expect(syncRequestSchema.safeParse({ ...request, push: [{ ...record, updated_at: '2024-01-01' }] }).success).toBe(false)
+    expect(syncRequestSchema.safeParse({ ...request, push: [{ ...record, uid: 'a b' }] }).success).toBe(false)
+    expect(clientEntrySchema.safeParse(['abc', STAMP.toUpperCase(), false, true]).success).toBe(false)
+  })
+
+  it('accepts uids such as __proto__ and constructor', () => {
+    expect(wireRecordSchema.safeParse({ ...record, uid: '__proto__' }).success).toBe(true)
+    expect(wireRecordSchema.safeParse({ ...record, uid: 'constructor' }).success).toBe(true)
+  })
+
+  it('bounds the push', () => {
+    const push = Array.from({ length: WIRE_BOUNDS.maxPushRecords + 1 }, () => record)
+    expect(syncRequestSchema.safeParse({ ...request, push }).success).toBe(false)
+  })
+})
+
+describe('parseWire', () => {
+  it('returns the parsed data', () => {
+    expect(parseWire(syncRequestSchema, request, 'sync request')).toEqual(request)
+  })
+
+  it('gives BAD_REQUEST with the path of the first problem', () => {
+    const error = caught(() => parseWire(syncRequestSchema, { ...request, push: [record, { ...record, created_at: 'nope' }] }, 'sync request'))
+    expect(error.code).toBe('BAD_REQUEST')
+    expect(error.details).toEqual({ path: 'push.1.created_at' })
+    expect(error.message).toContain('Invalid sync request at push.1.created_at')
+  })
+
+  it('reports an unknown key', () => {
+    const error = caught(() => parseWire(syncRequestSchema, { ...request, extra: 1 }, 'sync request'))
+    expect(error.code).toBe('BAD_REQUEST')
+    expect(error.message).toMatch(/extra/)
+  })
+
+  it('never echoes the input', () => {
+    const secret = 'sk_live_0123456789'
+    const error = caught(() => parseWire(handshakeSchema, { protocolVersion: 1, clientId: secret }, 'handshake'))
+    expect(error.message).not.toContain(secret)
+    expect(JSON.stringify(error.details)).not.toContain(secret)
+  })
+
+  it('gives an empty path for a wrong top-level type', () => {
+    const error = caught(() => parseWire(syncRequestSchema, 'hello', 'sync request'))
+    expect(error.details).toEqual({ path: '' })
+  })
+})
+
+describe('the other messages', () => {
+  it('pushOutcome is a union on status', () => {
+    expect(pushOutcomeSchema.safeParse({ uid: 'a', status: 'applied' }).success).toBe(true)
+    expect(pushOutcomeSchema.safeParse({ uid: 'a', status: 'superseded', rule: 'R9 older write never resurrects', winner: null }).success).toBe(true)
+    expect(pushOutcomeSchema.safeParse({ uid: 'a', status: 'rejected', error: { code: 'FORBIDDEN', message: 'no' } }).success).toBe(true)
+    expect(pushOutcomeSchema.safeParse({ uid: 'a', status: 'lost' }).success).toBe(false)
+  })
+
+  it('a sync page carries rows as arrays and tombstones as 4-tuples', () => {
+    const page = {
+      mode: 'incremental',
+      serverTime: 1,
+      outcomes: [],
+      columns: ['title'],
+      rows: [['abc', STAMP, STAMP, 'milk']],
+      tombstones: [['def', STAMP, STAMP, STAMP]],
+      evict: [],
+      purged: [],
+      push: [],
+      checkpoint: 'lw1.1.0123456789abcd',
+      hasMore: false,
+      cursor: null,
+      progress: { received: 1, total: null },
+    }
+    expect(syncPageSchema.safeParse(page).success).toBe(true)
+    expect(syncPageSchema.safeParse({ ...page, rows: [['abc', STAMP]] }).success).toBe(false)
+    expect(syncPageSchema.safeParse({ ...page, tombstones: [['def', STAMP, STAMP]] }).success).toBe(false)
+  })
+
+  it('hello, handshake and realtime events are strict', () => {
+    expect(helloSchema.safeParse({ protocolVersion: 1, serverTime: 0, tables: [] }).success).toBe(true)
+    expect(handshakeSchema.safeParse({ protocolVersion: 1, clientId: '0123456789abcdef' }).success).toBe(true)
+    expect(handshakeSchema.safeParse({ protocolVersion: 1, clientId: '0123456789abcdef', admin: true }).success).toBe(false)
+    const event = { subscription: 's', table: 't', serverTime: 0, rev: 1, columns: [], rows: [], tombstones: [], evict: [] }
+    expect(realtimeEventSchema.safeParse(event).success).toBe(true)
+    expect(realtimeEventSchema.safeParse({ ...event, rev: -1 }).success).toBe(false)
+  })
+})
