@@ -3,6 +3,10 @@ import { defineConfig } from 'vitest/config'
 // Tests run against source: every workspace package exports its `src/index.ts` under the
 // `@lastword/source` condition, so no build is needed for the inner loop.
 const conditions = ['@lastword/source', 'node', 'import', 'module', 'default']
+// Conditions for Node itself (externalised dependencies): never `import` or `module`, which Node would
+// also apply to `require()` — engine.io's `require('ws')` would then get ws's ESM wrapper, which has no
+// `Server` export, and every socket.io server in a test would fail to start.
+const nodeConditions = ['@lastword/source', 'node', 'default']
 
 // The file name picks the environment (style.md):
 //   *.test.ts          Node, no external service
@@ -10,7 +14,7 @@ const conditions = ['@lastword/source', 'node', 'import', 'module', 'default']
 //   *.browser.test.ts  drives Debian's Chromium through playwright-core
 const shared = {
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  ssr: { resolve: { conditions: nodeConditions, externalConditions: nodeConditions } },
 }
 const special = ['**/*.pg.test.ts', '**/*.browser.test.ts', '**/node_modules/**', '**/dist/**']
 

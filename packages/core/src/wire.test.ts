@@ -177,3 +177,13 @@ describe('the other messages', () => {
     expect(realtimeEventSchema.safeParse({ ...event, rev: -1 }).success).toBe(false)
   })
 })
+
+describe('parseWire refuses pollution keys that zod would drop silently', () => {
+  it.each([
+    ['in a filter', '{"table":"t","where":{"__proto__":{"polluted":1}},"checkpoint":null,"push":[]}'],
+    ['in a row', '{"table":"t","where":{},"checkpoint":null,"push":[{"uid":"a","created_at":"000000000001-0000-0000000000000001","updated_at":"000000000001-0000-0000000000000001","deleted_at":null,"row":{"constructor":{"prototype":{"x":1}}}}]}'],
+  ])('%s', (_where, json) => {
+    expect(() => parseWire(syncRequestSchema, JSON.parse(json), 'sync request')).toThrow(expect.objectContaining({ code: 'FORBIDDEN_KEY' }))
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined()
+  })
+})

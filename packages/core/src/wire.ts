@@ -4,6 +4,7 @@
  * rules of this package. Change a schema → bump {@link PROTOCOL_VERSION} (a test enforces it).
  */
 import { z } from 'zod'
+import { assertSafeJson } from './descriptor.js'
 import { LastwordError, type WireError } from './errors.js'
 import { UID_PATTERN } from './metadata.js'
 
@@ -196,9 +197,13 @@ export const WIRE_SCHEMAS = {
 
 /**
  * Parses wire input against a schema; a mismatch is `BAD_REQUEST` naming the first problem (paths and
- * messages only — never echoing the input).
+ * messages only — never echoing the input); `__proto__`, `constructor` or `prototype` anywhere is
+ * `FORBIDDEN_KEY`.
  */
 export function parseWire<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  // zod drops a `__proto__` key silently (a filter would be widened, a row stored without it):
+  // refuse pollution keys anywhere in the input before parsing (reliability.md V5).
+  assertSafeJson(input, what)
   const result = schema.safeParse(input)
   if (!result.success) {
     const issue = result.error.issues[0]
