@@ -1,0 +1,155 @@
+/**
+ * The demo's one Node process: builds the web app, serves it and the lastword sync endpoint on one
+ * port, and shows the server's rows live to the third pane (`/api/server-rows`, and as server-sent
+ * events on `/api/server-rows/stream`).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { createSyncServer } from '@lastword/server'
+import { openDatabase } from './db.js'
+import { APP_DIR, buildWeb, staticHandler } from './web.js'
+
+export interface DemoServerOptions {
+  /** 0 picks a free port. Default 3000. */
+  port?: number
+  /** Default 127.0.0.1 (loopback). */
+  host?: string
+  /** SQLite file. Default apps/demo/.data/demo.db. */
+  databasePath?: string
+  /** `postgres://…` switches to PostgreSQL (node-postgres). */
+  databaseUrl?: string | undefined
+  /** Where the web app is built. Default apps/demo/dist. */
+  outDir?: string
+  /** Build the web app at start (default true). */
+  build?: boolean
+  /** Add a few todos when the table is empty (default true). */
+  seed?: boolean
+  /** How often the server pane's feed re-reads the rows, ms (default 400). */
+  feedIntervalMs?: number
+}
+
+export interface DemoServer {
+  url: string
+  port: number
+  /** "SQLite …" or "PostgreSQL …" */
+  database: string
+  close(): Promise<void>
+}
+
+export const DEFAULT_DATABASE_PATH = join(APP_DIR, '.data', 'demo.db')
+
+const SEED = ['Buy oat milk', 'Book train tickets', 'Water the plants']
+
+export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
+  const outDir = options.outDir ?? join(APP_DIR, 'dist')
+  if (options.build !== false) await buildWeb(outDir)
+
+  const database = await openDatabase({
+    databasePath: options.databasePath ?? DEFAULT_DATABASE_PATH,
+    databaseUrl: options.databaseUrl,
+  })
+  const sync = createSyncServer({ db: database.db, tables: database.tables })
+  try {
+    await sync.migrate()
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+  const todos = sync.service('todos')
+  if (options.seed !== false && (await todos.findMany()).length === 0) {
+    for (const title of SEED) await todos.create({ title, done: false, edited_by: 'Server' })
+  }
+
+  // The server pane's feed: one poller while anyone listens, sending only when the rows changed.
+  const listeners = new Set<ServerResponse>()
+  let last = ''
+  let timer: ReturnType<typeof setInterval> | null = null
+  const snapshot = async (): Promise<string> => {
+    const rows = await todos.findMany()
+    rows.sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0))
+    return JSON.stringify({ database: database.label, rows })
+  }
+  const tick = async (): Promise<void> => {
+    try {
+      const body = await snapshot()
+      if (body === last) return
+      last = body
+      for (const res of listeners) res.write(`data: ${body}\n\n`)
+    } catch {
+      // The database is closing, or busy: the next tick tries again.
+    }
+  }
+
+  const serveStatic = staticHandler(outDir)
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (path === '/api/server-rows') {
+      const body = await snapshot()
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body)
+      return
+    }
+    if (path === '/api/server-rows/stream') {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      })
+      res.write(`data: ${await snapshot()}\n\n`)
+      listeners.add(res)
+      timer ??= setInterval(() => void tick(), options.feedIntervalMs ?? 400)
+      req.on('close', () => {
+        listeners.delete(res)
+        if (listeners.size === 0 && timer) {
+          clearInterval(timer)
+          timer = null
+          last = ''
+        }
+      })
+      return
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end()
+      return
+    }
+    await serveStatic(req, res)
+  }
+
+  const httpServer: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
+      res.end(error instanceof Error ? error.message : String(error))
+    })
+  })
+  sync.attach(httpServer)
+
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolvePromise, reject) => {
+    httpServer.once('error', reject)
+    httpServer.listen(options.port ?? 3000, host, () => {
+      httpServer.off('error', reject)
+      resolvePromise()
+    })
+  })
+  const port = (httpServer.address() as AddressInfo).port
+  const shownHost = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host
+
+  let closing: Promise<void> | null = null
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    database: database.label,
+    close() {
+      closing ??= (async () => {
+        if (timer) clearInterval(timer)
+        for (const res of listeners) res.end()
+        listeners.clear()
+        await sync.close()
+        httpServer.closeAllConnections()
+        await new Promise<void>((done) => httpServer.close(() => done()))
+        await database.close()
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,203 @@
+import { useRef, useState, useSyncExternalStore, type FormEvent } from 'react'
+import type { Device, LogEntry, Status, Todo } from './devices'
+import { clockTime, plural } from './format'
+import { LaptopIcon, PhoneIcon, TrashIcon } from './icons'
+
+const STATUS_LABEL: Record<Status, string> = {
+  offline: 'Offline',
+  connecting: 'Connecting…',
+  syncing: 'Syncing…',
+  online: 'Online',
+}
+
+export function DevicePane({ device, icon }: { device: Device; icon: 'laptop' | 'phone' }) {
+  const state = useSyncExternalStore(device.subscribe, device.getState)
+  const [title, setTitle] = useState('')
+  const id = device.id
+
+  const add = (event: FormEvent) => {
+    event.preventDefault()
+    const text = title.trim()
+    if (!text) return
+    setTitle('')
+    void device.attempt(() => device.create(text))
+  }
+
+  const rows = state.rows ?? []
+  const open = rows.filter((row) => !row.done).length
+
+  return (
+    <section className={`pane device ${state.online ? 'is-online' : 'is-offline'}`} data-testid={`device-${id}`}>
+      <header className="pane-head">
+        <div className="pane-title">
+          <span className="pane-icon">{icon === 'laptop' ? <LaptopIcon /> : <PhoneIcon />}</span>
+          <div>
+            <h2>{device.label}</h2>
+            <p className="pane-sub">IndexedDB · lastword-demo-{id}</p>
+          </div>
+        </div>
+        <label className="switch" title={state.online ? 'Take this device offline' : 'Bring this device online'}>
+          <input
+            type="checkbox"
+            role="switch"
+            checked={state.online}
+            aria-checked={state.online}
+            data-testid={`${id}-online-toggle`}
+            onChange={(event) => device.setOnline(event.currentTarget.checked)}
+          />
+          <span className="switch-track" aria-hidden="true">
+            <span className="switch-thumb" />
+          </span>
+          <span className="switch-label">Wi-Fi</span>
+        </label>
+      </header>
+
+      <div className="status-row">
+        <span className={`pill pill-${state.status}`} data-testid={`${id}-status`} data-status={state.status}>
+          <span className="dot" />
+          {STATUS_LABEL[state.status] ?? state.status}
+        </span>
+        <span
+          className={`pending ${state.pending > 0 ? 'has-pending' : ''}`}
+          data-testid={`${id}-pending`}
+          data-count={state.pending}
+        >
+          {state.pending > 0 ? `${plural(state.pending, 'change')} waiting to sync` : 'All changes synced'}
+        </span>
+      </div>
+
+      <form className="add" onSubmit={add}>
+        <input
+          value={title}
+          onChange={(event) => setTitle(event.currentTarget.value)}
+          placeholder="Add a todo…"
+          aria-label={`New todo on ${device.label}`}
+          data-testid={`${id}-new-title`}
+          maxLength={200}
+        />
+        <button type="submit" className="btn" data-testid={`${id}-add`} disabled={!title.trim()}>
+          Add
+        </button>
+      </form>
+
+      <div className="list-head">
+        <span>{state.rows === null ? 'Loading…' : `${open} open · ${rows.length - open} done`}</span>
+      </div>
+      <ul className="todos" data-testid={`${id}-todos`} data-count={rows.length}>
+        {rows.map((row) => (
+          <TodoItem key={row.uid} device={device} row={row} />
+        ))}
+        {state.rows !== null && rows.length === 0 && <li className="empty">Nothing to do. Add a todo above.</li>}
+      </ul>
+
+      <Log entries={state.log} testid={`${id}-log`} onClear={() => device.clearLog()} />
+    </section>
+  )
+}
+
+function TodoItem({ device, row }: { device: Device; row: Todo }) {
+  const [editing, setEditing] = useState(false)
+  // The checkbox answers the click at once; the live query confirms a moment later.
+  const [pendingDone, setPendingDone] = useState<{ from: boolean; to: boolean } | null>(null)
+  if (pendingDone !== null && pendingDone.from !== row.done) setPendingDone(null) // confirmed (or changed elsewhere)
+  const done = pendingDone !== null && pendingDone.from === row.done ? pendingDone.to : row.done
+  // Enter unmounts the input, which may fire its blur too: commit once per edit.
+  const open = useRef(false)
+  const startEditing = () => {
+    open.current = true
+    setEditing(true)
+  }
+  const cancel = () => {
+    open.current = false
+    setEditing(false)
+  }
+  const commit = (value: string) => {
+    if (!open.current) return
+    open.current = false
+    setEditing(false)
+    const text = value.trim()
+    if (text && text !== row.title) void device.attempt(() => device.rename(row.uid, text))
+  }
+  return (
+    <li
+      className={`todo ${row.done ? 'is-done' : ''}`}
+      data-testid={`${device.id}-todo`}
+      data-uid={row.uid}
+      data-title={row.title}
+      data-done={String(row.done)}
+    >
+      <input
+        type="checkbox"
+        className="check"
+        checked={done}
+        aria-label={done ? `Mark “${row.title}” as not done` : `Mark “${row.title}” as done`}
+        data-testid="todo-done"
+        onChange={(event) => {
+          const to = event.currentTarget.checked
+          setPendingDone({ from: row.done, to })
+          void device.attempt(() => device.setDone(row.uid, to)).then((ok) => ok || setPendingDone(null))
+        }}
+      />
+      {editing ? (
+        <input
+          className="title-input"
+          autoFocus
+          defaultValue={row.title}
+          data-testid="todo-title-input"
+          aria-label="Edit title"
+          maxLength={200}
+          onKeyDown={(event) => {
+            if (event.key === 'Enter') commit(event.currentTarget.value)
+            if (event.key === 'Escape') cancel()
+          }}
+          onBlur={(event) => commit(event.currentTarget.value)}
+        />
+      ) : (
+        <button type="button" className="title" data-testid="todo-title" title="Click to edit" onClick={startEditing}>
+          {row.title}
+        </button>
+      )}
+      {row.edited_by && !editing && <span className="by">{row.edited_by}</span>}
+      <button
+        type="button"
+        className="icon-btn delete"
+        aria-label={`Delete “${row.title}”`}
+        data-testid="todo-delete"
+        onClick={() => void device.attempt(() => device.remove(row.uid))}
+      >
+        <TrashIcon />
+      </button>
+    </li>
+  )
+}
+
+function Log({ entries, testid, onClear }: { entries: LogEntry[]; testid: string; onClear: () => void }) {
+  return (
+    <div className="log">
+      <div className="log-top">
+        <h3>Sync log</h3>
+        {entries.length > 0 && (
+          <button type="button" className="link-btn" onClick={onClear}>
+            Clear
+          </button>
+        )}
+      </div>
+      <ol data-testid={testid}>
+        {entries.length === 0 && <li className="empty">Nothing yet. Syncs, conflicts and evictions show up here.</li>}
+        {entries.map((entry) => (
+          <li key={entry.id} className={`log-entry log-${entry.kind}`} data-testid={`${testid}-entry`} data-kind={entry.kind}>
+            <div className="log-head">
+              <span className="log-title">{entry.title}</span>
+              <time>{clockTime(entry.at)}</time>
+            </div>
+            {entry.lines.map((line, i) => (
+              <div key={i} className={`log-line ${line.tone ? `tone-${line.tone}` : ''}`}>
+                {line.text}
+              </div>
+            ))}
+          </li>
+        ))}
+      </ol>
+    </div>
+  )
+}

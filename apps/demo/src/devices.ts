@@ -1,0 +1,388 @@
+/**
+ * The two simulated devices. Each is a real lastword client with its own IndexedDB database, its own
+ * online/offline switch (kept in localStorage, so a reload while offline stays offline) and its own log
+ * of what each sync did. React reads a device through `useSyncExternalStore`.
+ */
+import { createSyncClient, type ClientStatus, type SyncClient, type SyncReport, type TableHandle } from '@lastword/client'
+import type { Todo } from '../server/schema'
+import { plural, ruleText, stampTime } from './format'
+
+export type { Todo }
+export type DeviceId = 'laptop' | 'phone'
+export type Status = ClientStatus
+export type { SyncReport }
+
+export interface LogLine {
+  text: string
+  tone?: 'win' | 'lose' | 'evict' | 'error' | 'muted'
+}
+
+export interface LogEntry {
+  id: number
+  at: number
+  kind: 'sync' | 'remote' | 'local' | 'status' | 'error' | 'conflict'
+  title: string
+  lines: LogLine[]
+}
+
+export interface DeviceState {
+  /** The switch: does the user want this device connected? */
+  online: boolean
+  status: Status
+  pending: number
+  /** Live rows, or null before the first local read. */
+  rows: Todo[] | null
+  log: LogEntry[]
+}
+
+const MAX_LOG = 60
+let nextLogId = 1
+
+function onlineKey(id: DeviceId): string {
+  return `lastword-demo:${id}:online`
+}
+
+// What each device last did to each record survives a reload, so the log can still explain a loss.
+const MAX_WRITTEN = 200
+
+function loadWritten(id: DeviceId): Map<string, string> {
+  try {
+    const saved: unknown = JSON.parse(localStorage.getItem(`lastword-demo:${id}:written`) ?? '[]')
+    if (Array.isArray(saved)) return new Map(saved.filter((e): e is [string, string] => Array.isArray(e) && e.length === 2))
+  } catch {
+    // unreadable: start afresh
+  }
+  return new Map()
+}
+
+// The log survives a reload too: the story of an offline session is the point of the demo.
+function loadLog(id: DeviceId): LogEntry[] {
+  try {
+    const saved: unknown = JSON.parse(localStorage.getItem(`lastword-demo:${id}:log`) ?? '[]')
+    if (!Array.isArray(saved)) return []
+    const log = saved.filter((e): e is LogEntry => typeof e === 'object' && e !== null && typeof e.title === 'string' && Array.isArray(e.lines))
+    for (const entry of log) nextLogId = Math.max(nextLogId, entry.id + 1)
+    return log.slice(0, MAX_LOG)
+  } catch {
+    return []
+  }
+}
+
+function saveLog(id: DeviceId, log: LogEntry[]): void {
+  try {
+    localStorage.setItem(`lastword-demo:${id}:log`, JSON.stringify(log))
+  } catch {
+    // storage full: the log lives in memory only
+  }
+}
+
+function saveWritten(id: DeviceId, written: Map<string, string>): void {
+  const entries = [...written].slice(-MAX_WRITTEN)
+  try {
+    localStorage.setItem(`lastword-demo:${id}:written`, JSON.stringify(entries))
+  } catch {
+    // storage full: only the log's wording suffers
+  }
+}
+
+export class Device {
+  readonly client: SyncClient
+  readonly todos: TableHandle<Todo>
+  private state: DeviceState
+  private readonly listeners = new Set<() => void>()
+  private readonly syncListeners = new Set<(report: SyncReport) => void>()
+  private readonly titles = new Map<string, string>()
+  /** What this device last did to each record, for "this device's … lost to …". */
+  private readonly written: Map<string, string>
+  private readonly deletedHere = new Set<string>()
+
+  constructor(
+    readonly id: DeviceId,
+    readonly label: string,
+  ) {
+    const online = localStorage.getItem(onlineKey(id)) !== 'false'
+    this.written = loadWritten(id)
+    this.state = { online, status: online ? 'connecting' : 'offline', pending: 0, rows: null, log: loadLog(id) }
+    // The table descriptors come from the server's hello and are kept in IndexedDB, so a device that
+    // connected once starts offline with everything it needs.
+    this.client = createSyncClient({ url: location.origin, name: `lastword-demo-${id}`, autoConnect: online })
+    this.todos = this.client.table<Todo>('todos')
+
+    this.client.on('status', (status) => this.set({ status }))
+    this.client.on('pending', (pending) => this.set({ pending }))
+    this.client.on('sync', (report) => this.onSync(report))
+    this.client.on('error', (error) => {
+      this.addLog({ kind: 'error', title: 'Error', lines: [{ text: errorText(error), tone: 'error' }] })
+    })
+    // Live query of the whole table (uid order: UUIDv7, creation order); it also keeps the scope synced.
+    this.todos.subscribe({}, (rows) => {
+      const before = this.state.rows
+      for (const row of rows) this.titles.set(row.uid, row.title)
+      this.set({ rows })
+      if (before !== null) this.logRemote(before, rows)
+    })
+    void this.refreshPending()
+    this.set({ status: this.client.status })
+    if (!online) {
+      this.addLog({
+        kind: 'status',
+        title: 'Page loaded, still offline',
+        lines: [{ text: 'The switch is remembered; edits come back from IndexedDB.', tone: 'muted' }],
+      })
+    }
+  }
+
+  // --- the store React reads -------------------------------------------------------------------------
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  getState = (): DeviceState => this.state
+
+  /** Called with every completed sync (the conflict walkthrough listens). */
+  onSyncReport(listener: (report: SyncReport) => void): () => void {
+    this.syncListeners.add(listener)
+    return () => this.syncListeners.delete(listener)
+  }
+
+  private set(patch: Partial<DeviceState>): void {
+    this.state = { ...this.state, ...patch }
+    for (const listener of this.listeners) listener()
+  }
+
+  addLog(entry: Omit<LogEntry, 'id' | 'at'>): void {
+    const log = [{ ...entry, id: nextLogId++, at: Date.now() }, ...this.state.log].slice(0, MAX_LOG)
+    this.set({ log })
+    saveLog(this.id, log)
+  }
+
+  clearLog(): void {
+    this.set({ log: [] })
+    saveLog(this.id, [])
+  }
+
+  private async refreshPending(): Promise<void> {
+    try {
+      const pending = await this.client.pendingCount()
+      this.set({ pending })
+    } catch {
+      // closed
+    }
+  }
+
+  titleOf(uid: string): string {
+    return this.titles.get(uid) ?? uid.slice(-8)
+  }
+
+  // --- actions ---------------------------------------------------------------------------------------
+
+  setOnline(online: boolean): void {
+    if (online === this.state.online) return
+    localStorage.setItem(onlineKey(this.id), String(online))
+    this.set({ online })
+    this.addLog({
+      kind: 'status',
+      title: online ? 'Back online' : 'Went offline',
+      lines: [
+        {
+          text: online
+            ? this.state.pending > 0
+              ? `Reconnecting to push ${plural(this.state.pending, 'pending change')}.`
+              : 'Reconnecting.'
+            : 'Edits are kept in IndexedDB until the device reconnects.',
+          tone: 'muted',
+        },
+      ],
+    })
+    if (online) this.client.connect()
+    else this.client.disconnect()
+  }
+
+  /** Runs a UI action; a refusal (a record deleted meanwhile, a table not known yet…) goes to the log. */
+  attempt(action: () => Promise<unknown>): Promise<boolean> {
+    return action().then(
+      () => true,
+      (error: unknown) => {
+        this.addLog({ kind: 'error', title: 'Not saved', lines: [{ text: errorText(error), tone: 'error' }] })
+        return false
+      },
+    )
+  }
+
+  async create(title: string): Promise<string> {
+    const uid = await this.todos.create({ title, done: false, edited_by: this.label })
+    this.local(`Created “${title}”`)
+    return uid
+  }
+
+  async rename(uid: string, title: string): Promise<void> {
+    const before = this.titleOf(uid)
+    this.remember(uid, `edit “${title}”`)
+    await this.todos.update(uid, { title, edited_by: this.label })
+    this.local(`Renamed “${before}” → “${title}”`)
+  }
+
+  async setDone(uid: string, done: boolean): Promise<void> {
+    this.remember(uid, `${done ? 'check' : 'uncheck'} of “${this.titleOf(uid)}”`)
+    await this.todos.update(uid, { done, edited_by: this.label })
+    this.local(`${done ? 'Checked' : 'Unchecked'} “${this.titleOf(uid)}”`)
+  }
+
+  async remove(uid: string): Promise<void> {
+    const title = this.titleOf(uid)
+    this.remember(uid, `delete of “${title}”`)
+    this.deletedHere.add(uid)
+    await this.todos.delete(uid)
+    this.local(`Deleted “${title}”`)
+  }
+
+  private remember(uid: string, what: string): void {
+    this.written.delete(uid)
+    this.written.set(uid, what)
+    saveWritten(this.id, this.written)
+  }
+
+  private local(title: string): void {
+    this.addLog({
+      kind: 'local',
+      title,
+      lines: this.state.status === 'offline' ? [{ text: 'offline — queued', tone: 'muted' }] : [],
+    })
+    void this.refreshPending()
+  }
+
+  // --- what arrived from elsewhere ----------------------------------------------------------------
+
+  /**
+   * Logs the changes the live query shows that this device did not make (pulled or realtime), with the
+   * time of the write that brought each (its stamp), and says so when it replaced this device's own edit.
+   */
+  private logRemote(before: Todo[], after: Todo[]): void {
+    const old = new Map(before.map((row) => [row.uid, row]))
+    const now = new Set(after.map((row) => row.uid))
+    const changes: Array<{ uid: string; text: string; deleted: boolean }> = []
+    for (const row of after) {
+      const prev = old.get(row.uid)
+      if (row.edited_by === this.label && this.written.has(row.uid)) continue // this device's own write
+      const by = row.edited_by ? ` by ${row.edited_by}` : ''
+      if (!prev) {
+        if (row.edited_by !== this.label) changes.push({ uid: row.uid, text: `Added “${row.title}”${by}`, deleted: false })
+        continue
+      }
+      if (prev.title !== row.title) changes.push({ uid: row.uid, text: `“${prev.title}” → “${row.title}”${by}`, deleted: false })
+      if (prev.done !== row.done) {
+        changes.push({ uid: row.uid, text: `${row.done ? 'Checked' : 'Unchecked'} “${row.title}”${by}`, deleted: false })
+      }
+    }
+    for (const row of before) {
+      if (!now.has(row.uid) && !this.deletedHere.has(row.uid)) changes.push({ uid: row.uid, text: `Deleted “${row.title}”`, deleted: true })
+    }
+    if (changes.length === 0) return
+    void (async () => {
+      const lines: LogLine[] = []
+      for (const change of changes) {
+        let when = ''
+        try {
+          const record = await this.todos.record(change.uid)
+          const stamp = record ? (change.deleted ? record.deleted_at : record.updated_at) : null
+          if (stamp) when = ` at ${stampTime(stamp)}`
+        } catch {
+          // closed
+        }
+        let mine = this.written.get(change.uid)
+        // "… — later than this device's edit, so it wins" (the title is already on the line)
+        const quoted = mine ? /“[^”]*”$/.exec(mine)?.[0] : undefined
+        if (mine && quoted && change.text.includes(quoted)) mine = mine.slice(0, -quoted.length).replace(/ of $/, '').trimEnd()
+        lines.push(
+          mine
+            ? { text: `${change.text}${when} — later than this device's ${mine}, so it wins`, tone: 'lose' }
+            : { text: `${change.text}${when}`, tone: change.deleted ? 'lose' : undefined },
+        )
+      }
+      this.addLog({ kind: 'remote', title: 'Received from the server', lines })
+    })()
+  }
+
+  // --- what a sync did ---------------------------------------------------------------------------------
+
+  private onSync(report: SyncReport): void {
+    void this.refreshPending()
+    for (const listener of this.syncListeners) listener(report)
+    const nothing =
+      report.pushed === 0 &&
+      report.pulled === 0 &&
+      report.superseded.length === 0 &&
+      report.rejected.length === 0 &&
+      report.evicted.length === 0 &&
+      report.purged.length === 0
+    if (nothing && report.mode !== 'full') return
+    void this.logSync(report)
+  }
+
+  private async logSync(report: SyncReport): Promise<void> {
+    // Read the winners as they are stored now (the live query may not have re-rendered yet).
+    const current = new Map<string, Todo>()
+    if (report.superseded.length > 0) {
+      try {
+        for (const row of await this.todos.findMany()) current.set(row.uid, row)
+      } catch {
+        // closed: the log line falls back to what the device last showed
+      }
+    }
+    const sent = report.pushed + report.superseded.length + report.rejected.length
+    const counts = [`pushed ${sent}`]
+    if (report.superseded.length) counts.push(`${report.superseded.length} superseded`)
+    if (report.rejected.length) counts.push(`${report.rejected.length} rejected`)
+    counts.push(`pulled ${report.pulled}`)
+    if (report.evicted.length) counts.push(`evicted ${report.evicted.length}`)
+    if (report.purged.length) counts.push(`purged ${report.purged.length}`)
+    const lines: LogLine[] = []
+    for (const s of report.superseded) {
+      const mine = this.written.get(s.uid)
+      const winner = current.get(s.uid)
+      const what = `This device's ${mine ?? `change to “${this.titleOf(s.uid)}”`}`
+      const beaten = winner
+        ? `“${winner.title}”${winner.edited_by ? ` by ${winner.edited_by}` : ''}`
+        : 'a later delete'
+      lines.push({
+        text:
+          `${what} lost to ${beaten}` +
+          (s.winnerStamp ? `, written at ${stampTime(s.winnerStamp)}` : '') +
+          (s.rule ? ` — ${ruleText(s.rule)}` : ''),
+        tone: 'lose',
+      })
+    }
+    for (const r of report.rejected) {
+      lines.push({ text: `Rejected “${this.titleOf(r.uid)}”: ${errorText(r.error)}`, tone: 'error' })
+    }
+    for (const uid of report.evicted) lines.push({ text: `Evicted “${this.titleOf(uid)}”: it left this device's scope`, tone: 'evict' })
+    for (const uid of report.purged) {
+      lines.push({ text: `Removed “${this.titleOf(uid)}”: deleted on the server and purged after retention`, tone: 'evict' })
+    }
+    if (report.restamped.length) {
+      lines.push({ text: `${plural(report.restamped.length, 'record')} re-stamped: this device's clock was ahead of the server's`, tone: 'muted' })
+    }
+    this.addLog({
+      kind: 'sync',
+      title: `${report.mode === 'full' ? 'Full' : 'Incremental'} sync · ${counts.join(' · ')}`,
+      lines: [...lines, { text: `${Math.round(report.durationMs)} ms`, tone: 'muted' }],
+    })
+  }
+}
+
+export function errorText(error: unknown): string {
+  if (typeof error === 'string') return error
+  if (error && typeof error === 'object') {
+    const e = error as { code?: unknown; message?: unknown }
+    if (e.code && e.message) return `${String(e.code)}: ${String(e.message)}`
+    if (e.message) return String(e.message)
+  }
+  return String(error)
+}
+
+export const devices: Record<DeviceId, Device> = {
+  laptop: new Device('laptop', 'Laptop'),
+  phone: new Device('phone', 'Phone'),
+}

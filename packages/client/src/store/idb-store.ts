@@ -1,0 +1,266 @@
+/**
+ * The IndexedDB `LocalStore`, through `idb`. One database per client name (`lastword:<name>`), its schema
+ * versioned by the `upgrade` callback of `openDB`. Local writes commit with `{ durability: 'strict' }`
+ * (browsers default to relaxed durability, reliability.md "Durability notes"). A connection closed under
+ * us — Safari closing background tabs, DevTools clearing storage (`close`), another tab upgrading or
+ * deleting the database (`versionchange`) — is dropped and reopened on the next transaction; a
+ * transaction that failed because its connection went away is run again on the new one.
+ */
+import { unwrap, wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb'
+import type { LocalStore, ScanOptions, StoreMeta, StoreMode, StoreTransaction, StoredRecord, StoredScope } from './types.js'
+import { closedStoreError, toStoreError } from './store-errors.js'
+
+/** The schema version of the client database; bump it with a new step in `upgrade`. */
+export const IDB_SCHEMA_VERSION = 1
+
+/** A record as IndexedDB holds it: `dirtyTable` is set only while dirty, so the `dirty` index is sparse. */
+type IdbRecord = StoredRecord & { dirtyTable?: string }
+
+interface ClientSchema extends DBSchema {
+  records: { key: [string, string]; value: IdbRecord; indexes: { table: string; dirty: string } }
+  scopes: { key: string; value: StoredScope; indexes: { table: string } }
+  meta: { key: string; value: unknown }
+}
+
+type Db = IDBPDatabase<ClientSchema>
+type Tx = IDBPTransaction<ClientSchema, ('records' | 'scopes' | 'meta')[], IDBTransactionMode>
+const STORES = ['records', 'scopes', 'meta'] as const
+
+/** Options of {@link createIdbStore}. */
+export interface IdbStoreOptions {
+  /** The database name (the client uses `lastword:<name>`). */
+  name: string
+  /** The IndexedDB factory; defaults to the global `indexedDB`. Tests pass a fresh `fake-indexeddb` one. */
+  indexedDB?: IDBFactory
+  /** The key-range constructor matching the factory; defaults to the global `IDBKeyRange`. */
+  IDBKeyRange?: typeof IDBKeyRange
+}
+
+/** The IndexedDB store, with access to its live connection (for diagnostics and fault-injection tests). */
+export interface IdbStore extends LocalStore {
+  /** The database name. */
+  readonly name: string
+  /** The current raw connection, opened if needed. Internal: tests use it to force-close the connection. */
+  connection(): Promise<IDBDatabase>
+}
+
+/**
+ * Creates the IndexedDB store. Opening is lazy: the first transaction opens (and, if needed, creates or
+ * upgrades) the database.
+ *
+ * @example
+ * import { IDBFactory } from 'fake-indexeddb'
+ * const store = createIdbStore({ name: 'lastword:test', indexedDB: new IDBFactory() })
+ */
+export function createIdbStore(options: IdbStoreOptions): IdbStore {
+  const factory = options.indexedDB ?? globalThis.indexedDB
+  if (factory === undefined) {
+    throw new Error('IndexedDB is not available here; pass `indexedDB` (e.g. from fake-indexeddb) or use createMemoryStore()')
+  }
+  const KeyRange = options.IDBKeyRange ?? globalThis.IDBKeyRange
+  const { name } = options
+  let current: Promise<Db> | null = null
+  /** The connection `current` resolved to, once it did. */
+  let currentDb: Db | null = null
+  let closed = false
+  /** Connections that were closed under us: a transaction that failed on one of them is retried. */
+  const lost = new WeakSet<Db>()
+
+  function drop(db: Db): void {
+    lost.add(db)
+    if (currentDb === db) {
+      current = null
+      currentDb = null
+    }
+  }
+
+  function open(): Promise<Db> {
+    const request = factory.open(name, IDB_SCHEMA_VERSION)
+    // idb's `openDB` takes no factory; this is its body, on ours.
+    request.addEventListener('upgradeneeded', (event) => {
+      upgrade(wrap(request.result) as unknown as Db, event.oldVersion)
+    })
+    return (wrap(request) as unknown as Promise<Db>).then((db) => {
+      db.addEventListener('close', () => drop(db))
+      db.addEventListener('versionchange', () => {
+        // Another connection upgrades or deletes the database: let it, reopen on the next transaction.
+        drop(db)
+        db.close()
+      })
+      return db
+    })
+  }
+
+  function connection(): Promise<Db> {
+    if (closed) return Promise.reject(closedStoreError())
+    if (current === null) {
+      const opening = open()
+      current = opening
+      opening.then(
+        (db) => {
+          if (current === opening) currentDb = db
+        },
+        () => {
+          if (current === opening) current = null
+        },
+      )
+    }
+    return current
+  }
+
+  async function transaction<T>(mode: StoreMode, fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let db: Db
+      try {
+        db = await connection()
+      } catch (error) {
+        throw toStoreError(error)
+      }
+      let tx: Tx
+      try {
+        tx = db.transaction([...STORES], mode, { durability: 'strict' }) as Tx
+      } catch (error) {
+        // InvalidStateError: the connection is closing (force-closed, or a versionchange is pending).
+        drop(db)
+        if (attempt < 3 && !closed) continue
+        throw closed ? closedStoreError() : toStoreError(error)
+      }
+      const done = tx.done
+      done.catch(() => undefined)
+      try {
+        const result = await fn(wrapTransaction(tx, KeyRange))
+        await done
+        return result
+      } catch (error) {
+        try {
+          tx.abort()
+        } catch {
+          // Already finished or aborted.
+        }
+        if (lost.has(db) && attempt < 3 && !closed) continue
+        throw closed ? closedStoreError() : toStoreError(error)
+      }
+    }
+  }
+
+  return {
+    kind: 'indexeddb',
+    name,
+    connection: async () => unwrap(await connection()) as IDBDatabase,
+    transaction,
+    async clear() {
+      if (closed) throw closedStoreError()
+      const db = current
+      current = null
+      currentDb = null
+      if (db !== null) {
+        const open = await db.catch(() => null)
+        if (open !== null) {
+          lost.add(open)
+          open.close()
+        }
+      }
+      try {
+        await (wrap(factory.deleteDatabase(name)) as unknown as Promise<unknown>)
+      } catch (error) {
+        throw toStoreError(error)
+      }
+    },
+    async close() {
+      closed = true
+      const db = current
+      current = null
+      currentDb = null
+      if (db !== null) (await db.catch(() => null))?.close()
+    },
+  }
+}
+
+function upgrade(db: Db, oldVersion: number): void {
+  if (oldVersion < 1) {
+    const records = db.createObjectStore('records', { keyPath: ['table', 'uid'] })
+    records.createIndex('table', 'table')
+    records.createIndex('dirty', 'dirtyTable')
+    const scopes = db.createObjectStore('scopes', { keyPath: 'key' })
+    scopes.createIndex('table', 'table')
+    db.createObjectStore('meta')
+  }
+}
+
+function toIdb(record: StoredRecord): IdbRecord {
+  const out: IdbRecord = { ...record }
+  if (record.dirty) out.dirtyTable = record.table
+  else delete out.dirtyTable
+  if (out.rejected === undefined) delete out.rejected
+  return out
+}
+
+function fromIdb(value: IdbRecord): StoredRecord {
+  const { dirtyTable: _ignored, ...record } = value
+  return record
+}
+
+function wrapTransaction(tx: Tx, KeyRange: typeof IDBKeyRange | undefined): StoreTransaction {
+  const records = tx.objectStore('records')
+  const scopes = tx.objectStore('scopes')
+  const meta = tx.objectStore('meta')
+
+  async function scan(table: string, options: ScanOptions): Promise<StoredRecord[]> {
+    const { after, limit, filter } = options
+    if ((after == null && limit === undefined) || KeyRange === undefined) {
+      // One request: every record of the table, in uid order (an index orders equal keys by primary key).
+      let all = (await records.index('table').getAll(table)).map(fromIdb)
+      if (after != null) all = all.filter((r) => r.uid > after)
+      if (filter !== undefined) all = all.filter(filter)
+      return limit === undefined ? all : all.slice(0, limit)
+    }
+    // `[table, []]` sorts after every `[table, string]`: arrays come after strings in key order.
+    const range = KeyRange.bound([table, after ?? ''], [table, []], after != null, false)
+    const out: StoredRecord[] = []
+    const max = limit ?? Infinity
+    let cursor = await records.openCursor(range)
+    while (cursor !== null && out.length < max) {
+      const record = fromIdb(cursor.value)
+      if (filter === undefined || filter(record)) out.push(record)
+      cursor = await cursor.continue()
+    }
+    return out
+  }
+
+  return {
+    async getRecord(table, uid) {
+      const value = await records.get([table, uid])
+      return value === undefined ? undefined : fromIdb(value)
+    },
+    scanRecords: (table, options = {}) => scan(table, options),
+    async dirtyRecords(table) {
+      const index = records.index('dirty')
+      const values = table === undefined ? await index.getAll() : await index.getAll(table)
+      return values.map(fromIdb)
+    },
+    countDirty: () => records.index('dirty').count(),
+    async putRecord(record) {
+      await records.put!(toIdb(record))
+    },
+    async deleteRecord(table, uid) {
+      await records.delete!([table, uid])
+    },
+    getScope: (key) => scopes.get(key),
+    async listScopes(table) {
+      return table === undefined ? scopes.getAll() : scopes.index('table').getAll(table)
+    },
+    async putScope(scope) {
+      await scopes.put!(scope)
+    },
+    async deleteScope(key) {
+      await scopes.delete!(key)
+    },
+    getMeta: async <K extends keyof StoreMeta>(key: K) => (await meta.get(key)) as StoreMeta[K] | undefined,
+    async putMeta(key, value) {
+      await meta.put!(value, key)
+    },
+    async deleteMeta(key) {
+      await meta.delete!(key)
+    },
+  }
+}

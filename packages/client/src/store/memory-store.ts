@@ -1,0 +1,198 @@
+/**
+ * The in-memory `LocalStore`: the same behaviour as the IndexedDB store (one suite runs against both),
+ * nothing persisted. For tests, server-side rendering, and apps that do not want a local copy to outlive
+ * the page. Transactions run one at a time; a failing one leaves nothing behind.
+ */
+import type { LocalStore, ScanOptions, StoreMeta, StoreMode, StoreTransaction, StoredRecord, StoredScope } from './types.js'
+import { closedStoreError, toStoreError } from './store-errors.js'
+
+const copy = <T>(value: T): T => structuredClone(value)
+
+interface State {
+  records: Map<string, Map<string, StoredRecord>>
+  scopes: Map<string, StoredScope>
+  meta: Map<string, unknown>
+}
+
+/**
+ * Creates an in-memory store. Two clients given the same store object share it, as two tabs share one
+ * IndexedDB database.
+ *
+ * @example
+ * const client = createSyncClient({ name: 'app', url, store: createMemoryStore() })
+ */
+export function createMemoryStore(): LocalStore {
+  let state: State = { records: new Map(), scopes: new Map(), meta: new Map() }
+  let closed = false
+  let queue: Promise<unknown> = Promise.resolve()
+
+  async function run<T>(mode: StoreMode, fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    if (closed) throw closedStoreError()
+    // Pending writes of this transaction; `null` marks a deletion.
+    const records = new Map<string, Map<string, StoredRecord | null>>()
+    const scopes = new Map<string, StoredScope | null>()
+    const meta = new Map<string, unknown>()
+    let finished = false
+    const writable = (): void => {
+      if (finished) throw new Error('InvalidStateError: the transaction has finished')
+      if (mode !== 'readwrite') throw new Error('ReadOnlyError: the transaction is read-only')
+    }
+    const readRecord = (table: string, uid: string): StoredRecord | undefined => {
+      const pending = records.get(table)?.get(uid)
+      if (pending !== undefined) return pending ?? undefined
+      return state.records.get(table)?.get(uid)
+    }
+    const tableUids = (table: string): string[] => {
+      const uids = new Set<string>(state.records.get(table)?.keys() ?? [])
+      for (const [uid, value] of records.get(table) ?? []) {
+        if (value === null) uids.delete(uid)
+        else uids.add(uid)
+      }
+      return [...uids].sort(compareKeys)
+    }
+    const readScope = (key: string): StoredScope | undefined => {
+      const pending = scopes.get(key)
+      if (pending !== undefined) return pending ?? undefined
+      return state.scopes.get(key)
+    }
+    const scopeKeys = (): string[] => {
+      const keys = new Set<string>(state.scopes.keys())
+      for (const [key, value] of scopes) {
+        if (value === null) keys.delete(key)
+        else keys.add(key)
+      }
+      return [...keys].sort(compareKeys)
+    }
+    const dirty = (table?: string): StoredRecord[] => {
+      const tables = table === undefined ? [...new Set([...state.records.keys(), ...records.keys()])].sort(compareKeys) : [table]
+      const out: StoredRecord[] = []
+      for (const t of tables) {
+        for (const uid of tableUids(t)) {
+          const record = readRecord(t, uid)
+          if (record?.dirty === true) out.push(record)
+        }
+      }
+      return out
+    }
+
+    const tx: StoreTransaction = {
+      async getRecord(table, uid) {
+        const record = readRecord(table, uid)
+        return record === undefined ? undefined : copy(record)
+      },
+      async scanRecords(table, options: ScanOptions = {}) {
+        const out: StoredRecord[] = []
+        const limit = options.limit ?? Infinity
+        for (const uid of tableUids(table)) {
+          if (out.length >= limit) break
+          if (options.after != null && compareKeys(uid, options.after) <= 0) continue
+          const record = readRecord(table, uid) as StoredRecord
+          if (options.filter === undefined || options.filter(record)) out.push(copy(record))
+        }
+        return out
+      },
+      async dirtyRecords(table) {
+        return dirty(table).map(copy)
+      },
+      async countDirty() {
+        return dirty().length
+      },
+      async putRecord(record) {
+        writable()
+        let pending = records.get(record.table)
+        if (pending === undefined) records.set(record.table, (pending = new Map()))
+        pending.set(record.uid, copy(record))
+      },
+      async deleteRecord(table, uid) {
+        writable()
+        let pending = records.get(table)
+        if (pending === undefined) records.set(table, (pending = new Map()))
+        pending.set(uid, null)
+      },
+      async getScope(key) {
+        const scope = readScope(key)
+        return scope === undefined ? undefined : copy(scope)
+      },
+      async listScopes(table) {
+        const out: StoredScope[] = []
+        for (const key of scopeKeys()) {
+          const scope = readScope(key) as StoredScope
+          if (table === undefined || scope.table === table) out.push(copy(scope))
+        }
+        return out
+      },
+      async putScope(scope) {
+        writable()
+        scopes.set(scope.key, copy(scope))
+      },
+      async deleteScope(key) {
+        writable()
+        scopes.set(key, null)
+      },
+      async getMeta<K extends keyof StoreMeta>(key: K) {
+        const value = meta.has(key) ? meta.get(key) : state.meta.get(key)
+        return value === undefined ? undefined : (copy(value) as StoreMeta[K])
+      },
+      async putMeta(key, value) {
+        writable()
+        meta.set(key, copy(value))
+      },
+      async deleteMeta(key) {
+        writable()
+        meta.set(key, undefined)
+      },
+    }
+
+    try {
+      const result = await fn(tx)
+      if (closed) throw closedStoreError()
+      for (const [table, pending] of records) {
+        let base = state.records.get(table)
+        if (base === undefined) state.records.set(table, (base = new Map()))
+        for (const [uid, value] of pending) {
+          if (value === null) base.delete(uid)
+          else base.set(uid, value)
+        }
+      }
+      for (const [key, value] of scopes) {
+        if (value === null) state.scopes.delete(key)
+        else state.scopes.set(key, value)
+      }
+      for (const [key, value] of meta) {
+        if (value === undefined) state.meta.delete(key)
+        else state.meta.set(key, value)
+      }
+      return result
+    } catch (error) {
+      throw toStoreError(error)
+    } finally {
+      finished = true
+    }
+  }
+
+  return {
+    kind: 'memory',
+    transaction<T>(mode: StoreMode, fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+      // One transaction at a time, as IndexedDB runs overlapping readwrite transactions.
+      const result = queue.then(() => run(mode, fn))
+      queue = result.catch(() => undefined)
+      return result
+    },
+    async clear() {
+      if (closed) throw closedStoreError()
+      const done = queue.then(() => {
+        state = { records: new Map(), scopes: new Map(), meta: new Map() }
+      })
+      queue = done
+      await done
+    },
+    async close() {
+      closed = true
+    },
+  }
+}
+
+/** IndexedDB's order of string keys: by UTF-16 code unit. */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

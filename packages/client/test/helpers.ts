@@ -1,0 +1,166 @@
+/**
+ * Test helpers of the client package. `idb` recognises IndexedDB objects with `instanceof` against the
+ * global IDB classes, so Node tests load `fake-indexeddb/auto` for those classes; each test still gets
+ * its own database factory (`newIndexedDB()`) for isolation.
+ */
+import 'fake-indexeddb/auto'
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
+import { LastwordError, PROTOCOL_VERSION, type Hello, type RealtimeEvent, type Reply, type SyncPage, type SyncRequest, type TableDescriptor } from '@lastword/core'
+import { createIdbStore, type IdbStore, type Transport, type TransportHandlers } from '../src/index.js'
+
+export { IDBFactory, IDBKeyRange }
+
+/** A fresh, isolated IndexedDB factory. */
+export function newIndexedDB(): IDBFactory {
+  return new IDBFactory()
+}
+
+/** An IndexedDB store on a factory (fresh unless given). */
+export function newIdbStore(name = 'lastword:test', factory: IDBFactory = newIndexedDB()): IdbStore {
+  return createIdbStore({ name, indexedDB: factory, IDBKeyRange })
+}
+
+export const todosTable: TableDescriptor = {
+  name: 'todos',
+  columns: [
+    { name: 'title', type: 'text', nullable: false, writable: true },
+    { name: 'done', type: 'boolean', nullable: false, writable: true },
+    { name: 'priority', type: 'integer', nullable: true, writable: true },
+    { name: 'due', type: 'timestamp', nullable: true, writable: true },
+    { name: 'tags', type: 'json', nullable: true, writable: true },
+    { name: 'tenant', type: 'text', nullable: true, writable: false },
+  ],
+}
+
+export interface Todo {
+  title: string
+  done: boolean
+  priority: number | null
+  due: string | null
+  tags: unknown
+  tenant: string | null
+}
+
+/** A transport that never connects: the client works offline. */
+export function offlineTransport(): Transport {
+  return {
+    open() {},
+    close() {},
+    request() {
+      return Promise.reject(new Error('offline'))
+    },
+  }
+}
+
+/** Resolves once `check` stops throwing (or fails after `timeoutMs`). */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5_000): Promise<T> {
+  const start = Date.now()
+  for (;;) {
+    try {
+      return await check()
+    } catch (error) {
+      if (Date.now() - start > timeoutMs) throw error
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+}
+
+/** A server scripted by the test: it answers each `lw:sync` with `handler`. */
+export interface ScriptedServer {
+  transport: Transport
+  requests: SyncRequest[]
+  unsubscribes: string[]
+  handler: (request: SyncRequest, index: number) => Reply<SyncPage> | Promise<Reply<SyncPage>>
+  /** Connects the client and sends `lw:hello`. */
+  connect(hello?: Partial<Hello>): void
+  /** Drops the connection. */
+  disconnect(): void
+  /** Sends an `lw:changes` event. */
+  changes(event: Omit<RealtimeEvent, 'columns' | 'serverTime' | 'rev'> & Partial<RealtimeEvent>): void
+  readonly connected: boolean
+}
+
+export const TODO_COLUMNS = todosTable.columns.map((c) => c.name)
+
+/** A row array as pages carry it. */
+export function wireRow(uid: string, created: string, updated: string, row: Partial<Todo>): unknown[] {
+  return [uid, created, updated, ...TODO_COLUMNS.map((c) => (row as Record<string, unknown>)[c] ?? null)]
+}
+
+/** A page answering `request`: every pushed record applied, nothing pulled, unless overridden. */
+export function page(request: SyncRequest, overrides: Partial<SyncPage> = {}): Reply<SyncPage> {
+  return {
+    ok: true,
+    data: {
+      mode: request.full !== undefined ? 'full' : 'incremental',
+      serverTime: Date.now(),
+      outcomes: request.push.map((r) => ({ uid: r.uid, status: 'applied' as const })),
+      columns: TODO_COLUMNS,
+      rows: [],
+      tombstones: [],
+      evict: [],
+      purged: [],
+      push: [],
+      checkpoint: 'lw1.1.00000000000000',
+      hasMore: false,
+      cursor: null,
+      progress: { received: 0, total: null },
+      ...overrides,
+    },
+  }
+}
+
+export function createScriptedServer(handler: ScriptedServer['handler'] = (request) => page(request)): ScriptedServer {
+  let handlers: TransportHandlers | null = null
+  let connected = false
+  const server: ScriptedServer = {
+    requests: [],
+    unsubscribes: [],
+    handler,
+    get connected() {
+      return connected
+    },
+    transport: {
+      open(h) {
+        handlers = h
+      },
+      close() {
+        if (connected) handlers?.onDisconnect('io client disconnect', false)
+        connected = false
+        handlers = null
+      },
+      async request(event, payload) {
+        if (!connected) throw new LastwordError('TRANSIENT', 'offline')
+        if (event === 'lw:unsubscribe') {
+          server.unsubscribes.push((payload as { subscription: string }).subscription)
+          return { ok: true, data: null } as never
+        }
+        const request = structuredClone(payload as SyncRequest)
+        server.requests.push(request)
+        const reply = await server.handler(request, server.requests.length - 1)
+        // A reply does not arrive over a connection that dropped meanwhile.
+        if (!connected) throw new LastwordError('TRANSIENT', 'disconnected before the reply')
+        return reply as never
+      },
+    },
+    connect(hello = {}) {
+      if (handlers === null) throw new Error('the client has not opened the transport')
+      connected = true
+      handlers.onConnect()
+      handlers.onHello({ protocolVersion: PROTOCOL_VERSION, serverTime: Date.now(), tables: [todosTable], ...hello })
+    },
+    disconnect() {
+      connected = false
+      handlers?.onDisconnect('transport close', true)
+    },
+    changes(event) {
+      handlers?.onChanges({ columns: TODO_COLUMNS, serverTime: Date.now(), rev: 1, ...event })
+    },
+  }
+  return server
+}
+
+/** Stamps for tests: `stamp(ms, node?)`. */
+export function stamp(ms: number, counter = 0, node = 'ffffffffffffffff'): string {
+  return `${ms.toString(16).padStart(12, '0')}-${counter.toString(16).padStart(4, '0')}-${node}`
+}

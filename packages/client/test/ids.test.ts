@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest'
+import { isNodeId, isUid } from '@lastword/core'
+import { uuidv7 } from '../src/index.js'
+import { randomNodeId } from '../src/ids.js'
+
+describe('ids', () => {
+  it('makes RFC 9562 UUIDv7s that carry their time and sort by it', () => {
+    const ms = Date.UTC(2025, 0, 2, 3, 4, 5, 678)
+    const uid = uuidv7(ms)
+    expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(Number.parseInt(uid.replace(/-/g, '').slice(0, 12), 16)).toBe(ms)
+    expect(isUid(uid)).toBe(true)
+    expect(uuidv7(ms + 1) > uuidv7(ms)).toBe(true)
+    expect(new Set(Array.from({ length: 1_000 }, () => uuidv7(ms))).size).toBe(1_000)
+  })
+
+  it('makes a fresh 16-hex-digit node id per call', () => {
+    const a = randomNodeId()
+    expect(isNodeId(a)).toBe(true)
+    expect(randomNodeId()).not.toBe(a)
+  })
+})

@@ -1,0 +1,156 @@
+/**
+ * `createSyncServer`: the one object an app's server meets. It creates the engine (storage, services,
+ * sync) over the app's Drizzle database and tables, and the socket.io transport in front of it.
+ */
+import { LastwordError } from '@lastword/core'
+import { createEngine, type Engine, type SyncDatabase, type TableInput } from './engine/index.js'
+import { createTransport, type AttachTarget } from './transport/transport.js'
+import { silentLogger } from './transport/logger.js'
+import type { Authenticate, SyncIoServer } from './transport/types.js'
+import { DEFAULT_LIMITS, type Authorize, type Limits, type Logger, type Principal, type SyncEngine, type TableService } from './types.js'
+
+/** Options of {@link createSyncServer}. */
+export interface SyncServerOptions<P extends Principal = Principal> {
+  /** The app's Drizzle database (better-sqlite3 or node-postgres). */
+  db: SyncDatabase
+  /**
+   * The synced Drizzle tables by the name clients use: `{ todos }`, or `{ todos: { table: todos,
+   * serverColumns: { tenant: (p) => p?.tenant } } }` for columns the server fills from the principal.
+   * Each has a text primary key `uid`.
+   */
+  tables: Record<string, TableInput<P>>
+  /**
+   * Who is connecting: return a principal, or `null` / throw to refuse with `UNAUTHENTICATED`. Without
+   * it, **every connection is the anonymous principal `{ id: 'anonymous' }`** — fine for a demo or a
+   * single-user app, never for shared data.
+   */
+  authenticate?: Authenticate<P>
+  /**
+   * What a principal may read (a `where` AND-ed with the client's) and write (per row, before and
+   * after). Runs on every sync, every push and every realtime delivery. Without it, everything is allowed.
+   */
+  authorize?: Authorize<P>
+  /** Overrides of {@link DEFAULT_LIMITS}; see the README's limits table. */
+  limits?: Partial<Limits>
+  /** A pino-compatible logger; silent by default. */
+  logger?: Logger
+  /**
+   * Origins browsers may connect from (`['https://app.example']`). When set, a request or WebSocket
+   * upgrade whose `Origin` header is not listed is refused; requests without `Origin` (non-browser
+   * clients, same-origin GETs) pass. Set it whenever cookies authenticate: socket.io's `cors` option
+   * does not cover WebSocket upgrades.
+   */
+  allowedOrigins?: readonly string[]
+  /** The server's clock, epoch ms (tests inject one). Default `Date.now`. */
+  now?: () => number
+}
+
+/** What {@link createSyncServer} returns. */
+export interface SyncServer {
+  /** Creates lastword's own tables (metadata, change log, version row); idempotent. Call before serving. */
+  migrate(): Promise<void>
+  /**
+   * Serves the sync protocol on an HTTP(S) server (creating a socket.io server with
+   * `maxHttpBufferSize = limits.maxMessageBytes`) or on an existing socket.io `Server` (whose main
+   * namespace lastword then handles). Returns the socket.io server. May be called for several servers.
+   */
+  attach(target: AttachTarget): SyncIoServer
+  /** Tombstone-aware services of a table for the app's own code (they run as the system, not a principal). */
+  service(table: string): TableService
+  /** Compacts tombstones and the change log older than `olderThanMs`; clients behind it resync fully. */
+  purge(options: { olderThanMs: number }): ReturnType<SyncEngine['purge']>
+  /**
+   * Refuses new connections, disconnects every socket, waits for realtime deliveries and closes the
+   * engine. HTTP servers passed to `attach` stay open: they are the app's to close.
+   */
+  close(): Promise<void>
+  /** The engine, for tests, tools and the benchmark. */
+  readonly engine: Engine
+  /** The first socket.io server `attach` created or received, once attached. */
+  readonly io: SyncIoServer | undefined
+}
+
+/**
+ * Creates a lastword sync server: the engine over the app's Drizzle database, and the socket.io
+ * transport with authentication, origin checks, rate and size limits, and realtime fan-out.
+ *
+ * @example
+ * import { createServer } from 'node:http'
+ * import Database from 'better-sqlite3'
+ * import { drizzle } from 'drizzle-orm/better-sqlite3'
+ * import { createSyncServer } from '@lastword/server'
+ * import { todos } from './schema.js'
+ *
+ * const sync = createSyncServer({
+ *   db: drizzle(new Database('app.db')),
+ *   tables: { todos },
+ *   authenticate: async ({ token }) => verifySession(token), // → { id, tenant, expiresAt } or null
+ *   authorize: ({ op, principal }) => (op === 'read' ? { tenant: principal.tenant as string } : true),
+ *   allowedOrigins: ['https://app.example'],
+ * })
+ * await sync.migrate()
+ * const http = createServer()
+ * sync.attach(http)
+ * http.listen(3000)
+ */
+export function createSyncServer<P extends Principal = Principal>(options: SyncServerOptions<P>): SyncServer {
+  const limits = resolveLimits(options.limits)
+  const logger = options.logger ?? silentLogger
+  const engine = createEngine<P>({
+    db: options.db,
+    tables: options.tables,
+    limits,
+    logger,
+    ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  })
+  const transport = createTransport({
+    engine,
+    limits,
+    logger,
+    authenticate: options.authenticate,
+    allowedOrigins: options.allowedOrigins,
+  })
+  const stopListening = engine.onCommit((changes) => transport.deliver(changes))
+  let closing: Promise<void> | undefined
+
+  return {
+    migrate: () => engine.migrate(),
+    attach: (target) => transport.attach(target),
+    service: (table) => engine.service(table),
+    purge: (purgeOptions) => engine.purge(purgeOptions),
+    close() {
+      closing ??= (async () => {
+        stopListening()
+        await transport.close()
+        await engine.close()
+      })()
+      return closing
+    },
+    engine,
+    get io() {
+      return transport.io
+    },
+  }
+}
+
+/**
+ * Merges overrides into {@link DEFAULT_LIMITS}, refusing unknown names and non-positive values at
+ * startup (a typo in a limit's name must not silently leave the default in place).
+ */
+export function resolveLimits(overrides: Partial<Limits> | undefined): Limits {
+  const limits: Limits = { ...DEFAULT_LIMITS }
+  for (const [name, value] of Object.entries(overrides ?? {})) {
+    if (!Object.prototype.hasOwnProperty.call(DEFAULT_LIMITS, name)) {
+      throw new LastwordError('BAD_REQUEST', `Unknown limit ${JSON.stringify(name)}; known: ${Object.keys(DEFAULT_LIMITS).join(', ')}`)
+    }
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new LastwordError('BAD_REQUEST', `Limit ${name} must be a positive number, got ${String(value)}`)
+    }
+    limits[name as keyof Limits] = value
+  }
+  // Lowering only maxPageSize must not make the default page larger than the cap.
+  limits.defaultPageSize = Math.min(limits.defaultPageSize, limits.maxPageSize)
+  return limits
+}

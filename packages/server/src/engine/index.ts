@@ -1,0 +1,310 @@
+/**
+ * The sync engine: storage, services and the `lw:sync` handler over a Drizzle database
+ * (better-sqlite3 or node-postgres). The transport (socket.io, auth, realtime) sits on top of it
+ * through the {@link SyncEngine} interface.
+ */
+import {
+  DEFAULT_WHERE_LIMITS,
+  LastwordError,
+  assertStamp,
+  assertUid,
+  createHlc,
+  decodeCheckpoint,
+  hashString,
+  intersectScopes,
+  scopeKey,
+  validateWhere,
+  type Hlc,
+  type PushOutcome,
+  type Scope,
+  type SyncPage,
+  type SyncRequest,
+  type TableDescriptor,
+  type WireRecord,
+} from '@lastword/core'
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
+import {
+  DEFAULT_LIMITS,
+  type Authorize,
+  type CommittedChange,
+  type EffectiveScope,
+  type Limits,
+  type Logger,
+  type Principal,
+  type RequestContext,
+  type SyncEngine,
+  type TableService,
+} from '../types.js'
+import { createDriver } from './driver.js'
+import { randomNodeId } from './ids.js'
+import { fullPull, incrementalPull, resyncPage, type FullRequest, type PullPage, type PullScope } from './pull.js'
+import { createScopeLocks, type ScopeLockObserver } from './scope-lock.js'
+import { createTableService } from './services.js'
+import { migrationStatements, purgeUpTo } from './store.js'
+import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
+import { applyWrites, type WriteHooks } from './write.js'
+
+export type { ScopeLockEvent, ScopeLockObserver } from './scope-lock.js'
+export type { AnyDrizzleTable, TableInput } from './tables.js'
+export type { WriteHooks } from './write.js'
+
+/** A Drizzle database lastword can serve. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SyncDatabase = BetterSQLite3Database<any> | NodePgDatabase<any>
+
+/** Seams for tests and metrics; none is needed in production. */
+export interface EngineHooks extends WriteHooks {
+  /** Sees each sync wait for, take and release the overlap lock; a returned promise holds an `acquire`. */
+  onScopeLock?: ScopeLockObserver
+}
+
+/** Options of {@link createEngine}. */
+export interface EngineOptions<P extends Principal = Principal> {
+  /** A Drizzle database: `drizzle-orm/better-sqlite3` or `drizzle-orm/node-postgres` (a `pg.Pool` for concurrency). */
+  db: SyncDatabase
+  /** The synced tables by the name clients use: each a Drizzle table with a text `uid` primary key. */
+  tables: Record<string, TableInput<P>>
+  /** Authorization of reads (a filter AND-ed with the client's) and writes (per record). None: everything allowed. */
+  authorize?: Authorize<P>
+  limits?: Partial<Limits>
+  logger?: Logger
+  /** The server's wall clock, ms. */
+  now?: () => number
+  hooks?: EngineHooks
+  /** SQLite: how long a writer waits for another process's write lock, ms (default 5000). */
+  busyTimeoutMs?: number
+}
+
+/** The engine: {@link SyncEngine} plus what tests and the transport may want to look at. */
+export interface Engine extends SyncEngine {
+  readonly limits: Readonly<Limits>
+  /** The server's hybrid logical clock (services stamp with it; accepted stamps advance it). */
+  readonly clock: Hlc
+  /** The effective scopes holding the overlap lock of a table right now. */
+  activeScopes(table: string): Scope[]
+}
+
+const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
+const AUTH_FILTER_LIMITS = { maxConditions: 1_000, maxInValues: 100_000, maxValueLength: 100_000 }
+
+/**
+ * Creates the sync engine over the app's Drizzle database. Run `migrate()` once before serving.
+ *
+ * @example
+ * const engine = createEngine({
+ *   db: drizzle(new Database('app.db')),
+ *   tables: { todos: { table: todos, serverColumns: { tenant: (p) => p?.tenant } } },
+ *   authorize: ({ op, principal, after }) => op === 'read' ? { tenant: principal.tenant } : after === null || after.tenant === principal.tenant,
+ * })
+ * await engine.migrate()
+ */
+export function createEngine<P extends Principal = Principal>(options: EngineOptions<P>): Engine {
+  const logger = options.logger ?? SILENT
+  const now = options.now ?? Date.now
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits }
+  const hooks = options.hooks ?? {}
+  const authorize = options.authorize as Authorize | undefined
+  const driver = createDriver(options.db, {
+    logger,
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+  })
+  const casing = driver.casing as Parameters<typeof buildSyncedTable>[2]
+  const tables = new Map<string, SyncedTable>()
+  for (const [name, input] of Object.entries(options.tables)) {
+    tables.set(name, buildSyncedTable(name, input as TableInput, casing))
+  }
+  const descriptors: readonly TableDescriptor[] = [...tables.values()].map((t) => t.descriptor)
+  const clock = createHlc({ node: randomNodeId(), now })
+  const locks = createScopeLocks(hooks.onScopeLock)
+  const listeners = new Set<(changes: readonly CommittedChange[]) => void>()
+  const services = new Map<string, TableService>()
+  let closed = false
+
+  const ensureOpen = (): void => {
+    if (closed) throw new LastwordError('CLOSED', 'The sync engine was closed')
+  }
+
+  const tableOf = (name: unknown): SyncedTable => {
+    const table = typeof name === 'string' ? tables.get(name) : undefined
+    if (table === undefined) {
+      throw new LastwordError('UNKNOWN_TABLE', `Table ${JSON.stringify(String(name).slice(0, 80))} is not synced; known: ${[...tables.keys()].join(', ')}`)
+    }
+    return table
+  }
+
+  /** What `authorize` lets the principal read: `null` = everything. */
+  const readScopeOf = async (ctx: RequestContext, table: SyncedTable): Promise<Scope | null> => {
+    if (ctx.principal === null || authorize === undefined) return null
+    let result: unknown
+    try {
+      result = await authorize({ op: 'read', principal: ctx.principal, table: table.name })
+    } catch (error) {
+      if (error instanceof LastwordError) throw error
+      logger.error({ err: error, table: table.name }, 'lastword: authorize threw')
+      throw new LastwordError('INTERNAL', 'Authorization failed on the server')
+    }
+    if (result === true) return null
+    if (typeof result !== 'object' || result === null) {
+      throw new LastwordError('FORBIDDEN', `Not allowed to read "${table.name}"`, { table: table.name })
+    }
+    try {
+      return validateWhere(result, table.descriptor, AUTH_FILTER_LIMITS)
+    } catch (error) {
+      logger.error({ err: error, table: table.name }, 'lastword: authorize returned an invalid filter')
+      throw new LastwordError('INTERNAL', 'Authorization failed on the server')
+    }
+  }
+
+  const scopesOf = async (ctx: RequestContext, table: SyncedTable, where: unknown): Promise<EffectiveScope & { readScope: Scope | null }> => {
+    const clientScope = validateWhere(where, table.descriptor, {
+      maxConditions: limits.maxFilterConditions,
+      maxInValues: limits.maxInValues,
+      maxValueLength: DEFAULT_WHERE_LIMITS.maxValueLength,
+    })
+    const readScope = await readScopeOf(ctx, table)
+    const scope = readScope === null ? clientScope : intersectScopes(clientScope, readScope)
+    return { scope, hash: hashString(scopeKey(table.name, scope)), readScope }
+  }
+
+  const notify = (changes: readonly CommittedChange[]): void => {
+    for (const listener of listeners) {
+      try {
+        listener(changes)
+      } catch (error) {
+        logger.error({ err: error }, 'lastword: an onCommit listener threw')
+      }
+    }
+  }
+
+  const write = async (principal: Principal | null, table: SyncedTable, records: readonly WireRecord[], readScope: Scope | null): Promise<PushOutcome[]> => {
+    const result = await applyWrites(
+      { driver, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger },
+      records,
+    )
+    // Only stamps that passed validation move the clock (a refused far-future stamp must not).
+    if (result.acceptedMax !== null) clock.receive(result.acceptedMax)
+    if (result.changes.length > 0) notify(result.changes)
+    return result.outcomes
+  }
+
+  const fullRequestOf = (full: NonNullable<SyncRequest['full']>): FullRequest => {
+    const { cursor, entries, complete } = full
+    if (!Array.isArray(entries)) throw new LastwordError('BAD_REQUEST', 'full.entries must be an array')
+    if (entries.length > limits.maxMetaEntries) {
+      throw new LastwordError('TOO_LARGE', `A full-reconciliation request may carry at most ${limits.maxMetaEntries} entries; send the rest in the next page`, {
+        limit: limits.maxMetaEntries,
+      })
+    }
+    if (cursor !== null && (typeof cursor !== 'object' || !Number.isSafeInteger(cursor.startRev) || cursor.startRev < 0)) {
+      throw new LastwordError('BAD_REQUEST', 'full.cursor must be null or { startRev, after } from the previous page')
+    }
+    const after = cursor?.after ?? null
+    if (after !== null) assertUid(after)
+    let previous = after
+    for (const entry of entries) {
+      if (!Array.isArray(entry) || entry.length !== 4 || typeof entry[2] !== 'boolean' || typeof entry[3] !== 'boolean') {
+        throw new LastwordError('BAD_REQUEST', 'Each full entry is [uid, version, deleted, acknowledged]')
+      }
+      const uid = assertUid(entry[0])
+      assertStamp(entry[1])
+      if (previous !== null && uid <= previous) {
+        throw new LastwordError('BAD_REQUEST', 'full.entries must be in ascending uid order, after cursor.after, without repeats')
+      }
+      previous = uid
+    }
+    if (complete !== true && entries.length === 0) {
+      throw new LastwordError('BAD_REQUEST', 'full.complete is false but no entries were sent')
+    }
+    return { cursor: cursor === null ? null : { startRev: cursor.startRev, after }, entries, complete: complete === true }
+  }
+
+  const engine: Engine = {
+    dialect: driver.dialect,
+    tables: descriptors,
+    limits,
+    clock,
+
+    async migrate() {
+      ensureOpen()
+      await driver.script(migrationStatements(driver.dialect))
+    },
+
+    now: () => now(),
+
+    async effectiveScope(ctx, table, where) {
+      ensureOpen()
+      const { scope, hash } = await scopesOf(ctx, tableOf(table), where)
+      return { scope, hash }
+    },
+
+    async sync(ctx, request): Promise<SyncPage> {
+      ensureOpen()
+      // Everything is validated before anything is written (ARCHITECTURE.md).
+      const table = tableOf(request.table)
+      const scopes = await scopesOf(ctx, table, request.where)
+      const checkpoint = request.checkpoint === null || request.checkpoint === undefined ? null : decodeCheckpoint(request.checkpoint)
+      const push = request.push ?? []
+      if (!Array.isArray(push)) throw new LastwordError('BAD_REQUEST', 'push must be an array of records')
+      if (push.length > limits.maxPushRecords) {
+        throw new LastwordError('TOO_LARGE', `A push may carry at most ${limits.maxPushRecords} records; send the rest in the next request`, {
+          limit: limits.maxPushRecords,
+        })
+      }
+      const full = request.full === undefined ? undefined : fullRequestOf(request.full)
+      const requested = request.pageSize ?? limits.defaultPageSize
+      const pageSize = Math.max(1, Math.min(Number.isSafeInteger(requested) ? requested : limits.defaultPageSize, limits.maxPageSize))
+
+      const release = await locks.acquire(table.name, scopes.scope)
+      try {
+        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope)
+        const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize }
+        let page: PullPage
+        if (full !== undefined) page = await driver.read(() => fullPull(p, full))
+        else if (checkpoint !== null) page = await driver.read(() => incrementalPull(p, checkpoint))
+        else page = resyncPage('no-checkpoint')
+        return { ...page, serverTime: now(), outcomes, columns: table.descriptor.columns.map((c) => c.name) }
+      } finally {
+        release()
+      }
+    },
+
+    service(name) {
+      ensureOpen()
+      const table = tableOf(name)
+      let service = services.get(table.name)
+      if (service === undefined) {
+        service = createTableService({ driver, clock, now, write: (t, records) => write(null, t, records, null) }, table)
+        services.set(table.name, service)
+      }
+      return service
+    },
+
+    async purge({ olderThanMs }) {
+      ensureOpen()
+      if (typeof olderThanMs !== 'number' || !Number.isFinite(olderThanMs) || olderThanMs < 0) {
+        throw new LastwordError('BAD_REQUEST', 'purge needs olderThanMs >= 0')
+      }
+      return driver.write(() => purgeUpTo(Math.floor(now() - olderThanMs)))
+    },
+
+    onCommit(listener) {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+
+    statementCount: () => driver.statementCount(),
+
+    activeScopes: (table) => locks.active(table),
+
+    async close() {
+      if (closed) return
+      closed = true
+      listeners.clear()
+      driver.close()
+    },
+  }
+  return engine
+}

@@ -1,0 +1,217 @@
+/**
+ * The pull half of `lw:sync` (ARCHITECTURE.md, "Incremental pull" and "Full reconciliation"). Each
+ * page is read in one snapshot with a constant number of statements, whatever the size of the scope.
+ */
+import {
+  classifyChange,
+  computePlan,
+  encodeCheckpoint,
+  matches,
+  rowToArray,
+  versionOf,
+  type Checkpoint,
+  type ClientEntry,
+  type FullCursor,
+  type Scope,
+  type ServerEntry,
+  type Stamp,
+  type SyncPage,
+} from '@lastword/core'
+import { sql, type SQL } from 'drizzle-orm'
+import { all, type Dialect, type Tx } from './driver.js'
+import { scopeSql } from './scope-sql.js'
+import { decodeMeta, inUids, readState, type StoredRecord } from './store.js'
+import { decodeRow, type SyncedTable } from './tables.js'
+
+/** The part of a {@link SyncPage} the pull decides. */
+export type PullPage = Omit<SyncPage, 'serverTime' | 'outcomes' | 'columns'>
+
+/** Why a checkpoint cannot be used. */
+export type ResyncReason = 'no-checkpoint' | 'scope-changed' | 'retention' | 'checkpoint-ahead'
+
+/** The answer asking the client for a full reconciliation. */
+export function resyncPage(reason: ResyncReason): PullPage {
+  return {
+    mode: 'resync',
+    reason,
+    rows: [],
+    tombstones: [],
+    evict: [],
+    purged: [],
+    push: [],
+    checkpoint: null,
+    hasMore: false,
+    cursor: null,
+    progress: { received: 0, total: null },
+  }
+}
+
+/** What a pull reads about its table and scope. */
+export interface PullScope {
+  dialect: Dialect
+  table: SyncedTable
+  scope: Scope
+  hash: string
+  pageSize: number
+}
+
+const META = sql.raw('m.uid AS uid, m.created_at AS created_at, m.updated_at AS updated_at, m.deleted_at AS deleted_at, m.rev AS rev, m.image AS image')
+
+function appColumns(table: SyncedTable): SQL {
+  if (table.columns.length === 0) return sql``
+  return sql`, ${sql.join(
+    table.columns.map((c, i) => sql`${c.column} AS ${sql.identifier(`c${i}`)}`),
+    sql`, `,
+  )}`
+}
+
+function liveRow(p: PullScope, meta: StoredRecord, raw: Record<string, unknown>): unknown[] {
+  return [meta.uid, meta.created_at, meta.updated_at, ...rowToArray(p.table.descriptor, decodeRow(p.table, raw))]
+}
+
+function tombstoneRow(meta: StoredRecord): [string, Stamp, Stamp, Stamp] {
+  return [meta.uid, meta.created_at, meta.updated_at, meta.deleted_at as Stamp]
+}
+
+/**
+ * An incremental page: the records of the table whose latest rev is above the checkpoint, in rev
+ * order, each decided by core's `classifyChange` from the images the client could have held (the
+ * before-images logged since the checkpoint) and the current one.
+ */
+export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullPage> {
+  const state = yield* readState()
+  if (checkpoint.scopeHash !== p.hash) return resyncPage('scope-changed')
+  if (checkpoint.rev > state.rev) return resyncPage('checkpoint-ahead')
+  if (checkpoint.rev < state.horizonRev) return resyncPage('retention')
+  const page: PullPage = {
+    mode: 'incremental',
+    rows: [],
+    tombstones: [],
+    evict: [],
+    purged: [],
+    push: [],
+    checkpoint: encodeCheckpoint({ rev: state.rev, scopeHash: p.hash }),
+    hasMore: false,
+    cursor: null,
+    progress: { received: 0, total: null },
+  }
+  if (checkpoint.rev === state.rev) return page
+  const { table } = p
+  const rows = yield* all(sql`SELECT ${META},
+      CASE WHEN ${table.uid} IS NOT NULL AND ${scopeSql(p.dialect, table, p.scope)} THEN 1 ELSE 0 END AS lw_match${appColumns(table)}
+    FROM lastword_meta m LEFT JOIN ${table.table} ON ${table.uid} = m.uid
+    WHERE m.tbl = ${table.name} AND m.rev > ${checkpoint.rev} AND m.rev <= ${state.rev}
+    ORDER BY m.rev LIMIT ${p.pageSize + 1}`)
+  const hasMore = rows.length > p.pageSize
+  const slice = hasMore ? rows.slice(0, p.pageSize) : rows
+  const records = slice.map((raw) => ({ raw, meta: decodeMeta(raw), matchNow: Number(raw['lw_match']) === 1 }))
+  // Only a record that does not match now needs its past: was it in the scope when the client looked?
+  const unsure = records.filter((r) => !(r.meta.deleted_at === null && r.matchNow)).map((r) => r.meta.uid)
+  const heldBefore = new Set<string>()
+  if (unsure.length > 0) {
+    const befores = yield* all(sql`SELECT uid, before FROM lastword_changes
+      WHERE tbl = ${table.name} AND rev > ${checkpoint.rev} AND rev <= ${state.rev} AND ${inUids(p.dialect, sql`uid`, unsure)}`)
+    for (const b of befores) {
+      const image = b['before']
+      if (typeof image === 'string' && matches(JSON.parse(image) as Record<string, unknown>, p.scope)) heldBefore.add(String(b['uid']))
+    }
+  }
+  for (const { raw, meta, matchNow } of records) {
+    const deleted = meta.deleted_at !== null
+    const matchesNow = deleted ? meta.image !== null && matches(meta.image, p.scope) : matchNow
+    const action = classifyChange({ couldHaveHeld: heldBefore.has(meta.uid), matchesNow, deleted })
+    if (action === 'row') page.rows.push(liveRow(p, meta, raw))
+    else if (action === 'tombstone') page.tombstones.push(tombstoneRow(meta))
+    else if (action === 'evict') page.evict.push(meta.uid)
+  }
+  // Counts only what this client is told: the number of records scanned would disclose other scopes' activity.
+  page.progress = { received: page.rows.length + page.tombstones.length + page.evict.length, total: null }
+  if (hasMore) {
+    page.hasMore = true
+    page.checkpoint = encodeCheckpoint({ rev: records[records.length - 1]?.meta.rev ?? checkpoint.rev, scopeHash: p.hash })
+  }
+  return page
+}
+
+/** The client's side of a full-reconciliation page, already validated (uids ascending, > `after`). */
+export interface FullRequest {
+  cursor: FullCursor | null
+  entries: ReadonlyArray<readonly [string, string, boolean, boolean]>
+  complete: boolean
+}
+
+/**
+ * A full-reconciliation page: the in-scope live records after `cursor.after` (at most a page), the
+ * client's uids in the same range looked up in one statement, and core's `computePlan` over both.
+ */
+export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
+  const state = yield* readState()
+  const startRev = request.cursor?.startRev ?? state.rev
+  if (startRev > state.rev) return resyncPage('checkpoint-ahead')
+  if (startRev < state.horizonRev) return resyncPage('retention')
+  const { table } = p
+  const after = request.cursor?.after ?? null
+  // Only live rows in the scope, filtered in SQL: page boundaries (the cursor) are then always uids the
+  // client may see. Tombstones matter only for uids the client holds; they come from the lookup below.
+  const rows = yield* all(sql`SELECT ${META}${appColumns(table)}
+    FROM lastword_meta m JOIN ${table.table} ON ${table.uid} = m.uid
+    WHERE m.tbl = ${table.name} AND m.rev > 0 AND m.deleted_at IS NULL ${after === null ? sql`` : sql`AND m.uid > ${after}`}
+      AND ${scopeSql(p.dialect, table, p.scope)}
+    ORDER BY m.uid LIMIT ${p.pageSize + 1}`)
+  const serverMore = rows.length > p.pageSize
+  const serverUpper = serverMore ? String(rows[p.pageSize - 1]?.['uid']) : null
+  const lastEntry = request.entries[request.entries.length - 1]
+  const clientUpper = request.complete || lastEntry === undefined ? null : lastEntry[0]
+  // The page covers (after, upper]: as far as both sides have listed.
+  const upper = serverUpper === null ? clientUpper : clientUpper === null ? serverUpper : serverUpper < clientUpper ? serverUpper : clientUpper
+  const inRange = (uid: string): boolean => upper === null || uid <= upper
+
+  const server = new Map<string, ServerEntry>()
+  const records = new Map<string, { meta: StoredRecord; raw: Record<string, unknown> }>()
+  for (const raw of serverMore ? rows.slice(0, p.pageSize) : rows) {
+    const meta = decodeMeta(raw)
+    if (!inRange(meta.uid)) continue
+    server.set(meta.uid, { version: versionOf(meta), deleted: false, inScope: true })
+    records.set(meta.uid, { meta, raw })
+  }
+  const client = new Map<string, ClientEntry>()
+  for (const [uid, version, deleted, acknowledged] of request.entries) {
+    if (inRange(uid)) client.set(uid, { version: version as Stamp, deleted, acknowledged })
+  }
+  // The client's other uids, in one statement: tombstones (in scope by their last image), live rows
+  // outside the scope, or unknown.
+  const missing = [...client.keys()].filter((uid) => !server.has(uid))
+  if (missing.length > 0) {
+    const found = yield* all(sql`SELECT ${META} FROM lastword_meta m WHERE m.tbl = ${table.name} AND m.rev > 0 AND ${inUids(p.dialect, sql`m.uid`, missing)}`)
+    for (const raw of found) {
+      const meta = decodeMeta(raw)
+      const deleted = meta.deleted_at !== null
+      server.set(meta.uid, { version: versionOf(meta), deleted, inScope: deleted && meta.image !== null && matches(meta.image, p.scope) })
+      if (deleted) records.set(meta.uid, { meta, raw })
+    }
+  }
+  const plan = computePlan(server, client)
+  const page: PullPage = {
+    mode: 'full',
+    rows: [],
+    tombstones: [],
+    evict: plan.evictClient,
+    purged: [],
+    push: [...plan.addDatabase, ...plan.updateDatabase, ...plan.deleteDatabase].sort(),
+    checkpoint: upper === null ? encodeCheckpoint({ rev: startRev, scopeHash: p.hash }) : null,
+    hasMore: upper !== null,
+    cursor: upper === null ? null : { startRev, after: upper },
+    progress: { received: 0, total: null },
+  }
+  for (const uid of [...plan.addClient, ...plan.updateClient].sort()) {
+    const record = records.get(uid)
+    if (record !== undefined) page.rows.push(liveRow(p, record.meta, record.raw))
+  }
+  for (const uid of plan.deleteClient) {
+    const record = records.get(uid)
+    if (record !== undefined && record.meta.deleted_at !== null) page.tombstones.push(tombstoneRow(record.meta))
+    else page.purged.push(uid)
+  }
+  page.progress = { received: page.rows.length + page.tombstones.length + page.evict.length + page.purged.length, total: null }
+  return page
+}

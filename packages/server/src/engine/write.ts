@@ -1,0 +1,456 @@
+/**
+ * The write path shared by pushes and services (ARCHITECTURE.md, "Push").
+ *
+ * 1. Validate each record on its own (uid, stamps, drift, row); a bad one is `rejected` and never
+ *    stops the others (reliability.md V10).
+ * 2. Read the stored state of every uid (one statement), compose the resulting rows (server columns
+ *    from the principal on create, kept on update) and ask `authorize` about each.
+ * 3. In ONE transaction: lock the stored metadata, check it is what was authorized (else authorize
+ *    again, or start over on SQLite), decide each record with core's `resolveWrite`, write the app
+ *    rows, then the metadata, the change log and the version row as the last step (trap 1).
+ */
+import {
+  LastwordError,
+  assertMetaOrder,
+  assertSafeKey,
+  assertUid,
+  assertWithinDrift,
+  matches,
+  normalizeRow,
+  normalizeValue,
+  resolveWrite,
+  toLastwordError,
+  validateWhere,
+  versionOf,
+  type PushOutcome,
+  type RecordMeta,
+  type Resolution,
+  type Scope,
+  type Stamp,
+  type WireRecord,
+} from '@lastword/core'
+import { sql, type SQL } from 'drizzle-orm'
+import type { Authorize, CommittedChange, Logger, Principal, Row, WriteOp } from '../types.js'
+import { RestartError, call, isRowError, rootCause, run, type Driver, type Tx } from './driver.js'
+import { commitChanges, dropPlaceholders, inUids, lockMeta, readMeta, type MetaWrite, type StoredRecord } from './store.js'
+import { assertStorable, payloadRow, type SyncedTable } from './tables.js'
+
+/** Test seams inside a write transaction. On SQLite they must return synchronously. */
+export interface WriteHooks {
+  /** Just before the version row is taken (the transaction has written its rows). */
+  beforeVersionRow?: (info: { table: string; uids: string[] }) => void | Promise<void>
+  /** After the version row is taken, before commit. */
+  afterVersionRow?: (info: { table: string; uids: string[]; firstRev: number; lastRev: number }) => void | Promise<void>
+}
+
+/** Everything one write needs. */
+export interface WriteContext {
+  driver: Driver
+  table: SyncedTable
+  /** `null` for the app itself (`system`): no authorization, server columns may be given. */
+  principal: Principal | null
+  authorize: Authorize | undefined
+  /** What the caller may read (for superseded winners); `null` = everything. */
+  readScope: Scope | null
+  now: number
+  maxDriftMs: number
+  hooks: WriteHooks
+  logger: Logger
+}
+
+/** The result of a write, with what it committed. */
+export interface WriteResult {
+  outcomes: PushOutcome[]
+  changes: CommittedChange[]
+  /** The greatest stamp among accepted records (for the server's clock), or `null`. */
+  acceptedMax: Stamp | null
+}
+
+interface Candidate {
+  index: number
+  meta: RecordMeta
+  /** Normalised values the writer may set (`null` for a tombstone). */
+  row: Record<string, unknown> | null
+}
+
+interface Accepted {
+  candidate: Candidate
+  /** The resulting row, server columns included (`null` for a tombstone). */
+  after: Record<string, unknown> | null
+}
+
+interface Prepared {
+  accepted: Accepted[]
+  rejected: Map<number, LastwordError>
+}
+
+interface Final {
+  uid: string
+  initial: StoredRecord | undefined
+  state: StoredRecord
+  order: number
+}
+
+const MAX_RESTARTS = 10
+
+function rejectedOutcome(uid: unknown, error: unknown): PushOutcome {
+  const wire = toLastwordError(error).toWire()
+  const safeUid = typeof uid === 'string' ? uid.slice(0, 64) : String(uid).slice(0, 64)
+  return { uid: safeUid, status: 'rejected', error: wire.details === undefined ? { code: wire.code, message: wire.message } : wire }
+}
+
+/** Step 1: one record on its own. Throws the reason to reject it. */
+function validateRecord(ctx: WriteContext, record: WireRecord, index: number): Candidate {
+  if (typeof record !== 'object' || record === null) throw new LastwordError('BAD_REQUEST', 'A pushed record must be an object')
+  const uid = assertUid(record.uid)
+  assertMetaOrder(record)
+  const meta: RecordMeta = { uid, created_at: record.created_at as Stamp, updated_at: record.updated_at as Stamp, deleted_at: record.deleted_at as Stamp | null }
+  assertWithinDrift(versionOf(meta), ctx.now, ctx.maxDriftMs)
+  if (meta.deleted_at !== null) {
+    if (record.row !== null && record.row !== undefined) {
+      throw new LastwordError('BAD_REQUEST', 'A tombstone (deleted_at set) carries no row; send row: null')
+    }
+    return { index, meta, row: null }
+  }
+  const input = record.row as unknown
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new LastwordError('INVALID_VALUE', `A live record of "${ctx.table.name}" needs its full row`)
+  }
+  // Client rows never set server columns (reliability.md V3): their values are dropped, not trusted.
+  const row = normalizeRow(ctx.table.descriptor, input, { dropReadOnly: true })
+  if (ctx.principal === null) {
+    // The app itself may set server columns; what it leaves out is filled as for anyone else.
+    for (const column of ctx.table.columns) {
+      const name = column.descriptor.name
+      if (!column.descriptor.writable && Object.prototype.hasOwnProperty.call(input, name)) {
+        row[name] = normalizeValue(column.descriptor, (input as Record<string, unknown>)[name])
+      }
+    }
+  }
+  for (const column of ctx.table.columns) {
+    if (Object.prototype.hasOwnProperty.call(row, column.descriptor.name)) assertStorable(column, row[column.descriptor.name])
+  }
+  return { index, meta, row }
+}
+
+function composeRow(ctx: WriteContext, candidate: Candidate, before: Record<string, unknown> | null): Record<string, unknown> {
+  const source = candidate.row ?? {}
+  const out: Record<string, unknown> = {}
+  for (const column of ctx.table.columns) {
+    const name = column.descriptor.name
+    if (Object.prototype.hasOwnProperty.call(source, name)) {
+      out[name] = source[name]
+    } else if (before !== null) {
+      out[name] = Object.prototype.hasOwnProperty.call(before, name) ? before[name] : null
+    } else {
+      const fill = ctx.table.serverColumns.get(name)
+      const value = normalizeValue(column.descriptor, fill === undefined ? null : fill(ctx.principal))
+      assertStorable(column, value)
+      out[name] = value
+    }
+  }
+  return out
+}
+
+function isWriteAllowed(ctx: WriteContext, result: unknown, before: Row | null, after: Row | null): boolean {
+  if (result === true) return true
+  if (typeof result !== 'object' || result === null) return false
+  // A filter for a write: the row must be inside it before and after (so nothing moves out of it).
+  let scope: Scope
+  try {
+    scope = validateWhere(result, ctx.table.descriptor, { maxConditions: 1_000, maxInValues: 100_000, maxValueLength: 100_000 })
+  } catch (error) {
+    ctx.logger.error({ err: error, table: ctx.table.name }, 'lastword: authorize returned an invalid filter')
+    return false
+  }
+  return (before === null || matches(before, scope)) && (after === null || matches(after, scope))
+}
+
+function copy(row: Record<string, unknown> | null): Record<string, unknown> | null {
+  return row === null ? null : structuredClone(row)
+}
+
+function live(record: StoredRecord | undefined): boolean {
+  return record !== undefined && record.deleted_at === null
+}
+
+/** Step 2: compose and authorize each candidate against `stored`, in push order. */
+async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stored: ReadonlyMap<string, StoredRecord>): Promise<Prepared> {
+  const overlay = new Map(stored)
+  const accepted: Accepted[] = []
+  const rejected = new Map<number, LastwordError>()
+  for (const candidate of candidates) {
+    const { uid } = candidate.meta
+    const current = overlay.get(uid)
+    const before = live(current) ? (current?.image ?? null) : null
+    try {
+      const after = candidate.meta.deleted_at === null ? composeRow(ctx, candidate, before) : null
+      if (ctx.principal !== null && ctx.authorize !== undefined) {
+        const op: WriteOp = after === null ? 'delete' : before === null ? 'create' : 'update'
+        let result: unknown
+        try {
+          // Copies: the app's authorize must not be able to change what gets written.
+          const request = { op, principal: ctx.principal, table: ctx.table.name, uid, before: copy(before), after: copy(after) }
+          result = await ctx.authorize(request)
+        } catch (error) {
+          ctx.logger.error({ err: error, table: ctx.table.name, op }, 'lastword: authorize threw')
+          throw new LastwordError('FORBIDDEN', `Not allowed to ${op} this record of "${ctx.table.name}"`)
+        }
+        if (!isWriteAllowed(ctx, result, before, after)) {
+          throw new LastwordError('FORBIDDEN', `Not allowed to ${op} this record of "${ctx.table.name}"`, { op })
+        }
+      }
+      accepted.push({ candidate, after })
+      advance(overlay, candidate.meta, after, -1)
+    } catch (error) {
+      rejected.set(candidate.index, toLastwordError(error))
+    }
+  }
+  return { accepted, rejected }
+}
+
+function advance(overlay: Map<string, StoredRecord>, meta: RecordMeta, after: Record<string, unknown> | null, rev: number): Resolution<StoredRecord> {
+  const current = overlay.get(meta.uid)
+  const resolution = resolveWrite(current, meta)
+  if (resolution.kind === 'applied') {
+    // A tombstone keeps the last image it had, so scopes still apply to the deletion (trap 2).
+    overlay.set(meta.uid, { ...meta, rev, image: after ?? current?.image ?? null })
+  }
+  return resolution
+}
+
+/** Decides every accepted record against `stored`: core's rule, in push order. Pure. */
+function replay(accepted: readonly Accepted[], stored: ReadonlyMap<string, StoredRecord>): { resolutions: Resolution<StoredRecord>[]; finals: Final[] } {
+  const overlay = new Map(stored)
+  const finals = new Map<string, Final>()
+  const resolutions = accepted.map(({ candidate, after }) => {
+    const resolution = advance(overlay, candidate.meta, after, 0)
+    if (resolution.kind === 'applied') {
+      const uid = candidate.meta.uid
+      const state = overlay.get(uid) as StoredRecord
+      const existing = finals.get(uid)
+      finals.set(uid, { uid, initial: stored.get(uid), state, order: existing?.order ?? finals.size })
+    }
+    return resolution
+  })
+  return { resolutions, finals: [...finals.values()].sort((a, b) => a.order - b.order) }
+}
+
+function ident(name: string): SQL {
+  return sql`${sql.identifier(name)}`
+}
+
+/**
+ * Writes the app rows of `finals`: one upsert and one delete, whatever their number. The rows travel
+ * as ONE JSON parameter (SQLite `json_each`, PostgreSQL `json_to_recordset` typed by the schema's own
+ * column types), so neither statement count nor parameter count grows with the push.
+ */
+function* writeRows(ctx: WriteContext, finals: readonly Final[]): Tx<void> {
+  const { table, driver } = ctx
+  const upserts = finals.filter((f) => f.state.deleted_at === null)
+  const deletes = finals.filter((f) => f.state.deleted_at !== null && live(f.initial)).map((f) => f.uid)
+  if (upserts.length > 0) {
+    const targets = [ident(table.uidSqlName), ...table.columns.map((c) => ident(c.sqlName))]
+    const set = table.columns.map((c) => sql`${ident(c.sqlName)} = excluded.${ident(c.sqlName)}`)
+    const onConflict = set.length === 0 ? sql`DO NOTHING` : sql`DO UPDATE SET ${sql.join(set, sql`, `)}`
+    const rows = upserts.map((f) => [f.uid, ...payloadRow(table, f.state.image ?? {})])
+    let source: SQL
+    if (driver.dialect === 'sqlite') {
+      const fields = targets.map((_, i) => sql.raw(`json_extract(value, '$[${i}]')`))
+      source = sql`SELECT ${sql.join(fields, sql`, `)} FROM json_each(${JSON.stringify(rows)}) WHERE true`
+    } else {
+      // Aliases c0… and the declared types come from the schema, never from the wire.
+      const names = ['uid', ...table.columns.map((_, i) => `c${i}`)]
+      const types = [table.uidSqlType, ...table.columns.map((c) => c.sqlType)]
+      const definition = sql.raw(names.map((n, i) => `${n} ${types[i]}`).join(', '))
+      const objects = rows.map((values) => Object.fromEntries(values.map((v, i) => [names[i], v])))
+      source = sql`SELECT ${sql.raw(names.map((n) => `x.${n}`).join(', '))} FROM json_to_recordset(CAST(${JSON.stringify(objects)} AS json)) AS x(${definition})`
+    }
+    yield* run(sql`INSERT INTO ${table.table} (${sql.join(targets, sql`, `)}) ${source} ON CONFLICT (${ident(table.uidSqlName)}) ${onConflict}`)
+  }
+  if (deletes.length > 0) {
+    yield* run(sql`DELETE FROM ${table.table} WHERE ${inUids(driver.dialect, sql`${table.uid}`, deletes)}`)
+  }
+}
+
+/**
+ * Writes the app rows; if the database refuses one (a constraint of the app's table), finds which
+ * rows it refuses one by one, so a poison record is rejected and the rest still apply (V10).
+ */
+function* writeRowsIsolated(ctx: WriteContext, finals: readonly Final[]): Tx<Map<string, LastwordError>> {
+  const failed = new Map<string, LastwordError>()
+  if (finals.every((f) => f.state.deleted_at !== null && !live(f.initial))) return failed
+  yield* run(sql`SAVEPOINT lw_rows`)
+  try {
+    yield* writeRows(ctx, finals)
+  } catch (error) {
+    if (!isRowError(error)) throw error
+    yield* run(sql`ROLLBACK TO SAVEPOINT lw_rows`)
+    for (const final of finals) {
+      yield* run(sql`SAVEPOINT lw_row`)
+      try {
+        yield* writeRows(ctx, [final])
+        yield* run(sql`RELEASE SAVEPOINT lw_row`)
+      } catch (rowError) {
+        if (!isRowError(rowError)) throw rowError
+        yield* run(sql`ROLLBACK TO SAVEPOINT lw_row`)
+        yield* run(sql`RELEASE SAVEPOINT lw_row`)
+        const code = rootCause(rowError).code
+        failed.set(final.uid, new LastwordError('INVALID_VALUE', `The database refused this row of "${ctx.table.name}" (a constraint of the table)`, { reason: String(code) }))
+      }
+    }
+  }
+  yield* run(sql`RELEASE SAVEPOINT lw_rows`)
+  return failed
+}
+
+interface TxResult {
+  prepared: Prepared
+  resolutions: Resolution<StoredRecord>[]
+  finals: Final[]
+  lastRev: number
+}
+
+/** Step 3: the transaction. */
+function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], first: Prepared, expected: ReadonlyMap<string, number>): Tx<TxResult> {
+  const { driver, table } = ctx
+  const uids = [...expected.keys()]
+  const stored = yield* lockMeta(driver.dialect, table.name, uids)
+  let prepared = first
+  if (uids.some((uid) => (stored.get(uid)?.rev ?? 0) !== expected.get(uid))) {
+    // Someone wrote these uids since they were authorized: the before-rows changed.
+    ctx.logger.debug({ table: table.name }, 'lastword: rows changed since they were authorized; authorizing again')
+    if (driver.dialect === 'sqlite') throw new RestartError()
+    prepared = yield* call(() => prepare(ctx, candidates, stored))
+  }
+  let { resolutions, finals } = replay(prepared.accepted, stored)
+  const failed = yield* writeRowsIsolated(ctx, finals)
+  if (failed.size > 0) {
+    const rejected = new Map(prepared.rejected)
+    for (const a of prepared.accepted) {
+      const error = failed.get(a.candidate.meta.uid)
+      if (error !== undefined) rejected.set(a.candidate.index, error)
+    }
+    prepared = { accepted: prepared.accepted.filter((a) => !failed.has(a.candidate.meta.uid)), rejected }
+    ;({ resolutions, finals } = replay(prepared.accepted, stored))
+  }
+  const written = new Set(finals.map((f) => f.uid))
+  yield* dropPlaceholders(driver.dialect, table.name, uids.filter((uid) => !written.has(uid) && !stored.has(uid)))
+  if (finals.length === 0) return { prepared, resolutions, finals, lastRev: 0 }
+  const finalUids = finals.map((f) => f.uid)
+  if (ctx.hooks.beforeVersionRow !== undefined) {
+    const hook = ctx.hooks.beforeVersionRow
+    yield* call(() => hook({ table: table.name, uids: finalUids }))
+  }
+  const writes: MetaWrite[] = finals.map((f) => ({
+    uid: f.uid,
+    created_at: f.state.created_at,
+    updated_at: f.state.updated_at,
+    deleted_at: f.state.deleted_at,
+    image: f.state.image === null ? null : JSON.stringify(f.state.image),
+    before: live(f.initial) && f.initial?.image != null ? JSON.stringify(f.initial.image) : null,
+  }))
+  const lastRev = yield* commitChanges(driver.dialect, table.name, writes, ctx.now)
+  if (ctx.hooks.afterVersionRow !== undefined) {
+    const hook = ctx.hooks.afterVersionRow
+    yield* call(() => hook({ table: table.name, uids: finalUids, firstRev: lastRev - finals.length + 1, lastRev }))
+  }
+  return { prepared, resolutions, finals, lastRev }
+}
+
+function outcomesOf(
+  ctx: WriteContext,
+  size: number,
+  early: ReadonlyMap<number, PushOutcome>,
+  prepared: Prepared,
+  resolutions: readonly Resolution<StoredRecord>[],
+  records: readonly WireRecord[],
+): PushOutcome[] {
+  const outcomes: PushOutcome[] = new Array<PushOutcome>(size)
+  for (const [index, outcome] of early) outcomes[index] = outcome
+  for (const [index, error] of prepared.rejected) outcomes[index] = rejectedOutcome(records[index]?.uid, error)
+  prepared.accepted.forEach((a, i) => {
+    const resolution = resolutions[i] as Resolution<StoredRecord>
+    const uid = a.candidate.meta.uid
+    if (resolution.kind !== 'superseded') {
+      // `noop` is the same write seen twice: for the writer it is applied (ARCHITECTURE.md).
+      outcomes[a.candidate.index] = { uid, status: 'applied' }
+      return
+    }
+    const winner = resolution.winner
+    // V9: the winning state goes back only to a caller who may read it.
+    const visible = ctx.readScope === null || (winner.image !== null && matches(winner.image, ctx.readScope))
+    outcomes[a.candidate.index] = {
+      uid,
+      status: 'superseded',
+      rule: resolution.rule,
+      winner: visible
+        ? { uid, created_at: winner.created_at, updated_at: winner.updated_at, deleted_at: winner.deleted_at, row: winner.deleted_at === null ? winner.image : null }
+        : null,
+    }
+  })
+  return outcomes
+}
+
+/** Applies records under the conflict rule in one transaction; one outcome per record, in order. */
+export async function applyWrites(ctx: WriteContext, records: readonly WireRecord[]): Promise<WriteResult> {
+  const early = new Map<number, PushOutcome>()
+  const candidates: Candidate[] = []
+  records.forEach((record, index) => {
+    try {
+      candidates.push(validateRecord(ctx, record, index))
+    } catch (error) {
+      early.set(index, rejectedOutcome((record as { uid?: unknown } | null)?.uid, error))
+    }
+  })
+  const uids = [...new Set(candidates.map((c) => c.meta.uid))]
+  if (candidates.length === 0) return { outcomes: outcomesOf(ctx, records.length, early, { accepted: [], rejected: new Map() }, [], records), changes: [], acceptedMax: null }
+
+  for (let attempt = 1; ; attempt++) {
+    const stored = await ctx.driver.once(() => readMeta(ctx.driver.dialect, ctx.table.name, uids))
+    const prepared = await prepare(ctx, candidates, stored)
+    const dry = replay(prepared.accepted, stored)
+    let result: TxResult
+    if (dry.finals.length === 0) {
+      // Nothing would change (a duplicate delivery, or only stale writes): no transaction, no rev.
+      result = { prepared, resolutions: dry.resolutions, finals: [], lastRev: 0 }
+    } else {
+      const expected = new Map(uids.map((uid) => [uid, stored.get(uid)?.rev ?? 0]))
+      try {
+        result = await ctx.driver.write(() => writeTx(ctx, candidates, prepared, expected))
+      } catch (error) {
+        if (!(error instanceof RestartError)) throw error
+        if (attempt >= MAX_RESTARTS) {
+          throw new LastwordError('TRANSIENT', 'These records kept changing while the push was applied; retry it')
+        }
+        continue
+      }
+    }
+    const outcomes = outcomesOf(ctx, records.length, early, result.prepared, result.resolutions, records)
+    const firstRev = result.lastRev - result.finals.length + 1
+    const changes: CommittedChange[] = result.finals.map((f, i) => ({
+      table: ctx.table.name,
+      uid: f.uid,
+      rev: firstRev + i,
+      meta: { uid: f.uid, created_at: f.state.created_at, updated_at: f.state.updated_at, deleted_at: f.state.deleted_at },
+      before: live(f.initial) ? (f.initial?.image ?? null) : null,
+      after: f.state.deleted_at === null ? f.state.image : null,
+      lastImage: f.state.deleted_at === null ? null : f.state.image,
+    }))
+    let acceptedMax: Stamp | null = null
+    for (const a of result.prepared.accepted) {
+      const version = versionOf(a.candidate.meta)
+      if (acceptedMax === null || version > acceptedMax) acceptedMax = version
+    }
+    return { outcomes, changes, acceptedMax }
+  }
+}
+
+/** Refuses pollution keys in a patch before it is merged into a stored row (services). */
+export function assertSafePatch(patch: unknown, table: string): Record<string, unknown> {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new LastwordError('INVALID_VALUE', `A patch of "${table}" must be an object`)
+  }
+  for (const key of Object.keys(patch)) assertSafeKey(key, `patch of "${table}"`)
+  return patch as Record<string, unknown>
+}

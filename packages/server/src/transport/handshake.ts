@@ -1,0 +1,90 @@
+/**
+ * The socket.io handshake middleware: who may connect, speaking which protocol (ARCHITECTURE.md,
+ * "Connect"). Every refusal reaches the client as a `connect_error` whose `data` is the wire error.
+ */
+import { LastwordError, PROTOCOL_VERSION, assertSafeJson, handshakeSchema, isLastwordError, parseWire, type Handshake } from '@lastword/core'
+import type { ExtendedError } from 'socket.io'
+import type { Logger, Principal } from '../types.js'
+import type { OriginCheck } from './origin.js'
+import type { Authenticate, SessionSocket } from './types.js'
+
+/** What the handshake checks read of a connection. */
+type Handshaking = Pick<SessionSocket, 'handshake'>
+
+/** Who a socket is, once its handshake passed. */
+export interface Identity {
+  principal: Principal
+  clientId: string
+}
+
+/** The principal of every connection when the app passes no `authenticate`. */
+export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous' })
+
+export interface HandshakeDeps {
+  authenticate: Authenticate | undefined
+  originCheck: OriginCheck | undefined
+  /** Which principal a client id is bound to while it has live sockets (V7). */
+  clientIdOwner(clientId: string): string | undefined
+  now(): number
+  logger: Logger
+}
+
+/** Wraps a `LastwordError` the way socket.io carries middleware errors: `err.data` is the wire form. */
+export function toConnectError(error: LastwordError): ExtendedError {
+  const err = new Error(error.message) as ExtendedError
+  err.data = error.toWire()
+  return err
+}
+
+/** Runs every check of the handshake; resolves the identity or rejects with a `LastwordError`. */
+export async function identify(socket: Handshaking, deps: HandshakeDeps): Promise<Identity> {
+  const { handshake } = socket
+  if (deps.originCheck !== undefined && !deps.originCheck(handshake.headers.origin)) {
+    throw new LastwordError('FORBIDDEN', 'This origin may not connect; add it to allowedOrigins on the server')
+  }
+  // zod silently drops a `__proto__` key; refuse it explicitly instead (reliability.md V5).
+  assertSafeJson(handshake.auth, 'handshake')
+  const auth: Handshake = parseWire(handshakeSchema, handshake.auth, 'handshake')
+  if (auth.protocolVersion !== PROTOCOL_VERSION) {
+    throw new LastwordError(
+      'PROTOCOL_MISMATCH',
+      `This server speaks lastword protocol ${PROTOCOL_VERSION}, the client ${auth.protocolVersion}; upgrade the client`,
+      { server: PROTOCOL_VERSION, client: auth.protocolVersion },
+    )
+  }
+  const principal = await authenticatePrincipal(auth, socket, deps)
+  const owner = deps.clientIdOwner(auth.clientId)
+  if (owner !== undefined && owner !== principal.id) {
+    throw new LastwordError('FORBIDDEN', 'This clientId is in use by another principal; generate a new one', { clientId: auth.clientId })
+  }
+  return { principal, clientId: auth.clientId }
+}
+
+async function authenticatePrincipal(auth: Handshake, socket: Handshaking, deps: HandshakeDeps): Promise<Principal> {
+  if (deps.authenticate === undefined) return ANONYMOUS
+  let result: unknown
+  try {
+    result = await deps.authenticate(auth, { headers: socket.handshake.headers, address: socket.handshake.address })
+  } catch (error) {
+    if (isLastwordError(error)) throw error
+    deps.logger.warn({ err: error, clientId: auth.clientId }, 'lastword: authenticate threw; connection refused')
+    throw new LastwordError('UNAUTHENTICATED', 'Authentication failed; sign in again')
+  }
+  if (result === null || result === undefined) {
+    throw new LastwordError('UNAUTHENTICATED', 'Authentication failed; sign in again')
+  }
+  if (!isPrincipal(result)) {
+    deps.logger.error({ clientId: auth.clientId }, 'lastword: authenticate returned something that is not a principal { id: string, expiresAt?: number }')
+    throw new LastwordError('UNAUTHENTICATED', 'Authentication failed; sign in again')
+  }
+  if (result.expiresAt !== undefined && result.expiresAt <= deps.now()) {
+    throw new LastwordError('UNAUTHENTICATED', 'The session has expired; sign in again')
+  }
+  return result
+}
+
+function isPrincipal(value: unknown): value is Principal {
+  if (typeof value !== 'object' || value === null) return false
+  const { id, expiresAt } = value as { id?: unknown; expiresAt?: unknown }
+  return typeof id === 'string' && id.length > 0 && (expiresAt === undefined || (typeof expiresAt === 'number' && Number.isFinite(expiresAt)))
+}

@@ -1,0 +1,199 @@
+/**
+ * Realtime fan-out (ARCHITECTURE.md, "Realtime"). After each commit, every local socket subscribed to a
+ * changed table gets the changes its *current* effective scope allows: `authorize` runs again for every
+ * delivery (reliability.md V8), and each record is decided by core's `classifyChange`, exactly as an
+ * incremental pull decides it — so a socket never learns of a record its scope and principal exclude,
+ * not even its uid.
+ *
+ * Decisions are made where the socket lives. With several server nodes, each node runs this for its own
+ * sockets; what a node must receive from the others is the committed changes, not pre-filtered events.
+ */
+import {
+  classifyChange,
+  isLastwordError,
+  matches,
+  rowToArray,
+  type RealtimeEvent,
+  type Scope,
+  type TableDescriptor,
+} from '@lastword/core'
+import type { CommittedChange, Logger, SyncEngine } from '../types.js'
+import type { Session, Subscription } from './types.js'
+
+/**
+ * Commit batches waiting for delivery beyond which new ones are dropped (and logged). Realtime is an
+ * optimisation — the checkpointed pull is the truth — so shedding it under overload loses nothing but
+ * latency, while an unbounded queue would hold every change in memory.
+ */
+const MAX_PENDING_BATCHES = 1_000
+
+export interface Realtime {
+  /** Registers or replaces a subscription of a connected socket. */
+  subscribe(session: Session, subscription: Subscription): void
+  /** Removes a subscription; `false` if the socket had none by that id. */
+  unsubscribe(session: Session, id: string): boolean
+  /** Forgets a socket (on disconnect). */
+  forget(session: Session): void
+  /** Queues a commit's changes for delivery; batches are delivered one after another, in commit order. */
+  deliver(changes: readonly CommittedChange[]): void
+  /** Resolves once every queued batch has been delivered. */
+  idle(): Promise<void>
+}
+
+export interface RealtimeDeps {
+  engine: SyncEngine
+  logger: Logger
+  /** Whether the session may still receive anything (connected, principal not expired). */
+  isLive(session: Session): boolean
+}
+
+/** One record's changes within a batch: the image before the batch, and its state after it. */
+interface RecordChange {
+  first: CommittedChange
+  last: CommittedChange
+}
+
+export function createRealtime(deps: RealtimeDeps): Realtime {
+  const { engine, logger } = deps
+  const descriptors = new Map<string, TableDescriptor>(engine.tables.map((t) => [t.name, t]))
+  /** Sessions with at least one subscription on a table, by table. */
+  const byTable = new Map<string, Set<Session>>()
+  let chain: Promise<void> = Promise.resolve()
+  let pending = 0
+
+  function removeFromIndex(session: Session, table: string): void {
+    for (const s of session.subscriptions.values()) if (s.table === table) return
+    const set = byTable.get(table)
+    set?.delete(session)
+    if (set?.size === 0) byTable.delete(table)
+  }
+
+  function unsubscribe(session: Session, id: string): boolean {
+    const existing = session.subscriptions.get(id)
+    if (existing === undefined) return false
+    session.subscriptions.delete(id)
+    removeFromIndex(session, existing.table)
+    return true
+  }
+
+  async function deliverBatch(changes: readonly CommittedChange[]): Promise<void> {
+    const tables = new Map<string, Map<string, RecordChange>>()
+    for (const change of changes) {
+      let records = tables.get(change.table)
+      if (records === undefined) tables.set(change.table, (records = new Map()))
+      const seen = records.get(change.uid)
+      // Several changes of one uid in a batch collapse into one decision: the image the client could
+      // have held is the one before the batch; what it gets is the state after it.
+      if (seen === undefined) records.set(change.uid, { first: change, last: change })
+      else seen.last = change.rev >= seen.last.rev ? change : seen.last
+    }
+    const tasks: Promise<void>[] = []
+    for (const [table, records] of tables) {
+      const descriptor = descriptors.get(table)
+      const sessions = byTable.get(table)
+      if (descriptor === undefined || sessions === undefined) continue
+      for (const session of [...sessions]) {
+        for (const subscription of [...session.subscriptions.values()]) {
+          if (subscription.table === table) tasks.push(deliverTo(session, subscription, descriptor, records))
+        }
+      }
+    }
+    await Promise.all(tasks)
+  }
+
+  async function deliverTo(session: Session, subscription: Subscription, descriptor: TableDescriptor, records: Map<string, RecordChange>): Promise<void> {
+    if (!deps.isLive(session)) return
+    let scope: Scope
+    try {
+      // Once per socket, subscription and batch: authorization as it stands now, not as it stood at subscribe time.
+      scope = (await engine.effectiveScope({ principal: session.principal }, subscription.table, subscription.where)).scope
+    } catch (error) {
+      const permanent = isLastwordError(error) && error.code !== 'TRANSIENT' && error.code !== 'INTERNAL'
+      if (permanent) {
+        // FORBIDDEN (or a filter the table no longer accepts): this scope can never be delivered again.
+        if (session.subscriptions.get(subscription.id) === subscription) unsubscribe(session, subscription.id)
+        logger.info({ principal: session.principal.id, subscription: subscription.id, code: error.code }, 'lastword: subscription dropped')
+      } else {
+        logger.error({ err: error, principal: session.principal.id, subscription: subscription.id }, 'lastword: realtime delivery skipped')
+      }
+      return
+    }
+    // The await above may have outlived the socket, its session or this subscription.
+    if (!deps.isLive(session) || session.subscriptions.get(subscription.id) !== subscription) return
+
+    const event: RealtimeEvent = {
+      subscription: subscription.id,
+      table: descriptor.name,
+      serverTime: engine.now(),
+      rev: 0,
+      columns: descriptor.columns.map((c) => c.name),
+      rows: [],
+      tombstones: [],
+      evict: [],
+    }
+    for (const [uid, { first, last }] of records) {
+      const image = last.after ?? last.lastImage
+      const action = classifyChange({
+        couldHaveHeld: first.before !== null && matches(first.before, scope),
+        matchesNow: image !== null && matches(image, scope),
+        deleted: last.after === null,
+      })
+      const { meta } = last
+      switch (action) {
+        case 'row':
+          if (last.after === null) continue
+          event.rows.push([uid, meta.created_at, meta.updated_at, ...rowToArray(descriptor, last.after)])
+          break
+        case 'tombstone':
+          if (meta.deleted_at === null) continue
+          event.tombstones.push([uid, meta.created_at, meta.updated_at, meta.deleted_at])
+          break
+        case 'evict':
+          event.evict.push(uid)
+          break
+        case 'none':
+          continue
+      }
+      event.rev = Math.max(event.rev, last.rev)
+    }
+    if (event.rows.length + event.tombstones.length + event.evict.length === 0) return
+    session.socket.emit('lw:changes', event)
+  }
+
+  return {
+    subscribe(session, subscription) {
+      const previous = session.subscriptions.get(subscription.id)
+      session.subscriptions.set(subscription.id, subscription)
+      if (previous !== undefined && previous.table !== subscription.table) removeFromIndex(session, previous.table)
+      let set = byTable.get(subscription.table)
+      if (set === undefined) byTable.set(subscription.table, (set = new Set()))
+      set.add(session)
+    },
+    unsubscribe,
+    forget(session) {
+      for (const table of new Set([...session.subscriptions.values()].map((s) => s.table))) {
+        const set = byTable.get(table)
+        set?.delete(session)
+        if (set?.size === 0) byTable.delete(table)
+      }
+      session.subscriptions.clear()
+    },
+    deliver(changes) {
+      if (changes.length === 0 || byTable.size === 0) return
+      if (pending >= MAX_PENDING_BATCHES) {
+        logger.warn({ changes: changes.length }, 'lastword: realtime backlog full; batch dropped (clients catch up on their next sync)')
+        return
+      }
+      pending++
+      chain = chain
+        .then(() => deliverBatch(changes))
+        .catch((error: unknown) => logger.error({ err: error }, 'lastword: realtime delivery failed'))
+        .finally(() => {
+          pending--
+        })
+    },
+    idle() {
+      return chain
+    },
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The request handlers of a connected socket: `lw:sync` and `lw:unsubscribe`. Everything from the wire
+ * is checked here before the engine sees it: pollution keys, the schema, and the configured size limits.
+ */
+import {
+  LastwordError,
+  assertSafeJson,
+  parseWire,
+  syncRequestSchema,
+  unsubscribeRequestSchema,
+  type Reply,
+  type SyncPage,
+  type SyncRequest,
+} from '@lastword/core'
+import type { Limits, Logger, SyncEngine } from '../types.js'
+import type { Realtime } from './realtime.js'
+import { errorReply, okReply } from './replies.js'
+import type { Session } from './types.js'
+
+export interface RequestDeps {
+  engine: SyncEngine
+  limits: Limits
+  logger: Logger
+  realtime: Realtime
+}
+
+/** Checks a raw `lw:sync` request against the schema and the limits; returns what the engine gets. */
+export function checkSyncRequest(raw: unknown, session: Session, limits: Limits): SyncRequest {
+  // zod drops a `__proto__` key silently; a request carrying one is refused whole instead (V5).
+  assertSafeJson(raw, 'sync request')
+  const request = parseWire(syncRequestSchema, raw, 'sync request')
+  if (request.push.length > limits.maxPushRecords) {
+    throw new LastwordError('TOO_LARGE', `A push may hold at most ${limits.maxPushRecords} records; send them in several requests`, {
+      limit: limits.maxPushRecords,
+      got: request.push.length,
+    })
+  }
+  if (request.full !== undefined && request.full.entries.length > limits.maxMetaEntries) {
+    throw new LastwordError('TOO_LARGE', `Full reconciliation may send at most ${limits.maxMetaEntries} entries per request; page them`, {
+      limit: limits.maxMetaEntries,
+      got: request.full.entries.length,
+    })
+  }
+  const id = request.subscription
+  // Refused before the sync runs, so a refused subscription never leaves a half-done request behind.
+  if (id !== undefined && !session.subscriptions.has(id) && session.subscriptions.size >= limits.maxSubscriptionsPerSocket) {
+    throw new LastwordError('TOO_LARGE', `A socket may keep at most ${limits.maxSubscriptionsPerSocket} live subscriptions; unsubscribe some first`, {
+      limit: limits.maxSubscriptionsPerSocket,
+    })
+  }
+  const pageSize = Math.min(request.pageSize ?? limits.defaultPageSize, limits.maxPageSize)
+  return { ...request, pageSize }
+}
+
+export async function handleSync(raw: unknown, session: Session, deps: RequestDeps): Promise<Reply<SyncPage>> {
+  const context = { principal: session.principal.id, clientId: session.clientId, event: 'lw:sync' }
+  try {
+    const request = checkSyncRequest(raw, session, deps.limits)
+    const page = await deps.engine.sync({ principal: session.principal }, request)
+    // A socket that left while the sync ran must not be indexed again.
+    if (request.subscription !== undefined && session.socket.connected) {
+      deps.realtime.subscribe(session, { id: request.subscription, table: request.table, where: request.where })
+    }
+    return okReply(page)
+  } catch (error) {
+    return errorReply(error, deps.logger, context)
+  }
+}
+
+export function handleUnsubscribe(raw: unknown, session: Session, deps: RequestDeps): Reply<null> {
+  try {
+    assertSafeJson(raw, 'unsubscribe request')
+    const { subscription } = parseWire(unsubscribeRequestSchema, raw, 'unsubscribe request')
+    // Unknown ids are fine: the client may be retrying an unsubscribe whose answer it lost.
+    deps.realtime.unsubscribe(session, subscription)
+    return okReply(null)
+  } catch (error) {
+    return errorReply(error, deps.logger, { principal: session.principal.id, clientId: session.clientId, event: 'lw:unsubscribe' })
+  }
+}
