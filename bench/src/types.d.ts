@@ -1,0 +1,2 @@
+/** Modules the benchmark uses that ship no type declarations. */
+declare module 'express-pouchdb'
