@@ -118,13 +118,17 @@ export async function removeUnlessHeld(tx: StoreTransaction, table: string, uid:
 }
 
 /**
- * Re-stamps a dirty record after a drift refusal: its version becomes `stamp`, and no earlier stamp may
- * stay above it (`created_at <= updated_at <= deleted_at`).
+ * Re-stamps a dirty record after a drift refusal: its version becomes a fresh stamp from `next`, and no
+ * earlier stamp may stay above it (`created_at <= updated_at`, and a tombstone's `deleted_at` strictly
+ * after `updated_at` — so a tombstone whose update stamp would be clipped takes two fresh stamps).
  */
-export function restamp(record: StoredRecord, stamp: Stamp): StoredRecord {
+export function restamp(record: StoredRecord, next: () => Stamp): StoredRecord {
+  const stamp = next()
   const atMost = (s: Stamp): Stamp => (compareStamps(s, stamp) > 0 ? stamp : s)
   if (record.deleted_at !== null) {
-    return { ...record, created_at: atMost(record.created_at), updated_at: atMost(record.updated_at), deleted_at: stamp }
+    if (compareStamps(record.updated_at, stamp) < 0) return { ...record, created_at: atMost(record.created_at), deleted_at: stamp }
+    const deleted = next()
+    return { ...record, created_at: atMost(record.created_at), updated_at: stamp, deleted_at: deleted }
   }
   return { ...record, created_at: atMost(record.created_at), updated_at: stamp }
 }

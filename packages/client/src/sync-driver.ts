@@ -348,7 +348,7 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
           else if (unchanged) await tx.deleteRecord(table, outcome.uid) // the winner is not ours to read
         } else if (outcome.error.code === 'CLOCK_AHEAD' && clockAhead) {
           if (local?.dirty === true) {
-            await tx.putRecord(restamp(local, clock.next()))
+            await tx.putRecord(restamp(local, () => clock.next()))
             result.restamped.push(outcome.uid)
           }
         } else {
