@@ -13,6 +13,7 @@ import {
   helloSchema,
   normalizeRow,
   toLastwordError,
+  versionOf,
   type Handshake,
   type RowValues,
   type Stamp,
@@ -58,8 +59,11 @@ export interface ClientEvents {
 export interface SyncClientOptions {
   /** The local database: one IndexedDB database `lastword:<name>` per name, shared by the tabs using it. */
   name: string
-  /** The sync server's URL (socket.io, `transports: ['websocket']`). */
-  url?: string
+  /**
+   * The sync server's URL (socket.io, `transports: ['websocket']`), or the URLs of several server nodes
+   * on one database: the client uses one and moves to the next when a connection fails or is lost.
+   */
+  url?: string | readonly string[]
   /** Or a socket.io socket made by the app (not yet connected); lastword sets its `auth`. */
   socket?: Socket
   /** Or any transport (a fault-injecting one in tests). Without `url`, `socket` or `transport` the client stays offline. */
@@ -687,6 +691,9 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     try {
       await store.transaction('readwrite', async (tx) => {
         const local = await tx.getRecord(table, uid)
+        // A write must win over the state it was made on, even if that state came from another tab
+        // (its own writer) whose stamps this clock has not seen: advance past it first.
+        if (local !== undefined) c.receive(versionOf(local))
         await tx.putRecord(make(local, () => c.next()))
         await c.persist(tx)
       })

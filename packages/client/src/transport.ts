@@ -46,8 +46,12 @@ export interface Transport {
 
 /** Options of {@link createSocketTransport}. */
 export interface SocketTransportOptions {
-  /** The server URL; a socket.io client is opened on it with `transports: ['websocket']`. */
-  url?: string
+  /**
+   * The server URL — or the URLs of several server nodes serving one database: the client connects to
+   * one, and moves to the next (round robin) when a connection attempt fails or an established
+   * connection is lost. A socket.io client is opened with `transports: ['websocket']`.
+   */
+  url?: string | readonly string[]
   /** Or a socket made by the app (not yet connected); it is dedicated to lastword and disconnected on close. */
   socket?: Socket
   /** First reconnection delay, ms (socket.io's `reconnectionDelay`). */
@@ -66,12 +70,22 @@ type SyncSocket = Socket<ServerToClientEvents, ClientToServerEvents>
  *
  * @example
  * const transport = createSocketTransport({ url: 'https://api.example.com' })
+ * // several server nodes: the next one is tried when a connection fails or is lost
+ * const clustered = createSocketTransport({ url: ['https://a.example.com', 'https://b.example.com'] })
  * const client = createSyncClient({ name: 'app', transport })
  */
 export function createSocketTransport(options: SocketTransportOptions): Transport {
-  if (options.url === undefined && options.socket === undefined) {
-    throw new LastwordError('BAD_REQUEST', 'createSocketTransport needs `url` or `socket`')
+  const urls = options.url === undefined ? [] : typeof options.url === 'string' ? [options.url] : [...options.url]
+  if (urls.length === 0 && options.socket === undefined) {
+    throw new LastwordError('BAD_REQUEST', 'createSocketTransport needs `url` (one or more) or `socket`')
   }
+  if (urls.some((u) => typeof u !== 'string' || u.length === 0)) throw new LastwordError('BAD_REQUEST', 'Every url must be a non-empty string')
+  // Several nodes: socket.io's own reconnection would keep retrying the node that failed. Instead the
+  // transport reports every loss as not retried, the client reopens it after its backoff, and the
+  // reopened transport tries the next URL.
+  const rotate = options.socket === undefined && urls.length > 1
+  let index = 0
+  let moveOn = false
   let socket: SyncSocket | null = null
   let detach: (() => void) | null = null
   const pending = new Set<(error: LastwordError) => void>()
@@ -87,29 +101,34 @@ export function createSocketTransport(options: SocketTransportOptions): Transpor
       const auth = (cb: (data: object) => void): void => {
         void handlers.handshake().then(cb)
       }
+      if (moveOn) index = (index + 1) % urls.length
+      moveOn = false
       const created: SyncSocket =
         options.socket !== undefined
           ? (options.socket as SyncSocket)
-          : io(options.url as string, {
+          : io(urls[index] as string, {
               autoConnect: false,
               transports: ['websocket'],
               reconnectionDelay: options.reconnectionDelay ?? 500,
               reconnectionDelayMax: options.reconnectionDelayMax ?? 10_000,
               ...options.ioOptions,
+              ...(rotate ? { reconnection: false, forceNew: true } : {}),
             })
       created.auth = auth
       socket = created
       const onConnect = (): void => handlers.onConnect()
       const onDisconnect = (reason: string): void => {
         failPending(reason)
+        if (rotate && reason !== 'io client disconnect') moveOn = true
         // socket.io does not reconnect after the server disconnected the socket ('io server disconnect').
-        handlers.onDisconnect(reason, created.active)
+        handlers.onDisconnect(reason, created.active && !rotate)
       }
       const onConnectError = (error: Error & { data?: unknown }): void => {
         // A refusal by the server's middleware carries the wire error in `data`; socket.io does not
         // retry those by itself (`active` is false). Anything else is a network failure it retries.
         const lw = error.data !== undefined ? fromWireError(error.data) : new LastwordError('TRANSIENT', `Cannot reach the server (${error.message})`)
-        handlers.onConnectError(lw, created.active)
+        if (rotate) moveOn = true
+        handlers.onConnectError(lw, created.active && !rotate)
       }
       const onHello = (hello: unknown): void => handlers.onHello(hello)
       const onChanges = (event: unknown): void => handlers.onChanges(event)

@@ -176,3 +176,22 @@ describe('persistence', () => {
     stop()
   })
 })
+
+describe('a local write on a record another writer stamped ahead of this clock', () => {
+  it('still gets a greater version (the clock advances past what it reads)', async () => {
+    const indexedDB = newIndexedDB()
+    const name = `tabs-${Math.random()}`
+    // Tab A's clock runs an hour ahead of tab B's; both share one database.
+    const a = createSyncClient({ name, tables: [todosTable], transport: offlineTransport(), indexedDB, clock: { now: () => Date.now() + 3_600_000 }, tabs: false })
+    const b = createSyncClient({ name, tables: [todosTable], transport: offlineTransport(), indexedDB, tabs: false })
+    clients.push(a, b)
+    const uid = await a.table<Todo>('todos').create({ title: 'from A', done: false })
+    const before = (await a.table<Todo>('todos').record(uid))!
+    await b.table<Todo>('todos').update(uid, { title: 'from B, later' })
+    const after = (await b.table<Todo>('todos').record(uid))!
+    expect(after.updated_at > before.updated_at).toBe(true)
+    await b.table<Todo>('todos').delete(uid)
+    const deleted = (await b.table<Todo>('todos').record(uid))!
+    expect(deleted.deleted_at! > deleted.updated_at).toBe(true)
+  })
+})
