@@ -8,6 +8,7 @@
  *                              (limit, initial, resync, reconnect, realtime, push, chromium, batch, peers, lastword)
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setActorLog, spawnActor, type Actor } from './lib/actors.js'
@@ -33,6 +34,7 @@ const PUSH_CLIENTS = quick ? [10] : [1, 10, 50]
 /** Quick: peers at their default settings only (no batch-size sweep). */
 const PEER_SWEEP = !quick
 const CALL_LIMIT_MS = quick ? 60_000 : 600_000
+const PUSH_LIMIT_MS = quick ? 30_000 : 120_000
 const started = Date.now()
 /** The run's time budget: past it, remaining suites are skipped (and listed in the report). */
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_S ?? (quick ? 105 : 28 * 60)) * 1000
@@ -43,7 +45,10 @@ function overBudget(what: string): boolean {
   return true
 }
 
-const wants = (...names: string[]) => only.length === 0 || only.some((o) => names.some((n) => n.startsWith(o) || o.startsWith(n)))
+/** `peers` stands for every peer system. */
+const expand = (o: string) => (o === 'peers' ? ['peers', 'rxdb', 'pouchdb'] : [o])
+const wants = (...names: string[]) =>
+  only.length === 0 || only.flatMap(expand).some((o) => names.some((n) => n.startsWith(o) || o.startsWith(n)))
 
 const here = dirname(fileURLToPath(import.meta.url))
 const stamp = new Date().toISOString().replace(/[:.]/g, '-')
@@ -57,6 +62,7 @@ const say = (s: string) => process.stderr.write(`[bench ${((Date.now() - started
 
 function push(f: Figure): void {
   figures.push(f)
+  writeResults(true)
   const t = f.ms ? `${f.ms.median.toFixed(1)} ms` : f.p50 !== undefined ? `p50 ${f.p50.toFixed(2)} ms` : ''
   say(`${f.system}/${f.backend}/${f.variant} ${f.scenario} n=${f.n}: ${f.error ? `ERROR ${f.error}` : t}${f.recordsPerSec ? ` ${Math.round(f.recordsPerSec)} rec/s` : ''}`)
 }
@@ -160,7 +166,10 @@ function figureOf(scenario: string, sys: SystemSpec, n: number, steps: Step[], e
 }
 
 function failed(scenario: string, sys: SystemSpec, n: number, e: unknown): Figure {
-  return { scenario, system: sys.system, backend: sys.backend, variant: sys.variant, n, samples: [], ms: null, error: (e as Error).message?.split('\n')[0]?.slice(0, 300) ?? String(e) }
+  const text = (e as Error)?.message ?? String(e)
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'failed (no message)'
+  say(`${sys.system}/${sys.backend}/${sys.variant} ${scenario} n=${n} failed: ${text.slice(0, 2000)}`)
+  return { scenario, system: sys.system, backend: sys.backend, variant: sys.variant, n, samples: [], ms: null, error: line.slice(0, 300) }
 }
 
 interface Started {
@@ -364,23 +373,24 @@ async function runSyncSuite(sys: SystemSpec, n: number, repsAll: number): Promis
     // The old way runs on the same replica A after the incremental figures, its checkpoint dropped
     // before every sync (so no second initial sync is needed).
     const variants: Array<{ id: string; variant: string; full: boolean }> = [{ id: 'A', variant: sys.variant, full: false }]
+    // Old-way scope: 'all' figures, 'one' (resync with nothing changed, once), or none — decided by
+    // projecting the last full resync quadratically (it grows about as N², see the report).
+    let oldWayScope: 'all' | 'one' | 'none' = 'none'
     if (sys.oldWay && wants('resync', 'reconnect', 'old', sys.system)) {
-      // Full reconciliation may grow faster than N: project from the last N measured, and skip (with a
-      // note) where one would take longer than OLD_WAY_MAX_MS.
       const prev = oldWayMs.get(sys.backend)
-      const projected = prev ? prev.ms * (n / prev.n) : 0
-      if (projected > OLD_WAY_MAX_MS) {
-        notes.push(
-          `lastword/${sys.backend}: the old way at N=${n.toLocaleString('en-US')} skipped: a full resync took ${(prev!.ms / 1000).toFixed(1)} s at N=${prev!.n.toLocaleString('en-US')}, projecting ≥ ${(projected / 1000).toFixed(0)} s per figure`,
-        )
-      } else variants.push({ id: 'A', variant: 'full (old way)', full: true })
+      const projected = prev ? prev.ms * (n / prev.n) ** 2 : 0
+      const why = prev ? `a full resync took ${(prev.ms / 1000).toFixed(1)} s at N=${prev.n.toLocaleString('en-US')}, projecting ${(projected / 1000).toFixed(0)} s at N=${n.toLocaleString('en-US')}` : ''
+      oldWayScope = projected > OLD_WAY_MAX_MS ? 'none' : projected > OLD_WAY_MAX_MS / 6 ? 'one' : 'all'
+      if (oldWayScope === 'none') notes.push(`lastword/${sys.backend}: the old way at N=${n.toLocaleString('en-US')} skipped: ${why}`)
+      if (oldWayScope === 'one') notes.push(`lastword/${sys.backend}: the old way at N=${n.toLocaleString('en-US')} measured once, for resync with nothing changed only: ${why}`)
+      if (oldWayScope !== 'none') variants.push({ id: 'A', variant: 'full (old way)', full: true })
     }
     const newFigures = new Map<string, Figure>()
     for (const v of variants) {
       const vs = { ...sys, variant: v.variant }
       await client.call('setForceFull', v.id, v.full)
       // The old way at 100,000 runs once per figure (a full reconciliation of 100,000 records each).
-      const reps = v.full && n >= 100_000 ? 1 : repsAll
+      const reps = v.full && (n >= 100_000 || oldWayScope === 'one') ? 1 : repsAll
       const record = (scenario: string, steps: Step[], limit?: [string, string, number]) => {
         const med = summarize(steps.map((s) => s.ms)).median
         const lim = limit ? limits.get(limitKey(limit[1], limit[2])) : undefined
@@ -398,13 +408,14 @@ async function runSyncSuite(sys: SystemSpec, n: number, repsAll: number): Promis
       }
       const tryStep = async (scenario: string, fn: () => Promise<void>) => {
         if (!wants(scenario, sys.system, 'old')) return
+        if (v.full && oldWayScope === 'one' && scenario !== 'resync-none') return
         try {
           await fn()
         } catch (e) {
           push(failed(scenario, vs, n, e))
         }
       }
-      const repsCheap = quick ? (v.full ? 1 : 3) : v.full ? reps : Math.max(reps, 5)
+      const repsCheap = quick || (v.full && oldWayScope === 'one') ? (v.full ? 1 : 3) : v.full ? reps : Math.max(reps, 5)
       await tryStep('resync-none', async () => {
         const steps: Step[] = []
         for (let r = 0; r < repsCheap; r++) steps.push(await measure(server, client, proxy, vs, 'resync', v.id))
@@ -526,7 +537,20 @@ async function runPush(st: Started, sys: SystemSpec, clients: number): Promise<v
       await client.call('create', id, 0, perClient, 1_000 + clients * 100 + i)
     }
     const before = await server.call<number>('count')
-    const step = await measure(server, client, proxy, sys, 'pushAll', ids)
+    // A push that has not finished after PUSH_LIMIT_MS is reported as such (below a rate) and the run
+    // goes on: a few pathological figures must not eat the run's time budget.
+    client.timeout(PUSH_LIMIT_MS)
+    let step: Step
+    try {
+      step = await measure(server, client, proxy, sys, 'pushAll', ids)
+    } catch (e) {
+      if (!/timed out/.test((e as Error).message)) throw e
+      throw new Error(
+        `not finished after ${PUSH_LIMIT_MS / 1000} s (< ${Math.round((perClient * clients) / (PUSH_LIMIT_MS / 1000))} records/s); wire so far: ${JSON.stringify(proxy.counts())}`,
+      )
+    } finally {
+      client.timeout(CALL_LIMIT_MS)
+    }
     const total = perClient * clients
     const count = await server.call<number>('count')
     if (count !== before + total) throw new Error(`server holds ${count} records after the push, expected ${before + total}`)
@@ -652,25 +676,46 @@ async function main(): Promise<void> {
     await chromiumActor.stop()
   }
   if (skipped.length > 0) notes.push(`Time budget (${BUDGET_MS / 1000} s, BENCH_BUDGET_S) reached; skipped: ${skipped.join('; ')}`)
-  checkTargets(figures)
-  const meta = {
+  writeResults(false)
+  say(`wrote results/${stamp}.{json,md,svg,log} in ${Math.round((Date.now() - started) / 1000)} s`)
+  process.stdout.write(renderMarkdown(figures, metaOf(false)))
+}
+
+function metaOf(partial: boolean) {
+  return {
     startedAt: new Date(started).toISOString(),
     seconds: Math.round((Date.now() - started) / 1000),
-    mode: quick ? 'quick' : 'full',
+    mode: `${quick ? 'quick' : 'full'}${partial ? ' (partial: still running or interrupted)' : ''}`,
     only,
     ns: NS,
     repetitions: REPS,
     node: process.version,
-    cpus: (await import('node:os')).cpus().length,
+    cpus: cpus().length,
     pgUrl: PG_URL.replace(/\/\/[^@]*@/, '//…@'),
     notes,
   }
-  const md = renderMarkdown(figures, meta)
-  process.stdout.write(md)
-  writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify({ meta, figures }, null, 2))
-  writeFileSync(join(resultsDir, `${stamp}.md`), md)
-  writeFileSync(join(resultsDir, `${stamp}.svg`), renderChart(figures))
-  say(`wrote results/${stamp}.{json,md,svg,log} in ${meta.seconds} s`)
+}
+
+/** Writes the JSON, markdown and chart; called after every figure (partial) and at the end. */
+function writeResults(partial: boolean): void {
+  try {
+    checkTargets(figures)
+    const meta = metaOf(partial)
+    writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify({ meta, figures }, null, 2))
+    writeFileSync(join(resultsDir, `${stamp}.md`), renderMarkdown(figures, meta))
+    writeFileSync(join(resultsDir, `${stamp}.svg`), renderChart(figures))
+  } catch (e) {
+    say(`could not write results: ${(e as Error).message}`)
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    notes.push(`Interrupted (${signal}) after ${Math.round((Date.now() - started) / 1000)} s.`)
+    writeResults(true)
+    say(`interrupted: partial results in results/${stamp}.{json,md,svg}`)
+    process.exit(130)
+  })
 }
 
 /** Whether lastword's server and client can be loaded; the reason if not. */

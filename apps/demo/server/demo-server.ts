@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { createSyncServer } from '@lastword/server'
+import { createSyncServer, preparePostgresAdapter, type ClusterOptions } from '@lastword/server'
 import { openDatabase } from './db.js'
 import { APP_DIR, buildWeb, staticHandler } from './web.js'
 
@@ -27,6 +27,12 @@ export interface DemoServerOptions {
   seed?: boolean
   /** How often the server pane's feed re-reads the rows, ms (default 400). */
   feedIntervalMs?: number
+  /**
+   * Run as one of several nodes on one PostgreSQL (`databaseUrl` required): realtime crosses nodes
+   * through `@socket.io/postgres-adapter` (LISTEN/NOTIFY on the same database) or
+   * `@socket.io/redis-adapter`. `channel` names the deployment (default `lastword-demo`).
+   */
+  cluster?: { adapter: 'postgres' | 'redis'; channel?: string; redisUrl?: string }
 }
 
 export interface DemoServer {
@@ -49,10 +55,22 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     databasePath: options.databasePath ?? DEFAULT_DATABASE_PATH,
     databaseUrl: options.databaseUrl,
   })
-  const sync = createSyncServer({ db: database.db, tables: database.tables })
+  let adapter: Awaited<ReturnType<typeof clusterAdapter>> | undefined
+  try {
+    adapter = options.cluster === undefined ? undefined : await clusterAdapter(options.cluster, options.databaseUrl)
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+  const sync = createSyncServer({
+    db: database.db,
+    tables: database.tables,
+    ...(adapter === undefined ? {} : { cluster: { adapter: adapter.adapter } }),
+  })
   try {
     await sync.migrate()
   } catch (error) {
+    await adapter?.close()
     await database.close()
     throw error
   }
@@ -138,7 +156,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   return {
     url: `http://${shownHost}:${port}`,
     port,
-    database: database.label,
+    database: adapter === undefined ? database.label : `${database.label}, ${adapter.label}`,
     close() {
       closing ??= (async () => {
         if (timer) clearInterval(timer)
@@ -147,9 +165,39 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
         await sync.close()
         httpServer.closeAllConnections()
         await new Promise<void>((done) => httpServer.close(() => done()))
+        await adapter?.close()
         await database.close()
       })()
       return closing
+    },
+  }
+}
+
+/** The socket.io adapter of a cluster node, and how to close what it holds. */
+async function clusterAdapter(
+  cluster: NonNullable<DemoServerOptions['cluster']>,
+  databaseUrl: string | undefined,
+): Promise<{ adapter: NonNullable<ClusterOptions['adapter']>; label: string; close(): Promise<void> }> {
+  const channel = cluster.channel ?? 'lastword-demo'
+  if (cluster.adapter === 'postgres') {
+    if (!databaseUrl || !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('Several nodes need PostgreSQL: set DATABASE_URL=postgres://…')
+    const [{ default: pg }, { createAdapter }] = await Promise.all([import('pg'), import('@socket.io/postgres-adapter')])
+    // A pool of its own: the adapter keeps one connection LISTENing for as long as it runs.
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, application_name: 'lastword-demo-adapter' })
+    await preparePostgresAdapter(pool)
+    return { adapter: createAdapter(pool, { channelPrefix: channel }), label: 'nodes linked by PostgreSQL LISTEN/NOTIFY', close: () => pool.end() }
+  }
+  const [{ createClient }, { createAdapter }] = await Promise.all([import('redis'), import('@socket.io/redis-adapter')])
+  const pub = createClient({ url: cluster.redisUrl ?? 'redis://127.0.0.1:6379' })
+  const sub = pub.duplicate()
+  pub.on('error', () => {})
+  sub.on('error', () => {})
+  await Promise.all([pub.connect(), sub.connect()])
+  return {
+    adapter: createAdapter(pub, sub, { key: channel }),
+    label: 'nodes linked by Redis',
+    async close() {
+      await Promise.all([pub.quit(), sub.quit()]).catch(() => {})
     },
   }
 }

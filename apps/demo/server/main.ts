@@ -1,7 +1,9 @@
 /**
  * `pnpm --filter @lastword/demo start`: builds the web app and serves it with the sync endpoint.
  * PORT (default 3000), HOST (default 127.0.0.1), DATABASE_URL=postgres://… for PostgreSQL,
- * DEMO_DB for another SQLite file.
+ * DEMO_DB for another SQLite file. Several nodes (`scripts/start-nodes.mjs`): CLUSTER_ADAPTER=postgres
+ * or redis (REDIS_URL, default redis://127.0.0.1:6379), CLUSTER_CHANNEL; DEMO_BUILD=0 serves the web
+ * app already built, DEMO_SEED=0 adds no todos.
  */
 import { startDemoServer } from './demo-server.js'
 
@@ -17,6 +19,17 @@ try {
     host: process.env.HOST ?? '127.0.0.1',
     databaseUrl: process.env.DATABASE_URL || undefined,
     ...(process.env.DEMO_DB ? { databasePath: process.env.DEMO_DB } : {}),
+    ...(process.env.DEMO_BUILD === '0' ? { build: false } : {}),
+    ...(process.env.DEMO_SEED === '0' ? { seed: false } : {}),
+    ...(process.env.CLUSTER_ADAPTER
+      ? {
+          cluster: {
+            adapter: process.env.CLUSTER_ADAPTER === 'redis' ? ('redis' as const) : ('postgres' as const),
+            ...(process.env.CLUSTER_CHANNEL ? { channel: process.env.CLUSTER_CHANNEL } : {}),
+            ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+          },
+        }
+      : {}),
   })
   console.log(`lastword demo: ${server.url}`)
   console.log(`  data: ${server.database}`)

@@ -105,7 +105,7 @@ export class Device {
     this.state = { online, status: online ? 'connecting' : 'offline', pending: 0, rows: null, log: loadLog(id) }
     // The table descriptors come from the server's hello and are kept in IndexedDB, so a device that
     // connected once starts offline with everything it needs.
-    this.client = createSyncClient({ url: location.origin, name: `lastword-demo-${id}`, autoConnect: online })
+    this.client = createSyncClient({ url: serverUrls(id), name: `lastword-demo-${id}`, autoConnect: online })
     this.todos = this.client.table<Todo>('todos')
 
     this.client.on('status', (status) => this.set({ status }))
@@ -385,4 +385,18 @@ export function errorText(error: unknown): string {
 export const devices: Record<DeviceId, Device> = {
   laptop: new Device('laptop', 'Laptop'),
   phone: new Device('phone', 'Phone'),
+}
+
+/**
+ * The sync server(s) a device talks to: this page's origin, or — to show several server nodes — the
+ * URLs in the query string, one parameter per device, comma-separated for a list the device rotates
+ * through (`?laptop=http://localhost:3001&phone=http://localhost:3002,http://localhost:3003`).
+ */
+function serverUrls(id: DeviceId): string | string[] {
+  const param = new URLSearchParams(location.search).get(id)
+  const urls = (param ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => /^https?:\/\//.test(u))
+  return urls.length === 0 ? location.origin : urls
 }

@@ -3,7 +3,8 @@
  * sync) over the app's Drizzle database and tables, and the socket.io transport in front of it.
  */
 import { LastwordError } from '@lastword/core'
-import { createEngine, type Engine, type SyncDatabase, type TableInput } from './engine/index.js'
+import { createCluster, type Cluster, type ClusterOptions, type ClusterStats } from './cluster/index.js'
+import { createEngine, type Engine, type EngineHooks, type SyncDatabase, type TableInput } from './engine/index.js'
 import { createTransport, type AttachTarget } from './transport/transport.js'
 import { silentLogger } from './transport/logger.js'
 import type { Authenticate, SyncIoServer } from './transport/types.js'
@@ -43,6 +44,15 @@ export interface SyncServerOptions<P extends Principal = Principal> {
   allowedOrigins?: readonly string[]
   /** The server's clock, epoch ms (tests inject one). Default `Date.now`. */
   now?: () => number
+  /**
+   * Several server nodes on one PostgreSQL (README, "Running several server nodes"): each node
+   * publishes its commits through the socket.io adapter and fans out the others' to its own sockets.
+   * `{ adapter }` sets the adapter of the socket.io server `attach(httpServer)` creates; `{}` when you
+   * `attach` a socket.io `Server` that already has one. Without it, a node fans out its own commits only.
+   */
+  cluster?: ClusterOptions
+  /** Seams for tests (inside write transactions, around the overlap lock); none is needed in production. */
+  hooks?: EngineHooks
 }
 
 /** What {@link createSyncServer} returns. */
@@ -68,6 +78,8 @@ export interface SyncServer {
   readonly engine: Engine
   /** The first socket.io server `attach` created or received, once attached. */
   readonly io: SyncIoServer | undefined
+  /** With the `cluster` option: what this node published, received and repaired so far. */
+  clusterStats(): ClusterStats | undefined
 }
 
 /**
@@ -103,6 +115,7 @@ export function createSyncServer<P extends Principal = Principal>(options: SyncS
     logger,
     ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
   })
   const transport = createTransport({
     engine,
@@ -110,19 +123,31 @@ export function createSyncServer<P extends Principal = Principal>(options: SyncS
     logger,
     authenticate: options.authenticate,
     allowedOrigins: options.allowedOrigins,
+    adapter: options.cluster?.adapter,
   })
-  const stopListening = engine.onCommit((changes) => transport.deliver(changes))
+  const cluster: Cluster | undefined =
+    options.cluster === undefined ? undefined : createCluster({ engine, logger, deliver: (changes) => transport.deliver(changes), options: options.cluster })
+  const stopListening = engine.onCommit((changes) => {
+    transport.deliver(changes)
+    cluster?.publish(changes)
+  })
   let closing: Promise<void> | undefined
 
   return {
     migrate: () => engine.migrate(),
-    attach: (target) => transport.attach(target),
+    attach: (target) => {
+      const io = transport.attach(target)
+      // The first server attached carries the cluster's messages (one bus per node).
+      cluster?.bind(io, io !== target)
+      return io
+    },
     service: (table) => engine.service(table),
     purge: (purgeOptions) => engine.purge(purgeOptions),
     close() {
       closing ??= (async () => {
         stopListening()
         await transport.close()
+        await cluster?.close()
         await engine.close()
       })()
       return closing
@@ -131,6 +156,7 @@ export function createSyncServer<P extends Principal = Principal>(options: SyncS
     get io() {
       return transport.io
     },
+    clusterStats: () => cluster?.stats(),
   }
 }
 

@@ -13,6 +13,7 @@ import { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { PgDatabase } from 'drizzle-orm/pg-core'
 import type { Logger } from '../types.js'
 import { createMutex, type Mutex } from './mutex.js'
+import { createTableGates, tableLockStatements, type TableLockMode } from './table-lock.js'
 
 /** One step of a transaction body. */
 export type Op =
@@ -66,6 +67,20 @@ export interface Driver {
   script(statements: readonly string[]): Promise<void>
   statementCount(): number
   close(): void
+  /**
+   * The cross-node lock of a table for one sync's critical section (`table-lock.ts`). The lease's
+   * driver runs `write` and `read` holding the lock, taken at the first of them (so what runs before —
+   * reading the stored metadata, authorizing — stays outside it); `once` runs unlocked. `release` must
+   * be called once the section is over. On SQLite the lease is the driver itself (no cross-node lock).
+   */
+  lease(table: string, mode: TableLockMode): Lease
+}
+
+/** A sync's hold on its table's cross-node lock; see {@link Driver.lease}. */
+export interface Lease {
+  readonly driver: Driver
+  /** Ends the critical section: unlocks and gives the connection back. Never throws. */
+  release(): Promise<void>
 }
 
 /** Options of {@link createDriver}. */
@@ -91,6 +106,12 @@ interface PgQueryable {
 interface PgPool extends PgQueryable {
   connect: (...args: unknown[]) => unknown
   totalCount: number
+}
+
+/** A connection checked out of a `pg.Pool`. */
+interface PgPoolClient extends PgQueryable {
+  /** Gives the connection back; with an error (or `true`), destroys it instead. */
+  release: (destroy?: Error | boolean) => void
 }
 
 type SqliteDb = {
@@ -273,7 +294,7 @@ function createSqliteDriver(db: SqliteDb, options: DriverOptions): Driver {
     }
   }
 
-  return {
+  const driver: Driver = {
     dialect: 'sqlite',
     casing: casingOf(db),
     write: (body) => withRetries(() => transact('BEGIN IMMEDIATE', body)),
@@ -293,7 +314,10 @@ function createSqliteDriver(db: SqliteDb, options: DriverOptions): Driver {
       if (originalPrepare === Object.getPrototypeOf(client).prepare) delete (client as Partial<SqliteClient>).prepare
       if (originalExec === Object.getPrototypeOf(client).exec) delete (client as Partial<SqliteClient>).exec
     },
+    // One writer per database file (BEGIN IMMEDIATE) and one process serving it: the in-process lock is enough.
+    lease: () => ({ driver, release: async () => undefined }),
   }
+  return driver
 }
 
 function createPgDriver(db: PgDb, options: DriverOptions): Driver {
@@ -355,10 +379,10 @@ function createPgDriver(db: PgDb, options: DriverOptions): Driver {
     }
   }
 
-  const withRetries = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const withRetries = async <T>(fn: () => Promise<T>, serialise = true): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await exclusive(fn)
+        return await (serialise ? exclusive(fn) : fn())
       } catch (error) {
         if (error instanceof RestartError) throw error
         if (!isRetryable(error) || attempt >= maxAttempts) throw toEngineError(error, options.logger)
@@ -368,15 +392,103 @@ function createPgDriver(db: PgDb, options: DriverOptions): Driver {
     }
   }
 
-  return {
+  const writeOn = <T>(target: PgDb, body: () => Tx<T>, serialise: boolean): Promise<T> =>
+    withRetries(() => target.transaction((tx) => runAsync(body(), execOn(tx)), { isolationLevel: 'read committed' }), serialise)
+  const readOn = <T>(target: PgDb, body: () => Tx<T>, serialise: boolean): Promise<T> =>
+    withRetries(
+      () => target.transaction((tx) => runAsync(body(), execOn(tx)), { isolationLevel: 'repeatable read', accessMode: 'read only' }),
+      serialise,
+    )
+
+  /** A Drizzle database on one checked-out connection, sharing the app database's dialect (its casing). */
+  const bind = (connection: PgPoolClient): PgDb => {
+    type Ctor<T> = new (...args: unknown[]) => T
+    const session = (db as unknown as { session: { constructor: Ctor<unknown>; options?: unknown } }).session
+    const boundSession = new session.constructor(connection, db.dialect, undefined, session.options ?? {})
+    return new ((db as unknown as { constructor: Ctor<PgDb> }).constructor)(db.dialect, boundSession, undefined)
+  }
+
+  const gates = createTableGates()
+
+  const lease = (table: string, mode: TableLockMode): Lease => {
+    const { lock: lockSql, unlock: unlockSql } = tableLockStatements(table, mode)
+    interface Held {
+      /** Where the section's transactions run: the locked connection (a pool), or the one client. */
+      target: PgDb
+      /** The locked connection, when checked out of a pool. */
+      connection: PgPoolClient | null
+      openGate: () => void
+    }
+    let held: Promise<Held> | undefined
+    const hold = (): Promise<Held> =>
+      (held ??= (async (): Promise<Held> => {
+        const openGate = await gates.acquire(table, mode)
+        try {
+          if (!isPool) {
+            // One client, one session: the lock is taken on it, and the section's transactions queue on it
+            // with everything else (the gate keeps this process's own syncs apart).
+            await exclusive(() => db.execute(lockSql))
+            return { target: db, connection: null, openGate }
+          }
+          const connection = (await (client as PgPool).connect()) as PgPoolClient
+          const target = bind(connection)
+          try {
+            await target.execute(lockSql)
+          } catch (error) {
+            connection.release(error instanceof Error ? error : true)
+            throw error
+          }
+          return { target, connection, openGate }
+        } catch (error) {
+          openGate()
+          throw toEngineError(error, options.logger)
+        }
+      })())
+    const leased: Driver = {
+      ...driver,
+      write: async (body) => {
+        const h = await hold()
+        return writeOn(h.target, body, h.connection === null)
+      },
+      read: async (body) => {
+        const h = await hold()
+        return readOn(h.target, body, h.connection === null)
+      },
+      lease: () => {
+        throw new Error('A lease does not nest')
+      },
+    }
+    return {
+      driver: leased,
+      async release() {
+        if (held === undefined) return
+        let h: Held
+        try {
+          h = await held
+        } catch {
+          return // never taken: nothing to release
+        }
+        try {
+          const rows = (await (h.connection === null ? exclusive(() => h.target.execute(unlockSql)) : h.target.execute(unlockSql))).rows
+          if (rows[0]?.['ok'] !== true) throw new Error('pg_advisory_unlock did not find the lock')
+          h.connection?.release()
+        } catch (error) {
+          options.logger.warn({ err: rootCause(error), table }, 'lastword: could not release a table lock; closing its connection')
+          // The lock dies with its session: never hand a connection that may still hold it back to the pool.
+          if (h.connection !== null) h.connection.release(error instanceof Error ? error : true)
+          else options.logger.error({ table }, 'lastword: the table lock may be held until the single pg.Client reconnects')
+        } finally {
+          h.openGate()
+        }
+      },
+    }
+  }
+
+  const driver: Driver = {
     dialect: 'postgres',
     casing: casingOf(db),
-    write: (body) =>
-      withRetries(() => db.transaction((tx) => runAsync(body(), execOn(tx)), { isolationLevel: 'read committed' })),
-    read: (body) =>
-      withRetries(() =>
-        db.transaction((tx) => runAsync(body(), execOn(tx)), { isolationLevel: 'repeatable read', accessMode: 'read only' }),
-      ),
+    write: (body) => writeOn(db, body, true),
+    read: (body) => readOn(db, body, true),
     once: (body) => withRetries(() => runAsync(body(), execOn(db))),
     script: (statements) =>
       withRetries(() =>
@@ -386,7 +498,9 @@ function createPgDriver(db: PgDb, options: DriverOptions): Driver {
           for (const statement of statements) await tx.execute(sql.raw(statement))
         }),
       ),
+    lease,
     statementCount: () => count,
     close: restore,
   }
+  return driver
 }

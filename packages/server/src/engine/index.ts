@@ -36,12 +36,12 @@ import {
   type SyncEngine,
   type TableService,
 } from '../types.js'
-import { createDriver } from './driver.js'
+import { createDriver, type Driver } from './driver.js'
 import { randomNodeId } from './ids.js'
 import { fullPull, incrementalPull, resyncPage, type FullRequest, type PullPage, type PullScope } from './pull.js'
 import { createScopeLocks, type ScopeLockObserver } from './scope-lock.js'
 import { createTableService } from './services.js'
-import { migrationStatements, purgeUpTo } from './store.js'
+import { migrationStatements, purgeUpTo, readChangeLog, readState } from './store.js'
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
 import { applyWrites, type WriteHooks } from './write.js'
 
@@ -83,6 +83,15 @@ export interface Engine extends SyncEngine {
   readonly clock: Hlc
   /** The effective scopes holding the overlap lock of a table right now. */
   activeScopes(table: string): Scope[]
+  /** The rev the database stands at: the version row, every rev up to it committed. */
+  currentRev(): Promise<number>
+  /**
+   * Committed changes with rev in (`after`, `upTo`], each with its logged rev, rebuilt from the change
+   * log and the record's current state (its latest rev, which may be later), in rev order, for a server node that missed
+   * their publication (`cluster/`). Reads at most `limit` log entries; `scannedTo` is the rev read up to
+   * (`upTo` once everything was read). Changes whose record was purged since are left out.
+   */
+  changesSince(after: number, upTo: number, limit: number): Promise<{ entries: Array<{ rev: number; change: CommittedChange }>; scannedTo: number }>
 }
 
 const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
@@ -177,9 +186,15 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     }
   }
 
-  const write = async (principal: Principal | null, table: SyncedTable, records: readonly WireRecord[], readScope: Scope | null): Promise<PushOutcome[]> => {
+  const write = async (
+    principal: Principal | null,
+    table: SyncedTable,
+    records: readonly WireRecord[],
+    readScope: Scope | null,
+    on: Driver = driver,
+  ): Promise<PushOutcome[]> => {
     const result = await applyWrites(
-      { driver, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger },
+      { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger },
       records,
     )
     // Only stamps that passed validation move the clock (a refused far-future stamp must not).
@@ -256,15 +271,21 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       const pageSize = Math.max(1, Math.min(Number.isSafeInteger(requested) ? requested : limits.defaultPageSize, limits.maxPageSize))
 
       const release = await locks.acquire(table.name, scopes.scope)
+      // Across nodes (PostgreSQL): the table's advisory lock, from the write transaction to the end of
+      // the read (table-lock.ts); exclusive when the sync writes, shared when it only reads.
+      // SQLite has no cross-node lock: its path stays exactly the in-process one.
+      const lease = driver.dialect === 'postgres' ? driver.lease(table.name, push.length > 0 ? 'exclusive' : 'shared') : null
+      const on = lease?.driver ?? driver
       try {
-        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope)
+        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on)
         const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize }
         let page: PullPage
-        if (full !== undefined) page = await driver.read(() => fullPull(p, full))
-        else if (checkpoint !== null) page = await driver.read(() => incrementalPull(p, checkpoint))
+        if (full !== undefined) page = await on.read(() => fullPull(p, full))
+        else if (checkpoint !== null) page = await on.read(() => incrementalPull(p, checkpoint))
         else page = resyncPage('no-checkpoint')
         return { ...page, serverTime: now(), outcomes, columns: table.descriptor.columns.map((c) => c.name) }
       } finally {
+        if (lease !== null) await lease.release()
         release()
       }
     },
@@ -298,6 +319,33 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     statementCount: () => driver.statementCount(),
 
     activeScopes: (table) => locks.active(table),
+
+    async currentRev() {
+      ensureOpen()
+      return (await driver.once(() => readState())).rev
+    },
+
+    async changesSince(after, upTo, limit) {
+      ensureOpen()
+      if (upTo <= after) return { entries: [], scannedTo: after }
+      const size = Math.max(1, Math.floor(limit))
+      const logged = await driver.once(() => readChangeLog(after, upTo, size))
+      const entries = logged.map(({ rev, tbl, before, current }) => {
+        const deleted = current.deleted_at !== null
+        const change: CommittedChange = {
+          table: tbl,
+          uid: current.uid,
+          rev: current.rev,
+          meta: { uid: current.uid, created_at: current.created_at, updated_at: current.updated_at, deleted_at: current.deleted_at },
+          before,
+          after: deleted ? null : current.image,
+          lastImage: deleted ? current.image : null,
+        }
+        return { rev, change }
+      })
+      const scannedTo = logged.length < size ? upTo : (logged[logged.length - 1]?.rev ?? upTo)
+      return { entries, scannedTo }
+    },
 
     async close() {
       if (closed) return

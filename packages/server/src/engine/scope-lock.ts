@@ -1,7 +1,7 @@
 /**
  * The overlap lock (design.md trap 6): syncs of one table whose effective scopes can overlap run one
- * after the other; disjoint ones run in parallel. In-process only: across server nodes the version
- * row already orders writers, and pulls read consistent snapshots.
+ * after the other; disjoint ones run in parallel. In-process: across server nodes on PostgreSQL, a
+ * sync then also holds its table's advisory lock (`table-lock.ts`).
  */
 import { scopesOverlap, type Scope } from '@lastword/core'
 

@@ -184,3 +184,35 @@ export function* purgeUpTo(cutoff: number): Tx<{ horizonRev: number; tombstones:
   yield* run(sql`UPDATE lastword_state SET horizon_rev = ${horizonRev} WHERE id = 1`)
   return { horizonRev, tombstones, changes }
 }
+
+/** One entry of the change log with the record's current metadata (see {@link readChangeLog}). */
+export interface LoggedChange {
+  /** The rev of the logged change. */
+  rev: number
+  tbl: string
+  /** The live row before that change (`null` if there was none). */
+  before: Record<string, unknown> | null
+  /** The record as it stands now (its rev may be later than the logged one). */
+  current: StoredRecord
+}
+
+/**
+ * The change log's entries with rev in (`after`, `upTo`], in rev order, at most `limit`, each with the
+ * record's current metadata and last image — enough to rebuild what realtime publishes after a commit,
+ * for a node that missed the publication. Entries whose record was purged since are left out.
+ */
+export function* readChangeLog(after: number, upTo: number, limit: number): Tx<LoggedChange[]> {
+  const rows = yield* all(sql`SELECT c.rev AS lw_crev, c.tbl AS lw_tbl, c.before AS lw_before, ${META_COLUMNS}
+    FROM lastword_changes c JOIN lastword_meta m ON m.tbl = c.tbl AND m.uid = c.uid
+    WHERE c.rev > ${after} AND c.rev <= ${upTo} AND m.rev > 0
+    ORDER BY c.rev LIMIT ${limit}`)
+  return rows.map((row) => {
+    const before = row['lw_before']
+    return {
+      rev: Number(row['lw_crev']),
+      tbl: String(row['lw_tbl']),
+      before: typeof before === 'string' ? (JSON.parse(before) as Record<string, unknown>) : null,
+      current: decodeMeta(row),
+    }
+  })
+}

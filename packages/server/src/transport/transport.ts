@@ -7,7 +7,7 @@ import { Server as HttpServer } from 'node:http'
 import { Server as HttpsServer } from 'node:https'
 import { performance } from 'node:perf_hooks'
 import { LastwordError, PROTOCOL_VERSION, type ClientToServerEvents, type Reply, type ServerToClientEvents } from '@lastword/core'
-import { Server } from 'socket.io'
+import { Server, type ServerOptions } from 'socket.io'
 import type { CommittedChange, Limits, Logger, SyncEngine } from '../types.js'
 import { identify, toConnectError, type Identity } from './handshake.js'
 import { createOriginCheck, createOriginMiddleware, type OriginCheck } from './origin.js'
@@ -35,6 +35,11 @@ export interface TransportOptions {
   logger: Logger
   authenticate: Authenticate | undefined
   allowedOrigins: readonly string[] | undefined
+  /**
+   * The socket.io adapter of the servers `attach` creates on an HTTP server (several nodes: the
+   * PostgreSQL or Redis adapter). An attached socket.io `Server` keeps its own.
+   */
+  adapter?: ServerOptions['adapter'] | undefined
 }
 
 export interface Transport {
@@ -187,6 +192,7 @@ export function createTransport(options: TransportOptions): Transport {
     if (target instanceof HttpServer || target instanceof HttpsServer) {
       io = new Server<ClientToServerEvents, ServerToClientEvents>(target, {
         maxHttpBufferSize: limits.maxMessageBytes,
+        ...(options.adapter === undefined ? {} : { adapter: options.adapter }),
         ...(options.allowedOrigins === undefined ? {} : { cors: { origin: [...options.allowedOrigins], credentials: true } }),
       })
       created.add(io)
