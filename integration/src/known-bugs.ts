@@ -52,6 +52,13 @@ export const OPEN_BUGS = {
       'A PostgreSQL backend terminated while a push holds its connection (pg_terminate_backend, a failover, a network cut) makes the push fail TRANSIENT as it should, but the checked-out pg client then emits an `error` event nobody listens to: an uncaught exception that ends a real server process. pg-pool only listens on idle clients; the driver must add a listener to the clients it checks out.',
     seeds: [],
   },
+  B6: {
+    id: 'B6',
+    where: 'packages/server/src/engine/scope-sql.ts (PostgreSQL parameters of integer columns) / packages/core/src/where.ts (what an integer filter value may be)',
+    summary:
+      'On PostgreSQL a filter on an integer column with a number JavaScript prints in exponent notation (|v| ≥ 1e21: `{ n: 1e300 }`, `{ n: { lt: 1e21 } }`) fails with INTERNAL ("invalid input syntax for type bigint") and logs an error, where core accepts the filter and SQLite answers it. A valid filter must be answered, or refused with a typed error.',
+    seeds: [1172074782],
+  },
 } as const satisfies Record<string, OpenBug>
 
 export type BugId = keyof typeof OPEN_BUGS

@@ -52,6 +52,11 @@ export function scaledRuns(ciCount: number): number {
   return Math.max(1, Math.round(ciCount * runsMultiplier()))
 }
 
+/** A size inside one run (filters, sequences, iterations): `ciCount × RUNS`, also when replaying. */
+export function scaledCount(ciCount: number): number {
+  return Math.max(1, Math.round(ciCount * runsMultiplier()))
+}
+
 /** The seed given by `FC_SEED`, if any. */
 export function replaySeed(): number | undefined {
   const raw = process.env['FC_SEED']

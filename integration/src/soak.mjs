@@ -24,8 +24,8 @@ const env = {
   RUNS: runs,
   RUNS_REAL: runsReal,
   LW_SOAK: '1',
-  LW_EXPOSE_BUGS: process.env.LW_EXPOSE_BUGS ?? '1',
   LW_FAULTS: '1',
+  LW_EXPOSE_BUGS: process.env.LW_EXPOSE_BUGS ?? '1',
   LW_SOAK_REPORT: report,
 }
 const started = Date.now()

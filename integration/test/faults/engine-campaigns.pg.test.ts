@@ -8,7 +8,7 @@ import { afterAll, describe, it } from 'vitest'
 import { runCampaign } from '../../src/campaign.js'
 import { pgSchema, requirePostgres } from '../../src/databases.js'
 import { lateCommitHooks, runContention, runLateCommit, type LateCommitControl } from '../../src/engine-campaigns.js'
-import { scaledRuns, scaledTimeout } from '../../src/random.js'
+import { scaledCount, scaledTimeout } from '../../src/random.js'
 import { createInMemoryServer } from '../../src/server-kit.js'
 
 const available = await requirePostgres('engine campaigns (PostgreSQL)')
@@ -21,7 +21,7 @@ describe.skipIf(!available)('engine campaigns (PostgreSQL)', () => {
     const control: LateCommitControl = { stallUid: null, point: 'before', gate: Promise.resolve(), reached: Promise.resolve(), onReach: () => undefined }
     const server = await createInMemoryServer({ database, hooks: lateCommitHooks(control) as never })
     try {
-      const iterations = scaledRuns(Number(process.env.LW_T12_ITERATIONS ?? 200))
+      const iterations = scaledCount(Number(process.env.LW_T12_ITERATIONS ?? 200))
       await runCampaign({ row: 'T12', ciCount: 1 }, async (seed) => {
         const state = { checkpoint: null as string | null }
         const violations = []

@@ -8,12 +8,12 @@ import { describe, expect, it } from 'vitest'
 import { runCampaign } from '../../src/campaign.js'
 import { openSqlite } from '../../src/databases.js'
 import { runContention, runScopeLocks, runTombstoneSequences } from '../../src/engine-campaigns.js'
-import { scaledRuns, scaledTimeout } from '../../src/random.js'
+import { scaledCount, scaledRuns, scaledTimeout } from '../../src/random.js'
 import { createInMemoryServer } from '../../src/server-kit.js'
 
 describe('engine campaigns (SQLite)', () => {
   it('T09: 10,000 sequences of tombstones, stale edits and stale re-creates, reordered and duplicated: never resurrected (I4)', async () => {
-    const sequences = scaledRuns(10_000)
+    const sequences = scaledCount(10_000)
     await runCampaign({ row: 'T09', ciCount: 1 }, async (seed) => {
       const database = openSqlite()
       try {

@@ -7,13 +7,13 @@ import { expect, it } from 'vitest'
 import { reportCampaign } from '../../src/campaign.js'
 import { openSqlite } from '../../src/databases.js'
 import { runFilterAttack } from '../../src/filter-attack.js'
-import { baseSeed, scaledRuns, scaledTimeout } from '../../src/random.js'
+import { baseSeed, scaledCount, scaledTimeout } from '../../src/random.js'
 
 it('S01 (SQLite): 10,000 random filters × 2 tenants: matcher = SQL, nothing foreign leaks (I8, V1, V2, V5)', async () => {
   const seed = baseSeed('S01-S')
   const database = openSqlite()
   try {
-    const result = await runFilterAttack({ database, seed, filters: scaledRuns(10_000), realtimeEvery: 50 })
+    const result = await runFilterAttack({ database, seed, filters: scaledCount(10_000), realtimeEvery: 50 })
     reportCampaign({ row: 'S01-S', runs: result.checked, failedRuns: result.violations.length === 0 ? 0 : 1, violations: result.violations.length, firstFailure: result.violations.length === 0 ? null : seed })
     console.log(`[S01-S] ${result.checked} filters (${result.valid} valid), ${result.violations.length} violations`)
     expect(result.violations, `seed ${seed} (replay: FC_SEED=${seed})\n${result.violations.slice(0, 10).join('\n')}`).toEqual([])
