@@ -331,6 +331,11 @@ function createPgDriver(db: PgDb, options: DriverOptions): Driver {
     if (marked[COUNTED] === true) return
     const original = target.query
     marked[COUNTED] = true
+    // A backend terminated under a checked-out pg client makes the client emit 'error'; pg-pool only
+    // listens while the client is idle, and an unheard 'error' ends the process. The failing query
+    // still rejects (and the transaction retries or answers TRANSIENT): here it only needs a listener.
+    const emitter = target as unknown as { on?: (event: string, listener: (error: unknown) => void) => unknown }
+    if (typeof emitter.on === 'function') emitter.on('error', () => undefined)
     target.query = function (this: unknown, ...args: unknown[]) {
       count++
       return original.apply(this, args)
