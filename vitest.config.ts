@@ -18,7 +18,7 @@ const shared = {
 }
 const special = ['**/*.pg.test.ts', '**/*.browser.test.ts', '**/node_modules/**', '**/dist/**']
 // The fault campaign (integration/test/faults, reliability.md's matrix) is not yet part of the default
-// run: it does not fit CI's time budget yet and three bugs it found are still open (integration/test/
+// run: it does not fit CI's time budget yet and bugs it found are still open (integration/test/
 // matrix.md). Run it with LW_FAULTS=1 (or `pnpm test:soak`).
 const faults = 'test/faults/**'
 const withFaults = process.env.LW_FAULTS === '1'

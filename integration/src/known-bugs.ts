@@ -1,5 +1,6 @@
 /**
- * Bugs the campaigns found in code this harness does not own, still open. While a bug is open, the CI
+ * Bugs the campaigns found in code this harness does not own, still open (B5 — a terminated PostgreSQL
+ * backend crashing the process — was fixed in packages/server/src/engine/driver.ts and left the list). While a bug is open, the CI
  * configuration of the campaigns that trip over it is narrowed to what does not trigger it (each test
  * says how, and matrix.md marks the row "partial"); its deterministic regression test is marked
  * `it.fails` so that it turns red — and asks to be flipped — the day the bug is fixed. The soak
@@ -44,13 +45,6 @@ export const OPEN_BUGS = {
     summary:
       'A paged incremental pull misses a move-out or a delete of a record that changed both before and after a page boundary: the next page decides "could the client have held it?" from the before-images logged after the page\'s checkpoint, not after the client\'s original checkpoint, so the client keeps the stale (or deleted) row (I1, I4).',
     seeds: [1815174026],
-  },
-  B5: {
-    id: 'B5',
-    where: 'packages/server/src/engine/driver.ts createPgDriver (clients checked out of the pool)',
-    summary:
-      'A PostgreSQL backend terminated while a push holds its connection (pg_terminate_backend, a failover, a network cut) makes the push fail TRANSIENT as it should, but the checked-out pg client then emits an `error` event nobody listens to: an uncaught exception that ends a real server process. pg-pool only listens on idle clients; the driver must add a listener to the clients it checks out.',
-    seeds: [],
   },
   B6: {
     id: 'B6',
