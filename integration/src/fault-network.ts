@@ -265,11 +265,11 @@ export function createFaultNetwork(options: { server: InMemoryServer; rng: Rng; 
             if (conn.ended || link.current !== conn || handlers === null) return
             if (event === 'lw:hello') handlers.onHello(payload)
             else if (event === 'lw:changes') {
-              const e = payload as { rev: number; rows: unknown[][]; tombstones: string[][]; evict: string[] }
+              const e = payload as { rev: number; rows: unknown[][]; tombstones: string[][]; evict: [string, string][] }
               const versions: Record<string, string> = {}
               for (const r of e.rows) versions[String(r[0])] = String(r[2] ?? r[1])
               for (const t of e.tombstones) versions[String(t[0])] = String(t[3])
-              events.push({ type: 'realtime', client: name, at: now(), rev: e.rev, rows: e.rows.map((r) => String(r[0])), tombstones: e.tombstones.map((t) => String(t[0])), evict: [...e.evict], versions })
+              events.push({ type: 'realtime', client: name, at: now(), rev: e.rev, rows: e.rows.map((r) => String(r[0])), tombstones: e.tombstones.map((t) => String(t[0])), evict: e.evict.map(([uid]) => uid), versions })
               handlers.onChanges(wire(payload))
             }
           }
@@ -397,7 +397,7 @@ export function createFaultNetwork(options: { server: InMemoryServer; rng: Rng; 
                     const record = pushed.find((q) => q.uid === outcome.uid)
                     if (record !== undefined && outcome.status === 'applied') events.push({ type: 'acked', client: name, request: id, at: now(), record })
                   }
-                  const page = r.data as unknown as { mode?: string; checkpoint?: string | null; rows?: unknown[][]; tombstones?: string[][]; evict?: string[] } | undefined
+                  const page = r.data as unknown as { mode?: string; checkpoint?: string | null; rows?: unknown[][]; tombstones?: string[][]; evict?: [string, string][] } | undefined
                   if (event === 'lw:sync' && page !== undefined && page.rows !== undefined) {
                     const versions: Record<string, string> = {}
                     for (const row of page.rows) versions[String(row[0])] = String(row[2] ?? row[1])
@@ -411,7 +411,7 @@ export function createFaultNetwork(options: { server: InMemoryServer; rng: Rng; 
                       checkpoint: page.checkpoint ?? null,
                       rows: page.rows.map((row) => String(row[0])),
                       tombstones: (page.tombstones ?? []).map((t) => String(t[0])),
-                      evict: [...(page.evict ?? [])],
+                      evict: (page.evict ?? []).map(([uid]) => uid),
                       versions,
                     })
                   }

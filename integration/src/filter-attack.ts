@@ -233,7 +233,7 @@ export async function runFilterAttack(options: S01Options): Promise<S01Result> {
         if (row['tenant'] !== tenant) violations.push(`${how} leaked a row of ${String(row['tenant'])} for ${f}: ${JSON.stringify(row)}`)
         else if (!matches(row, scope)) violations.push(`${how} sent a row the filter excludes for ${f}: ${JSON.stringify(row)}`)
       }
-      for (const uid of [...page.tombstones.map((t) => t[0]), ...page.evict, ...page.purged, ...page.push]) {
+      for (const uid of [...page.tombstones.map((t) => t[0]), ...page.evict.map(([uid]) => uid), ...page.purged, ...page.push]) {
         if (tenantOf.get(uid) !== tenant) violations.push(`${how} named a foreign uid ${uid} (${tenantOf.get(uid) ?? 'unknown'}) for ${f}`)
       }
       if (page.mode === 'full') {
@@ -273,7 +273,7 @@ export async function runFilterAttack(options: S01Options): Promise<S01Result> {
       for (const { tenant, conn, checkpoint } of sessions) {
         for (const { event, payload } of conn.events) {
           if (event !== 'lw:changes') continue
-          const e = payload as { rows: unknown[][]; tombstones: string[][]; evict: string[]; columns: string[] }
+          const e = payload as { rows: unknown[][]; tombstones: string[][]; evict: [string, string][]; columns: string[] }
           checkPage(
             { mode: 'incremental', rows: e.rows, tombstones: e.tombstones as never, evict: e.evict, purged: [], push: [], columns: e.columns } as unknown as SyncPage,
             tenant,

@@ -236,8 +236,8 @@ function recording(inner: Transport): RecordedTransport {
       inner.open({
         ...handlers,
         onChanges(event) {
-          const e = event as { table: string; rows: unknown[][]; tombstones: unknown[][]; evict: string[] }
-          t.events.push({ table: e.table, rows: e.rows, tombstones: e.tombstones, evict: e.evict, at: Date.now() })
+          const e = event as { table: string; rows: unknown[][]; tombstones: unknown[][]; evict: [string, string][] }
+          t.events.push({ table: e.table, rows: e.rows, tombstones: e.tombstones, evict: e.evict.map(([uid]) => uid), at: Date.now() })
           handlers.onChanges(event)
         },
       }),

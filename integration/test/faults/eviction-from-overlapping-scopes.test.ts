@@ -1,9 +1,10 @@
 /**
- * Open bug B1 (src/known-bugs.ts), found by T02 seed 1210251228: a record that moves out of two
+ * Regression test for B1 (fixed; matrix.md lists the bugs the campaigns found), found by T02 seed 1210251228: a record that moves out of two
  * overlapping scopes of one client stays on that client forever. Each scope's eviction keeps the record
  * because the *stale* local row still matches the other scope (apply.ts `removeUnlessHeld`), so each
- * defers to the other. Marked `it.fails` while B1 is open: it turns red the day B1 is fixed — then drop
- * `.fails`, and B1 from known-bugs.ts.
+ * deferred to the other. Fixed by versioned evictions: an eviction carries the version the server found
+ * outside the scope, and a local copy older than it goes whatever else it seems to match (core
+ * `decideEviction`, SPEC.md E2).
  */
 import { afterEach, expect, it } from 'vitest'
 import { Cluster } from '../../src/cluster.js'
@@ -19,7 +20,7 @@ afterEach(async () => {
 
 const scope = (where: Record<string, unknown>): number => SCOPES.findIndex((s) => JSON.stringify(s) === JSON.stringify(where))
 
-it.fails('B1: a record that moves out of two overlapping scopes of one client leaves it (T02 seed 1210251228)', async () => {
+it('B1: a record that moves out of two overlapping scopes of one client leaves it (T02 seed 1210251228)', async () => {
   cluster = await Cluster.start({ label: 'B1', seed: 1210251228, openDatabase: async () => openSqlite() })
   const a = cluster.addClient()
   const b = cluster.addClient()

@@ -1,18 +1,19 @@
 /**
- * Open bug B4 (src/known-bugs.ts), found by T07 seed 1815174026: an incremental pull answered in
+ * Regression test for B4 (fixed), found by T07 seed 1815174026: an incremental pull answered in
  * several pages misses a move-out (or a delete) of a record that changed both before and after a page
  * boundary. Page 1 ends at the rev of its last record (`checkpoint` 16, say); the record's latest change
  * is later (17), so it falls into page 2, which decides "could the client have held it?" from the
  * before-images logged after 16 only — but the client's knowledge of that record dates from the
  * original checkpoint (10): it held the row, the server now says nothing, and the stale row stays (I1;
- * for a delete, the deleted row stays: I4). Marked `it.fails` while B4 is open.
+ * for a delete, the deleted row stays: I4). Fixed: between pages the checkpoint carries the rev the
+ * client's holdings date from (`lw1.<rev>~<since>.<hash>`), and every page looks back to it.
  */
 import { expect, it } from 'vitest'
 import type { SyncPage, SyncRequest } from '@lastword/core'
 import { openSqlite } from '../../src/databases.js'
 import { createInMemoryServer } from '../../src/server-kit.js'
 
-it.fails('B4: a paged incremental pull still evicts a record that moved out across a page boundary (T07 seed 1815174026)', async () => {
+it('B4: a paged incremental pull still evicts a record that moved out across a page boundary (T07 seed 1815174026)', async () => {
   const database = openSqlite()
   const server = await createInMemoryServer({ database })
   try {
@@ -39,7 +40,7 @@ it.fails('B4: a paged incremental pull still evicts a record that moved out acro
     const evicted: string[] = []
     for (let page = 0; page < 10; page++) {
       const p = await pull(checkpoint)
-      evicted.push(...p.evict, ...p.tombstones.map((t) => t[0]))
+      evicted.push(...p.evict.map(([uid]) => uid), ...p.tombstones.map((t) => t[0]))
       checkpoint = p.checkpoint
       if (!p.hasMore) break
     }

@@ -1,11 +1,13 @@
 /**
- * Open bug B3 (src/known-bugs.ts), found by T10 seed 12536194: a client offline across the retention
+ * Regression test for B3 (fixed), found by T10 seed 12536194: a client offline across the retention
  * window with a dirty edit of a record someone else deleted later brings the record back when it
  * returns — with its older stamp. The server purged the tombstone, so the edit's push (sent with the
  * first request, before the server answers `resync`, and applied anyway) creates the uid again (R1);
  * and the client keeps a dirty record the server says was purged (`removeUnlessHeld` keeps dirty ones),
  * so full reconciliation would push it again too. design.md: "an acknowledged record the server no longer
- * knows was deleted and purged — it goes, and the app is told". Marked `it.fails` while B3 is open.
+ * knows was deleted and purged — it goes, and the app is told". Fixed: the server applies no push with a
+ * checkpoint behind the horizon (engine `sync`), the client withholds acknowledged records from pushes
+ * until a full reconciliation ends, and a purge removes an acknowledged record even when dirty (E1).
  */
 import { afterEach, expect, it } from 'vitest'
 import { Cluster } from '../../src/cluster.js'
@@ -18,7 +20,7 @@ afterEach(async () => {
   cluster = null
 })
 
-it.fails('B3: a stale offline edit never resurrects a record whose tombstone was purged (T10 seed 12536194)', async () => {
+it('B3: a stale offline edit never resurrects a record whose tombstone was purged (T10 seed 12536194)', async () => {
   cluster = await Cluster.start({ label: 'B3', seed: 12536194, openDatabase: async () => openSqlite() })
   const all = SCOPES.findIndex((s) => Object.keys(s).length === 0)
   const a = cluster.addClient()

@@ -1,15 +1,14 @@
 /**
- * Open bug B2 (src/known-bugs.ts), found by T02 seeds 1123421285, 1086858623 and T05 seed 203238948: a
+ * Regression test for B2 (fixed), found by T02 seeds 1123421285, 1086858623 and T05 seed 203238948: a
  * realtime event older than what the client has already pulled is applied. Here a row event is delayed
  * past the pull that evicted the record (it moved out of the scope): the late event puts the stale row
  * back (I7: the client's version goes back), and as the checkpoint is past the move, no later pull
- * removes it (I1). Marked `it.fails` while B2 is open.
+ * removes it (I1). Fixed: events name their revs' span and the client skips what its pull covered (core
+ * `decideRealtime`), and evictions carry versions (`decideEviction`).
  *
  * socket.io keeps one connection's messages in order, but the server builds realtime events
  * asynchronously after commit (`authorize` is awaited per delivery), so an event can still be sent after
- * the answer to a pull that already reflects a later commit. A fix: ignore a realtime event whose `rev`
- * is not above the scope's stored checkpoint (the pull already covered it), and remember evicted and
- * deleted uids with their rev so a late event cannot resurrect them.
+ * the answer to a pull that already reflects a later commit.
  */
 import { afterEach, expect, it } from 'vitest'
 import { Cluster } from '../../src/cluster.js'
@@ -26,7 +25,7 @@ afterEach(async () => {
 
 const scope = (where: Record<string, unknown>): number => SCOPES.findIndex((s) => JSON.stringify(s) === JSON.stringify(where))
 
-it.fails('B2: a realtime event delayed past a newer pull never brings an evicted row back', async () => {
+it('B2: a realtime event delayed past a newer pull never brings an evicted row back', async () => {
   cluster = await Cluster.start({ label: 'B2', seed: 203238948, openDatabase: async () => openSqlite() })
   const a = cluster.addClient()
   const b = cluster.addClient()

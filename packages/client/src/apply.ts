@@ -10,6 +10,7 @@ import {
   assertStamp,
   assertUid,
   compareStamps,
+  decideEviction,
   isNewer,
   matches,
   versionOf,
@@ -104,15 +105,30 @@ export async function applyIncoming(tx: StoreTransaction, table: string, incomin
 }
 
 /**
- * Removes a record the server says left a scope (`evict`) or no longer exists (`purged`) — unless it
- * is dirty (a local write the server has not seen yet: it is pushed, and the server decides) or it still
- * belongs to another scope this client keeps (`otherScopes`, matched on its local row).
+ * Removes a record the server says left a scope (`evict`, with the version it found outside the scope)
+ * or no longer exists (`purged`, `version` null), as core's `decideEviction` rules (SPEC.md E1–E4): a
+ * dirty copy stays (it is pushed and the server decides) unless purged; a stale copy goes; a newer one
+ * stays (the eviction is late); the same version stays only if another scope this client keeps
+ * (`otherScopes`) matches its row.
  */
-export async function removeUnlessHeld(tx: StoreTransaction, table: string, uid: string, otherScopes: readonly Scope[]): Promise<boolean> {
+export async function removeUnlessHeld(
+  tx: StoreTransaction,
+  table: string,
+  uid: string,
+  version: Stamp | null,
+  otherScopes: () => Promise<readonly Scope[]>,
+): Promise<boolean> {
   const local = await tx.getRecord(table, uid)
-  if (local === undefined || local.dirty) return false
-  const row = local.row
-  if (row !== null && local.deleted_at === null && otherScopes.some((scope) => matches(row, scope))) return false
+  const held =
+    local === undefined
+      ? undefined
+      : { version: versionOf(local), deleted: local.deleted_at !== null, dirty: local.dirty, acknowledged: local.acknowledged }
+  const decision = decideEviction(held, version)
+  if (decision === 'keep' || local === undefined) return false
+  if (decision === 'other-scopes') {
+    const row = local.row
+    if (row !== null && local.deleted_at === null && (await otherScopes()).some((scope) => matches(row, scope))) return false
+  }
   await tx.deleteRecord(table, uid)
   return true
 }

@@ -7,6 +7,9 @@
  */
 import {
   LastwordError,
+  assertStamp,
+  decideRealtime,
+  decodeCheckpoint,
   fromWireError,
   parseWire,
   realtimeEventSchema,
@@ -165,7 +168,7 @@ interface BuiltRequest {
   request: SyncRequest
   /** Pushed records by uid, as they were when sent. */
   pushed: Map<string, StoredRecord>
-  /** More dirty records were eligible than one request carries. */
+  /** More dirty records were eligible than one request carries (or were held back until a full reconciliation ends). */
   more: boolean
 }
 
@@ -257,12 +260,20 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       const checkpoint = stored?.checkpoint ?? null
       const pushed = new Map<string, StoredRecord>()
       let more = false
+      let withheld = false
       if (first) {
-        const eligible = (await tx.dirtyRecords(entry.table)).filter(
-          (r) =>
-            flight.get(flightKey(r.table, r.uid)) !== versionOf(r) &&
-            (inScope(r, entry.scope) || (isCarrier && !held.some((e) => inScope(r, e.scope)))),
-        )
+        const eligible = (await tx.dirtyRecords(entry.table)).filter((r) => {
+          if (flight.get(flightKey(r.table, r.uid)) === versionOf(r)) return false
+          if (!(inScope(r, entry.scope) || (isCarrier && !held.some((e) => inScope(r, e.scope))))) return false
+          // Without a checkpoint (full reconciliation) the server may have purged a record it once
+          // acknowledged: an edit of it would come back as a create. Such a record waits until the
+          // reconciliation has said whether it still exists; offline creates go at once.
+          if (checkpoint === null && r.acknowledged) {
+            withheld = true
+            return false
+          }
+          return true
+        })
         more = eligible.length > settings.maxPushPerRequest
         taken = eligible.slice(0, settings.maxPushPerRequest)
         // Taken in the same synchronous step as the check: a concurrent run of an overlapping scope
@@ -290,7 +301,7 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       }
       if (entry.holders.size > 0) request.subscription = entry.subscriptionId
       if (settings.pageSize !== undefined) request.pageSize = settings.pageSize
-      return { request, pushed, more }
+      return { request, pushed, more: more || withheld }
     }).catch((error: unknown) => {
       release()
       throw error
@@ -358,11 +369,9 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
         }
       }
       for (const record of incoming) await applyIncoming(tx, table, record)
-      if (page.evict.length > 0) {
-        const others = await otherScopes(tx, table, entry.key)
-        for (const uid of page.evict) if (await removeUnlessHeld(tx, table, uid, others)) result.evicted.push(uid)
-      }
-      for (const uid of page.purged) if (await removeUnlessHeld(tx, table, uid, [])) result.purged.push(uid)
+      const others = lazily(() => otherScopes(tx, table, entry.key))
+      for (const [uid, version] of page.evict) if (await removeUnlessHeld(tx, table, uid, assertStamp(version), others)) result.evicted.push(uid)
+      for (const uid of page.purged) if (await removeUnlessHeld(tx, table, uid, null, others)) result.purged.push(uid)
       for (const uid of page.push) {
         const local = await tx.getRecord(table, uid)
         if (local !== undefined && !local.dirty) await tx.putRecord({ ...local, dirty: true })
@@ -593,16 +602,21 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
     const incoming = readRecords(event.columns, event.rows as unknown[][], event.tombstones)
     const top = latestVersion(incoming)
     if (top !== null) clock.receive(top)
-    // Realtime never moves a checkpoint: the checkpointed pull stays the truth.
-    await store.transaction('readwrite', async (tx) => {
+    // Realtime never moves a checkpoint: the checkpointed pull stays the truth. What it already covered
+    // is not applied again (core's decideRealtime): read in the same transaction as the writes, so a page
+    // stored meanwhile is either seen here or stored after (and then wins on versions).
+    const decision = await store.transaction('readwrite', async (tx) => {
+      const stored = await tx.getScope(entry.key)
+      const decision = decideRealtime(event, coveredRev(stored))
+      if (decision !== 'apply') return decision
       for (const record of incoming) await applyIncoming(tx, entry.table, record)
-      if (event.evict.length > 0) {
-        const others = await otherScopes(tx, entry.table, entry.key)
-        for (const uid of event.evict) await removeUnlessHeld(tx, entry.table, uid, others)
-      }
+      const others = lazily(() => otherScopes(tx, entry.table, entry.key))
+      for (const [uid, version] of event.evict) await removeUnlessHeld(tx, entry.table, uid, assertStamp(version), others)
       await clock.persist(tx)
+      return decision
     })
-    deps.onChanged([entry.table])
+    if (decision === 'apply') deps.onChanged([entry.table])
+    else if (decision === 'skip-and-pull' && connected && !stopped && entry.holders.size > 0) quietly(requestSync(entry))
   }
 
   return {
@@ -667,6 +681,25 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       for (const wake of [...sleepers]) wake()
     },
   }
+}
+
+/** The rev a scope's checkpointed pull has covered: its checkpoint's, or a running full reconciliation's start. */
+function coveredRev(stored: StoredScope | undefined): number | null {
+  if (stored === undefined) return null
+  if (stored.checkpoint !== null) {
+    try {
+      return decodeCheckpoint(stored.checkpoint).rev
+    } catch {
+      return null // unreadable: the next sync drops it and reconciles in full
+    }
+  }
+  return stored.fullCursor?.startRev ?? null
+}
+
+/** A computation run once, on first use (the other scopes of a table are only needed for E4). */
+function lazily<T>(compute: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | null = null
+  return () => (value ??= compute())
 }
 
 function withoutRejected(record: StoredRecord): StoredRecord {

@@ -75,8 +75,8 @@ export interface ScriptedServer {
   connect(hello?: Partial<Hello>): void
   /** Drops the connection. */
   disconnect(): void
-  /** Sends an `lw:changes` event. */
-  changes(event: Omit<RealtimeEvent, 'columns' | 'serverTime' | 'rev'> & Partial<RealtimeEvent>): void
+  /** Sends an `lw:changes` event; `rev`/`firstRev` default to a fresh rev past any checkpoint a test uses. */
+  changes(event: Omit<RealtimeEvent, 'columns' | 'serverTime' | 'rev' | 'firstRev'> & Partial<RealtimeEvent>): void
   readonly connected: boolean
 }
 
@@ -113,6 +113,7 @@ export function page(request: SyncRequest, overrides: Partial<SyncPage> = {}): R
 export function createScriptedServer(handler: ScriptedServer['handler'] = (request) => page(request)): ScriptedServer {
   let handlers: TransportHandlers | null = null
   let connected = false
+  let nextRev = 1_000_000
   const server: ScriptedServer = {
     requests: [],
     unsubscribes: [],
@@ -154,7 +155,8 @@ export function createScriptedServer(handler: ScriptedServer['handler'] = (reque
       handlers?.onDisconnect('transport close', true)
     },
     changes(event) {
-      handlers?.onChanges({ columns: TODO_COLUMNS, serverTime: Date.now(), rev: 1, ...event })
+      const rev = event.rev ?? ++nextRev
+      handlers?.onChanges({ columns: TODO_COLUMNS, serverTime: Date.now(), firstRev: event.firstRev ?? rev, rev, ...event })
     },
   }
   return server

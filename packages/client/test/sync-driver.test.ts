@@ -221,7 +221,7 @@ describe('sync driver', () => {
     const server = createScriptedServer(async (request, i) => {
       if (i > 0) return page(request)
       await client.table<Todo>('todos').update('dirty', { title: 'mine' }) // written while the sync runs
-      return page(request, { evict: ['out', 'dirty'], purged: ['gone'] })
+      return page(request, { evict: [['out', s], ['dirty', s]], purged: ['gone'] })
     })
     client = setup(server)
     const log = reports(client)
@@ -388,7 +388,7 @@ describe('sync driver', () => {
     server.changes({ subscription, table: 'todos', rows: [wireRow('a', a1, a1, { title: 'old', done: false })], tombstones: [], evict: [] })
     server.changes({ subscription, table: 'todos', rows: [wireRow('b', a1, a1, { title: 'b', done: false })], tombstones: [], evict: [] })
     await eventually(() => expect(seen.at(-1)).toEqual(['a:new', 'b:b']))
-    server.changes({ subscription, table: 'todos', rows: [], tombstones: [['b', a1, a1, a2]], evict: ['a'] })
+    server.changes({ subscription, table: 'todos', rows: [], tombstones: [['b', a1, a1, a2]], evict: [['a', a2]] })
     await eventually(() => expect(seen.at(-1)).toEqual([]))
     drop = true
     server.changes({ subscription, table: 'todos', rows: [wireRow('c', a1, a1, { title: 'c', done: false })], tombstones: [], evict: [] })

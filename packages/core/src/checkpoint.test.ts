@@ -32,6 +32,27 @@ describe('encodeCheckpoint / decodeCheckpoint', () => {
     )
   })
 
+  it('round-trips a between-pages token with since', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.nat(), fc.string(), (a, b, scope) => {
+        const since = Math.min(a, b)
+        const rev = Math.max(a, b) + 1
+        const checkpoint = { rev, since, scopeHash: hashString(scope) }
+        expect(decodeCheckpoint(encodeCheckpoint(checkpoint))).toEqual(checkpoint)
+      }),
+      fcParams(1000),
+    )
+    expect(encodeCheckpoint({ rev: 9, since: 3, scopeHash: '0123456789abcd' })).toBe('lw1.9~3.0123456789abcd')
+  })
+
+  it.each([9, 10, -1, 1.5])('refuses since %s with rev 9 (since must be below rev)', (since) => {
+    expect(caught(() => encodeCheckpoint({ rev: 9, since, scopeHash: hash })).code).toBe('CHECKPOINT_INVALID')
+  })
+
+  it.each([`lw1.9~9.${hash}`, `lw1.9~10.${hash}`, `lw1.9~01.${hash}`, `lw1.9~.${hash}`, `lw1.9~-1.${hash}`, `lw1.~1.${hash}`])('refuses to decode %s', (token) => {
+    expect(caught(() => decodeCheckpoint(token)).code).toBe('CHECKPOINT_INVALID')
+  })
+
   it('writes a versioned token', () => {
     expect(encodeCheckpoint({ rev: 7, scopeHash: '0123456789abcd' })).toBe('lw1.7.0123456789abcd')
   })

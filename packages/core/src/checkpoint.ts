@@ -7,12 +7,19 @@ import { LastwordError } from './errors.js'
 
 /** A decoded checkpoint. */
 export interface Checkpoint {
+  /** Every change up to this rev was sent. */
   rev: number
+  /**
+   * Between the pages of a paged incremental pull: the rev the client's other holdings date from (< `rev`),
+   * so the next page asks "could the client have held it?" since then. Absent: since `rev`.
+   */
+  since?: number
   scopeHash: string
 }
 
 // rev: canonical decimal (no leading zeros) up to 16 digits, so every safe integer round-trips.
-const TOKEN_PATTERN = /^lw1\.(0|[1-9]\d{0,15})\.([0-9a-f]{14})$/
+const REV = '(0|[1-9]\\d{0,15})'
+const TOKEN_PATTERN = new RegExp(`^lw1\\.${REV}(?:~${REV})?\\.([0-9a-f]{14})$`)
 const HASH_PATTERN = /^[0-9a-f]{14}$/
 
 /** Encodes a checkpoint as an opaque token. */
@@ -24,7 +31,11 @@ export function encodeCheckpoint(checkpoint: Checkpoint): string {
   if (typeof checkpoint.scopeHash !== 'string' || !HASH_PATTERN.test(checkpoint.scopeHash)) {
     throw new LastwordError('CHECKPOINT_INVALID', 'A checkpoint scopeHash must be 14 lowercase hex digits (from hashString)')
   }
-  return `lw1.${checkpoint.rev}.${checkpoint.scopeHash}`
+  const { since } = checkpoint
+  if (since !== undefined && (!Number.isSafeInteger(since) || since < 0 || since >= checkpoint.rev)) {
+    throw new LastwordError('CHECKPOINT_INVALID', `A checkpoint's since must be a non-negative integer below its rev, got ${String(since)}`)
+  }
+  return since === undefined ? `lw1.${checkpoint.rev}.${checkpoint.scopeHash}` : `lw1.${checkpoint.rev}~${since}.${checkpoint.scopeHash}`
 }
 
 /** Decodes a checkpoint token; anything malformed is `CHECKPOINT_INVALID`. */
@@ -35,7 +46,10 @@ export function decodeCheckpoint(token: unknown): Checkpoint {
   }
   const rev = Number(match[1])
   if (!Number.isSafeInteger(rev)) throw new LastwordError('CHECKPOINT_INVALID', 'Checkpoint rev out of range')
-  return { rev, scopeHash: match[2] as string }
+  if (match[2] === undefined) return { rev, scopeHash: match[3] as string }
+  const since = Number(match[2])
+  if (!Number.isSafeInteger(since) || since >= rev) throw new LastwordError('CHECKPOINT_INVALID', 'Checkpoint since out of range')
+  return { rev, since, scopeHash: match[3] as string }
 }
 
 /**

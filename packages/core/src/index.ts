@@ -72,8 +72,8 @@ export {
 export type { Where, WhereOps, WhereValue, Operator, ScalarValue, Condition, Scope, WhereLimits } from './where.js'
 
 // Sync plans
-export { computePlan, emptyPlan, isEmptyPlan, classifyChange } from './plan.js'
-export type { ServerEntry, ClientEntry, SyncPlan, ChangeAction } from './plan.js'
+export { computePlan, emptyPlan, isEmptyPlan, classifyChange, decideEviction, decideRealtime } from './plan.js'
+export type { ServerEntry, ClientEntry, SyncPlan, ChangeAction, EvictionDecision, RealtimeDecision } from './plan.js'
 
 // Checkpoints
 export { encodeCheckpoint, decodeCheckpoint, hashString } from './checkpoint.js'
@@ -100,6 +100,7 @@ export {
 } from './wire.js'
 export type {
   WireRecord,
+  Eviction,
   FullCursor,
   SyncRequest,
   PushOutcome,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classifyChange, computePlan, emptyPlan, isEmptyPlan, type ClientEntry, type ServerEntry, type SyncPlan } from './plan.js'
+import { classifyChange, computePlan, decideEviction, decideRealtime, emptyPlan, isEmptyPlan, type ClientEntry, type ServerEntry, type SyncPlan } from './plan.js'
 import { formatStamp, type Stamp } from './stamp.js'
 
 const s = (ms: number): Stamp => formatStamp({ ms, counter: 0, node: '0123456789abcdef' })
@@ -129,5 +129,53 @@ describe('classifyChange: what an incremental pull sends for one changed record'
     [false, false, true, 'none'], // another tenant's deletion never leaks
   ] as const)('couldHaveHeld=%s matchesNow=%s deleted=%s → %s', (couldHaveHeld, matchesNow, deleted, action) => {
     expect(classifyChange({ couldHaveHeld, matchesNow, deleted })).toBe(action)
+  })
+})
+
+describe('decideEviction: what the client does with an eviction or a purge', () => {
+  const v1 = s(1_000)
+  const v2 = s(2_000)
+  const held = (version: Stamp, more: Partial<{ deleted: boolean; dirty: boolean; acknowledged: boolean }> = {}) => ({
+    version,
+    deleted: false,
+    dirty: false,
+    acknowledged: true,
+    ...more,
+  })
+  it('E1: nothing held, or a dirty copy, stays', () => {
+    expect(decideEviction(undefined, v2)).toBe('keep')
+    expect(decideEviction(undefined, null)).toBe('keep')
+    expect(decideEviction(held(v1, { dirty: true }), v2)).toBe('keep')
+    expect(decideEviction(held(v2, { dirty: true }), v1)).toBe('keep')
+  })
+  it('E1: a purge removes an acknowledged record or a tombstone even when dirty, keeps an offline create', () => {
+    expect(decideEviction(held(v1), null)).toBe('remove')
+    expect(decideEviction(held(v1, { dirty: true }), null)).toBe('remove')
+    expect(decideEviction(held(v1, { acknowledged: false, deleted: true, dirty: true }), null)).toBe('remove')
+    expect(decideEviction(held(v1, { acknowledged: false, dirty: true }), null)).toBe('keep')
+  })
+  it('E2: an older local copy is stale and goes, whatever other scopes it seems to match', () => {
+    expect(decideEviction(held(v1), v2)).toBe('remove')
+    expect(decideEviction(held(v1, { deleted: true }), v2)).toBe('remove')
+  })
+  it('E3: a newer local copy stays (the eviction is late)', () => {
+    expect(decideEviction(held(v2), v1)).toBe('keep')
+  })
+  it('E4: the same version is matched against the other scopes', () => {
+    expect(decideEviction(held(v2), v2)).toBe('other-scopes')
+  })
+})
+
+describe('decideRealtime: an event against what the pull covered', () => {
+  it('applies everything before the first pull, and events entirely past the checkpoint', () => {
+    expect(decideRealtime({ firstRev: 1, rev: 3 }, null)).toBe('apply')
+    expect(decideRealtime({ firstRev: 5, rev: 7 }, 4)).toBe('apply')
+  })
+  it('skips an event the pull covered', () => {
+    expect(decideRealtime({ firstRev: 3, rev: 4 }, 4)).toBe('skip')
+    expect(decideRealtime({ firstRev: 1, rev: 1 }, 9)).toBe('skip')
+  })
+  it('skips an event that straddles the checkpoint and asks for a pull', () => {
+    expect(decideRealtime({ firstRev: 4, rev: 5 }, 4)).toBe('skip-and-pull')
   })
 })

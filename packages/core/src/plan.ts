@@ -99,3 +99,47 @@ export function classifyChange(change: { couldHaveHeld: boolean; matchesNow: boo
   if (matchesNow) return 'row'
   return couldHaveHeld ? 'evict' : 'none'
 }
+
+/** What a client does with an eviction (or a purge) of a record it holds. */
+export type EvictionDecision = 'remove' | 'keep' | 'other-scopes'
+
+/**
+ * Decides an eviction on the client (design.md, "Sync protocol"; SPEC.md E1–E4). `version` is the one
+ * the server found outside the scope (`null`: purged — the server no longer knows the uid).
+ *
+ * - E1: nothing held, or a dirty copy: keep (a dirty copy is pushed, and the server decides) —
+ *   except a purge of an acknowledged record or a tombstone, which goes whatever it holds (design.md,
+ *   "After retention resets a client": the server forgot it because it was deleted).
+ * - E2: the local copy is older: it is stale (its row says nothing of the record now), so it goes. Any
+ *   other scope of the client that holds the newer version gets it on its next pull.
+ * - E3: the local copy is newer: the eviction is late; it says nothing about what the client holds.
+ * - E4: the same version: the local row is the server's; it stays if another scope of the client
+ *   matches it (`other-scopes`), and goes otherwise.
+ */
+export function decideEviction(
+  local: { version: Stamp; deleted: boolean; dirty: boolean; acknowledged: boolean } | undefined,
+  version: Stamp | null,
+): EvictionDecision {
+  if (local === undefined) return 'keep'
+  if (version === null) return local.acknowledged || local.deleted ? 'remove' : 'keep'
+  if (local.dirty) return 'keep'
+  const order = compareStamps(local.version, version)
+  if (order < 0) return 'remove'
+  if (order > 0) return 'keep'
+  return 'other-scopes'
+}
+
+/** What a client does with a realtime event, given the rev its checkpointed pull has covered. */
+export type RealtimeDecision = 'apply' | 'skip' | 'skip-and-pull'
+
+/**
+ * Decides a realtime event against the scope's pull (SPEC.md E5). The pull up to `coveredRev` read
+ * every change with a rev at or below it in a state at least that recent; an event whose records all
+ * lie at or below it is old news (`skip`) — applying it could put back a row the pull evicted. An event
+ * that straddles it is skipped too and the scope pulled (`skip-and-pull`): the pull brings its newer part
+ * in a consistent state. `coveredRev` is `null` before the first pull.
+ */
+export function decideRealtime(event: { firstRev: number; rev: number }, coveredRev: number | null): RealtimeDecision {
+  if (coveredRev === null || event.firstRev > coveredRev) return 'apply'
+  return event.rev <= coveredRev ? 'skip' : 'skip-and-pull'
+}

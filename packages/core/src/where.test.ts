@@ -117,6 +117,12 @@ describe('validateWhere: refusals (a filter is never widened to {})', () => {
     expect(caught(() => v(where)).code).toBe('INVALID_WHERE')
   })
 
+  it('accepts integer bounds up to 2^53 - 1, fractions included, and real columns beyond', () => {
+    expect(() => v({ n: { gte: -Number.MAX_SAFE_INTEGER, lt: Number.MAX_SAFE_INTEGER } })).not.toThrow()
+    expect(() => v({ n: { gt: 2.5 } })).not.toThrow()
+    expect(() => v({ x: { lt: 1e300 } })).not.toThrow()
+  })
+
   it('names the column of an empty operator object', () => {
     const error = caught(() => v({ n: {} }))
     expect(error.details).toEqual({ column: 'n' })
@@ -137,6 +143,10 @@ describe('validateWhere: refusals (a filter is never widened to {})', () => {
     ['a bad timestamp', { due: '2024-02-30T00:00:00Z' }],
     ['an array as a value', { title: ['a'] }],
     ['a wrong type inside `in`', { n: { in: [1, '2'] } }],
+    ['an integer bound of 1e21 (exponent notation)', { n: { lt: 1e21 } }],
+    ['an integer value of 1e300', { n: 1e300 }],
+    ['an integer value just past 2^53 - 1', { n: -(Number.MAX_SAFE_INTEGER + 2) }],
+    ['a huge integer inside `in`', { n: { in: [1, 2 ** 60] } }],
   ])('refuses %s with INVALID_VALUE', (_, where) => {
     expect(caught(() => v(where)).code).toBe('INVALID_VALUE')
   })

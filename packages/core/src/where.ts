@@ -129,6 +129,12 @@ function normalizeFilterValue(column: ColumnDescriptor, value: unknown, limits: 
       if (value.length > limits.maxValueLength) throw new LastwordError('TOO_LARGE', `Filter value on "${column.name}" is too long`)
       return value
     case 'integer':
+      // Stored integers are safe integers; a bound beyond them says nothing more, and PostgreSQL could
+      // not even read it as a bigint (1e21 prints in exponent notation).
+      if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+        throw wrong('a number between -(2^53 - 1) and 2^53 - 1')
+      }
+      return value === 0 ? 0 : value // -0 and 0 are one value in SQL
     case 'real':
       if (typeof value !== 'number' || !Number.isFinite(value)) throw wrong('a finite number')
       return value === 0 ? 0 : value // -0 and 0 are one value in SQL

@@ -25,7 +25,7 @@ import {
 } from './wire.js'
 
 /** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. */
-const RECORDED = { version: 1, fingerprint: '047f636ae48663' }
+const RECORDED = { version: 2, fingerprint: '1915f2bef6d4c8' }
 
 /** JSON with object keys sorted at every level, so the fingerprint does not depend on key order. */
 function stableStringify(value: unknown): string {
@@ -166,15 +166,22 @@ describe('the other messages', () => {
     expect(syncPageSchema.safeParse(page).success).toBe(true)
     expect(syncPageSchema.safeParse({ ...page, rows: [['abc', STAMP]] }).success).toBe(false)
     expect(syncPageSchema.safeParse({ ...page, tombstones: [['def', STAMP, STAMP]] }).success).toBe(false)
+    // Evictions carry the version found outside the scope.
+    expect(syncPageSchema.safeParse({ ...page, evict: [['ghi', STAMP]] }).success).toBe(true)
+    expect(syncPageSchema.safeParse({ ...page, evict: ['ghi'] }).success).toBe(false)
+    expect(syncPageSchema.safeParse({ ...page, evict: [['ghi', 'not-a-stamp']] }).success).toBe(false)
   })
 
   it('hello, handshake and realtime events are strict', () => {
     expect(helloSchema.safeParse({ protocolVersion: 1, serverTime: 0, tables: [] }).success).toBe(true)
     expect(handshakeSchema.safeParse({ protocolVersion: 1, clientId: '0123456789abcdef' }).success).toBe(true)
     expect(handshakeSchema.safeParse({ protocolVersion: 1, clientId: '0123456789abcdef', admin: true }).success).toBe(false)
-    const event = { subscription: 's', table: 't', serverTime: 0, rev: 1, columns: [], rows: [], tombstones: [], evict: [] }
+    const event = { subscription: 's', table: 't', serverTime: 0, firstRev: 1, rev: 1, columns: [], rows: [], tombstones: [], evict: [['abc', STAMP]] }
     expect(realtimeEventSchema.safeParse(event).success).toBe(true)
     expect(realtimeEventSchema.safeParse({ ...event, rev: -1 }).success).toBe(false)
+    expect(realtimeEventSchema.safeParse({ ...event, evict: ['abc'] }).success).toBe(false)
+    const { firstRev: _firstRev, ...withoutFirstRev } = event
+    expect(realtimeEventSchema.safeParse(withoutFirstRev).success).toBe(false)
   })
 })
 

@@ -9,7 +9,7 @@ import { LastwordError, type WireError } from './errors.js'
 import { UID_PATTERN } from './metadata.js'
 
 /** The protocol spoken by this version of lastword. A client speaking another gets `PROTOCOL_MISMATCH`. */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** Hard bounds of the schema; servers configure tighter limits (see the server's `limits`). */
 export const WIRE_BOUNDS = {
@@ -102,6 +102,13 @@ export type PushOutcome = z.infer<typeof pushOutcomeSchema>
 const liveRow = z.array(z.unknown()).min(3)
 /** Tombstones: `[uid, created_at, updated_at, deleted_at]`. */
 const tombstoneRow = z.tuple([uid, stamp, stamp, stamp])
+/**
+ * An eviction: `[uid, version]`, the version of the record the server found outside the scope. The
+ * client compares it with its own: an older local copy is stale and goes; a newer one means the eviction
+ * is late and says nothing about it; the same version is matched against the client's other scopes.
+ */
+const eviction = z.tuple([uid, stamp])
+export type Eviction = z.infer<typeof eviction>
 
 /** One page of a sync answer. */
 export const syncPageSchema = z.strictObject({
@@ -113,8 +120,8 @@ export const syncPageSchema = z.strictObject({
   columns: z.array(name),
   rows: z.array(liveRow),
   tombstones: z.array(tombstoneRow),
-  /** Left the scope (or may no longer be read): remove locally, never delete on the server. */
-  evict: z.array(uid),
+  /** Left the scope (or may no longer be read), with the version found outside it: remove locally, never delete on the server. */
+  evict: z.array(eviction),
   /** Acknowledged once, unknown to the server now (purged after retention): remove locally, tell the app. */
   purged: z.array(uid),
   /** Records the client holds newer than the server (or never pushed): push them. */
@@ -135,11 +142,13 @@ export const realtimeEventSchema = z.strictObject({
   subscription: z.string(),
   table: name,
   serverTime: z.number(),
+  /** The revs of the event's records span [`firstRev`, `rev`]: a pull up to a checkpoint at or past `firstRev` already covered (part of) it. */
+  firstRev: z.number().int().nonnegative(),
   rev: z.number().int().nonnegative(),
   columns: z.array(name),
   rows: z.array(liveRow),
   tombstones: z.array(tombstoneRow),
-  evict: z.array(uid),
+  evict: z.array(eviction),
 })
 export type RealtimeEvent = z.infer<typeof realtimeEventSchema>
 

@@ -14,6 +14,7 @@ import {
   intersectScopes,
   scopeKey,
   validateWhere,
+  type Checkpoint,
   type Hlc,
   type PushOutcome,
   type Scope,
@@ -38,7 +39,16 @@ import {
 } from '../types.js'
 import { createDriver, type Driver } from './driver.js'
 import { randomNodeId } from './ids.js'
-import { fullPull, incrementalPull, resyncPage, type FullRequest, type PullPage, type PullScope } from './pull.js'
+import {
+  fullPull,
+  fullResyncReason,
+  incrementalPull,
+  incrementalResyncReason,
+  resyncPage,
+  type FullRequest,
+  type PullPage,
+  type PullScope,
+} from './pull.js'
 import { createScopeLocks, type ScopeLockObserver } from './scope-lock.js'
 import { createTableService } from './services.js'
 import { migrationStatements, purgeUpTo, readChangeLog, readState } from './store.js'
@@ -277,13 +287,25 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       const lease = driver.dialect === 'postgres' ? driver.lease(table.name, push.length > 0 ? 'exclusive' : 'shared') : null
       const on = lease?.driver ?? driver
       try {
-        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on)
         const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize }
+        const columns = table.descriptor.columns.map((c) => c.name)
+        if (push.length > 0 && (checkpoint !== null || full !== undefined)) {
+          // A push is not applied when the server no longer knows what the client may hold: with a
+          // checkpoint behind the retention horizon (or ahead of a restored database) the client may hold
+          // records deleted and purged since, and an edit of one would come back as a create (R1). It
+          // waits until full reconciliation has told the client what was purged.
+          const reason = await on.read(function* () {
+            const state = yield* readState()
+            return full !== undefined ? fullResyncReason(full, state) : incrementalResyncReason(p, checkpoint as Checkpoint, state)
+          })
+          if (reason === 'retention' || reason === 'checkpoint-ahead') return { ...resyncPage(reason), serverTime: now(), outcomes: [], columns }
+        }
+        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on)
         let page: PullPage
         if (full !== undefined) page = await on.read(() => fullPull(p, full))
         else if (checkpoint !== null) page = await on.read(() => incrementalPull(p, checkpoint))
         else page = resyncPage('no-checkpoint')
-        return { ...page, serverTime: now(), outcomes, columns: table.descriptor.columns.map((c) => c.name) }
+        return { ...page, serverTime: now(), outcomes, columns }
       } finally {
         if (lease !== null) await lease.release()
         release()

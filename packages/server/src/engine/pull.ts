@@ -46,6 +46,23 @@ export function resyncPage(reason: ResyncReason): PullPage {
   }
 }
 
+/** Why an incremental pull from `checkpoint` cannot be answered (`null`: it can). */
+export function incrementalResyncReason(p: Pick<PullScope, 'hash'>, checkpoint: Checkpoint, state: { rev: number; horizonRev: number }): ResyncReason | null {
+  if (checkpoint.scopeHash !== p.hash) return 'scope-changed'
+  if (checkpoint.rev > state.rev) return 'checkpoint-ahead'
+  // The before-images since the client's holdings date from must all still be logged.
+  if ((checkpoint.since ?? checkpoint.rev) < state.horizonRev) return 'retention'
+  return null
+}
+
+/** Why a full-reconciliation page cannot be answered (`null`: it can). */
+export function fullResyncReason(request: Pick<FullRequest, 'cursor'>, state: { rev: number; horizonRev: number }): ResyncReason | null {
+  const startRev = request.cursor?.startRev ?? state.rev
+  if (startRev > state.rev) return 'checkpoint-ahead'
+  if (startRev < state.horizonRev) return 'retention'
+  return null
+}
+
 /** What a pull reads about its table and scope. */
 export interface PullScope {
   dialect: Dialect
@@ -80,9 +97,12 @@ function tombstoneRow(meta: StoredRecord): [string, Stamp, Stamp, Stamp] {
  */
 export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullPage> {
   const state = yield* readState()
-  if (checkpoint.scopeHash !== p.hash) return resyncPage('scope-changed')
-  if (checkpoint.rev > state.rev) return resyncPage('checkpoint-ahead')
-  if (checkpoint.rev < state.horizonRev) return resyncPage('retention')
+  const reason = incrementalResyncReason(p, checkpoint, state)
+  if (reason !== null) return resyncPage(reason)
+  // The rev the client's holdings date from: its checkpoint's, or — between the pages of one pull —
+  // the first page's (a record changed before a page boundary and again after it must be judged against
+  // what the client held before both).
+  const since = checkpoint.since ?? checkpoint.rev
   const page: PullPage = {
     mode: 'incremental',
     rows: [],
@@ -110,7 +130,7 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullP
   const heldBefore = new Set<string>()
   if (unsure.length > 0) {
     const befores = yield* all(sql`SELECT uid, before FROM lastword_changes
-      WHERE tbl = ${table.name} AND rev > ${checkpoint.rev} AND rev <= ${state.rev} AND ${inUids(p.dialect, sql`uid`, unsure)}`)
+      WHERE tbl = ${table.name} AND rev > ${since} AND rev <= ${state.rev} AND ${inUids(p.dialect, sql`uid`, unsure)}`)
     for (const b of befores) {
       const image = b['before']
       if (typeof image === 'string' && matches(JSON.parse(image) as Record<string, unknown>, p.scope)) heldBefore.add(String(b['uid']))
@@ -122,13 +142,14 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullP
     const action = classifyChange({ couldHaveHeld: heldBefore.has(meta.uid), matchesNow, deleted })
     if (action === 'row') page.rows.push(liveRow(p, meta, raw))
     else if (action === 'tombstone') page.tombstones.push(tombstoneRow(meta))
-    else if (action === 'evict') page.evict.push(meta.uid)
+    else if (action === 'evict') page.evict.push([meta.uid, versionOf(meta)])
   }
   // Counts only what this client is told: the number of records scanned would disclose other scopes' activity.
   page.progress = { received: page.rows.length + page.tombstones.length + page.evict.length, total: null }
   if (hasMore) {
     page.hasMore = true
-    page.checkpoint = encodeCheckpoint({ rev: records[records.length - 1]?.meta.rev ?? checkpoint.rev, scopeHash: p.hash })
+    const rev = records[records.length - 1]?.meta.rev ?? checkpoint.rev
+    page.checkpoint = encodeCheckpoint(rev > since ? { rev, since, scopeHash: p.hash } : { rev, scopeHash: p.hash })
   }
   return page
 }
@@ -147,8 +168,8 @@ export interface FullRequest {
 export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
   const state = yield* readState()
   const startRev = request.cursor?.startRev ?? state.rev
-  if (startRev > state.rev) return resyncPage('checkpoint-ahead')
-  if (startRev < state.horizonRev) return resyncPage('retention')
+  const reason = fullResyncReason(request, state)
+  if (reason !== null) return resyncPage(reason)
   const { table } = p
   const after = request.cursor?.after ?? null
   // Only live rows in the scope, filtered in SQL: page boundaries (the cursor) are then always uids the
@@ -195,7 +216,7 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
     mode: 'full',
     rows: [],
     tombstones: [],
-    evict: plan.evictClient,
+    evict: plan.evictClient.map((uid) => [uid, (server.get(uid) as ServerEntry).version]),
     purged: [],
     push: [...plan.addDatabase, ...plan.updateDatabase, ...plan.deleteDatabase].sort(),
     checkpoint: upper === null ? encodeCheckpoint({ rev: startRev, scopeHash: p.hash }) : null,

@@ -13,6 +13,7 @@ import {
   isLastwordError,
   matches,
   rowToArray,
+  versionOf,
   type RealtimeEvent,
   type Scope,
   type TableDescriptor,
@@ -125,6 +126,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       subscription: subscription.id,
       table: descriptor.name,
       serverTime: engine.now(),
+      firstRev: Number.MAX_SAFE_INTEGER,
       rev: 0,
       columns: descriptor.columns.map((c) => c.name),
       rows: [],
@@ -149,11 +151,12 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           event.tombstones.push([uid, meta.created_at, meta.updated_at, meta.deleted_at])
           break
         case 'evict':
-          event.evict.push(uid)
+          event.evict.push([uid, versionOf(meta)])
           break
         case 'none':
           continue
       }
+      event.firstRev = Math.min(event.firstRev, last.rev)
       event.rev = Math.max(event.rev, last.rev)
     }
     if (event.rows.length + event.tombstones.length + event.evict.length === 0) return

@@ -125,7 +125,7 @@ export class Replica {
     for (const [uid, created_at, updated_at, deleted_at] of page.tombstones) {
       this.records.set(uid, { created_at: created_at as Stamp, updated_at: updated_at as Stamp, deleted_at: deleted_at as Stamp, row: null, acknowledged: true })
     }
-    for (const uid of [...page.evict, ...page.purged]) this.records.delete(uid)
+    for (const uid of [...page.evict.map(([u]) => u), ...page.purged]) this.records.delete(uid)
   }
 
   /** Full reconciliation from the start, every page; the entries are sent in pages of `entryPage`. */

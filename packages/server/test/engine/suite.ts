@@ -468,7 +468,9 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         expect([...open.rows().keys()]).toEqual(['m', 'stay'])
         await todos().update('m', { done: true })
         const [out] = await open.pull()
-        expect(out).toMatchObject({ mode: 'incremental', evict: ['m'], rows: [], tombstones: [] })
+        // The eviction carries the version found outside the scope: the client compares it with its own (E1–E4).
+        const moved = await metaOf('m')
+        expect(out).toMatchObject({ mode: 'incremental', evict: [['m', moved?.['deleted_at'] ?? moved?.['updated_at']]], rows: [], tombstones: [] })
         const [into] = await closed.pull()
         expect(into?.rows.map((r) => r[0])).toEqual(['m'])
         await todos().delete('m')
@@ -492,7 +494,7 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         await a.pull()
         await todos().update('moved', { tenant: 'B', title: 'B-private' })
         const [evicted] = await a.pull()
-        expect(evicted?.evict).toEqual(['moved'])
+        expect(evicted?.evict.map(([uid]) => uid)).toEqual(['moved'])
         await todos().delete('moved')
         const later = await a.pull()
         // A full sync paged one row at a time: B's uids sort between A's, yet no cursor names them.
@@ -589,7 +591,9 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         expect(page.rows[1]).toEqual(['upd', stamp(20), stamp(20), 'A', 'new', false, null, null, null, null])
         expect(page.tombstones).toEqual([['del', stamp(10), stamp(10), stamp(30)]])
         // btomb is B's: A's entry for it is evicted, its deletion is not disclosed.
-        expect(page.evict).toEqual(['btomb', 'out'])
+        expect(page.evict.map(([uid]) => uid)).toEqual(['btomb', 'out'])
+        // …each with the server's version, which the client compares with its own.
+        for (const [uid, version] of page.evict) expect(version).toBe(versionOf((await metaOf(uid)) as never))
         expect(page.push).toEqual(['cdel', 'cnewer', 'offline'])
         expect(page.purged).toEqual(['gone'])
         expect(page.hasMore).toBe(false)

@@ -48,7 +48,7 @@ function told(events: RealtimeEvent[], subscription?: string): string[] {
     .filter((e) => subscription === undefined || e.subscription === subscription)
     .flatMap((e) => [
       ...e.rows.map((r) => `row:${String(r[0])}:${String(r[4])}`),
-      ...e.evict.map((uid) => `evict:${uid}`),
+      ...e.evict.map(([uid]) => `evict:${uid}`),
       ...e.tombstones.map((t) => `tombstone:${t[0]}`),
     ])
 }
@@ -70,10 +70,13 @@ describe('realtime fan-out', () => {
     expect(event).toMatchObject({ subscription: 'open', table: 'todos', columns: ['project', 'title', 'done'], tombstones: [], evict: [] })
     expect(event.rows[0]).toEqual([created.uid, created.created_at, created.updated_at, 'pA', 'milk', false])
     expect(event.rev).toBeGreaterThan(0)
+    expect(event.firstRev).toBe(event.rev) // one record: its rev is the span
 
     const finished = revise(created, { project: 'pA', title: 'milk', done: true })
     await syncOk(writer, { table: 'todos', push: [finished] })
     await expect.poll(() => told(openEvents)).toEqual([`row:${created.uid}:milk`, `evict:${created.uid}`])
+    // The eviction carries the version the server found outside the scope.
+    expect(openEvents.at(-1)?.evict).toEqual([[created.uid, finished.updated_at]])
     await expect.poll(() => told(closedEvents)).toEqual([`row:${created.uid}:milk`]) // a move-in; the create was never sent here
 
     const deleted = revise(finished, null)
@@ -165,7 +168,7 @@ describe('membership revoked mid-session (S07, V8)', () => {
         complete: true,
       },
     })
-    expect(full.evict).toEqual([b.uid])
+    expect(full.evict.map(([uid]) => uid)).toEqual([b.uid])
     expect(JSON.stringify(full.rows)).not.toContain(b.uid)
   })
 
