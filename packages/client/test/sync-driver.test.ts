@@ -398,6 +398,93 @@ describe('sync driver', () => {
     expect((await client.store.transaction('readonly', (tx) => tx.listScopes()))[0]?.checkpoint).toBe('lw1.3.00000000000000')
   })
 
+  it('skips a realtime event its pull already covered, and pulls when one straddles the checkpoint (E5)', async () => {
+    const server = createScriptedServer((request) => page(request, { checkpoint: 'lw1.10.00000000000000' }))
+    const client = setup(server)
+    const todos = client.table<Todo>('todos')
+    todos.subscribe({}, () => undefined)
+    await online(client, server)
+    await client.sync()
+    const subscription = server.requests[0]!.subscription!
+    const v = stamp(T0 + 1)
+    // rev 9 and 10 are at or below the checkpoint: the pull covered them (it may have evicted them since).
+    server.changes({ subscription, table: 'todos', firstRev: 9, rev: 10, rows: [wireRow('old', v, v, { title: 'old', done: false })], tombstones: [], evict: [] })
+    // rev 11 is past it: applied.
+    server.changes({ subscription, table: 'todos', firstRev: 11, rev: 11, rows: [wireRow('new', v, v, { title: 'new', done: false })], tombstones: [], evict: [] })
+    await eventually(async () => expect((await todos.findMany()).map((r) => r.uid)).toEqual(['new']))
+    const before = server.requests.length
+    // 10..12 straddles it: not applied, the scope is pulled instead.
+    server.changes({ subscription, table: 'todos', firstRev: 10, rev: 12, rows: [wireRow('mixed', v, v, { title: 'mixed', done: false })], tombstones: [], evict: [] })
+    await eventually(() => expect(server.requests.length).toBeGreaterThan(before))
+    expect(server.requests.at(-1)!.checkpoint).toBe('lw1.10.00000000000000')
+    expect((await todos.findMany()).map((r) => r.uid)).toEqual(['new'])
+  })
+
+  it('takes an eviction by version: a stale copy goes although another scope matches it, a newer copy stays (E2, E3)', async () => {
+    const v1 = stamp(T0 + 1)
+    const v2 = stamp(T0 + 2)
+    const v3 = stamp(T0 + 3)
+    const server = createScriptedServer((request) => {
+      if (request.where['done'] === false) return page(request, { checkpoint: 'lw1.5.00000000000000', evict: [['stale', v2], ['late', v2]] })
+      return page(request, { checkpoint: 'lw1.5.00000000000001' })
+    })
+    const client = setup(server)
+    await client.ready()
+    await client.store.transaction('readwrite', async (tx) => {
+      const base = { table: 'todos', deleted_at: null, dirty: false, acknowledged: true }
+      await tx.putRecord({ ...base, uid: 'stale', row: { title: 'stale', done: false }, created_at: v1 as never, updated_at: v1 as never })
+      await tx.putRecord({ ...base, uid: 'late', row: { title: 'late', done: false }, created_at: v1 as never, updated_at: v3 as never })
+    })
+    const todos = client.table<Todo>('todos')
+    todos.subscribe({ title: { gte: 'a' } }, () => undefined) // matches both local rows
+    todos.subscribe({ done: false }, () => undefined)
+    await online(client, server)
+    await client.sync()
+    expect(await todos.record('stale')).toBeNull()
+    expect(await todos.findUnique('late')).toMatchObject({ title: 'late' })
+  })
+
+  it('withholds acknowledged dirty records from a full reconciliation and pushes them once it has ended (B3)', async () => {
+    const v1 = stamp(T0 + 1)
+    const server = createScriptedServer((request) => page(request, { checkpoint: 'lw1.5.00000000000000' }))
+    const client = setup(server)
+    await client.ready()
+    await client.store.transaction('readwrite', async (tx) => {
+      const base = { table: 'todos', deleted_at: null, dirty: true, created_at: v1 as never, updated_at: v1 as never }
+      await tx.putRecord({ ...base, uid: 'edited', row: { title: 'edited', done: false }, acknowledged: true })
+      await tx.putRecord({ ...base, uid: 'created', row: { title: 'created', done: false }, acknowledged: false })
+    })
+    client.table<Todo>('todos').subscribe({}, () => undefined)
+    await online(client, server)
+    await eventually(async () => expect(await client.pendingCount()).toBe(0))
+    const full = server.requests.find((r) => r.full !== undefined)!
+    expect(full.push.map((r) => r.uid)).toEqual(['created'])
+    const incremental = server.requests.find((r) => r.full === undefined && r.push.length > 0)!
+    expect(incremental.checkpoint).toBe('lw1.5.00000000000000')
+    expect(incremental.push.map((r) => r.uid)).toEqual(['edited'])
+  })
+
+  it('removes a purged record even when it is dirty, if the server had acknowledged it (B3, E1)', async () => {
+    const v1 = stamp(T0 + 1)
+    const server = createScriptedServer((request) => page(request, { checkpoint: 'lw1.5.00000000000000', purged: request.full === undefined ? [] : ['gone'] }))
+    const client = setup(server)
+    const log = reports(client)
+    await client.ready()
+    await client.store.transaction('readwrite', async (tx) => {
+      const base = { table: 'todos', deleted_at: null, dirty: true, created_at: v1 as never, updated_at: v1 as never }
+      await tx.putRecord({ ...base, uid: 'gone', row: { title: 'gone', done: false }, acknowledged: true })
+      await tx.putRecord({ ...base, uid: 'mine', row: { title: 'mine', done: false }, acknowledged: false })
+    })
+    const todos = client.table<Todo>('todos')
+    todos.subscribe({}, () => undefined)
+    await online(client, server)
+    await eventually(() => expect(log.some((r) => r.purged.length > 0)).toBe(true))
+    expect(await todos.record('gone')).toBeNull()
+    expect(await todos.findUnique('mine')).toMatchObject({ title: 'mine' })
+    // Never acknowledged: an offline create, pushed with the reconciliation; the purged edit never is.
+    expect(server.requests.flatMap((r) => r.push).map((r) => r.uid)).toEqual(['mine'])
+  })
+
   it('sends lw:unsubscribe when the last subscriber of a scope leaves', async () => {
     const server = createScriptedServer()
     const client = setup(server)
