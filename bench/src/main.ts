@@ -5,7 +5,8 @@
  *   pnpm bench                 full run (N = 1,000, 10,000, 100,000; 3 repetitions)
  *   pnpm bench --quick         smoke run (< 2 min: N = 1,000, 1 repetition, no peers at large N)
  *   pnpm bench --only resync   only the scenarios whose name starts with one of the given words
- *                              (limit, initial, resync, reconnect, realtime, push, chromium, batch, peers, lastword)
+ *                              (limit, initial, resync, reconnect, realtime, push, multi-node, chromium, batch,
+ *                              peers, lastword)
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
@@ -14,11 +15,14 @@ import { fileURLToPath } from 'node:url'
 import { setActorLog, spawnActor, type Actor } from './lib/actors.js'
 import { touched } from './lib/data.js'
 import type { Figure } from './lib/figures.js'
-import { pgAvailable, PG_URL } from './lib/pg.js'
+import { dropSchemasStartingWith, pgAvailable, PG_URL } from './lib/pg.js'
 import { startProxy, type CountingProxy } from './lib/proxy.js'
+import { redisAvailable, REDIS_URL } from './lib/redis.js'
 import { renderChart, renderMarkdown } from './lib/report.js'
 import { percentile, summarize } from './lib/stats.js'
 import { checkTargets } from './lib/targets.js'
+// Types only: the scenario itself loads lastword's client, in its actor (systems/multi-node.ts).
+import type { MultiNodeOptions, MultiNodeResult, Peaks } from './scenarios/multi-node.js'
 
 // ---------------------------------------------------------------------------------------------- CLI
 const argv = process.argv.slice(2)
@@ -31,6 +35,8 @@ const PEER_MAX_N = quick ? 1_000 : 100_000
 const REALTIME_SAMPLES = quick ? 20 : 200
 const PUSH_TOTAL = quick ? 1_000 : 10_000
 const PUSH_CLIENTS = quick ? [10] : [1, 10, 50]
+/** Multi-node, per adapter: timed writes, then pushing clients × batches × records (about 10 s quick, 15–30 s full). */
+const MULTI_NODE = { fanOutWrites: quick ? 40 : 200, pushClients: quick ? 6 : 12, pushBatches: quick ? 5 : 15, batch: 20 }
 /** Quick: peers at their default settings only (no batch-size sweep). */
 const PEER_SWEEP = !quick
 const CALL_LIMIT_MS = quick ? 60_000 : 600_000
@@ -165,7 +171,7 @@ function figureOf(scenario: string, sys: SystemSpec, n: number, steps: Step[], e
   }
 }
 
-function failed(scenario: string, sys: SystemSpec, n: number, e: unknown): Figure {
+function failed(scenario: string, sys: Pick<SystemSpec, 'system' | 'backend' | 'variant'>, n: number, e: unknown): Figure {
   const text = (e as Error)?.message ?? String(e)
   let line = text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'failed (no message)'
   if (/COL23/.test(text)) {
@@ -589,6 +595,96 @@ async function runPushSuite(sys: SystemSpec, clients: number): Promise<void> {
   }
 }
 
+// -------------------------------------------------------------------------------------- multi-node
+/**
+ * lastword on three server processes sharing one PostgreSQL, once per socket.io adapter (PostgreSQL,
+ * then Redis if it answers): cross-node fan-out latency and push throughput with clients on 1 node vs
+ * 3 (see scenarios/multi-node.ts). Each adapter runs in a fresh actor, which forks the three nodes.
+ */
+async function runMultiNodeSuite(pgWhy: string | null): Promise<void> {
+  if (pgWhy !== null) {
+    notes.push(`Multi-node figures skipped: they need PostgreSQL (${pgWhy})`)
+    return
+  }
+  const fanOut = wants('multi-node-fanout', 'lastword')
+  const pushes = wants('multi-node-push', 'lastword')
+  const redisWhy = await redisAvailable()
+  if (redisWhy) notes.push(`Multi-node figures with the Redis adapter skipped: ${redisWhy}`)
+  const adapters: Array<'postgres' | 'redis'> = redisWhy ? ['postgres'] : ['postgres', 'redis']
+  for (const adapter of adapters) {
+    if (overBudget(`lastword multi-node (${adapter} adapter)`)) continue
+    const records = MULTI_NODE.pushClients * MULTI_NODE.pushBatches * MULTI_NODE.batch
+    const variant = `${adapter} adapter`
+    const sys = { system: 'lastword', backend: 'postgres, 3 nodes', variant }
+    // The actor names its schema after our pid and the adapter; a killed actor's is dropped below.
+    const schemaPrefix = `lwbench_multi_${process.pid}_${adapter}_`
+    let actor: Actor | undefined
+    let reported = false
+    try {
+      actor = await spawnActor('multi-node')
+      actor.timeout(CALL_LIMIT_MS)
+      say(`multi-node: ${adapter} adapter, 3 nodes`)
+      const options: MultiNodeOptions = {
+        adapter,
+        pgUrl: PG_URL,
+        redisUrl: REDIS_URL,
+        schemaPrefix,
+        batch: MULTI_NODE.batch,
+        fanOutWrites: fanOut ? MULTI_NODE.fanOutWrites : 0,
+        pushClients: pushes ? MULTI_NODE.pushClients : 0,
+        pushBatches: MULTI_NODE.pushBatches,
+      }
+      const r = await actor.call<MultiNodeResult>('run', options)
+      reported = true
+      const peaks = (p: Peaks) => ({
+        ...(p.server === null ? {} : { serverPeakMb: mb(p.server) }),
+        clientPeakMb: mb(p.client),
+      })
+      for (const [path, l] of [['node 0 → nodes 1, 2', r.crossNode], ['node 0 → node 0 (baseline)', r.sameNode]] as const) {
+        if (l === null) continue
+        push({
+          scenario: 'multi-node-fanout',
+          ...sys,
+          variant: `${variant}, ${path}`,
+          n: MULTI_NODE.fanOutWrites,
+          samples: l.samples,
+          ms: summarize(l.samples),
+          p50: percentile(l.samples, 50),
+          p99: percentile(l.samples, 99),
+          adapter,
+          nodes: 3,
+          ...peaks(l.peaks),
+        })
+      }
+      const single = r.throughput.find((t) => t.nodes === 1)
+      for (const t of r.throughput) {
+        const relative = single && t !== single ? `; ${(t.recordsPerSecond / single.recordsPerSecond).toFixed(2)}× the 1-node rate` : ''
+        push({
+          scenario: 'multi-node-push',
+          ...sys,
+          variant: `${variant}, ${t.clients} clients on ${t.nodes} node${t.nodes === 1 ? '' : 's'}`,
+          n: t.records,
+          samples: [t.seconds * 1000],
+          ms: summarize([t.seconds * 1000]),
+          recordsPerSec: t.recordsPerSecond,
+          clients: t.clients,
+          adapter,
+          nodes: t.nodes,
+          ...peaks(t.peaks),
+          note: `${t.syncsPerSecond.toFixed(1)} pushes/s of ${t.batch} records${relative}`,
+        })
+      }
+    } catch (e) {
+      if (reported) throw e // the harness, not the scenario
+      if (fanOut) push(failed('multi-node-fanout', sys, MULTI_NODE.fanOutWrites, e))
+      if (pushes) push(failed('multi-node-push', sys, records, e))
+    } finally {
+      await actor?.stop()
+      await dropSchemasStartingWith(schemaPrefix).catch((e: Error) => say(`multi-node: could not drop ${schemaPrefix}*: ${e.message}`))
+    }
+  }
+}
+
 /** The old way's last full resync (nothing changed) per backend, to project the next N. */
 const oldWayMs = new Map<string, { n: number; ms: number }>()
 const OLD_WAY_MAX_MS = 120_000
@@ -640,6 +736,8 @@ async function main(): Promise<void> {
   if (!lwProbe && !PUSH_IN_SUITE && wants('push', 'lastword')) {
     for (const sys of lastwordSystems(pgOk)) for (const c of PUSH_CLIENTS) if (!overBudget(`lastword/${sys.backend} push ${c}`)) await runPushSuite(sys, c)
   }
+  // Multi-node (about 20 s quick, 30–60 s full): lastword's own figures, cheap, so before the long N = 100,000 suites.
+  if (!lwProbe && wants('multi-node', 'lastword')) await runMultiNodeSuite(pgWhy)
   if (lwSuites && NS.includes(100_000)) {
     for (const sys of lastwordSystems(pgOk)) if (!overBudget(`lastword/${sys.backend} N=100,000`)) await runSyncSuite(sys, 100_000, REPS)
   }

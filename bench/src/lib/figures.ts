@@ -2,7 +2,7 @@
 import type { Summary } from './stats.js'
 
 export interface Figure {
-  /** initial | resync-none | reconnect-none | resync-client | resync-server | resync-create | resync-delete | realtime | push | limit | batch-sweep */
+  /** initial | resync-none | reconnect-none | resync-client | resync-server | resync-create | resync-delete | realtime | push | multi-node-fanout | multi-node-push | limit | batch-sweep */
   scenario: string
   /** e.g. "lastword", "rxdb", "pouchdb", "limit" */
   system: string
@@ -19,6 +19,9 @@ export interface Figure {
   /** Push throughput. */
   recordsPerSec?: number
   clients?: number
+  /** Multi-node figures: the socket.io adapter linking the nodes (postgres | redis), and the nodes the clients use. */
+  adapter?: string
+  nodes?: number
   /** Bytes on the wire, client→server and server→client (median repetition). */
   up?: number
   down?: number
@@ -26,6 +29,7 @@ export interface Figure {
   connections?: number
   /** SQL statements the server executed (lastword only; median repetition). */
   statements?: number | null
+  /** Multi-node figures: the largest of the nodes' peaks. */
   serverPeakMb?: number
   clientPeakMb?: number
   /** The physical limit this figure is compared with, and the ratio time / limit. */

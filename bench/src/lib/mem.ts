@@ -9,9 +9,9 @@ let sampled = 0
 let timer: NodeJS.Timeout | undefined
 let hwmWorks: boolean | undefined
 
-function readHwm(): number | undefined {
+function readHwm(pid: number | 'self' = 'self'): number | undefined {
   try {
-    const m = /VmHWM:\s+(\d+)\s*kB/.exec(readFileSync('/proc/self/status', 'utf8'))
+    const m = /VmHWM:\s+(\d+)\s*kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Number(m[1]) * 1024 : undefined
   } catch {
     return undefined
@@ -44,4 +44,18 @@ export function peakRss(): number {
     if (h !== undefined) return Math.max(h, now)
   }
   return Math.max(sampled, now)
+}
+
+/** `resetPeak` for another process of ours (a child), without its GC; no-op off Linux. */
+export function resetPeakOf(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+  } catch {
+    /* off Linux, or the process is gone: peakRssOf answers undefined */
+  }
+}
+
+/** Peak RSS in bytes of another process since its last `resetPeakOf`; undefined where unreadable. */
+export function peakRssOf(pid: number): number | undefined {
+  return readHwm(pid)
 }

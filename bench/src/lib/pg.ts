@@ -41,3 +41,15 @@ export async function dropSchema(name: string): Promise<void> {
 export function poolFor(schema: string, max = 10): pg.Pool {
   return new pg.Pool({ connectionString: PG_URL, max, options: `-c search_path="${schema}",public` })
 }
+
+/** Drops every schema whose name starts with `prefix`: what a killed actor left behind. */
+export async function dropSchemasStartingWith(prefix: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ name: string }>('select nspname as name from pg_namespace where starts_with(nspname, $1)', [prefix])
+    for (const { name } of rows) await client.query(`drop schema if exists "${name}" cascade`)
+  } finally {
+    await client.end()
+  }
+}

@@ -12,9 +12,19 @@ const TITLES: Record<string, string> = {
   'resync-delete': '1 % deleted on the client while offline, then reconnect',
   realtime: 'Realtime: a write on one client to its arrival on another',
   push: 'Push throughput: clients reconnect at once and push what they wrote offline',
+  'multi-node-fanout': 'Multi-node fan-out: a write on node 0 to its arrival at a client of node 1 and of node 2',
+  'multi-node-push': 'Multi-node push throughput: clients all on one node, then spread over three',
   'batch-sweep': "Peers' batch size sweep (initial sync)",
 }
 const ORDER = Object.keys(TITLES)
+
+/** What a section measures, where its title is not enough. */
+const INTROS: Record<string, string> = {
+  'multi-node-fanout':
+    'Three lastword server processes on one PostgreSQL, linked by a socket.io adapter. A client of node 0 creates records one after the other; each is timed from `create()` to the realtime event at a subscribed client of node 1 and one of node 2 (two samples per write), and at another client of node 0 (the same-node baseline). No proxy: bytes are not counted. server MB: the largest node.',
+  'multi-node-push':
+    'The same three nodes: each client pushes batches of new records (one sync per batch, disjoint scopes), first with every client on node 0, then spread over nodes 0–2; records/s = acknowledged records ÷ time. server MB: the largest node.',
+}
 
 const fmtMs = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2))
 const fmtN = (x: number | undefined) => (x === undefined ? '' : x.toLocaleString('en-US'))
@@ -45,6 +55,7 @@ export function renderMarkdown(figures: Figure[], meta: { mode: string; seconds:
     const fs = groups.get(key)!
     out.push(`## ${TITLES[key] ?? key}`)
     out.push('')
+    if (INTROS[key]) out.push(INTROS[key], '')
     if (key === 'limit') {
       out.push('| what | N | ms (min–max) | records/s | MB |')
       out.push('|---|---:|---:|---:|---:|')
@@ -58,6 +69,24 @@ export function renderMarkdown(figures: Figure[], meta: { mode: string; seconds:
           f.error
             ? `| ${f.system} | ${f.backend} | ${f.variant} | error: ${f.error} ||||||||`
             : `| ${f.system} | ${f.backend} | ${f.variant} | ${fmtMs(f.p50)} | ${fmtMs(f.p99)} | ${fmtBytes(f.up)} | ${fmtBytes(f.down)} | ${f.serverPeakMb ?? ''} | ${f.clientPeakMb ?? ''} | ${f.target ?? ''} | ${met(f)} |`,
+        )
+    } else if (key === 'multi-node-fanout') {
+      out.push('| system | backend | variant | writes | p50 ms | p99 ms | max ms | server MB | client MB |')
+      out.push('|---|---|---|---:|---:|---:|---:|---:|---:|')
+      for (const f of fs)
+        out.push(
+          f.error
+            ? `| ${f.system} | ${f.backend} | ${f.variant} | ${fmtN(f.n)} | error: ${f.error} |||||`
+            : `| ${f.system} | ${f.backend} | ${f.variant} | ${fmtN(f.n)} | ${fmtMs(f.p50)} | ${fmtMs(f.p99)} | ${fmtMs(f.ms?.max)} | ${f.serverPeakMb ?? ''} | ${f.clientPeakMb ?? ''} |`,
+        )
+    } else if (key === 'multi-node-push') {
+      out.push('| system | backend | variant | records | ms | records/s | server MB | client MB | note |')
+      out.push('|---|---|---|---:|---:|---:|---:|---:|---|')
+      for (const f of fs)
+        out.push(
+          f.error
+            ? `| ${f.system} | ${f.backend} | ${f.variant} | ${fmtN(f.n)} | error: ${f.error} |||||`
+            : `| ${f.system} | ${f.backend} | ${f.variant} | ${fmtN(f.n)} | ${fmtMs(f.ms?.median)} | ${fmtN(f.recordsPerSec ? Math.round(f.recordsPerSec) : undefined)} | ${f.serverPeakMb ?? ''} | ${f.clientPeakMb ?? ''} | ${f.note ?? ''} |`,
         )
     } else {
       const isPush = key === 'push'
