@@ -131,6 +131,16 @@ function purgedAfter(accepted: Map<string, PushedRecord[]> | null, uid: string, 
   return top !== null && top.deleted && top.version >= version
 }
 
+/**
+ * With purges: whether the server deleted a uid it no longer knows. A local write the server never
+ * took, of such a record, is dropped by design, whatever its stamp (design.md, "After retention resets a
+ * client": an acknowledged record the server no longer knows was deleted and purged — it goes, and the
+ * app is told), so it is not a lost write.
+ */
+function deletedAndPurged(accepted: Map<string, PushedRecord[]> | null, uid: string): boolean {
+  return accepted !== null && (accepted.get(uid) ?? []).some((r) => r.deleted)
+}
+
 export function checkAcknowledged(events: readonly WireEvent[], server: ServerState, options: { purged?: boolean } = {}): Violation[] {
   const out: Violation[] = []
   const accepted = options.purged === true ? acceptedWrites(events) : null
@@ -140,7 +150,7 @@ export function checkAcknowledged(events: readonly WireEvent[], server: ServerSt
     if (m === undefined && purgedAfter(accepted, e.record.uid, e.record.version)) continue
     if (m === undefined) out.push({ invariant: 'I2', message: `acknowledged write ${e.record.uid}@${e.record.version} (${e.client}) is unknown to the server` })
     else if (m.version < e.record.version) {
-      out.push({ invariant: 'I2', message: `acknowledged write ${e.record.uid}@${e.record.version} (${e.client}) lost: the server holds ${m.version}` })
+      out.push({ invariant: 'I2', uid: e.record.uid, client: e.client, message: `acknowledged write ${e.record.uid}@${e.record.version} (${e.client}) lost: the server holds ${m.version}` })
     }
   }
   return out
@@ -155,13 +165,15 @@ export function checkLocalWrites(history: History, events: readonly WireEvent[],
   const accepted = options.purged === true ? acceptedWrites(events) : null
   const refused = new Set<string>()
   for (const e of events) if (e.type === 'outcome' && e.status === 'rejected') refused.add(`${e.client}\u0000${e.uid}`)
+  const acked = new Set<string>()
+  for (const e of events) if (e.type === 'acked') acked.add(`${e.record.uid}\u0000${e.record.version}`)
   const out: Violation[] = []
   for (const w of history.okWrites()) {
     if (w.uid === undefined || w.stamp === undefined || refused.has(`${w.process}\u0000${w.uid}`)) continue
     const m = server.meta.get(w.uid)
-    if (m === undefined && purgedAfter(accepted, w.uid, w.stamp)) continue
+    if (m === undefined && (purgedAfter(accepted, w.uid, w.stamp) || (!acked.has(`${w.uid}\u0000${w.stamp}`) && deletedAndPurged(accepted, w.uid)))) continue
     if (m === undefined || m.version < w.stamp) {
-      out.push({ invariant: 'I2', message: `local ${w.f} ${w.uid}=${w.value ?? '∅'}@${w.stamp} by ${w.process} lost: the server holds ${m?.version ?? 'nothing'}` })
+      out.push({ invariant: 'I2', uid: w.uid, client: w.process, message: `local ${w.f} ${w.uid}=${w.value ?? '∅'}@${w.stamp} by ${w.process} lost: the server holds ${m?.version ?? 'nothing'}` })
     }
   }
   return out
@@ -226,7 +238,7 @@ export function checkIdempotent(events: readonly WireEvent[], changes: ReadonlyM
 export function checkNothingVanished(history: History, server: ServerState): Violation[] {
   const out: Violation[] = []
   for (const e of history.okWrites()) {
-    if (e.f === 'create' && e.uid !== undefined && !server.meta.has(e.uid)) out.push({ invariant: 'I2', uid: e.uid, message: `${e.process} created ${e.uid}=${e.value ?? ''}; the server never got it` })
+    if (e.f === 'create' && e.uid !== undefined && !server.meta.has(e.uid)) out.push({ invariant: 'I2', uid: e.uid, client: e.process, message: `${e.process} created ${e.uid}=${e.value ?? ''}; the server never got it` })
   }
   return out
 }

@@ -380,6 +380,13 @@ export class Cluster {
         }
       }
     }
+    // Explain the first few violations the checks above found about a uid of a client (the monitor's were explained already).
+    const explained = new Set(this.monitor.violations)
+    const unexplained = out.filter((v) => !explained.has(v) && v.uid !== undefined && v.client !== undefined && !v.message.startsWith('explain ')).slice(0, 3)
+    for (const v of unexplained) {
+      const c = this.clients.find((x) => x.name === v.client)
+      if (c !== undefined && !c.closed) out.push({ invariant: v.invariant, message: await this.explain(c, v.uid as string, server) })
+    }
     return out
   }
 
@@ -420,6 +427,7 @@ export class Cluster {
           (e.type === 'push' && e.records.some((r) => r.uid === uid)) ||
           (e.type !== 'push' && 'record' in e && e.record.uid === uid) ||
           ((e.type === 'realtime' || e.type === 'page') && e.client === c.name && (e.rows.includes(uid) || e.tombstones.includes(uid) || e.evict.includes(uid))) ||
+          (process.env['LW_EXPLAIN_REQUESTS'] === '1' && (e.type === 'request' || e.type === 'page') && e.client === c.name) ||
           (e.type === 'connect' && e.client === c.name) ||
           (e.type === 'disconnect' && e.client === c.name),
       )
@@ -431,6 +439,7 @@ export class Cluster {
         if (e.type === 'outcome') return `t${e.at % 1_000_000} ${e.client} #${e.request} ${e.status}${e.code === undefined ? '' : ` ${e.code}`}`
         if (e.type === 'acked') return `t${e.at % 1_000_000} ${e.client} #${e.request} acked`
         if (e.type === 'page') return `t${e.at % 1_000_000} ${e.client} page #${e.request} ${e.mode}: ${e.evict.includes(uid) ? 'evict' : e.tombstones.includes(uid) ? `tombstone ${e.versions[uid] ?? ''}` : `row ${e.versions[uid] ?? ''}`} → ${e.checkpoint ?? 'no checkpoint'}`
+        if (e.type === 'request') return `t${e.at % 1_000_000} ${e.client} request #${e.request} ${e.where} ${e.full ? `full after ${e.cursor ?? '∅'}` : (e.checkpoint ?? '∅')}`
         if (e.type === 'connect') return `t${e.at % 1_000_000} ${e.client} connected`
         if (e.type === 'disconnect') return `t${e.at % 1_000_000} ${e.client} disconnected (${e.reason})`
         if (e.type === 'realtime') return `t${e.at % 1_000_000} ${e.client} realtime rev ${e.rev}: ${e.evict.includes(uid) ? 'evict' : e.tombstones.includes(uid) ? `tombstone ${e.versions[uid] ?? ''}` : `row ${e.versions[uid] ?? ''}`}`

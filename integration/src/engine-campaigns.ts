@@ -12,7 +12,7 @@
  * - T14: a sync holding the overlap lock of its scope: a second sync of an overlapping scope waits, a
  *   disjoint one runs to its end meanwhile.
  */
-import { LastwordError, formatStamp, scopesOverlap, validateWhere, versionOf, type Scope, type SyncPage, type SyncRequest, type WireRecord } from '@lastword/core'
+import { LastwordError, PROTOCOL_VERSION, formatStamp, scopesOverlap, validateWhere, versionOf, type Scope, type SyncPage, type SyncRequest, type WireRecord } from '@lastword/core'
 import type { Principal } from '@lastword/server'
 import type { Violation } from './checkers.js'
 import type { TestDatabase } from './databases.js'
@@ -92,7 +92,7 @@ export async function runContention(server: InMemoryServer, seed: number, round:
   const violations: Violation[] = []
   const uids = Array.from({ length: 10 }, (_, i) => `r${round}-${seed.toString(36)}-u${i}`)
   const conns = await Promise.all(
-    Array.from({ length: 20 }, (_, p) => connectRaw(server, { protocolVersion: 1, clientId: (0x1000 + p + round * 64).toString(16).padStart(16, '0') })),
+    Array.from({ length: 20 }, (_, p) => connectRaw(server, { protocolVersion: PROTOCOL_VERSION, clientId: (0x1000 + p + round * 64).toString(16).padStart(16, '0') })),
   )
   const acked: WireRecord[] = []
   try {

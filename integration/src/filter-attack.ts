@@ -16,7 +16,7 @@
  *    pull carries anything of the other tenant or anything the filter excludes.
  */
 import fc from 'fast-check'
-import { isLastwordError, matches, validateWhere, type Scope, type SyncPage, type TableDescriptor } from '@lastword/core'
+import { PROTOCOL_VERSION, isLastwordError, matches, validateWhere, type Scope, type SyncPage, type TableDescriptor } from '@lastword/core'
 import type { Authenticate, Authorize, Principal } from '@lastword/server'
 import type { TestDatabase } from './databases.js'
 import { connectRaw, createInMemoryServer, type InMemoryServer } from './server-kit.js'
@@ -246,7 +246,7 @@ export async function runFilterAttack(options: S01Options): Promise<S01Result> {
     async function realtimeRound(filter: Record<string, unknown>, scope: Scope, f: string): Promise<void> {
       const sessions = []
       for (const tenant of TENANTS) {
-        const conn = await connectRaw(server, { protocolVersion: 1, clientId: rng.int(2 ** 30).toString(16).padStart(16, '0'), token: tenant })
+        const conn = await connectRaw(server, { protocolVersion: PROTOCOL_VERSION, clientId: rng.int(2 ** 30).toString(16).padStart(16, '0'), token: tenant })
         const reply = (await conn.request('lw:sync', { table: 'docs', where: filter, checkpoint: null, push: [], full: { cursor: null, entries: [], complete: true }, subscription: 's1' })) as {
           ok: boolean
           data: SyncPage

@@ -191,6 +191,8 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
   let debounce: ReturnType<typeof setTimeout> | null = null
   const written = new Set<string>()
   let realtime: Promise<void> = Promise.resolve()
+  /** By table: the greatest rev of the realtime events applied (decideRealtime). */
+  const realtimeRev = new Map<string, number>()
 
   const offline = (): LastwordError => new LastwordError('TRANSIENT', 'Offline: the sync resumes when the connection is back')
   const closedError = (): LastwordError => new LastwordError('CLOSED', 'The client is closed')
@@ -244,9 +246,11 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
 
   async function buildRequest(entry: ScopeEntry, first: boolean): Promise<BuiltRequest> {
     const held = heldOf(entry.table)
-    // The carrier of a table pushes the dirty records no held scope matches (moved out of every
-    // scope, or a bare tombstone): without it they would never leave this client.
-    const isCarrier = entry.carrier || held[0]?.key === entry.key
+    // Any held scope (or the carrier of a table with none) pushes the dirty records no held scope matches
+    // (moved out of every scope, or a bare tombstone): without it they would never leave this client.
+    // Any, not one chosen: a push lost with one scope's request is retried by that scope's next attempt,
+    // whichever scopes are held by then (the flight map keeps one version from being pushed twice at once).
+    const isCarrier = entry.carrier || entry.holders.size > 0
     const table = deps.descriptor(entry.table)
     /** Flight entries this request took (reset if the store runs the callback again). */
     let taken: StoredRecord[] = []
@@ -522,6 +526,8 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
           if (active.get(entry.key) === entry) active.delete(entry.key)
           if (carriers.get(entry.key) === entry) carriers.delete(entry.key)
           unsubscribeOnServer(entry)
+          // Dirty records only this scope pushed (now released) go with the scopes still held.
+          if (!entry.carrier) scheduleFlush(entry.table)
         }
         deps.onActivity()
       }
@@ -588,6 +594,15 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
     if (orphanTables.length > 0) for (const run of await syncCarriers(orphanTables)) quietly(run)
   }
 
+  /** Routes the table's dirty records to the scopes that push them, after the debounce. */
+  function scheduleFlush(table: string): void {
+    written.add(table)
+    if (debounce !== null || stopped) return
+    debounce = setTimeout(() => {
+      flushWrites().catch((error: unknown) => deps.onError(toLastwordError(error)))
+    }, settings.debounceMs)
+  }
+
   async function applyRealtime(raw: unknown): Promise<void> {
     const parsed = realtimeEventSchema.safeParse(raw)
     if (!parsed.success) {
@@ -606,9 +621,12 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
     // is not applied again (core's decideRealtime): read in the same transaction as the writes, so a page
     // stored meanwhile is either seen here or stored after (and then wins on versions).
     const decision = await store.transaction('readwrite', async (tx) => {
-      const stored = await tx.getScope(entry.key)
-      const decision = decideRealtime(event, coveredRev(stored))
+      const scopes = await tx.listScopes(entry.table)
+      let table = realtimeRev.get(entry.table) ?? null
+      for (const stored of scopes) table = maxRev(table, coveredRev(stored))
+      const decision = decideRealtime(event, { scope: coveredRev(scopes.find((s) => s.key === entry.key)), table })
       if (decision !== 'apply') return decision
+      realtimeRev.set(entry.table, maxRev(realtimeRev.get(entry.table) ?? null, event.rev) as number)
       for (const record of incoming) await applyIncoming(tx, entry.table, record)
       const others = lazily(() => otherScopes(tx, entry.table, entry.key))
       for (const [uid, version] of event.evict) await removeUnlessHeld(tx, entry.table, uid, assertStamp(version), others)
@@ -640,6 +658,7 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       if (entry.running === null) {
         active.delete(key)
         unsubscribeOnServer(entry)
+        scheduleFlush(entry.table)
       }
     },
     setConnected(value) {
@@ -663,11 +682,7 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       if (failed !== undefined) throw toLastwordError(failed.reason)
     },
     afterWrite(tables) {
-      for (const table of tables) written.add(table)
-      if (debounce !== null || stopped) return
-      debounce = setTimeout(() => {
-        flushWrites().catch((error: unknown) => deps.onError(toLastwordError(error)))
-      }, settings.debounceMs)
+      for (const table of tables) scheduleFlush(table)
     },
     onRealtime(raw) {
       realtime = realtime.then(() => applyRealtime(raw)).catch((error: unknown) => deps.onError(toLastwordError(error)))
@@ -694,6 +709,10 @@ function coveredRev(stored: StoredScope | undefined): number | null {
     }
   }
   return stored.fullCursor?.startRev ?? null
+}
+
+function maxRev(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b)
 }
 
 /** A computation run once, on first use (the other scopes of a table are only needed for E4). */

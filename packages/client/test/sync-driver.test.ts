@@ -256,6 +256,32 @@ describe('sync driver', () => {
     expect(server.requests.at(-1)!.push.map((r) => r.row?.done)).toEqual([true])
   })
 
+  it('retries a lost push of a record no held scope matches, even when another scope became the first held meanwhile', async () => {
+    let lose = true
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const server = createScriptedServer(async (request) => {
+      if (lose && request.push.length > 0) {
+        lose = false
+        await gate
+        return { ok: false, error: { code: 'TRANSIENT', message: 'the answer was lost' } }
+      }
+      return page(request, { checkpoint: 'lw1.5.00000000000000' })
+    })
+    const client = setup(server)
+    const todos = client.table<Todo>('todos')
+    todos.subscribe({ title: 'zzz' }, () => undefined)
+    await online(client, server)
+    await client.sync()
+    const uid = await todos.create({ title: 'x', done: true }) // in no held scope
+    await eventually(() => expect(server.requests.some((r) => r.push.length > 0)).toBe(true))
+    todos.subscribe({ done: false }, () => undefined) // now the first held scope of the table
+    await eventually(() => expect(server.requests.filter((r) => r.where['done'] === false).length).toBeGreaterThan(0))
+    release()
+    await eventually(async () => expect(await client.pendingCount()).toBe(0))
+    expect(server.requests.filter((r) => r.push.some((p) => p.uid === uid)).length).toBe(2)
+  })
+
   it('coalesces: requests during a sync schedule exactly one more', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))

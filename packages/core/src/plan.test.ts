@@ -148,11 +148,13 @@ describe('decideEviction: what the client does with an eviction or a purge', () 
     expect(decideEviction(held(v1, { dirty: true }), v2)).toBe('keep')
     expect(decideEviction(held(v2, { dirty: true }), v1)).toBe('keep')
   })
-  it('E1: a purge removes an acknowledged record or a tombstone even when dirty, keeps an offline create', () => {
+  it('E1: a purge removes an acknowledged record even when dirty, keeps a dirty one never acknowledged', () => {
     expect(decideEviction(held(v1), null)).toBe('remove')
     expect(decideEviction(held(v1, { dirty: true }), null)).toBe('remove')
-    expect(decideEviction(held(v1, { acknowledged: false, deleted: true, dirty: true }), null)).toBe('remove')
+    expect(decideEviction(held(v1, { dirty: true, deleted: true }), null)).toBe('remove')
     expect(decideEviction(held(v1, { acknowledged: false, dirty: true }), null)).toBe('keep')
+    expect(decideEviction(held(v1, { acknowledged: false, deleted: true, dirty: true }), null)).toBe('keep') // created and deleted offline: pushed
+    expect(decideEviction(held(v1, { acknowledged: false, deleted: true }), null)).toBe('remove')
   })
   it('E2: an older local copy is stale and goes, whatever other scopes it seems to match', () => {
     expect(decideEviction(held(v1), v2)).toBe('remove')
@@ -166,16 +168,21 @@ describe('decideEviction: what the client does with an eviction or a purge', () 
   })
 })
 
-describe('decideRealtime: an event against what the pull covered', () => {
-  it('applies everything before the first pull, and events entirely past the checkpoint', () => {
-    expect(decideRealtime({ firstRev: 1, rev: 3 }, null)).toBe('apply')
-    expect(decideRealtime({ firstRev: 5, rev: 7 }, 4)).toBe('apply')
+describe('decideRealtime: an event against what the pulls and earlier events covered', () => {
+  it('applies everything before the first pull, and events entirely past what the table covered', () => {
+    expect(decideRealtime({ firstRev: 1, rev: 3 }, { scope: null, table: null })).toBe('apply')
+    expect(decideRealtime({ firstRev: 5, rev: 7 }, { scope: 4, table: 4 })).toBe('apply')
+    expect(decideRealtime({ firstRev: 9, rev: 9 }, { scope: 4, table: 8 })).toBe('apply')
   })
-  it('skips an event the pull covered', () => {
-    expect(decideRealtime({ firstRev: 3, rev: 4 }, 4)).toBe('skip')
-    expect(decideRealtime({ firstRev: 1, rev: 1 }, 9)).toBe('skip')
+  it('skips an event its own pull covered', () => {
+    expect(decideRealtime({ firstRev: 3, rev: 4 }, { scope: 4, table: 4 })).toBe('skip')
+    expect(decideRealtime({ firstRev: 1, rev: 1 }, { scope: 9, table: 12 })).toBe('skip')
   })
-  it('skips an event that straddles the checkpoint and asks for a pull', () => {
-    expect(decideRealtime({ firstRev: 4, rev: 5 }, 4)).toBe('skip-and-pull')
+  it('pulls instead when the event straddles its checkpoint', () => {
+    expect(decideRealtime({ firstRev: 4, rev: 5 }, { scope: 4, table: 4 })).toBe('skip-and-pull')
+  })
+  it('pulls instead when another scope or an earlier event covered it (a record of it may be stale here)', () => {
+    expect(decideRealtime({ firstRev: 12, rev: 12 }, { scope: 0, table: 14 })).toBe('skip-and-pull')
+    expect(decideRealtime({ firstRev: 12, rev: 12 }, { scope: null, table: 14 })).toBe('skip-and-pull')
   })
 })

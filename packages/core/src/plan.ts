@@ -108,8 +108,9 @@ export type EvictionDecision = 'remove' | 'keep' | 'other-scopes'
  * the server found outside the scope (`null`: purged — the server no longer knows the uid).
  *
  * - E1: nothing held, or a dirty copy: keep (a dirty copy is pushed, and the server decides) —
- *   except a purge of an acknowledged record or a tombstone, which goes whatever it holds (design.md,
- *   "After retention resets a client": the server forgot it because it was deleted).
+ *   except a purge of a record the server once acknowledged, which goes whatever it holds (design.md,
+ *   "After retention resets a client": the server forgot it because it was deleted). A dirty record never
+ *   acknowledged (say, created and deleted offline) stays and is pushed.
  * - E2: the local copy is older: it is stale (its row says nothing of the record now), so it goes. Any
  *   other scope of the client that holds the newer version gets it on its next pull.
  * - E3: the local copy is newer: the eviction is late; it says nothing about what the client holds.
@@ -121,7 +122,7 @@ export function decideEviction(
   version: Stamp | null,
 ): EvictionDecision {
   if (local === undefined) return 'keep'
-  if (version === null) return local.acknowledged || local.deleted ? 'remove' : 'keep'
+  if (version === null) return local.acknowledged || !local.dirty ? 'remove' : 'keep'
   if (local.dirty) return 'keep'
   const order = compareStamps(local.version, version)
   if (order < 0) return 'remove'
@@ -129,17 +130,27 @@ export function decideEviction(
   return 'other-scopes'
 }
 
-/** What a client does with a realtime event, given the rev its checkpointed pull has covered. */
+/** What a client does with a realtime event, given the revs its pulls and earlier events covered. */
 export type RealtimeDecision = 'apply' | 'skip' | 'skip-and-pull'
 
+/** What a client has covered of a table: revs at or below are reflected in what it holds. */
+export interface RealtimeCoverage {
+  /** The event's own scope: its checkpoint's rev (or a running full reconciliation's start rev); `null` before its first pull. */
+  scope: number | null
+  /** The table, across all its scopes and the realtime events applied: at least `scope`. */
+  table: number | null
+}
+
 /**
- * Decides a realtime event against the scope's pull (SPEC.md E5). The pull up to `coveredRev` read
- * every change with a rev at or below it in a state at least that recent; an event whose records all
- * lie at or below it is old news (`skip`) — applying it could put back a row the pull evicted. An event
- * that straddles it is skipped too and the scope pulled (`skip-and-pull`): the pull brings its newer part
- * in a consistent state. `coveredRev` is `null` before the first pull.
+ * Decides a realtime event (SPEC.md E5). Records carry revs that grow with their versions, and a pull
+ * up to rev `c` reads a state at least that recent. An event whose records all lie above everything the
+ * client has covered of the table is news: `apply`. Otherwise some record of it may be older than what
+ * the client holds or removed (through another scope's pull or event — a stale row would come back, a
+ * replica's version go back): it is not applied. If its own scope's pull covered it, that is all
+ * (`skip`); if not, the scope is pulled (`skip-and-pull`), which brings its news in a consistent state.
  */
-export function decideRealtime(event: { firstRev: number; rev: number }, coveredRev: number | null): RealtimeDecision {
-  if (coveredRev === null || event.firstRev > coveredRev) return 'apply'
-  return event.rev <= coveredRev ? 'skip' : 'skip-and-pull'
+export function decideRealtime(event: { firstRev: number; rev: number }, covered: RealtimeCoverage): RealtimeDecision {
+  const table = covered.table ?? covered.scope
+  if (table === null || event.firstRev > table) return 'apply'
+  return covered.scope !== null && event.rev <= covered.scope ? 'skip' : 'skip-and-pull'
 }
