@@ -19,8 +19,6 @@ export interface CampaignResult {
   failedRuns: number
   violations: number
   firstFailure: number | null
-  /** Failing runs attributed to an open bug (CI only; the soak counts them as failures). */
-  attributed?: number
 }
 
 export interface CampaignOptions {
@@ -32,12 +30,6 @@ export interface CampaignOptions {
   regressionSeeds?: readonly number[]
   /** Prints each run's summary. */
   verbose?: boolean
-  /**
-   * While an open bug is avoided (not under `LW_EXPOSE_BUGS=1`): whether a failing run is that bug's
-   * doing — e.g. the same seed passes once the bug's trigger is taken away. Attributed runs are
-   * printed loudly and do not fail CI; any other failure does.
-   */
-  attribute?: (seed: number, outcome: RunOutcome) => Promise<string | null>
 }
 
 export function soakMode(): boolean {
@@ -67,12 +59,6 @@ export async function runCampaign(options: CampaignOptions, runOne: (seed: numbe
       result.runs++
       if (options.verbose === true && outcome.summary !== undefined) console.log(`[${options.row}] seed ${seed}: ${outcome.summary}`)
       if (outcome.violations.length === 0) continue
-      const bug = options.attribute === undefined ? null : await options.attribute(seed, outcome)
-      if (bug !== null) {
-        result.attributed = (result.attributed ?? 0) + 1
-        console.warn(`[${options.row}] seed ${seed} failed by open bug ${bug} (not counted in CI; LW_EXPOSE_BUGS=1 counts it): ${outcome.violations.slice(0, 2).map((v) => `${v.invariant}: ${v.message}`).join(' | ').slice(0, 400)}`)
-        continue
-      }
       result.failedRuns++
       result.violations += outcome.violations.length
       result.firstFailure ??= seed
@@ -85,7 +71,7 @@ export async function runCampaign(options: CampaignOptions, runOne: (seed: numbe
     reportCampaign(result)
   }
   console.log(
-    `[${options.row}] ${result.runs} runs, ${result.failedRuns} failed${result.firstFailure === null ? '' : `, first failing seed ${result.firstFailure}`}${result.attributed === undefined ? '' : `, ${result.attributed} attributed to open bugs`}`,
+    `[${options.row}] ${result.runs} runs, ${result.failedRuns} failed${result.firstFailure === null ? '' : `, first failing seed ${result.firstFailure}`}`,
   )
   if (failures.length > 0) throw new Error(`[${options.row}] ${result.failedRuns} of ${result.runs} runs violated invariants\n${failures.slice(0, 3).join('\n')}`)
   return result

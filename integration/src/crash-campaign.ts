@@ -18,7 +18,6 @@ import { readServerState, versionOfMeta, type Violation } from './checkers.js'
 import { startChild, type ChildServer } from './child.js'
 import { PG_URL } from './databases.js'
 import { createRng } from './random.js'
-import { avoiding } from './known-bugs.js'
 import { RealCluster, eventually } from './real-cluster.js'
 
 export type CrashPoint = 'in-push' | 'after-commit' | 'between-pages'
@@ -80,9 +79,8 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
   const cluster = new RealCluster(`http://127.0.0.1:${port}`, rng)
   let cycles = 0
   try {
-    // Small pages only for newcomers (full reconciliation, paged by uid): incremental pulls in small pages
-    // trip B4 while it is open.
-    for (let i = 0; i < options.clients; i++) cluster.addClient(avoiding('B4') ? {} : { pageSize: 5 })
+    // Small pages: full reconciliations and incremental pulls both cross page boundaries.
+    for (let i = 0; i < options.clients; i++) cluster.addClient({ pageSize: 5 })
     await eventually(() => {
       for (const c of cluster.clients) if (c.client.status !== 'online' && c.client.status !== 'syncing') throw new Error(`${c.name} is ${c.client.status}`)
     }, 30_000)

@@ -8,7 +8,6 @@ import { IDBKeyRange } from 'fake-indexeddb'
 import { createIdbStore, type IdbStore, type StoredScope } from '@lastword/client'
 import { runCampaign, type CampaignOptions, type CampaignResult } from './campaign.js'
 import { formatViolations, type Violation } from './checkers.js'
-import { attributeToB2, attributeToB4 } from './known-bugs.js'
 import { Cluster, type ClusterOptions, type SimClient } from './cluster.js'
 import type { LinkFaults } from './fault-network.js'
 import type { Rng } from './random.js'
@@ -290,32 +289,10 @@ export function assertClean(label: string, result: ScenarioResult): void {
   throw new Error(`[${label}] ${result.violations.length} violation(s) with seed ${result.seed} (replay: FC_SEED=${result.seed})\n${formatViolations(result.violations)}\n${result.summary}`)
 }
 
-/**
- * A campaign of scenario runs (one per seed) for a matrix row. A failing run that B2 explains (see
- * `attributeToB2`: the same seed passes with realtime off) is attributed to it while B2 is open.
- */
+/** A campaign of scenario runs (one per seed) for a matrix row. */
 export async function runScenarioCampaign(
-  campaign: Omit<CampaignOptions, 'attribute'>,
+  campaign: CampaignOptions,
   scenario: Omit<ScenarioOptions, 'seed' | 'label'>,
 ): Promise<CampaignResult> {
-  const run = (seed: number, realtime = true, largePages = false): Promise<ScenarioResult> =>
-    runScenario({
-      ...scenario,
-      label: campaign.row,
-      seed,
-      faults: (rng, i) => {
-        const faults = scenario.faults(rng, i)
-        return realtime ? faults : { ...faults, realtime: { ...faults.realtime, drop: 1 } }
-      },
-      ...(largePages ? { client: { ...scenario.client, pageSize: 10_000 } } : {}),
-    })
-  const paged = scenario.client?.pageSize !== undefined
-  return runCampaign(
-    {
-      ...campaign,
-      attribute: async (seed, outcome) =>
-        (await attributeToB2(outcome, () => run(seed, false))) ?? (await attributeToB4(outcome, paged ? () => run(seed, true, true) : null)),
-    },
-    (seed) => run(seed),
-  )
+  return runCampaign(campaign, (seed) => runScenario({ ...scenario, label: campaign.row, seed }))
 }

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The soak: `RUNS=10 pnpm test:soak` runs the in-memory rows of the fault campaign RUNS× their CI count
-// (default 10) and the real-process rows (T06, D06) RUNS_REAL× (default 3), the full fault model
-// included (LW_EXPOSE_BUGS=1: campaigns are not narrowed around open bugs), every run to the end
+// (default 10) and the real-process rows (T06, D06) RUNS_REAL× (default 3), every run to the end
 // (LW_SOAK=1: a failing run does not stop its campaign). Then it prints one line per row: runs,
 // failed runs, violations, and the seed of the first failure (replay: FC_SEED=<seed>).
 //
@@ -24,12 +23,10 @@ const env = {
   RUNS: runs,
   RUNS_REAL: runsReal,
   LW_SOAK: '1',
-  LW_FAULTS: '1',
-  LW_EXPOSE_BUGS: process.env.LW_EXPOSE_BUGS ?? '1',
   LW_SOAK_REPORT: report,
 }
 const started = Date.now()
-console.log(`soak: RUNS=${runs} (in-memory rows), RUNS_REAL=${runsReal} (real-process rows), open bugs exposed: ${env.LW_EXPOSE_BUGS === '1'}`)
+console.log(`soak: RUNS=${runs} (in-memory rows), RUNS_REAL=${runsReal} (real-process rows)`)
 const vitest = spawnSync(
   process.execPath,
   [

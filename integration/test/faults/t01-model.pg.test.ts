@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, it } from 'vitest'
 import { scaledTimeout } from '../../src/random.js'
 import { pgSchema, requirePostgres, trackPostgresIo, type PgSchema } from '../../src/databases.js'
-import { noteAvoided } from '../../src/known-bugs.js'
 import { runModelCampaign } from '../../src/model.js'
 
 const available = await requirePostgres('T01-P')
@@ -19,6 +18,5 @@ afterAll(async () => {
 })
 
 it.skipIf(!available)('T01 (PostgreSQL): random command sequences converge on the greatest stamp per uid (I1, I3)', async () => {
-  noteAvoided('T01', ['B1'])
   await runModelCampaign({ row: 'T01-P', ciCount: 100, openDatabase: () => schema.open(4) })
 }, scaledTimeout(1_800_000))

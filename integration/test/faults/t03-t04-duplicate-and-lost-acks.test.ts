@@ -9,13 +9,11 @@
 import { describe, it } from 'vitest'
 import { openSqlite } from '../../src/databases.js'
 import { PERFECT } from '../../src/fault-network.js'
-import { avoiding, noteAvoided } from '../../src/known-bugs.js'
 import { scaledTimeout } from '../../src/random.js'
 import { runScenarioCampaign } from '../../src/scenario.js'
 
 describe('duplicate delivery and lost acknowledgements', () => {
   it('T03: pushes delivered 1–3 times, interleaved, leave the state of one delivery (I5, I3)', async () => {
-    noteAvoided('T03', ['B1'])
     await runScenarioCampaign(
       { row: 'T03', ciCount: 100 },
       {
@@ -24,14 +22,13 @@ describe('duplicate delivery and lost acknowledgements', () => {
         durationMs: 3_000,
         writesPerSecond: 6,
         faults: () => ({ ...PERFECT, up: { drop: 0, duplicate: 0.6, delayMs: [0, 300] } }),
-        maxScopesPerClient: avoiding('B1') ? 1 : 2,
+        maxScopesPerClient: 2,
         sampleEveryMs: 500,
       },
     )
   }, scaledTimeout(600_000))
 
   it('T04: acknowledgements lost after commit; the client resends; nothing lost, nothing applied twice (I2, I5)', async () => {
-    noteAvoided('T04', ['B1'])
     await runScenarioCampaign(
       { row: 'T04', ciCount: 100 },
       {
@@ -40,7 +37,7 @@ describe('duplicate delivery and lost acknowledgements', () => {
         durationMs: 3_000,
         writesPerSecond: 6,
         faults: () => ({ ...PERFECT, down: { drop: 0.35, duplicate: 0, delayMs: [1, 50], fifo: true } }),
-        maxScopesPerClient: avoiding('B1') ? 1 : 2,
+        maxScopesPerClient: 2,
         sampleEveryMs: 500,
         client: { requestTimeoutMs: 2_000 },
       },

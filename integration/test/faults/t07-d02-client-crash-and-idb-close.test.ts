@@ -10,13 +10,11 @@
 import { describe, it } from 'vitest'
 import { openSqlite } from '../../src/databases.js'
 import { PERFECT } from '../../src/fault-network.js'
-import { avoiding, noteAvoided } from '../../src/known-bugs.js'
 import { scaledTimeout } from '../../src/random.js'
 import { runScenarioCampaign } from '../../src/scenario.js'
 
 describe('client crashes and IndexedDB connections closed under the client', () => {
   it('T07: a client killed mid-sync and reopened on the same IndexedDB loses nothing and resumes (I6, I10, I1)', async () => {
-    noteAvoided('T07', ['B1'])
     await runScenarioCampaign(
       { row: 'T07', ciCount: 100 },
       {
@@ -26,7 +24,7 @@ describe('client crashes and IndexedDB connections closed under the client', () 
         writesPerSecond: 8,
         faults: () => ({ ...PERFECT, up: { ...PERFECT.up, delayMs: [1, 40] }, down: { ...PERFECT.down, delayMs: [1, 40] } }),
         crashesPerClientPerMinute: 30,
-        maxScopesPerClient: avoiding('B1') ? 1 : 2,
+        maxScopesPerClient: 2,
         client: { pageSize: 3 },
         sampleEveryMs: 500,
       },
@@ -34,7 +32,6 @@ describe('client crashes and IndexedDB connections closed under the client', () 
   }, scaledTimeout(900_000))
 
   it('D02: the IndexedDB connection closed during pulls and writes: reopened, nothing completed lost (I1, I2, I6)', async () => {
-    noteAvoided('D02', ['B1'])
     await runScenarioCampaign(
       { row: 'D02', ciCount: 100 },
       {
@@ -44,7 +41,7 @@ describe('client crashes and IndexedDB connections closed under the client', () 
         writesPerSecond: 8,
         faults: () => PERFECT,
         idbClosesPerClientPerMinute: 120,
-        maxScopesPerClient: avoiding('B1') ? 1 : 2,
+        maxScopesPerClient: 2,
         client: { pageSize: 3 },
         sampleEveryMs: 500,
       },

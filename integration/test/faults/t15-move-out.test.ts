@@ -1,16 +1,14 @@
 /**
  * T15 — move-outs whose realtime events are all lost: records edited out of a client's scope leave it on
- * its next sync (I1), never pushed back as deletes (I3). B1: one scope per client while it is open.
+ * its next sync (I1), never pushed back as deletes (I3).
  */
 import { it } from 'vitest'
 import { openSqlite } from '../../src/databases.js'
 import { PERFECT } from '../../src/fault-network.js'
-import { avoiding, noteAvoided } from '../../src/known-bugs.js'
 import { scaledTimeout } from '../../src/random.js'
 import { runScenarioCampaign } from '../../src/scenario.js'
 
 it('T15: records edited out of a scope while every realtime event is lost leave the client on its next sync (I1)', async () => {
-  noteAvoided('T15', ['B1'])
   await runScenarioCampaign(
     { row: 'T15', ciCount: 100 },
     {
@@ -20,7 +18,7 @@ it('T15: records edited out of a scope while every realtime event is lost leave 
       writesPerSecond: 8,
       faults: () => ({ ...PERFECT, realtime: { drop: 1, duplicate: 0, delayMs: [0, 0] } }),
       syncsPerClientPerMinute: 20,
-      maxScopesPerClient: avoiding('B1') ? 1 : 2,
+      maxScopesPerClient: 2,
       sampleEveryMs: 500,
     },
   )

@@ -8,10 +8,8 @@ import { scaledTimeout } from '../../src/random.js'
 import { openSqlite } from '../../src/databases.js'
 import { PERFECT } from '../../src/fault-network.js'
 import { runScenarioCampaign } from '../../src/scenario.js'
-import { avoiding, noteAvoided } from '../../src/known-bugs.js'
 
 it('T19: 5–10 clients, 20 writes/s, partitions of 0–10 s: queues drain after healing (I9)', async () => {
-  noteAvoided('T19', ['B1'])
   await runScenarioCampaign(
     { row: 'T19', ciCount: 30 },
     {
@@ -21,7 +19,7 @@ it('T19: 5–10 clients, 20 writes/s, partitions of 0–10 s: queues drain after
       writesPerSecond: 20,
       faults: () => PERFECT,
       partitions: { perClientPerMinute: 6, maxMs: 10_000 },
-      maxScopesPerClient: avoiding('B1') ? 1 : 2,
+      maxScopesPerClient: 2,
       healBoundMs: 60_000,
       sampleEveryMs: 2_000,
     },

@@ -82,8 +82,13 @@ export type ApplyResult = 'applied' | 'same' | 'kept'
  * Applies a server state if it is newer than the local one (core's rule). The same version is the same
  * write seen twice: the server has it, so the local copy is acknowledged and no longer dirty.
  */
-export async function applyIncoming(tx: StoreTransaction, table: string, incoming: RecordState): Promise<ApplyResult> {
+export async function applyIncoming(tx: StoreTransaction, table: string, incoming: RecordState, removed?: ReadonlyMap<string, Stamp>): Promise<ApplyResult> {
   const local = await tx.getRecord(table, incoming.uid)
+  // A record this client removed (evicted, purged) at a newer version: an older state is stale news
+  // from a pull or event that read the server before that version (SPEC.md E6); the scope it came with
+  // pulls past it next time.
+  const gone = local === undefined ? removed?.get(incoming.uid) : undefined
+  if (gone !== undefined && compareStamps(versionOf(incoming), gone) < 0) return 'kept'
   if (isNewer(incoming, local)) {
     await tx.putRecord({
       table,
@@ -109,7 +114,7 @@ export async function applyIncoming(tx: StoreTransaction, table: string, incomin
  * or no longer exists (`purged`, `version` null), as core's `decideEviction` rules (SPEC.md E1–E4): a
  * dirty copy stays (it is pushed and the server decides) unless purged; a stale copy goes; a newer one
  * stays (the eviction is late); the same version stays only if another scope this client keeps
- * (`otherScopes`) matches its row.
+ * (`otherScopes`) matches its row. Returns the record removed, if it was.
  */
 export async function removeUnlessHeld(
   tx: StoreTransaction,
@@ -117,20 +122,20 @@ export async function removeUnlessHeld(
   uid: string,
   version: Stamp | null,
   otherScopes: () => Promise<readonly Scope[]>,
-): Promise<boolean> {
+): Promise<StoredRecord | null> {
   const local = await tx.getRecord(table, uid)
   const held =
     local === undefined
       ? undefined
       : { version: versionOf(local), deleted: local.deleted_at !== null, dirty: local.dirty, acknowledged: local.acknowledged }
   const decision = decideEviction(held, version)
-  if (decision === 'keep' || local === undefined) return false
+  if (decision === 'keep' || local === undefined) return null
   if (decision === 'other-scopes') {
     const row = local.row
-    if (row !== null && local.deleted_at === null && (await otherScopes()).some((scope) => matches(row, scope))) return false
+    if (row !== null && local.deleted_at === null && (await otherScopes()).some((scope) => matches(row, scope))) return null
   }
   await tx.deleteRecord(table, uid)
-  return true
+  return local
 }
 
 /**

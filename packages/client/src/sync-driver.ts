@@ -8,6 +8,7 @@
 import {
   LastwordError,
   assertStamp,
+  compareStamps,
   decideRealtime,
   decodeCheckpoint,
   fromWireError,
@@ -359,7 +360,7 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
         } else if (outcome.status === 'superseded') {
           const winner = winners.get(outcome.uid) ?? null
           result.superseded.push({ uid: outcome.uid, winnerStamp: winner === null ? null : versionOf(winner), rule: outcome.rule })
-          if (winner !== null) await applyIncoming(tx, table, winner)
+          if (winner !== null) await applyIncoming(tx, table, winner, removedOf(table))
           else if (unchanged) await tx.deleteRecord(table, outcome.uid) // the winner is not ours to read
         } else if (outcome.error.code === 'CLOCK_AHEAD' && clockAhead) {
           if (local?.dirty === true) {
@@ -372,10 +373,13 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
           if (local !== undefined && unchanged) await tx.putRecord({ ...local, dirty: false, rejected: error })
         }
       }
-      for (const record of incoming) await applyIncoming(tx, table, record)
+      const removed = removedOf(table)
+      for (const record of incoming) await applyIncoming(tx, table, record, removed)
       const others = lazily(() => otherScopes(tx, table, entry.key))
-      for (const [uid, version] of page.evict) if (await removeUnlessHeld(tx, table, uid, assertStamp(version), others)) result.evicted.push(uid)
-      for (const uid of page.purged) if (await removeUnlessHeld(tx, table, uid, null, others)) result.purged.push(uid)
+      for (const [uid, version] of page.evict) {
+        if (await remove(tx, table, uid, assertStamp(version), others)) result.evicted.push(uid)
+      }
+      for (const uid of page.purged) if (await remove(tx, table, uid, null, others)) result.purged.push(uid)
       for (const uid of page.push) {
         const local = await tx.getRecord(table, uid)
         if (local !== undefined && !local.dirty) await tx.putRecord({ ...local, dirty: true })
@@ -453,8 +457,10 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       report.restamped.push(...result.restamped)
       report.evicted.push(...result.evicted)
       report.purged.push(...result.purged)
-      // Records the server asked for, re-stamped ones, and any beyond one request's share: one more run.
-      if (built.more || page.push.length > 0 || result.restamped.length > 0 || result.changedInFlight > 0) entry.again = true
+      // Records the server asked for, re-stamped ones, any beyond one request's share, and pushed ones the
+      // server did not take up (no outcome: it answered `resync` without applying them): one more run.
+      const unanswered = page.outcomes.length < built.pushed.size
+      if (built.more || unanswered || page.push.length > 0 || result.restamped.length > 0 || result.changedInFlight > 0) entry.again = true
       deps.onChanged([entry.table])
       // A page's `progress.received` counts that page (the server's reading); the run adds them up.
       received += page.progress.received
@@ -522,6 +528,7 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
         // Synchronously after the last check of `again`: a request arriving later starts a new run.
         entry.running = null
         runs--
+        if (runs === 0) removedVersions.clear()
         if (entry.holders.size === 0) {
           if (active.get(entry.key) === entry) active.delete(entry.key)
           if (carriers.get(entry.key) === entry) carriers.delete(entry.key)
@@ -594,6 +601,28 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
     if (orphanTables.length > 0) for (const run of await syncCarriers(orphanTables)) quietly(run)
   }
 
+  /**
+   * Records removed (evicted, purged) while syncs run, by table: uid → the version removed at. A page or
+   * event that read the server earlier must not bring back an older state (SPEC.md E6). Forgotten when
+   * no sync runs: every answer read before a removal has arrived by then.
+   */
+  const removedVersions = new Map<string, Map<string, Stamp>>()
+  function removedOf(table: string): Map<string, Stamp> {
+    let map = removedVersions.get(table)
+    if (map === undefined) removedVersions.set(table, (map = new Map()))
+    return map
+  }
+
+  async function remove(tx: StoreTransaction, table: string, uid: string, version: Stamp | null, others: () => Promise<readonly Scope[]>): Promise<boolean> {
+    const gone = await removeUnlessHeld(tx, table, uid, version, others)
+    if (gone === null) return false
+    const at = version ?? versionOf(gone)
+    const map = removedOf(table)
+    const before = map.get(uid)
+    if (before === undefined || compareStamps(at, before) > 0) map.set(uid, at)
+    return true
+  }
+
   /** Routes the table's dirty records to the scopes that push them, after the debounce. */
   function scheduleFlush(table: string): void {
     written.add(table)
@@ -627,9 +656,9 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       const decision = decideRealtime(event, { scope: coveredRev(scopes.find((s) => s.key === entry.key)), table })
       if (decision !== 'apply') return decision
       realtimeRev.set(entry.table, maxRev(realtimeRev.get(entry.table) ?? null, event.rev) as number)
-      for (const record of incoming) await applyIncoming(tx, entry.table, record)
+      for (const record of incoming) await applyIncoming(tx, entry.table, record, removedOf(entry.table))
       const others = lazily(() => otherScopes(tx, entry.table, entry.key))
-      for (const [uid, version] of event.evict) await removeUnlessHeld(tx, entry.table, uid, assertStamp(version), others)
+      for (const [uid, version] of event.evict) await remove(tx, entry.table, uid, assertStamp(version), others)
       await clock.persist(tx)
       return decision
     })
