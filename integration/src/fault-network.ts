@@ -10,7 +10,7 @@
  * The network also records the wire history the checkers judge from: every pushed record, the server's
  * outcome for it (accepted = `applied`), and whether that outcome reached the client (acknowledged).
  */
-import { LastwordError, toLastwordError, type Handshake, type WireRecord } from '@lastword/core'
+import { LastwordError, syncPageSchema, toLastwordError, type Handshake, type WireRecord } from '@lastword/core'
 import type { Transport, TransportHandlers } from '@lastword/client'
 import type { Rng } from './random.js'
 import type { DuplexConnection, InMemoryServer } from './server-kit.js'
@@ -397,8 +397,9 @@ export function createFaultNetwork(options: { server: InMemoryServer; rng: Rng; 
                     const record = pushed.find((q) => q.uid === outcome.uid)
                     if (record !== undefined && outcome.status === 'applied') events.push({ type: 'acked', client: name, request: id, at: now(), record })
                   }
-                  const page = r.data as unknown as { mode?: string; checkpoint?: string | null; rows?: unknown[][]; tombstones?: string[][]; evict?: [string, string][] } | undefined
-                  if (event === 'lw:sync' && page !== undefined && page.rows !== undefined) {
+                  const parsed = event === 'lw:sync' ? syncPageSchema.safeParse(r.data) : null
+                  const page = parsed?.success === true ? parsed.data : undefined
+                  if (page !== undefined) {
                     const versions: Record<string, string> = {}
                     for (const row of page.rows) versions[String(row[0])] = String(row[2] ?? row[1])
                     for (const t of page.tombstones ?? []) versions[String(t[0])] = String(t[3])

@@ -16,7 +16,7 @@
  *    pull carries anything of the other tenant or anything the filter excludes.
  */
 import fc from 'fast-check'
-import { PROTOCOL_VERSION, isLastwordError, matches, validateWhere, type Scope, type SyncPage, type TableDescriptor } from '@lastword/core'
+import { PROTOCOL_VERSION, isLastwordError, matches, syncPageSchema, validateWhere, type Scope, type SyncPage, type TableDescriptor } from '@lastword/core'
 import type { Authenticate, Authorize, Principal } from '@lastword/server'
 import type { TestDatabase } from './databases.js'
 import { connectRaw, createInMemoryServer, type InMemoryServer } from './server-kit.js'
@@ -252,7 +252,7 @@ export async function runFilterAttack(options: S01Options): Promise<S01Result> {
           conn.close()
           continue
         }
-        sessions.push({ tenant, conn, checkpoint: reply.data.checkpoint })
+        sessions.push({ tenant, conn, checkpoint: syncPageSchema.parse(reply.data).checkpoint })
       }
       // Writes to both tenants: creates, edits that move rows in and out of the filter, deletes.
       for (let k = 0; k < 12; k++) {
@@ -280,7 +280,7 @@ export async function runFilterAttack(options: S01Options): Promise<S01Result> {
         }
         const reply = (await conn.request('lw:sync', { table: 'docs', where: filter, checkpoint, push: [] })) as { ok: boolean; data: SyncPage }
         if (!reply.ok) violations.push(`incremental pull of ${f} as ${tenant} failed: ${JSON.stringify(reply)}`)
-        else checkPage(reply.data, tenant, scope, f, `incremental pull as ${tenant}`)
+        else checkPage(syncPageSchema.parse(reply.data), tenant, scope, f, `incremental pull as ${tenant}`)
         conn.close()
       }
     }

@@ -14,7 +14,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { ClientToServerEvents, SyncPage, SyncRequest } from '@lastword/core'
+import { syncPageSchema, type ClientToServerEvents, type SyncPage, type SyncRequest } from '@lastword/core'
 import { createSocketTransport, createSyncClient, type SyncClient, type SyncClientOptions, type Transport } from '@lastword/client'
 import { createSyncServer, type Authenticate, type Limits, type SyncServer } from '@lastword/server'
 
@@ -146,7 +146,7 @@ export function spyTransport(inner: Transport): SpyTransport {
       await spy.before?.(request, index)
       const reply = await inner.request(event, payload, timeoutMs)
       if (reply !== null && typeof reply === 'object' && 'ok' in reply && reply.ok) {
-        const page = (reply as { data: SyncPage }).data
+        const page = syncPageSchema.parse((reply as { data: unknown }).data) // pages travel compacted
         spy.pages.push(page)
         await spy.after?.(page, request, index)
       }

@@ -461,7 +461,10 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       // server did not take up (no outcome: it answered `resync` without applying them): one more run.
       const unanswered = page.outcomes.length < built.pushed.size
       if (built.more || unanswered || page.push.length > 0 || result.restamped.length > 0 || result.changedInFlight > 0) entry.again = true
-      deps.onChanged([entry.table])
+      // Live queries (and other tabs) re-read only when the page touched records: a resync with nothing
+      // to do costs no read of the table.
+      const touched = page.outcomes.length + page.rows.length + page.tombstones.length + page.evict.length + page.purged.length + page.push.length > 0
+      if (touched) deps.onChanged([entry.table])
       // A page's `progress.received` counts that page (the server's reading); the run adds them up.
       received += page.progress.received
       deps.onProgress({ table: entry.table, scopeKey: entry.key, received, total: page.progress.total })

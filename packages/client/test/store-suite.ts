@@ -59,6 +59,48 @@ export function runStoreSuite(name: string, harness: StoreHarness): void {
       await store.close()
     })
 
+    it('scans a large table page by page, filtered, across read batches and with its own writes', async () => {
+      // Paged scans are how full reconciliation lists a scope (issue #7: each page must cost its size).
+      const store = await harness.create()
+      const uidOf = (i: number): string => `r${String(i).padStart(5, '0')}`
+      const n = 5_000
+      await store.transaction('readwrite', async (tx) => {
+        for (let i = 0; i < n; i++) await tx.putRecord(record('t', uidOf(i), { row: { n: i } }))
+        await tx.putRecord(record('s', 'r99999'))
+        await tx.putRecord(record('u', 'r00000'))
+      })
+      const kept = (r: StoredRecord): boolean => (r.row?.['n'] as number) % 3 !== 0
+      const expected = Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 !== 0).map(uidOf)
+      const pages: string[][] = []
+      let after: string | null = null
+      for (;;) {
+        const page: string[] = await store.transaction('readonly', async (tx) => (await tx.scanRecords('t', { after, limit: 1_234, filter: kept })).map((r) => r.uid))
+        pages.push(page)
+        if (page.length < 1_234) break
+        after = page[page.length - 1] as string
+      }
+      expect(pages.flat()).toEqual(expected)
+      expect(pages.slice(0, -1).every((p) => p.length === 1_234)).toBe(true)
+      expect((await store.transaction('readonly', (tx) => tx.scanRecords('t', { after: uidOf(4_990) }))).map((r) => r.uid)).toEqual(
+        Array.from({ length: 9 }, (_, k) => uidOf(4_991 + k)),
+      )
+      expect((await store.transaction('readonly', (tx) => tx.scanRecords('t', { after: uidOf(2_000), limit: 3 }))).map((r) => r.uid)).toEqual([
+        uidOf(2_001),
+        uidOf(2_002),
+        uidOf(2_003),
+      ])
+      // A scan sees its transaction's writes; after commit, later scans see them too.
+      const inside = await store.transaction('readwrite', async (tx) => {
+        await tx.putRecord(record('t', 'r02000a'))
+        await tx.deleteRecord('t', uidOf(2_001))
+        return (await tx.scanRecords('t', { after: uidOf(2_000), limit: 2 })).map((r) => r.uid)
+      })
+      expect(inside).toEqual(['r02000a', uidOf(2_002)])
+      expect((await store.transaction('readonly', (tx) => tx.scanRecords('t', { after: uidOf(2_000), limit: 2 }))).map((r) => r.uid)).toEqual(inside)
+      expect((await store.transaction('readonly', (tx) => tx.scanRecords('t'))).length).toBe(n)
+      await store.close()
+    })
+
     it('keeps a dirty view that follows the flag', async () => {
       const store = await harness.create()
       await store.transaction('readwrite', async (tx) => {

@@ -10,6 +10,7 @@ import { z } from 'zod'
 import { hashString } from './checkpoint.js'
 import { LastwordError } from './errors.js'
 import {
+  compactPage,
   clientEntrySchema,
   handshakeSchema,
   helloSchema,
@@ -25,7 +26,7 @@ import {
 } from './wire.js'
 
 /** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. */
-const RECORDED = { version: 2, fingerprint: '1915f2bef6d4c8' }
+const RECORDED = { version: 2, fingerprint: '09f0befb694295' }
 
 /** JSON with object keys sorted at every level, so the fingerprint does not depend on key order. */
 function stableStringify(value: unknown): string {
@@ -170,6 +171,43 @@ describe('the other messages', () => {
     expect(syncPageSchema.safeParse({ ...page, evict: [['ghi', STAMP]] }).success).toBe(true)
     expect(syncPageSchema.safeParse({ ...page, evict: ['ghi'] }).success).toBe(false)
     expect(syncPageSchema.safeParse({ ...page, evict: [['ghi', 'not-a-stamp']] }).success).toBe(false)
+  })
+
+  it('compactPage leaves out what is at its default, and parsing fills it back', () => {
+    const full = syncPageSchema.parse({
+      mode: 'incremental',
+      serverTime: 1_700_000_000_000,
+      outcomes: [],
+      columns: ['title', 'done'],
+      rows: [],
+      tombstones: [],
+      evict: [],
+      purged: [],
+      push: [],
+      checkpoint: 'lw1.123.0123456789abcd',
+      hasMore: false,
+      cursor: null,
+      progress: { received: 0, total: null },
+    })
+    const wire = compactPage(full)
+    // A resync with nothing to do: mode, time and checkpoint only (no column names without rows).
+    expect(wire).toEqual({ mode: 'incremental', serverTime: 1_700_000_000_000, checkpoint: 'lw1.123.0123456789abcd' })
+    expect(syncPageSchema.parse(wire)).toEqual({ ...full, columns: [] })
+    const busy = syncPageSchema.parse({
+      ...full,
+      outcomes: [{ uid: 'abc', status: 'applied' }],
+      rows: [['abc', STAMP, STAMP, 'milk', false]],
+      tombstones: [['def', STAMP, STAMP, STAMP]],
+      evict: [['ghi', STAMP]],
+      purged: ['jkl'],
+      push: ['mno'],
+      checkpoint: null,
+      hasMore: true,
+      cursor: { startRev: 3, after: 'abc' },
+      reason: 'retention',
+      progress: { received: 4, total: null },
+    })
+    expect(syncPageSchema.parse(compactPage(busy))).toEqual(busy)
   })
 
   it('hello, handshake and realtime events are strict', () => {

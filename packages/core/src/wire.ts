@@ -110,32 +110,59 @@ const tombstoneRow = z.tuple([uid, stamp, stamp, stamp])
 const eviction = z.tuple([uid, stamp])
 export type Eviction = z.infer<typeof eviction>
 
-/** One page of a sync answer. */
+/** One page of a sync answer. Fields at their default (empty lists, `null`, `false`) may be left out on the wire. */
 export const syncPageSchema = z.strictObject({
   /** `resync`: the checkpoint cannot be used (retention passed, scope changed); send metadata (full). */
   mode: z.enum(['incremental', 'full', 'resync']),
   serverTime: z.number(),
-  outcomes: z.array(pushOutcomeSchema),
-  /** The table's columns, naming the values of each row array after the three leading fields. */
-  columns: z.array(name),
-  rows: z.array(liveRow),
-  tombstones: z.array(tombstoneRow),
+  outcomes: z.array(pushOutcomeSchema).default([]),
+  /** The table's columns, naming the values of each row array after the three leading fields (sent with rows). */
+  columns: z.array(name).default([]),
+  rows: z.array(liveRow).default([]),
+  tombstones: z.array(tombstoneRow).default([]),
   /** Left the scope (or may no longer be read), with the version found outside it: remove locally, never delete on the server. */
-  evict: z.array(eviction),
+  evict: z.array(eviction).default([]),
   /** Acknowledged once, unknown to the server now (purged after retention): remove locally, tell the app. */
-  purged: z.array(uid),
+  purged: z.array(uid).default([]),
   /** Records the client holds newer than the server (or never pushed): push them. */
-  push: z.array(uid),
+  push: z.array(uid).default([]),
   /** The checkpoint after this page, or `null` for a full-reconciliation page that is not the last. */
-  checkpoint: z.string().nullable(),
-  hasMore: z.boolean(),
+  checkpoint: z.string().nullable().default(null),
+  hasMore: z.boolean().default(false),
   /** Where to continue a paged full reconciliation. */
-  cursor: fullCursorSchema.nullable(),
+  cursor: fullCursorSchema.nullable().default(null),
   /** Why `resync` was asked for. */
   reason: z.string().optional(),
-  progress: z.strictObject({ received: z.number().int().nonnegative(), total: z.number().int().nonnegative().nullable() }),
+  progress: z
+    .strictObject({ received: z.number().int().nonnegative(), total: z.number().int().nonnegative().nullable() })
+    .default({ received: 0, total: null }),
 })
 export type SyncPage = z.infer<typeof syncPageSchema>
+/** A sync page as it travels: fields at their default may be missing. */
+export type SyncPageWire = z.input<typeof syncPageSchema>
+
+/**
+ * A page as the server sends it: fields at their default left out, and the column names only with rows,
+ * so that a resync with nothing to do is a few dozen bytes (design.md, "Sync protocol").
+ */
+export function compactPage(page: SyncPage): SyncPageWire {
+  const out: SyncPageWire = { mode: page.mode, serverTime: page.serverTime }
+  if (page.outcomes.length > 0) out.outcomes = page.outcomes
+  if (page.rows.length > 0) {
+    out.columns = page.columns
+    out.rows = page.rows
+  }
+  if (page.tombstones.length > 0) out.tombstones = page.tombstones
+  if (page.evict.length > 0) out.evict = page.evict
+  if (page.purged.length > 0) out.purged = page.purged
+  if (page.push.length > 0) out.push = page.push
+  if (page.checkpoint !== null) out.checkpoint = page.checkpoint
+  if (page.hasMore) out.hasMore = true
+  if (page.cursor !== null) out.cursor = page.cursor
+  if (page.reason !== undefined) out.reason = page.reason
+  if (page.progress.received !== 0 || page.progress.total !== null) out.progress = page.progress
+  return out
+}
 
 /** Changes pushed to a subscribed scope after a commit. */
 export const realtimeEventSchema = z.strictObject({
@@ -178,7 +205,7 @@ export type Reply<T> = { ok: true; data: T } | { ok: false; error: WireError }
 
 /** Events a client sends. */
 export interface ClientToServerEvents {
-  'lw:sync': (request: SyncRequest, ack: (reply: Reply<SyncPage>) => void) => void
+  'lw:sync': (request: SyncRequest, ack: (reply: Reply<SyncPageWire>) => void) => void
   'lw:unsubscribe': (request: UnsubscribeRequest, ack: (reply: Reply<null>) => void) => void
 }
 

@@ -23,6 +23,11 @@ interface State {
  */
 export function createMemoryStore(): LocalStore {
   let state: State = { records: new Map(), scopes: new Map(), meta: new Map() }
+  /**
+   * The committed uids of each table in key order, sorted on first use and dropped by a commit that adds
+   * or removes one: a paged scan (full reconciliation) then costs its page, not a sort of the table.
+   */
+  let sortedUids = new Map<string, string[]>()
   let closed = false
   let queue: Promise<unknown> = Promise.resolve()
 
@@ -42,9 +47,18 @@ export function createMemoryStore(): LocalStore {
       if (pending !== undefined) return pending ?? undefined
       return state.records.get(table)?.get(uid)
     }
-    const tableUids = (table: string): string[] => {
-      const uids = new Set<string>(state.records.get(table)?.keys() ?? [])
-      for (const [uid, value] of records.get(table) ?? []) {
+    /** The table's uids in key order, this transaction's writes included. Read-only: may be the shared cache. */
+    const tableUids = (table: string): readonly string[] => {
+      const committed = state.records.get(table)
+      let sorted = sortedUids.get(table)
+      if (sorted === undefined) sortedUids.set(table, (sorted = [...(committed?.keys() ?? [])].sort(compareKeys)))
+      const pending = records.get(table)
+      if (pending === undefined) return sorted
+      let same = true
+      for (const [uid, value] of pending) if ((value !== null) !== (committed?.has(uid) === true)) same = false
+      if (same) return sorted
+      const uids = new Set<string>(sorted)
+      for (const [uid, value] of pending) {
         if (value === null) uids.delete(uid)
         else uids.add(uid)
       }
@@ -83,10 +97,9 @@ export function createMemoryStore(): LocalStore {
       async scanRecords(table, options: ScanOptions = {}) {
         const out: StoredRecord[] = []
         const limit = options.limit ?? Infinity
-        for (const uid of tableUids(table)) {
-          if (out.length >= limit) break
-          if (options.after != null && compareKeys(uid, options.after) <= 0) continue
-          const record = readRecord(table, uid) as StoredRecord
+        const uids = tableUids(table)
+        for (let i = options.after == null ? 0 : firstAfter(uids, options.after); i < uids.length && out.length < limit; i++) {
+          const record = readRecord(table, uids[i] as string) as StoredRecord
           if (options.filter === undefined || options.filter(record)) out.push(copy(record))
         }
         return out
@@ -149,10 +162,15 @@ export function createMemoryStore(): LocalStore {
       for (const [table, pending] of records) {
         let base = state.records.get(table)
         if (base === undefined) state.records.set(table, (base = new Map()))
+        let keysChanged = false
         for (const [uid, value] of pending) {
-          if (value === null) base.delete(uid)
-          else base.set(uid, value)
+          if (value === null) keysChanged = base.delete(uid) || keysChanged
+          else {
+            keysChanged ||= !base.has(uid)
+            base.set(uid, value)
+          }
         }
+        if (keysChanged) sortedUids.delete(table)
       }
       for (const [key, value] of scopes) {
         if (value === null) state.scopes.delete(key)
@@ -182,6 +200,7 @@ export function createMemoryStore(): LocalStore {
       if (closed) throw closedStoreError()
       const done = queue.then(() => {
         state = { records: new Map(), scopes: new Map(), meta: new Map() }
+        sortedUids = new Map()
       })
       queue = done
       await done
@@ -190,6 +209,18 @@ export function createMemoryStore(): LocalStore {
       closed = true
     },
   }
+}
+
+/** The index of the first of `sorted` (in key order) that comes after `key`. */
+function firstAfter(sorted: readonly string[], key: string): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareKeys(sorted[mid] as string, key) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 /** IndexedDB's order of string keys: by UTF-16 code unit. */

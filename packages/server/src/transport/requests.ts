@@ -3,13 +3,14 @@
  * is checked here before the engine sees it: pollution keys, the schema, and the configured size limits.
  */
 import {
+  compactPage,
   LastwordError,
   assertSafeJson,
   parseWire,
   syncRequestSchema,
   unsubscribeRequestSchema,
   type Reply,
-  type SyncPage,
+  type SyncPageWire,
   type SyncRequest,
 } from '@lastword/core'
 import type { Limits, Logger, SyncEngine } from '../types.js'
@@ -52,7 +53,7 @@ export function checkSyncRequest(raw: unknown, session: Session, limits: Limits)
   return { ...request, pageSize }
 }
 
-export async function handleSync(raw: unknown, session: Session, deps: RequestDeps): Promise<Reply<SyncPage>> {
+export async function handleSync(raw: unknown, session: Session, deps: RequestDeps): Promise<Reply<SyncPageWire>> {
   const context = { principal: session.principal.id, clientId: session.clientId, event: 'lw:sync' }
   try {
     const request = checkSyncRequest(raw, session, deps.limits)
@@ -61,7 +62,7 @@ export async function handleSync(raw: unknown, session: Session, deps: RequestDe
     if (request.subscription !== undefined && session.socket.connected) {
       deps.realtime.subscribe(session, { id: request.subscription, table: request.table, where: request.where })
     }
-    return okReply(page)
+    return okReply(compactPage(page))
   } catch (error) {
     return errorReply(error, deps.logger, context)
   }

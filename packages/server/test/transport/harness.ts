@@ -11,12 +11,14 @@ import { join } from 'node:path'
 import {
   PROTOCOL_VERSION,
   formatStamp,
+  syncPageSchema,
   type ClientToServerEvents,
   type Hello,
   type RealtimeEvent,
   type Reply,
   type ServerToClientEvents,
   type SyncPage,
+  type SyncPageWire,
   type SyncRequest,
   type WireError,
   type WireRecord,
@@ -148,8 +150,8 @@ export async function refusal(socket: ClientSocket): Promise<WireError | undefin
 }
 
 /** Sends `lw:sync` and waits for its acknowledgement. */
-export function syncRequest(socket: ClientSocket, request: unknown, timeoutMs = 5_000): Promise<Reply<SyncPage>> {
-  return (socket.timeout(timeoutMs) as unknown as { emitWithAck(ev: string, ...args: unknown[]): Promise<Reply<SyncPage>> }).emitWithAck(
+export function syncRequest(socket: ClientSocket, request: unknown, timeoutMs = 5_000): Promise<Reply<SyncPageWire>> {
+  return (socket.timeout(timeoutMs) as unknown as { emitWithAck(ev: string, ...args: unknown[]): Promise<Reply<SyncPageWire>> }).emitWithAck(
     'lw:sync',
     request,
   )
@@ -159,7 +161,8 @@ export function syncRequest(socket: ClientSocket, request: unknown, timeoutMs = 
 export async function syncOk(socket: ClientSocket, request: Partial<SyncRequest> & { table: string }): Promise<SyncPage> {
   const reply = await syncRequest(socket, { where: {}, checkpoint: null, push: [], ...request })
   if (!reply.ok) throw new Error(`sync refused: ${reply.error.code} ${reply.error.message}`)
-  return reply.data
+  // Pages travel compacted (fields at their default left out): read them as a client does.
+  return syncPageSchema.parse(reply.data)
 }
 
 /** `syncRequest` that expects a typed error. */

@@ -113,7 +113,7 @@ describe('replay (I5)', () => {
     await connected(replayer)
     const second = await syncRequest(replayer, JSON.parse(JSON.stringify(request)))
     expect(second.ok).toBe(true)
-    if (second.ok) expect(second.data.outcomes.map((o) => o.status)).toEqual(['applied', 'applied'])
+    if (second.ok) expect(second.data.outcomes?.map((o) => o.status)).toEqual(['applied', 'applied'])
     expect(fixture.snapshot()).toBe(after)
     expect(fixture.rows()).toHaveLength(2)
   })
