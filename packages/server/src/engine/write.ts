@@ -31,8 +31,8 @@ import {
 } from '@lastword/core'
 import { sql, type SQL } from 'drizzle-orm'
 import type { Authorize, CommittedChange, Logger, Principal, Row, WriteOp } from '../types.js'
-import { RestartError, call, isRowError, rootCause, run, type Driver, type Tx } from './driver.js'
-import { commitChanges, dropPlaceholders, inUids, lockMeta, readMeta, type MetaWrite, type StoredRecord } from './store.js'
+import { RestartError, all, call, isRowError, rootCause, run, type Dialect, type Driver, type Tx } from './driver.js'
+import { commitChanges, decodeMeta, dropPlaceholders, inUids, lockMeta, type MetaWrite, type StoredRecord } from './store.js'
 import { assertStorable, payloadRow, type SyncedTable } from './tables.js'
 
 /** Test seams inside a write transaction. On SQLite they must return synchronously. */
@@ -236,6 +236,41 @@ function replay(accepted: readonly Accepted[], stored: ReadonlyMap<string, Store
   return { resolutions, finals: [...finals.values()].sort((a, b) => a.order - b.order) }
 }
 
+/**
+ * The stored metadata of a push's uids, looked up by primary key (one statement). `+m.rev` keeps the
+ * `rev > 0` condition off every index: on SQLite a plain `m.rev > 0` makes the planner walk the
+ * `(tbl, rev)` index over every record of the table, so each push cost grew with the table.
+ */
+function* readStored(dialect: Dialect, table: string, uids: readonly string[]): Tx<Map<string, StoredRecord>> {
+  const out = new Map<string, StoredRecord>()
+  if (uids.length === 0) return out
+  const rows = yield* all(sql`SELECT m.uid AS uid, m.created_at AS created_at, m.updated_at AS updated_at, m.deleted_at AS deleted_at,
+    m.rev AS rev, m.image AS image FROM lastword_meta m WHERE m.tbl = ${table} AND ${inUids(dialect, sql`m.uid`, uids)} AND +m.rev > 0`)
+  for (const row of rows) out.set(String(row['uid']), decodeMeta(row))
+  return out
+}
+
+/**
+ * SQLite, inside the write transaction: whether any uid's rev moved since `expected` was read. Only
+ * the revs are read (every write of a record gives it a new rev; a purge removes it): on a change the
+ * transaction starts over, so the rows themselves are never needed here.
+ */
+function* revsMoved(table: string, expected: ReadonlyMap<string, number>): Tx<boolean> {
+  const uids = [...expected.keys()]
+  const rows = yield* all<{ uid: unknown; rev: unknown }>(
+    sql`SELECT m.uid AS uid, m.rev AS rev FROM lastword_meta m WHERE m.tbl = ${table} AND ${inUids('sqlite', sql`m.uid`, uids)} AND +m.rev > 0`,
+  )
+  let present = 0
+  for (const row of rows) {
+    if (expected.get(String(row.uid)) !== Number(row.rev)) return true
+    present++
+  }
+  // A uid read as stored that is gone now (purged) moved too.
+  let stored = 0
+  for (const rev of expected.values()) if (rev !== 0) stored++
+  return present !== stored
+}
+
 function ident(name: string): SQL {
   return sql`${sql.identifier(name)}`
 }
@@ -274,12 +309,31 @@ function* writeRows(ctx: WriteContext, finals: readonly Final[]): Tx<void> {
 }
 
 /**
- * Writes the app rows; if the database refuses one (a constraint of the app's table), finds which
- * rows it refuses one by one, so a poison record is rejected and the rest still apply (V10).
+ * Thrown out of a write transaction when the database refused the batched row write: the transaction
+ * is rolled back and run again with {@link writeRowsIsolated} finding the rows it refuses. (A savepoint
+ * around every batch would cost two statements — two round trips on PostgreSQL — on every push, for a
+ * failure that is rare.)
  */
-function* writeRowsIsolated(ctx: WriteContext, finals: readonly Final[]): Tx<Map<string, LastwordError>> {
+class RowsRefusedError extends RestartError {}
+
+/**
+ * Writes the app rows. Optimistically (`isolate` false) as one batch: a row the database refuses ends
+ * the transaction with {@link RowsRefusedError}. Isolated: the batch under a savepoint, then, if the
+ * database refuses one row (a constraint of the app's table), each row under its own, so a poison
+ * record is rejected and the rest still apply (V10).
+ */
+function* writeRowsIsolated(ctx: WriteContext, finals: readonly Final[], isolate: boolean): Tx<Map<string, LastwordError>> {
   const failed = new Map<string, LastwordError>()
   if (finals.every((f) => f.state.deleted_at !== null && !live(f.initial))) return failed
+  if (!isolate) {
+    try {
+      yield* writeRows(ctx, finals)
+    } catch (error) {
+      if (!isRowError(error)) throw error
+      throw new RowsRefusedError()
+    }
+    return failed
+  }
   yield* run(sql`SAVEPOINT lw_rows`)
   try {
     yield* writeRows(ctx, finals)
@@ -311,20 +365,43 @@ interface TxResult {
   lastRev: number
 }
 
+/** What `applyWrites` decided before the transaction, against the metadata it read then. */
+interface Planned {
+  prepared: Prepared
+  /** The metadata read before the transaction. */
+  stored: ReadonlyMap<string, StoredRecord>
+  /** Each uid's rev in `stored` (0: absent). */
+  expected: ReadonlyMap<string, number>
+  /** `replay(prepared.accepted, stored)`. */
+  dry: ReturnType<typeof replay>
+}
+
 /** Step 3: the transaction. */
-function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], first: Prepared, expected: ReadonlyMap<string, number>): Tx<TxResult> {
+function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Planned, isolate: boolean): Tx<TxResult> {
+  const { expected } = plan
   const { driver, table } = ctx
   const uids = [...expected.keys()]
-  const stored = yield* lockMeta(driver.dialect, table.name, uids)
-  let prepared = first
-  if (uids.some((uid) => (stored.get(uid)?.rev ?? 0) !== expected.get(uid))) {
-    // Someone wrote these uids since they were authorized: the before-rows changed.
-    ctx.logger.debug({ table: table.name }, 'lastword: rows changed since they were authorized; authorizing again')
-    if (driver.dialect === 'sqlite') throw new RestartError()
-    prepared = yield* call(() => prepare(ctx, candidates, stored))
+  let stored = plan.stored
+  let prepared = plan.prepared
+  // Unless a rev moved, the stored state is the one everything was decided against (every write of a
+  // record gives it a new rev): the replay done before the transaction stands.
+  let { resolutions, finals } = plan.dry
+  if (driver.dialect === 'sqlite') {
+    // BEGIN IMMEDIATE holds the only write lock: what is read here stays current until commit.
+    if (yield* revsMoved(table.name, expected)) {
+      ctx.logger.debug({ table: table.name }, 'lastword: rows changed since they were authorized; authorizing again')
+      throw new RestartError()
+    }
+  } else {
+    stored = yield* lockMeta(driver.dialect, table.name, uids)
+    if (uids.some((uid) => (stored.get(uid)?.rev ?? 0) !== expected.get(uid))) {
+      // Someone wrote these uids since they were authorized: the before-rows changed.
+      ctx.logger.debug({ table: table.name }, 'lastword: rows changed since they were authorized; authorizing again')
+      prepared = yield* call(() => prepare(ctx, candidates, stored))
+      ;({ resolutions, finals } = replay(prepared.accepted, stored))
+    }
   }
-  let { resolutions, finals } = replay(prepared.accepted, stored)
-  const failed = yield* writeRowsIsolated(ctx, finals)
+  const failed = yield* writeRowsIsolated(ctx, finals, isolate)
   if (failed.size > 0) {
     const rejected = new Map(prepared.rejected)
     for (const a of prepared.accepted) {
@@ -406,8 +483,10 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
   const uids = [...new Set(candidates.map((c) => c.meta.uid))]
   if (candidates.length === 0) return { outcomes: outcomesOf(ctx, records.length, early, { accepted: [], rejected: new Map() }, [], records), changes: [], acceptedMax: null }
 
+  // After the database refused a batch of rows, the next attempts find the refused rows one by one.
+  let isolate = false
   for (let attempt = 1; ; attempt++) {
-    const stored = await ctx.driver.once(() => readMeta(ctx.driver.dialect, ctx.table.name, uids))
+    const stored = await ctx.driver.once(() => readStored(ctx.driver.dialect, ctx.table.name, uids))
     const prepared = await prepare(ctx, candidates, stored)
     const dry = replay(prepared.accepted, stored)
     let result: TxResult
@@ -416,10 +495,16 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
       result = { prepared, resolutions: dry.resolutions, finals: [], lastRev: 0 }
     } else {
       const expected = new Map(uids.map((uid) => [uid, stored.get(uid)?.rev ?? 0]))
+      const plan: Planned = { prepared, stored, expected, dry }
       try {
-        result = await ctx.driver.write(() => writeTx(ctx, candidates, prepared, expected))
+        result = await ctx.driver.write(() => writeTx(ctx, candidates, plan, isolate))
       } catch (error) {
         if (!(error instanceof RestartError)) throw error
+        if (error instanceof RowsRefusedError && !isolate) {
+          isolate = true
+          attempt--
+          continue
+        }
         if (attempt >= MAX_RESTARTS) {
           throw new LastwordError('TRANSIENT', 'These records kept changing while the push was applied; retry it')
         }
