@@ -24,7 +24,7 @@ import type { Socket } from 'socket.io-client'
 import { createClientClock, type Clock, type ClientClock } from './clock.js'
 import { createEmitter } from './emitter.js'
 import { randomNodeId, randomSubscriptionId, uuidv7 } from './ids.js'
-import { compileQuery, isLive, resultSignature, runQuery, toReadRow, type CompiledQuery, type QueryOptions, type ReadRow } from './query.js'
+import { compileQuery, createLiveResult, isLive, isSelected, runQuery, toReadRow, type CompiledQuery, type LiveResult, type QueryOptions, type ReadRow } from './query.js'
 import { createIdbStore } from './store/idb-store.js'
 import { createMemoryStore } from './store/memory-store.js'
 import type { LocalStore, StoredRecord } from './store/types.js'
@@ -156,10 +156,21 @@ interface LiveQuery {
   options: QueryOptions
   callback: (rows: ReadRow<never>[]) => void
   compiled: CompiledQuery | null
-  signature: string | null
+  /** Its rows, kept between changes; `null` until the first full read. */
+  result: LiveResult | null
+  /** Changed in ways not known record by record: needs a full read (coalesced, see `flushRefresh`). */
+  stale: boolean
+  /** Its last refresh failed: the next change of its table, whatever it is, re-reads it in full. */
+  suspect: boolean
   acquired: boolean
   closed: boolean
 }
+
+/** The 'changed' message between tabs, with the uids written when the sender knows them. */
+type ChangedMessage = Extract<TabMessage, { type: 'changed' }>
+
+/** Changed uids of one table beyond which live queries read it in full rather than record by record. */
+const MAX_PATCH_UIDS = 2_000
 
 const DEFAULT_RETRY: Required<RetryOptions> = { baseMs: 250, maxMs: 30_000, factor: 2, jitter: 0.5 }
 
@@ -416,9 +427,10 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       },
       onProgress: (progress) => emitter.emit('progress', progress),
       onError: report,
-      onChanged(changed) {
-        dataChanged(changed)
-        coordinator.post({ type: 'changed', from: node, tables: changed, dirty: false })
+      // `uids` (the records written, when known) makes live queries patch rather than re-read.
+      onChanged(changed: string[], uids?: readonly string[]) {
+        dataChanged(changed, uids)
+        postChanged(changed, false, uids)
       },
       onActivity: updateStatus,
     })
@@ -458,7 +470,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     const owner = coordinator.isOwner
     switch (message.type) {
       case 'changed':
-        dataChanged(message.tables)
+        dataChanged(message.tables, uidsOf(message))
         if (owner && message.dirty) driver?.afterWrite(message.tables)
         break
       case 'scopes':
@@ -555,55 +567,200 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
 
   // ---- Local changes, live queries, pending count ----------------------------------------------
 
-  const refreshTables = new Set<string>()
+  /**
+   * Changes not yet shown to live queries, by table: the uids written, or `null` when they are not known
+   * (sync pages, realtime, another tab's sync) and queries of the table must read it in full.
+   */
+  const changes = new Map<string, Set<string> | null>()
   let refreshing = false
+  let refreshQueued = false
+  /** Full reads of stale queries wait for this timer: a macrotask, and the throttle below. */
+  let rereadTimer: ReturnType<typeof setTimeout> | null = null
+  let rereadDue = false
+  /** No full read of stale queries starts before this (ms): each is followed by a pause as long as it took. */
+  let rereadAfter = 0
 
-  function dataChanged(changed: Iterable<string>): void {
-    scheduleRefresh(changed)
+  /** Local data changed: `uids` are the records written in those tables, when known. */
+  function dataChanged(changed: Iterable<string>, uids?: Iterable<string>): void {
+    const known = uids === undefined ? null : [...uids]
+    for (const table of changed) {
+      const pending = changes.get(table)
+      if (known === null || (known.length > MAX_PATCH_UIDS && pending === undefined)) changes.set(table, null)
+      else if (pending === undefined) changes.set(table, new Set(known))
+      else if (pending !== null) {
+        for (const uid of known) pending.add(uid)
+        if (pending.size > MAX_PATCH_UIDS) changes.set(table, null)
+      }
+    }
+    scheduleRefresh()
     refreshPending()
   }
 
-  function scheduleRefresh(changed: Iterable<string>): void {
-    for (const table of changed) refreshTables.add(table)
-    if (refreshing || refreshTables.size === 0) return
-    refreshing = true
+  function postChanged(changed: string[], dirty: boolean, uids?: readonly string[]): void {
+    const message: ChangedMessage = { type: 'changed', from: node, tables: changed, dirty }
+    if (uids !== undefined) message.uids = [...uids]
+    coordinator.post(message)
+  }
+
+  /** The uids of another tab's 'changed' message, if it sent them (tabs running older code do not). */
+  function uidsOf(message: ChangedMessage): string[] | undefined {
+    const { uids } = message
+    return Array.isArray(uids) && uids.every((u) => typeof u === 'string') ? uids : undefined
+  }
+
+  function scheduleRefresh(): void {
+    if (refreshing || refreshQueued || closed) return
+    refreshQueued = true
     queueMicrotask(() => void flushRefresh())
   }
 
+  function liveOf(table?: string): LiveQuery[] {
+    return [...live].filter((q) => (table === undefined || q.table === table) && q.compiled !== null && !q.closed)
+  }
+
+  /**
+   * Brings live queries up to date. Known uids are read alone and patched into each query's result
+   * (a write costs its records, not the table); a query sees no callback, and nothing is read for it
+   * beyond those records, unless its rows changed. Changes of unknown records mark queries stale; a
+   * stale query is read in full once its table's pending changes are folded in, at most once per
+   * macrotask, and after a full read the next waits as long as it took: a paged sync faster than the
+   * reads costs a read per pause, not one per page. First results are read at once.
+   */
   async function flushRefresh(): Promise<void> {
+    refreshQueued = false
+    refreshing = true
     try {
-      while (refreshTables.size > 0 && !closed) {
-        const batch = [...refreshTables]
-        refreshTables.clear()
-        for (const table of batch) {
-          const queries = [...live].filter((q) => q.table === table && q.compiled !== null && !q.closed)
-          if (queries.length === 0) continue
-          const records = await store.transaction('readonly', (tx) => tx.scanRecords(table))
-          for (const q of queries) {
-            if (q.closed || q.compiled === null) continue
-            const rows = runQuery<never>(q.compiled, records)
-            const signature = resultSignature(records, rows)
-            if (signature === q.signature) continue
-            q.signature = signature
-            try {
-              q.callback(rows)
-            } catch (error) {
-              report(new LastwordError('INTERNAL', `A subscribe callback on "${table}" threw`, undefined, { cause: error }))
-            }
-          }
+      while (!closed) {
+        if (changes.size > 0) {
+          const [table, uids] = changes.entries().next().value as [string, Set<string> | null]
+          changes.delete(table)
+          await patchTable(table, uids)
+          continue
         }
+        const first = liveOf().filter((q) => q.result === null && !q.suspect)
+        const stale = rereadDue ? liveOf().filter((q) => q.stale) : []
+        if (first.length === 0 && stale.length === 0) break
+        if (stale.length > 0) rereadDue = false
+        const started = Date.now()
+        for (const table of new Set([...first, ...stale].map((q) => q.table))) {
+          await rereadTable(table, [...first, ...stale].filter((q) => q.table === table))
+        }
+        if (stale.length > 0) rereadAfter = Date.now() + (Date.now() - started)
       }
     } catch (error) {
       if (!closed) report(toLastwordError(error))
     } finally {
       refreshing = false
-      if (refreshTables.size > 0 && !closed) scheduleRefresh([])
+      const stale = liveOf().some((q) => q.stale)
+      if (!stale) rereadDue = false
+      if (closed) {
+        // Nothing more will run.
+      } else if (changes.size > 0 || liveOf().some((q) => q.result === null && !q.suspect) || rereadDue) scheduleRefresh()
+      else if (stale && rereadTimer === null) {
+        rereadTimer = setTimeout(
+          () => {
+            rereadTimer = null
+            rereadDue = true
+            scheduleRefresh()
+          },
+          Math.max(0, rereadAfter - Date.now()),
+        )
+      }
+      if (!refreshQueued) for (const resolve of settleWaiters.splice(0)) resolve()
     }
   }
 
+  const settleWaiters: (() => void)[] = []
+
+  /**
+   * Brings every live query up to date now, without waiting for the re-read throttle: `sync()` resolves
+   * once the callbacks have seen what it pulled.
+   */
+  async function settleLive(): Promise<void> {
+    if (closed) return
+    if (rereadTimer !== null) clearTimeout(rereadTimer)
+    rereadTimer = null
+    rereadDue = true
+    const settled = new Promise<void>((resolve) => settleWaiters.push(resolve))
+    scheduleRefresh()
+    await settled
+  }
+
+  /** Folds one table's pending change into its queries: patches for known uids, else marks them stale. */
+  async function patchTable(table: string, uids: Set<string> | null): Promise<void> {
+    const queries = liveOf(table)
+    for (const q of queries) if (uids === null || q.suspect) q.stale = true
+    // A query waiting for a full read (or its first) gets these changes from that read.
+    const patchable = queries.filter((q) => q.result !== null && !q.stale)
+    if (uids === null || uids.size === 0 || patchable.length === 0) return
+    const wanted = [...uids]
+    let records: (StoredRecord | undefined)[]
+    try {
+      records = await store.transaction('readonly', (tx) => Promise.all(wanted.map((uid) => tx.getRecord(table, uid))))
+    } catch (error) {
+      failed(patchable, error)
+      return
+    }
+    const changed = wanted.map((uid, i) => ({ uid, record: records[i] }))
+    for (const q of patchable) {
+      if (q.closed || q.result === null || q.stale) continue
+      const outcome = q.result.patch(changed)
+      if (outcome === 'reread') q.stale = true
+      else if (outcome === 'changed') deliver(q)
+    }
+  }
+
+  /** Reads a table once for the queries that need it in full, and refreshes each. */
+  async function rereadTable(table: string, queries: LiveQuery[]): Promise<void> {
+    for (const q of queries) q.stale = false // changes from now on are folded in after this read
+    // Only selected records are copied out of the store (the memory store filters before copying).
+    const filter = (record: StoredRecord): boolean => queries.some((q) => q.compiled !== null && isSelected(q.compiled, record))
+    let records: StoredRecord[]
+    try {
+      records = await store.transaction('readonly', (tx) => tx.scanRecords(table, { filter }))
+    } catch (error) {
+      failed(queries, error)
+      return
+    }
+    for (const q of queries) {
+      if (q.closed || q.compiled === null) continue
+      const result = q.result ?? createLiveResult(q.compiled)
+      result.reset(records)
+      q.result = result
+      q.suspect = false
+      deliver(q)
+    }
+  }
+
+  /** Calls a query's callback if its rows differ from those it last got. */
+  function deliver(q: LiveQuery): void {
+    if (q.closed || q.result === null || !q.result.differs()) return
+    const rows = q.result.take<never>()
+    try {
+      q.callback(rows)
+    } catch (error) {
+      report(new LastwordError('INTERNAL', `A subscribe callback on "${q.table}" threw`, undefined, { cause: error }))
+    }
+  }
+
+  /** A refresh failed: the rows shown stay until the next change of the table, which re-reads it. */
+  function failed(queries: LiveQuery[], error: unknown): void {
+    for (const q of queries) {
+      q.stale = false
+      q.suspect = true
+    }
+    if (!closed) report(toLastwordError(error))
+  }
+
+  let pendingQueued = false
+
   function refreshPending(): void {
+    // One count waiting is enough: it runs after every change made before it starts.
+    if (pendingQueued) return
+    pendingQueued = true
     pendingChain = pendingChain
       .then(async () => {
+        pendingQueued = false
         if (closed) return
         const count = await store.transaction('readonly', (tx) => tx.countDirty())
         if (count !== pending) {
@@ -614,9 +771,9 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       .catch(() => undefined)
   }
 
-  function localChange(table: string): void {
-    dataChanged([table])
-    coordinator.post({ type: 'changed', from: node, tables: [table], dirty: true })
+  function localChange(table: string, uid: string): void {
+    dataChanged([table], [uid])
+    postChanged([table], true, [uid])
     if (coordinator.isOwner) driver?.afterWrite([table])
   }
 
@@ -637,7 +794,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     const { compiled } = q
     q.acquired = true
     driver.acquire({ table: compiled.table, key: compiled.key, scope: compiled.scope, where: compiled.where }, q.id)
-    scheduleRefresh([q.table])
+    scheduleRefresh() // its first result: a full read
     postScopes()
   }
 
@@ -703,7 +860,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       if (lw.code === 'QUOTA_EXCEEDED' || lw.code === 'INTERNAL') report(lw)
       throw lw
     }
-    localChange(table)
+    localChange(table, uid)
   }
 
   function createHandle<Row extends object>(table: string): TableHandle<Row> {
@@ -776,7 +933,9 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
           options: queryOptions,
           callback: callback as (rows: ReadRow<never>[]) => void,
           compiled: null,
-          signature: null,
+          result: null,
+          stale: false,
+          suspect: false,
           acquired: false,
           closed: false,
         }
@@ -828,6 +987,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       if (coordinator.isOwner) {
         if (driver === null) return
         await driver.syncAll()
+        await settleLive()
         return
       }
       const id = randomSubscriptionId()
@@ -890,8 +1050,11 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     updateStatus()
     if (heartbeat !== null) clearInterval(heartbeat)
     driver?.stop()
+    if (rereadTimer !== null) clearTimeout(rereadTimer)
+    rereadTimer = null
     for (const q of live) q.closed = true
     live.clear()
+    for (const resolve of settleWaiters.splice(0)) resolve()
     for (const waiter of syncWaiters.values()) waiter.reject(new LastwordError('CLOSED', 'The client is closed'))
     syncWaiters.clear()
     await coordinator.close()

@@ -13,6 +13,7 @@ import {
   versionOf,
   type RowValues,
   type Scope,
+  type Stamp,
   type TableDescriptor,
   type Where,
   type WhereOps,
@@ -76,31 +77,161 @@ export function isLive(record: StoredRecord): record is StoredRecord & { row: Ro
   return record.deleted_at === null && record.row !== null
 }
 
+/** Whether a stored record is in a query's result (before the limit): live, and matched by core's `matches`. */
+export function isSelected(query: CompiledQuery, record: StoredRecord): boolean {
+  return isLive(record) && matches(record.row as RowValues, query.scope)
+}
+
 /** The rows of `records` a query selects, sorted and limited. */
 export function runQuery<Row>(query: CompiledQuery, records: readonly StoredRecord[]): ReadRow<Row>[] {
-  const selected = records.filter((r) => isLive(r) && matches(r.row as RowValues, query.scope))
-  if (query.order.length > 0) {
-    selected.sort((a, b) => {
-      for (const { column, desc } of query.order) {
-        const c = compareNullsLast((a.row as RowValues)[column], (b.row as RowValues)[column])
-        if (c !== 0) return desc ? -c : c
-      }
-      return a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0
-    })
-  }
+  const selected = records.filter((r) => isSelected(query, r))
+  // Without `orderBy` the order is the stores' scan order: uid order.
+  if (query.order.length > 0) selected.sort(compareByOrder(query.order))
   const limited = query.limit === undefined ? selected : selected.slice(0, query.limit)
   return limited.map((r) => toReadRow<Row>(r))
 }
 
 /** A stored record as the app reads it (a fresh object). */
 export function toReadRow<Row>(record: StoredRecord): ReadRow<Row> {
-  return { ...(record.row as RowValues), uid: record.uid } as ReadRow<Row>
+  return readRow<Row>(record.row as RowValues, record.uid)
 }
 
-/** A cheap identity of a result: equal strings mean the callback has nothing new to show. */
-export function resultSignature(records: readonly StoredRecord[], rows: readonly { uid: string }[]): string {
-  const versions = new Map(records.map((r) => [r.uid, versionOf(r)]))
-  return rows.map((r) => `${r.uid}@${versions.get(r.uid) ?? ''}`).join(',')
+/**
+ * `{ ...row, uid }`, by `Object.assign`: V8 spreads the dictionary-mode objects that structured clone
+ * (IndexedDB, the memory store) yields about ten times slower, which dominated a large live result.
+ * Column names are safe keys (core's `assertSafeKey`), so assigning and defining agree.
+ */
+function readRow<Row>(row: RowValues, uid: string): ReadRow<Row> {
+  const out = Object.assign({}, row) as Record<string, unknown>
+  out.uid = uid
+  return out as ReadRow<Row>
+}
+
+/** What applying changes did to a live result's rows. `reread`: it cannot tell without a full read. */
+export type LivePatch = 'unchanged' | 'changed' | 'reread'
+
+/**
+ * The result of a live query, kept between changes so that a change costs what changed, not a read of
+ * the table (issue #7). It holds the selected records in query order: all of them, or with a `limit`
+ * the first `limit` plus some slack, so that a few leaving the result do not force a re-read. Its
+ * rows are always those {@link runQuery} returns over the same state of the table.
+ */
+export interface LiveResult {
+  /** Fills the result from a read of the whole table (or of at least every selected record). */
+  reset(records: readonly StoredRecord[]): void
+  /**
+   * Applies the current state of changed records (`undefined`: no longer stored). Only valid after a
+   * {@link LiveResult.reset}; returns `reread` (and stops applying) when the limit needs records it does
+   * not hold.
+   */
+  patch(changes: readonly { uid: string; record: StoredRecord | undefined }[]): LivePatch
+  /** Whether the rows differ from those last returned by {@link LiveResult.take} (always, before the first). */
+  differs(): boolean
+  /** The rows (fresh objects), remembered as the ones shown. */
+  take<Row>(): ReadRow<Row>[]
+}
+
+/** Records kept beyond a live query's limit, at most: a limit of 10 keeps 20, of 1,000 keeps 1,100. */
+const LIVE_SLACK = 100
+
+interface LiveEntry {
+  uid: string
+  version: Stamp
+  row: RowValues
+}
+
+/** Creates the {@link LiveResult} of a query, empty until its first `reset`. */
+export function createLiveResult(query: CompiledQuery): LiveResult {
+  const { limit } = query
+  const capacity = limit === undefined ? Infinity : limit + Math.min(limit, LIVE_SLACK)
+  const compare = compareByOrder(query.order)
+  let entries: LiveEntry[] = []
+  const byUid = new Map<string, LiveEntry>()
+  /** Selected records exist beyond `entries` (only with a limit): `entries` are the first of them. */
+  let truncated = false
+  /** The entries of the rows last taken, or `null` before the first. */
+  let shown: LiveEntry[] | null = null
+
+  const toEntry = (record: StoredRecord): LiveEntry => ({ uid: record.uid, version: versionOf(record), row: record.row as RowValues })
+  const visible = (): number => (limit === undefined ? entries.length : Math.min(limit, entries.length))
+  /** The index of the first entry not before `entry` (the order is total: uids break ties). */
+  const locate = (entry: LiveEntry): number => {
+    let lo = 0
+    let hi = entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (compare(entries[mid] as LiveEntry, entry) < 0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  return {
+    reset(records) {
+      const selected = records.filter((r) => isSelected(query, r)).map(toEntry)
+      selected.sort(compare)
+      truncated = selected.length > capacity
+      entries = truncated ? selected.slice(0, capacity) : selected
+      byUid.clear()
+      for (const entry of entries) byUid.set(entry.uid, entry)
+    },
+    patch(changes) {
+      let touched = false
+      for (const { uid, record } of changes) {
+        const old = byUid.get(uid)
+        const now = record !== undefined && isSelected(query, record) ? record : undefined
+        // The same version is the same row: a change of metadata only (an acknowledgement).
+        if (old !== undefined && now !== undefined && old.version === versionOf(now)) continue
+        if (old !== undefined) {
+          const at = locate(old)
+          entries.splice(at, 1)
+          byUid.delete(uid)
+          if (limit === undefined || at < limit) touched = true
+        }
+        if (now === undefined) continue
+        const entry = toEntry(now)
+        const at = locate(entry)
+        // After the last record held, with more selected beyond it: its place is unknown, and not shown.
+        if (truncated && at >= entries.length) continue
+        entries.splice(at, 0, entry)
+        byUid.set(uid, entry)
+        if (limit === undefined || at < limit) touched = true
+        if (entries.length > capacity) {
+          byUid.delete((entries.pop() as LiveEntry).uid)
+          truncated = true
+        }
+      }
+      // The limit reaches past what is held, and more records are selected: only a read can tell which.
+      if (truncated && limit !== undefined && entries.length < limit) return 'reread'
+      return touched ? 'changed' : 'unchanged'
+    },
+    differs() {
+      const n = visible()
+      if (shown === null || shown.length !== n) return true
+      for (let i = 0; i < n; i++) {
+        const a = entries[i] as LiveEntry
+        const b = shown[i] as LiveEntry
+        if (a !== b && (a.uid !== b.uid || a.version !== b.version)) return true
+      }
+      return false
+    },
+    take<Row>() {
+      const n = visible()
+      shown = entries.slice(0, n)
+      return shown.map((entry) => readRow<Row>(entry.row, entry.uid))
+    },
+  }
+}
+
+/** Query order over rows: the sort keys (nulls last), then uid. */
+function compareByOrder(order: CompiledQuery['order']): (a: { uid: string; row: RowValues | null }, b: { uid: string; row: RowValues | null }) => number {
+  return (a, b) => {
+    for (const { column, desc } of order) {
+      const c = compareNullsLast((a.row as RowValues)[column], (b.row as RowValues)[column])
+      if (c !== 0) return desc ? -c : c
+    }
+    return a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0
+  }
 }
 
 function compareNullsLast(a: unknown, b: unknown): number {

@@ -121,8 +121,8 @@ export interface DriverDeps {
   onReport(report: SyncReport): void
   onProgress(progress: SyncProgress): void
   onError(error: LastwordError): void
-  /** Local data of these tables changed (refresh live queries, pending count, other tabs). */
-  onChanged(tables: string[]): void
+  /** Local data of these tables changed (refresh live queries, pending count, other tabs): these uids, if known. */
+  onChanged(tables: string[], uids?: readonly string[]): void
   /** A run started or ended (status `syncing`). */
   onActivity(): void
 }
@@ -463,8 +463,15 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       if (built.more || unanswered || page.push.length > 0 || result.restamped.length > 0 || result.changedInFlight > 0) entry.again = true
       // Live queries (and other tabs) re-read only when the page touched records: a resync with nothing
       // to do costs no read of the table.
-      const touched = page.outcomes.length + page.rows.length + page.tombstones.length + page.evict.length + page.purged.length + page.push.length > 0
-      if (touched) deps.onChanged([entry.table])
+      const touched = [
+        ...page.outcomes.map((o) => o.uid),
+        ...page.rows.map((r) => String(r[0])),
+        ...page.tombstones.map((t) => t[0]),
+        ...page.evict.map(([uid]) => uid),
+        ...page.purged,
+        ...page.push,
+      ]
+      if (touched.length > 0) deps.onChanged([entry.table], touched)
       // A page's `progress.received` counts that page (the server's reading); the run adds them up.
       received += page.progress.received
       deps.onProgress({ table: entry.table, scopeKey: entry.key, received, total: page.progress.total })
@@ -665,7 +672,7 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       await clock.persist(tx)
       return decision
     })
-    if (decision === 'apply') deps.onChanged([entry.table])
+    if (decision === 'apply') deps.onChanged([entry.table], [...incoming.map((r) => r.uid), ...event.evict.map(([uid]) => uid)])
     else if (decision === 'skip-and-pull' && connected && !stopped && entry.holders.size > 0) quietly(requestSync(entry))
   }
 

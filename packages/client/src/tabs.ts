@@ -8,7 +8,7 @@ import type { LocalStore } from './store/types.js'
 
 /** Messages between the tabs of one database. */
 export type TabMessage =
-  | { type: 'changed'; from: string; tables: string[]; dirty: boolean }
+  | { type: 'changed'; from: string; tables: string[]; dirty: boolean; /** The uids written, when known (else: re-read the tables). */ uids?: string[] }
   | { type: 'scopes'; from: string; scopes: { table: string; where: Record<string, unknown> }[] }
   | { type: 'status'; from: string; status: string }
   | { type: 'report'; from: string; report: unknown }
