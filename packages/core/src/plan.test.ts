@@ -169,8 +169,7 @@ describe('decideEviction: what the client does with an eviction or a purge', () 
 })
 
 describe('decideRealtime: an event against what the pulls and earlier events covered', () => {
-  it('applies everything before the first pull, and events entirely past what the table covered', () => {
-    expect(decideRealtime({ firstRev: 1, rev: 3 }, { scope: null, table: null })).toBe('apply')
+  it('applies events entirely past what the table covered', () => {
     expect(decideRealtime({ firstRev: 5, rev: 7 }, { scope: 4, table: 4 })).toBe('apply')
     expect(decideRealtime({ firstRev: 9, rev: 9 }, { scope: 4, table: 8 })).toBe('apply')
   })
@@ -183,6 +182,9 @@ describe('decideRealtime: an event against what the pulls and earlier events cov
   })
   it('pulls instead when another scope or an earlier event covered it (a record of it may be stale here)', () => {
     expect(decideRealtime({ firstRev: 12, rev: 12 }, { scope: 0, table: 14 })).toBe('skip-and-pull')
-    expect(decideRealtime({ firstRev: 12, rev: 12 }, { scope: null, table: 14 })).toBe('skip-and-pull')
+  })
+  it('applies nothing while the scope awaits its first page, and pulls after it (T02 seed 698883329)', () => {
+    expect(decideRealtime({ firstRev: 1, rev: 3 }, { scope: null, table: null })).toBe('skip-and-pull')
+    expect(decideRealtime({ firstRev: 12, rev: 12 }, { scope: null, table: 4 })).toBe('skip-and-pull')
   })
 })

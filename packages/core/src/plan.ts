@@ -135,7 +135,7 @@ export type RealtimeDecision = 'apply' | 'skip' | 'skip-and-pull'
 
 /** What a client has covered of a table: revs at or below are reflected in what it holds. */
 export interface RealtimeCoverage {
-  /** The event's own scope: its checkpoint's rev (or a running full reconciliation's start rev); `null` before its first pull. */
+  /** The event's own scope: its checkpoint's rev (or a running full reconciliation's start rev); `null` while its first page is awaited. */
   scope: number | null
   /** The table, across all its scopes and the realtime events applied: at least `scope`. */
   table: number | null
@@ -148,9 +148,14 @@ export interface RealtimeCoverage {
  * the client holds or removed (through another scope's pull or event — a stale row would come back, a
  * replica's version go back): it is not applied. If its own scope's pull covered it, that is all
  * (`skip`); if not, the scope is pulled (`skip-and-pull`), which brings its news in a consistent state.
+ * While the scope's first full-reconciliation page is awaited (`scope` null) nothing is applied either:
+ * that page's plan is made from the entries the client sent, so a record an event brought in meanwhile
+ * would be invisible to it (and, deleted later, would stay for ever); the reconciliation and the
+ * incremental pull after it bring the event's news.
  */
 export function decideRealtime(event: { firstRev: number; rev: number }, covered: RealtimeCoverage): RealtimeDecision {
+  if (covered.scope === null) return 'skip-and-pull'
   const table = covered.table ?? covered.scope
-  if (table === null || event.firstRev > table) return 'apply'
-  return covered.scope !== null && event.rev <= covered.scope ? 'skip' : 'skip-and-pull'
+  if (event.firstRev > table) return 'apply'
+  return event.rev <= covered.scope ? 'skip' : 'skip-and-pull'
 }
