@@ -13,7 +13,7 @@ import { runScenarioCampaign } from '../../src/scenario.js'
 
 it('T10: tombstones purged while clients were offline with dirty records: nothing deleted comes back (I1, I3, I4)', async () => {
   await runScenarioCampaign(
-    { row: 'T10', ciCount: 50, regressionSeeds: [12536194, 1477412560, 287996308] },
+    { row: 'T10', ciCount: 50, regressionSeeds: [12536194, 1477412560, 287996308, 1146407132] },
     {
       openDatabase: async () => openSqlite(),
       clients: [3, 4],

@@ -165,7 +165,10 @@ export function toWireRecord(record: StoredRecord, table: TableDescriptor | unde
     const columns = table === undefined ? Object.keys(record.row) : table.columns.filter((c) => c.writable).map((c) => c.name)
     for (const name of columns) row[name] = record.row[name] ?? null
   }
-  return { uid: record.uid, created_at: record.created_at, updated_at: record.updated_at, deleted_at: record.deleted_at, row }
+  const wire: WireRecord = { uid: record.uid, created_at: record.created_at, updated_at: record.updated_at, deleted_at: record.deleted_at, row }
+  // R10: the server, not knowing an acknowledged uid any more, refuses the write (PURGED) instead of creating it.
+  if (record.acknowledged) wire.acknowledged = true
+  return wire
 }
 
 /** Whether a record belongs to a scope locally: its row (for a tombstone, its last image) matches. */

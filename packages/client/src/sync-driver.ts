@@ -362,6 +362,12 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
           result.superseded.push({ uid: outcome.uid, winnerStamp: winner === null ? null : versionOf(winner), rule: outcome.rule })
           if (winner !== null) await applyIncoming(tx, table, winner, removedOf(table))
           else if (unchanged) await tx.deleteRecord(table, outcome.uid) // the winner is not ours to read
+        } else if (outcome.error.code === 'PURGED') {
+          // Deleted and purged on the server after retention (R10): the record goes, and the app is told.
+          if (local !== undefined && unchanged) {
+            await tx.deleteRecord(table, outcome.uid)
+            result.purged.push(outcome.uid)
+          }
         } else if (outcome.error.code === 'CLOCK_AHEAD' && clockAhead) {
           if (local?.dirty === true) {
             await tx.putRecord(restamp(local, () => clock.next()))

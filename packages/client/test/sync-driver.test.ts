@@ -282,6 +282,35 @@ describe('sync driver', () => {
     expect(server.requests.filter((r) => r.push.some((p) => p.uid === uid)).length).toBe(2)
   })
 
+  it('marks pushes of acknowledged records, and removes one the server refuses as PURGED (R10)', async () => {
+    const server = createScriptedServer((request) =>
+      page(request, {
+        checkpoint: 'lw1.5.00000000000000',
+        outcomes: request.push.map((r) =>
+          r.uid === 'gone' ? { uid: r.uid, status: 'rejected' as const, error: { code: 'PURGED', message: 'purged' } } : { uid: r.uid, status: 'applied' as const },
+        ),
+      }),
+    )
+    const client = setup(server)
+    const log = reports(client)
+    await client.ready()
+    const v1 = stamp(T0 + 1)
+    await client.store.transaction('readwrite', async (tx) => {
+      const base = { table: 'todos', deleted_at: null, dirty: true, created_at: v1 as never, updated_at: v1 as never }
+      await tx.putRecord({ ...base, uid: 'gone', row: { title: 'gone', done: false }, acknowledged: true })
+      await tx.putRecord({ ...base, uid: 'new', row: { title: 'new', done: false }, acknowledged: false })
+    })
+    const todos = client.table<Todo>('todos')
+    todos.subscribe({}, () => undefined)
+    await online(client, server)
+    await eventually(async () => expect(await client.pendingCount()).toBe(0))
+    const pushed = server.requests.flatMap((r) => r.push)
+    expect(pushed.find((r) => r.uid === 'gone')?.acknowledged).toBe(true)
+    expect(pushed.find((r) => r.uid === 'new')?.acknowledged).toBeUndefined()
+    expect(await todos.record('gone')).toBeNull()
+    expect(log.flatMap((r) => r.purged)).toContain('gone')
+  })
+
   it('coalesces: requests during a sync schedule exactly one more', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))

@@ -3,6 +3,7 @@ import {
   CONFLICT_TABLE,
   compareVersions,
   isNewer,
+  isPurgedWrite,
   resolveWrite,
   ruleFor,
   storedKind,
@@ -56,6 +57,17 @@ const EXPECTED: Record<StoredKind, Record<IncomingKind, Record<Order, [string, '
 const STORED: StoredKind[] = ['absent', 'live', 'tombstone']
 const INCOMING: IncomingKind[] = ['live', 'tombstone']
 const ORDERS: Order[] = ['newer', 'equal', 'older']
+
+describe('isPurgedWrite (R10)', () => {
+  it('refuses a write of an acknowledged uid the server no longer knows, and nothing else', () => {
+    expect(isPurgedWrite(null, { acknowledged: true })).toBe(true)
+    expect(isPurgedWrite(undefined, { acknowledged: true })).toBe(true)
+    expect(isPurgedWrite(null, { acknowledged: false })).toBe(false) // an offline create
+    expect(isPurgedWrite(null, {})).toBe(false)
+    expect(isPurgedWrite(live(10), { acknowledged: true })).toBe(false)
+    expect(isPurgedWrite(tomb(10), { acknowledged: true })).toBe(false) // the tombstone decides (R9/R5)
+  })
+})
 
 describe('CONFLICT_TABLE', () => {
   it('holds exactly the rules SPEC.md documents', () => {

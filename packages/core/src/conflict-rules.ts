@@ -106,6 +106,16 @@ export function resolveWrite<T extends RecordMeta>(stored: T | null | undefined,
   }
 }
 
+/**
+ * R10 (design.md, "After retention resets a client"): a write of a record its sender says the server
+ * acknowledged once, while the server no longer knows the uid, is of a record deleted and purged after
+ * retention — refused (`PURGED`, and the client removes its copy), never a create (R1) that would bring
+ * back what was deleted.
+ */
+export function isPurgedWrite(stored: RecordMeta | null | undefined, incoming: { acknowledged?: boolean | undefined }): boolean {
+  return stored == null && incoming.acknowledged === true
+}
+
 /** Whether `incoming` should replace `stored` (a write that would be `applied`). */
 export function isNewer(incoming: RecordMeta, stored: RecordMeta | null | undefined): boolean {
   return ruleFor(stored, incoming).decision === 'apply'

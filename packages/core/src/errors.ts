@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'FORBIDDEN' // `authorize` refused
   | 'CHECKPOINT_INVALID' // a checkpoint token that cannot be parsed
   | 'NOT_FOUND'
+  | 'PURGED' // a write of a record the server acknowledged once and no longer knows: deleted, and purged after retention (R10)
   | 'TRANSIENT' // retry later: serialization failure after retries, lost connection, timeout
   | 'QUOTA_EXCEEDED' // local storage is full
   | 'CLOSED' // the client or the store was closed
@@ -52,6 +53,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'FORBIDDEN',
   'CHECKPOINT_INVALID',
   'NOT_FOUND',
+  'PURGED',
   'TRANSIENT',
   'QUOTA_EXCEEDED',
   'CLOSED',

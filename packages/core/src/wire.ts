@@ -40,6 +40,8 @@ export const wireRecordSchema = z.strictObject({
   updated_at: stamp,
   deleted_at: stamp.nullable(),
   row: plainObject.nullable(),
+  /** Pushes: the server acknowledged this uid once (R10: if it no longer knows it, the write is `PURGED`). */
+  acknowledged: z.boolean().optional(),
 })
 export type WireRecord = z.infer<typeof wireRecordSchema>
 

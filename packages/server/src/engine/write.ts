@@ -28,6 +28,7 @@ import {
   type Scope,
   type Stamp,
   type WireRecord,
+  isPurgedWrite,
 } from '@lastword/core'
 import { sql, type SQL } from 'drizzle-orm'
 import type { Authorize, CommittedChange, Logger, Principal, Row, WriteOp } from '../types.js'
@@ -69,6 +70,8 @@ export interface WriteResult {
 interface Candidate {
   index: number
   meta: RecordMeta
+  /** The sender says the server acknowledged this uid once (R10). */
+  acknowledged: boolean
   /** Normalised values the writer may set (`null` for a tombstone). */
   row: Record<string, unknown> | null
 }
@@ -110,7 +113,7 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
     if (record.row !== null && record.row !== undefined) {
       throw new LastwordError('BAD_REQUEST', 'A tombstone (deleted_at set) carries no row; send row: null')
     }
-    return { index, meta, row: null }
+    return { index, meta, row: null, acknowledged: record.acknowledged === true }
   }
   const input = record.row as unknown
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -130,7 +133,7 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
   for (const column of ctx.table.columns) {
     if (Object.prototype.hasOwnProperty.call(row, column.descriptor.name)) assertStorable(column, row[column.descriptor.name])
   }
-  return { index, meta, row }
+  return { index, meta, row, acknowledged: record.acknowledged === true }
 }
 
 function composeRow(ctx: WriteContext, candidate: Candidate, before: Record<string, unknown> | null): Record<string, unknown> {
@@ -184,6 +187,9 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
     const current = overlay.get(uid)
     const before = live(current) ? (current?.image ?? null) : null
     try {
+      if (isPurgedWrite(current, candidate)) {
+        throw new LastwordError('PURGED', 'This record was deleted and purged after retention on the server; remove it', { uid })
+      }
       const after = candidate.meta.deleted_at === null ? composeRow(ctx, candidate, before) : null
       if (ctx.principal !== null && ctx.authorize !== undefined) {
         const op: WriteOp = after === null ? 'delete' : before === null ? 'create' : 'update'

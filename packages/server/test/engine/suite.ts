@@ -222,6 +222,17 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
     })
 
     describe('push atomicity', () => {
+      it('R10: an acknowledged record the server no longer knows is refused PURGED, never created; the rest apply', async () => {
+        const gone = { ...live('gone', stamp(50), todo({ title: 'purged since' })), acknowledged: true }
+        const fresh = { ...live('fresh', stamp(50), todo({ title: 'offline create' })), acknowledged: false }
+        const outcomes = await push(A, [gone, fresh])
+        expect(outcomes[0]).toMatchObject({ uid: 'gone', status: 'rejected', error: { code: 'PURGED' } })
+        expect(outcomes[1]).toEqual({ uid: 'fresh', status: 'applied' })
+        expect(await metaOf('gone')).toBeUndefined()
+        // Known to the server: the flag changes nothing.
+        expect(await push(A, [{ ...live('fresh', stamp(60), todo({ title: 'edited' })), acknowledged: true }])).toEqual([{ uid: 'fresh', status: 'applied' }])
+      })
+
       it('S10: one always-invalid record among 50 is rejected, the other 49 apply', async () => {
         const records = Array.from({ length: 50 }, (_, i) => live(`p${String(i).padStart(2, '0')}`, stamp(1 + i), todo({ title: `t${i}` })))
         ;(records[17] as WireRecord).row = todo({ title: 42 })
