@@ -82,6 +82,21 @@ function appColumns(table: SyncedTable): SQL {
   )}`
 }
 
+/**
+ * The join of a record's metadata to its app row. `m.uid` is in the "C" collation (store.ts) and the app's
+ * `uid` primary key in its own (the database default): PostgreSQL cannot use that key's index for a
+ * comparison in another collation, and hashes the whole app table for every page instead (issue #7).
+ * Equality is the same in every deterministic collation, so it compares in the default one.
+ */
+function appRowOf(p: PullScope): SQL {
+  return p.dialect === 'postgres' ? sql`${p.table.uid} = m.uid COLLATE "default"` : sql`${p.table.uid} = m.uid`
+}
+
+/** `m.uid` in (`after`, `upper`]; `null` leaves that side open. */
+function uidRange(after: string | null, upper: string | null): SQL {
+  return sql`${after === null ? sql`` : sql` AND m.uid > ${after}`}${upper === null ? sql`` : sql` AND m.uid <= ${upper}`}`
+}
+
 function liveRow(p: PullScope, meta: StoredRecord, raw: Record<string, unknown>): unknown[] {
   return [meta.uid, meta.created_at, meta.updated_at, ...rowToArray(p.table.descriptor, decodeRow(p.table, raw))]
 }
@@ -119,7 +134,7 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullP
   const { table } = p
   const rows = yield* all(sql`SELECT ${META},
       CASE WHEN ${table.uid} IS NOT NULL AND ${scopeSql(p.dialect, table, p.scope)} THEN 1 ELSE 0 END AS lw_match${appColumns(table)}
-    FROM lastword_meta m LEFT JOIN ${table.table} ON ${table.uid} = m.uid
+    FROM lastword_meta m LEFT JOIN ${table.table} ON ${appRowOf(p)}
     WHERE m.tbl = ${table.name} AND m.rev > ${checkpoint.rev} AND m.rev <= ${state.rev}
     ORDER BY m.rev LIMIT ${p.pageSize + 1}`)
   const hasMore = rows.length > p.pageSize
@@ -172,17 +187,19 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
   if (reason !== null) return resyncPage(reason)
   const { table } = p
   const after = request.cursor?.after ?? null
+  const lastEntry = request.entries[request.entries.length - 1]
+  const clientUpper = request.complete || lastEntry === undefined ? null : lastEntry[0]
   // Only live rows in the scope, filtered in SQL: page boundaries (the cursor) are then always uids the
   // client may see. Tombstones matter only for uids the client holds; they come from the lookup below.
+  // Read no further than the client listed (the page ends there anyway): a closed uid range keeps every
+  // page a range scan of the primary key, even where PostgreSQL has no statistics yet.
   const rows = yield* all(sql`SELECT ${META}${appColumns(table)}
-    FROM lastword_meta m JOIN ${table.table} ON ${table.uid} = m.uid
-    WHERE m.tbl = ${table.name} AND m.rev > 0 AND m.deleted_at IS NULL ${after === null ? sql`` : sql`AND m.uid > ${after}`}
+    FROM lastword_meta m JOIN ${table.table} ON ${appRowOf(p)}
+    WHERE m.tbl = ${table.name} AND m.rev > 0 AND m.deleted_at IS NULL${uidRange(after, clientUpper)}
       AND ${scopeSql(p.dialect, table, p.scope)}
     ORDER BY m.uid LIMIT ${p.pageSize + 1}`)
   const serverMore = rows.length > p.pageSize
   const serverUpper = serverMore ? String(rows[p.pageSize - 1]?.['uid']) : null
-  const lastEntry = request.entries[request.entries.length - 1]
-  const clientUpper = request.complete || lastEntry === undefined ? null : lastEntry[0]
   // The page covers (after, upper]: as far as both sides have listed.
   const upper = serverUpper === null ? clientUpper : clientUpper === null ? serverUpper : serverUpper < clientUpper ? serverUpper : clientUpper
   const inRange = (uid: string): boolean => upper === null || uid <= upper
@@ -200,10 +217,13 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
     if (inRange(uid)) client.set(uid, { version: version as Stamp, deleted, acknowledged })
   }
   // The client's other uids, in one statement: tombstones (in scope by their last image), live rows
-  // outside the scope, or unknown.
+  // outside the scope, or unknown. Looked up by primary key, within the page's range: `+m.rev` keeps
+  // `rev > 0` off the `(tbl, rev)` index, which both planners otherwise walk over the whole table
+  // (as write.ts's readStored found for pushes).
   const missing = [...client.keys()].filter((uid) => !server.has(uid))
   if (missing.length > 0) {
-    const found = yield* all(sql`SELECT ${META} FROM lastword_meta m WHERE m.tbl = ${table.name} AND m.rev > 0 AND ${inUids(p.dialect, sql`m.uid`, missing)}`)
+    const found = yield* all(sql`SELECT ${META} FROM lastword_meta m
+      WHERE m.tbl = ${table.name} AND +m.rev > 0${uidRange(after, upper)} AND ${inUids(p.dialect, sql`m.uid`, missing)}`)
     for (const raw of found) {
       const meta = decodeMeta(raw)
       const deleted = meta.deleted_at !== null
