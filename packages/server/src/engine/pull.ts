@@ -219,7 +219,7 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
   // The client's other uids, in one statement: tombstones (in scope by their last image), live rows
   // outside the scope, or unknown. Looked up by primary key, within the page's range: `+m.rev` keeps
   // `rev > 0` off the `(tbl, rev)` index, which both planners otherwise walk over the whole table
-  // (as write.ts's readStored found for pushes).
+  // (as store.ts's readMeta found for pushes).
   const missing = [...client.keys()].filter((uid) => !server.has(uid))
   if (missing.length > 0) {
     const found = yield* all(sql`SELECT ${META} FROM lastword_meta m

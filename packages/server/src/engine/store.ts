@@ -90,7 +90,9 @@ export function* readMeta(dialect: Dialect, table: string, uids: readonly string
   const out = new Map<string, StoredRecord>()
   if (uids.length === 0) return out
   const rows = yield* all(
-    sql`SELECT ${META_COLUMNS} FROM lastword_meta m WHERE m.tbl = ${table} AND m.rev > 0 AND ${inUids(dialect, sql`m.uid`, uids)}`,
+    // By primary key: `+m.rev` keeps the `rev > 0` condition off every index (a plain `m.rev > 0` makes
+    // SQLite walk the `(tbl, rev)` index over every record of the table, so each push grew with it).
+    sql`SELECT ${META_COLUMNS} FROM lastword_meta m WHERE m.tbl = ${table} AND +m.rev > 0 AND ${inUids(dialect, sql`m.uid`, uids)}`,
   )
   for (const row of rows) out.set(String(row['uid']), decodeMeta(row))
   return out

@@ -32,8 +32,8 @@ import {
 } from '@lastword/core'
 import { sql, type SQL } from 'drizzle-orm'
 import type { Authorize, CommittedChange, Logger, Principal, Row, WriteOp } from '../types.js'
-import { RestartError, all, call, isRowError, rootCause, run, type Dialect, type Driver, type Tx } from './driver.js'
-import { commitChanges, decodeMeta, dropPlaceholders, inUids, lockMeta, type MetaWrite, type StoredRecord } from './store.js'
+import { RestartError, all, call, isRowError, rootCause, run, type Driver, type Tx } from './driver.js'
+import { commitChanges, dropPlaceholders, inUids, lockMeta, readMeta, type MetaWrite, type StoredRecord } from './store.js'
 import { assertStorable, payloadRow, type SyncedTable } from './tables.js'
 
 /** Test seams inside a write transaction. On SQLite they must return synchronously. */
@@ -240,20 +240,6 @@ function replay(accepted: readonly Accepted[], stored: ReadonlyMap<string, Store
     return resolution
   })
   return { resolutions, finals: [...finals.values()].sort((a, b) => a.order - b.order) }
-}
-
-/**
- * The stored metadata of a push's uids, looked up by primary key (one statement). `+m.rev` keeps the
- * `rev > 0` condition off every index: on SQLite a plain `m.rev > 0` makes the planner walk the
- * `(tbl, rev)` index over every record of the table, so each push cost grew with the table.
- */
-function* readStored(dialect: Dialect, table: string, uids: readonly string[]): Tx<Map<string, StoredRecord>> {
-  const out = new Map<string, StoredRecord>()
-  if (uids.length === 0) return out
-  const rows = yield* all(sql`SELECT m.uid AS uid, m.created_at AS created_at, m.updated_at AS updated_at, m.deleted_at AS deleted_at,
-    m.rev AS rev, m.image AS image FROM lastword_meta m WHERE m.tbl = ${table} AND ${inUids(dialect, sql`m.uid`, uids)} AND +m.rev > 0`)
-  for (const row of rows) out.set(String(row['uid']), decodeMeta(row))
-  return out
 }
 
 /**
@@ -492,7 +478,7 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
   // After the database refused a batch of rows, the next attempts find the refused rows one by one.
   let isolate = false
   for (let attempt = 1; ; attempt++) {
-    const stored = await ctx.driver.once(() => readStored(ctx.driver.dialect, ctx.table.name, uids))
+    const stored = await ctx.driver.once(() => readMeta(ctx.driver.dialect, ctx.table.name, uids))
     const prepared = await prepare(ctx, candidates, stored)
     const dry = replay(prepared.accepted, stored)
     let result: TxResult

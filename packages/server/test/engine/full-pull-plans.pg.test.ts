@@ -4,40 +4,23 @@
  * they were, the key's index could not serve the join, and every page hashed the whole app table — a
  * full reconciliation grew as the square of the table (issue #7 benchmarks).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import pg from 'pg'
 import type { SyncPage } from '@lastword/core'
-import { createEngine, type Engine } from '../../src/engine/index.js'
-import { PG_URL, pgHarness, requirePostgres, type TestDb } from '../fixtures/db.js'
-import { createTestClock, live, principal, request, stamp, todo, tomb } from './helpers.js'
-import { tenantAuthorize } from './suite.js'
+import { PG_URL, pgHarness, requirePostgres } from '../fixtures/db.js'
+import { live, principal, request, stamp, todo, tomb } from './helpers.js'
+import { tenantEngine } from './tenant-engine.js'
 
 const available = await requirePostgres()
 
 describe.skipIf(!available)('full reconciliation on postgres: query plans', () => {
-  let t: TestDb
-  let engine: Engine
+  const fx = tenantEngine(() => pgHarness(4).open())
   const A = principal('alice', 'A')
-
-  beforeEach(async () => {
-    t = await pgHarness(4).open()
-    engine = createEngine({
-      db: t.db,
-      tables: { todos: { table: t.todos, serverColumns: { tenant: (p) => (p?.['tenant'] as string | undefined) ?? 'system' } } },
-      authorize: tenantAuthorize,
-      now: createTestClock().now,
-    })
-    await engine.migrate()
-  })
-  afterEach(async () => {
-    await engine.close()
-    await t.close()
-  })
 
   it('joins each page to the app rows by their primary key and reads lastword_meta by its own', async () => {
     const uid = (i: number): string => `u${String(i).padStart(3, '0')}`
-    await engine.sync(A, request('todos', { push: Array.from({ length: 30 }, (_, i) => live(uid(i), stamp(1), todo({ title: uid(i) }))) }))
-    await engine.sync(A, request('todos', { push: Array.from({ length: 10 }, (_, i) => tomb(uid(i * 3), stamp(2), stamp(1))) }))
+    await fx.engine.sync(A, request('todos', { push: Array.from({ length: 30 }, (_, i) => live(uid(i), stamp(1), todo({ title: uid(i) }))) }))
+    await fx.engine.sync(A, request('todos', { push: Array.from({ length: 10 }, (_, i) => tomb(uid(i * 3), stamp(2), stamp(1))) }))
     const entries = Array.from({ length: 40 }, (_, i) => [uid(i), stamp(1), false, true] as [string, string, boolean, boolean])
 
     // Every statement of the reconciliation that reads lastword_meta, with its parameters.
@@ -56,7 +39,7 @@ describe.skipIf(!available)('full reconciliation on postgres: query plans', () =
         const after = cursor?.after ?? null
         const remaining = entries.filter(([u]) => after === null || u > after)
         const sent = remaining.slice(0, 12)
-        const page = await engine.sync(A, request('todos', { pageSize: 5, full: { cursor, entries: sent, complete: sent.length === remaining.length } }))
+        const page = await fx.engine.sync(A, request('todos', { pageSize: 5, full: { cursor, entries: sent, complete: sent.length === remaining.length } }))
         pages.push(page)
         if (!page.hasMore) break
         cursor = page.cursor
@@ -70,7 +53,7 @@ describe.skipIf(!available)('full reconciliation on postgres: query plans', () =
 
     // The plans with sequential scans priced out: what the indexes can serve (a table this small is
     // otherwise read whole, rightly). The join must be an index lookup on the app's key, with its condition.
-    const schema = String((await t.raw('SELECT current_schema() AS s'))[0]?.['s'])
+    const schema = String((await fx.t.raw('SELECT current_schema() AS s'))[0]?.['s'])
     const side = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema} -c enable_seqscan=off` })
     await side.connect()
     try {

@@ -4,41 +4,24 @@
  * `(tbl, rev)` index over every record of the table (`rev > 0` drew the planner to it), so a full
  * reconciliation grew as the square of the table (issue #7 benchmarks).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SyncPage } from '@lastword/core'
-import { createEngine, type Engine } from '../../src/engine/index.js'
-import { sqliteHarness, type TestDb } from '../fixtures/db.js'
-import { createTestClock, live, principal, request, stamp, todo, tomb } from './helpers.js'
-import { tenantAuthorize } from './suite.js'
+import { sqliteHarness } from '../fixtures/db.js'
+import { live, principal, request, stamp, todo, tomb } from './helpers.js'
+import { tenantEngine } from './tenant-engine.js'
 
 describe('full reconciliation on better-sqlite3: query plans', () => {
-  let t: TestDb
-  let engine: Engine
+  const fx = tenantEngine(() => sqliteHarness.open())
   const A = principal('alice', 'A')
-
-  beforeEach(async () => {
-    t = await sqliteHarness.open()
-    engine = createEngine({
-      db: t.db,
-      tables: { todos: { table: t.todos, serverColumns: { tenant: (p) => (p?.['tenant'] as string | undefined) ?? 'system' } } },
-      authorize: tenantAuthorize,
-      now: createTestClock().now,
-    })
-    await engine.migrate()
-  })
-  afterEach(async () => {
-    await engine.close()
-    await t.close()
-  })
 
   it('reads each page and looks up the client uids by primary key, never through the (tbl, rev) index', async () => {
     const uid = (i: number): string => `u${String(i).padStart(3, '0')}`
-    await engine.sync(A, request('todos', { push: Array.from({ length: 30 }, (_, i) => live(uid(i), stamp(1), todo({ title: uid(i) }))) }))
+    await fx.engine.sync(A, request('todos', { push: Array.from({ length: 30 }, (_, i) => live(uid(i), stamp(1), todo({ title: uid(i) }))) }))
     // Tombstones and uids the server never saw: the lookup of the client's other uids has work to do.
-    await engine.sync(A, request('todos', { push: Array.from({ length: 10 }, (_, i) => tomb(uid(i * 3), stamp(2), stamp(1))) }))
+    await fx.engine.sync(A, request('todos', { push: Array.from({ length: 10 }, (_, i) => tomb(uid(i * 3), stamp(2), stamp(1))) }))
     const entries = Array.from({ length: 40 }, (_, i) => [uid(i), stamp(1), false, true] as [string, string, boolean, boolean])
 
-    const client = (t.db as unknown as { $client: { prepare: (...args: unknown[]) => unknown } }).$client
+    const client = (fx.t.db as unknown as { $client: { prepare: (...args: unknown[]) => unknown } }).$client
     const prepare = client.prepare
     const seen: string[] = []
     client.prepare = function (this: unknown, ...args: unknown[]) {
@@ -52,7 +35,7 @@ describe('full reconciliation on better-sqlite3: query plans', () => {
         const after = cursor?.after ?? null
         const remaining = entries.filter(([u]) => after === null || u > after)
         const sent = remaining.slice(0, 12)
-        const page = await engine.sync(A, request('todos', { pageSize: 5, full: { cursor, entries: sent, complete: sent.length === remaining.length } }))
+        const page = await fx.engine.sync(A, request('todos', { pageSize: 5, full: { cursor, entries: sent, complete: sent.length === remaining.length } }))
         pages.push(page)
         if (!page.hasMore) break
         cursor = page.cursor
@@ -67,7 +50,7 @@ describe('full reconciliation on better-sqlite3: query plans', () => {
     expect(statements.some((s) => s.includes('json_each'))).toBe(true)
     for (const text of statements) {
       const params = Array.from({ length: (text.match(/\?/g) ?? []).length }, () => '[]')
-      const plan = (await t.raw(`EXPLAIN QUERY PLAN ${text}`, params)).map((row) => String(row['detail'])).join(' | ')
+      const plan = (await fx.t.raw(`EXPLAIN QUERY PLAN ${text}`, params)).map((row) => String(row['detail'])).join(' | ')
       expect(plan, text).toContain('PRIMARY KEY')
       expect(plan, text).not.toContain('lastword_meta_rev')
     }

@@ -2,53 +2,36 @@
  * A push on PostgreSQL costs a fixed number of statements — each one a round trip — whatever its size:
  * no savepoint around the row batch unless the database refused it once.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createEngine, type Engine } from '../../src/engine/index.js'
-import { pgHarness, requirePostgres, type TestDb } from '../fixtures/db.js'
-import { createTestClock, live, principal, request, stamp, todo } from './helpers.js'
-import { tenantAuthorize } from './suite.js'
+import { describe, expect, it } from 'vitest'
+import { pgHarness, requirePostgres } from '../fixtures/db.js'
+import { live, principal, request, stamp, todo } from './helpers.js'
+import { tenantEngine } from './tenant-engine.js'
 
 const available = await requirePostgres()
 
 describe.skipIf(!available)('push on postgres: statements', () => {
-  let t: TestDb
-  let engine: Engine
+  const fx = tenantEngine(() => pgHarness(4).open())
   const A = principal('alice', 'A')
-
-  beforeEach(async () => {
-    t = await pgHarness(4).open()
-    engine = createEngine({
-      db: t.db,
-      tables: { todos: { table: t.todos, serverColumns: { tenant: (p) => (p?.['tenant'] as string | undefined) ?? 'system' } } },
-      authorize: tenantAuthorize,
-      now: createTestClock().now,
-    })
-    await engine.migrate()
-  })
-  afterEach(async () => {
-    await engine.close()
-    await t.close()
-  })
 
   const records = (n: number, prefix: string, ms = 1) => Array.from({ length: n }, (_, i) => live(`${prefix}${i}`, stamp(ms), todo({ title: `${prefix}${i}` })))
 
   it('a push is 9 round trips whatever its size: read, lock, BEGIN, lock rows (2), rows, meta+log+version row, COMMIT, unlock', async () => {
     for (const [n, prefix, ms] of [[1, 'a', 1], [1_000, 'b', 1], [1_000, 'b', 2]] as const) {
-      const before = engine.statementCount()
-      const page = await engine.sync(A, request('todos', { push: records(n, prefix, ms) }))
+      const before = fx.engine.statementCount()
+      const page = await fx.engine.sync(A, request('todos', { push: records(n, prefix, ms) }))
       expect(page.outcomes.every((o) => o.status === 'applied')).toBe(true)
-      expect(engine.statementCount() - before).toBe(9)
+      expect(fx.engine.statementCount() - before).toBe(9)
     }
   })
 
   it('a batch the database refuses is written again row by row, and only the bad row is rejected', async () => {
     const batch = records(20, 'c')
     batch[7] = live('c7', stamp(1), todo({ title: 'x'.repeat(300) }))
-    const page = await engine.sync(A, request('todos', { push: batch }))
+    const page = await fx.engine.sync(A, request('todos', { push: batch }))
     expect(page.outcomes.filter((o) => o.status === 'applied')).toHaveLength(19)
     expect(page.outcomes[7]).toMatchObject({ uid: 'c7', status: 'rejected', error: { code: 'INVALID_VALUE' } })
-    expect(await engine.service('todos').findMany({})).toHaveLength(19)
-    const rows = await t.raw(`SELECT count(*)::int AS n FROM lastword_meta WHERE rev = 0`)
+    expect(await fx.engine.service('todos').findMany({})).toHaveLength(19)
+    const rows = await fx.t.raw(`SELECT count(*)::int AS n FROM lastword_meta WHERE rev = 0`)
     expect(rows[0]?.['n']).toBe(0)
   })
 })

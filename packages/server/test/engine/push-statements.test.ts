@@ -3,58 +3,41 @@
  * primary key: with `rev > 0` in the filter the planner walked the `(tbl, rev)` index over every record
  * of the table, so each push of 1,000 records grew slower as the table grew (issue #7 benchmarks).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createEngine, type Engine } from '../../src/engine/index.js'
-import { sqliteHarness, type TestDb } from '../fixtures/db.js'
-import { createTestClock, live, principal, request, stamp, todo } from './helpers.js'
-import { tenantAuthorize } from './suite.js'
+import { describe, expect, it } from 'vitest'
+import { sqliteHarness } from '../fixtures/db.js'
+import { live, principal, request, stamp, todo } from './helpers.js'
+import { tenantEngine } from './tenant-engine.js'
 
 describe('push on better-sqlite3: statements', () => {
-  let t: TestDb
-  let engine: Engine
+  const fx = tenantEngine(() => sqliteHarness.open())
   const A = principal('alice', 'A')
-
-  beforeEach(async () => {
-    t = await sqliteHarness.open()
-    engine = createEngine({
-      db: t.db,
-      tables: { todos: { table: t.todos, serverColumns: { tenant: (p) => (p?.['tenant'] as string | undefined) ?? 'system' } } },
-      authorize: tenantAuthorize,
-      now: createTestClock().now,
-    })
-    await engine.migrate()
-  })
-  afterEach(async () => {
-    await engine.close()
-    await t.close()
-  })
 
   const records = (n: number, prefix: string, ms = 1) => Array.from({ length: n }, (_, i) => live(`${prefix}${i}`, stamp(ms), todo({ title: `${prefix}${i}` })))
 
   it('a push is 8 statements whatever its size: read, BEGIN, revs, rows, meta, log, version row, COMMIT', async () => {
     for (const [n, prefix] of [[1, 'a'], [1_000, 'b']] as const) {
-      const before = engine.statementCount()
-      const page = await engine.sync(A, request('todos', { push: records(n, prefix) }))
+      const before = fx.engine.statementCount()
+      const page = await fx.engine.sync(A, request('todos', { push: records(n, prefix) }))
       expect(page.outcomes.every((o) => o.status === 'applied')).toBe(true)
-      expect(engine.statementCount() - before).toBe(8)
+      expect(fx.engine.statementCount() - before).toBe(8)
     }
     // Updates of stored records (before-images logged) cost the same.
-    const before = engine.statementCount()
-    await engine.sync(A, request('todos', { push: records(1_000, 'b', 2) }))
-    expect(engine.statementCount() - before).toBe(8)
+    const before = fx.engine.statementCount()
+    await fx.engine.sync(A, request('todos', { push: records(1_000, 'b', 2) }))
+    expect(fx.engine.statementCount() - before).toBe(8)
   })
 
   it('a batch the database refuses is written again row by row, and only the bad row is rejected', async () => {
     const batch = records(20, 'c')
     batch[7] = live('c7', stamp(1), todo({ title: 'x'.repeat(300) }))
-    const page = await engine.sync(A, request('todos', { push: batch }))
+    const page = await fx.engine.sync(A, request('todos', { push: batch }))
     expect(page.outcomes.filter((o) => o.status === 'applied')).toHaveLength(19)
     expect(page.outcomes[7]).toMatchObject({ uid: 'c7', status: 'rejected', error: { code: 'INVALID_VALUE' } })
-    expect(await engine.service('todos').findMany({})).toHaveLength(19)
+    expect(await fx.engine.service('todos').findMany({})).toHaveLength(19)
   })
 
   it('reads the stored metadata by primary key, never by scanning the (tbl, rev) index', async () => {
-    const client = (t.db as unknown as { $client: { prepare: (...args: unknown[]) => unknown } }).$client
+    const client = (fx.t.db as unknown as { $client: { prepare: (...args: unknown[]) => unknown } }).$client
     const counted = client.prepare
     const seen: string[] = []
     client.prepare = function (this: unknown, ...args: unknown[]) {
@@ -62,15 +45,15 @@ describe('push on better-sqlite3: statements', () => {
       return counted.apply(this, args)
     }
     try {
-      await engine.sync(A, request('todos', { push: records(10, 'd') }))
-      await engine.sync(A, request('todos', { push: records(10, 'd', 2) }))
+      await fx.engine.sync(A, request('todos', { push: records(10, 'd') }))
+      await fx.engine.sync(A, request('todos', { push: records(10, 'd', 2) }))
     } finally {
       client.prepare = counted
     }
     expect(seen.length).toBeGreaterThanOrEqual(2)
     for (const text of new Set(seen)) {
       const params = Array.from({ length: (text.match(/\?/g) ?? []).length }, () => '[]')
-      const plan = (await t.raw(`EXPLAIN QUERY PLAN ${text}`, params)).map((row) => String(row['detail'])).join(' | ')
+      const plan = (await fx.t.raw(`EXPLAIN QUERY PLAN ${text}`, params)).map((row) => String(row['detail'])).join(' | ')
       expect(plan).toContain('PRIMARY KEY')
       expect(plan).not.toContain('lastword_meta_rev')
     }
