@@ -226,6 +226,55 @@ export function normalizeRow(table: TableDescriptor, input: unknown, options: No
   return out
 }
 
+/**
+ * The one rule for server-owned columns (`writable: false`, filled by the server from the principal):
+ * a client never writes them. The client refuses such a local write and the server refuses such a pushed
+ * record, both with `READ_ONLY_COLUMN` (attack V3, mass assignment). Only the app itself, writing through
+ * the server's services with no principal, may set them.
+ */
+export function assertWritableColumns(table: TableDescriptor, input: Record<string, unknown>): void {
+  for (const key of Object.keys(input)) {
+    assertSafeKey(key, `row of "${table.name}"`)
+    if (key === 'uid') continue
+    const column = getColumn(table, key)
+    if (!column.writable) {
+      throw new LastwordError('READ_ONLY_COLUMN', `Column "${key}" of "${table.name}" is set by the server; leave it out`, {
+        table: table.name,
+        column: key,
+      })
+    }
+  }
+}
+
+/**
+ * Validates a client's write of a row and returns the full row: only writable columns may be given
+ * ({@link assertWritableColumns}); server-owned ones are kept from `base` (an update) or `null` until the
+ * server fills them (a create). `keysOnly` checks the keys and values present, not the missing ones (an
+ * update's patch, before the stored row is read).
+ */
+export function normalizeClientWrite(
+  table: TableDescriptor,
+  input: unknown,
+  base: Record<string, unknown> | null,
+  keysOnly = false,
+): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new LastwordError('INVALID_VALUE', `A row of "${table.name}" must be an object`)
+  }
+  const source = input as Record<string, unknown>
+  assertWritableColumns(table, source)
+  const has = (key: string): boolean => Object.prototype.hasOwnProperty.call(source, key)
+  const writable = table.columns.filter((c) => c.writable)
+  if (keysOnly) return normalizeRow({ name: table.name, columns: writable.filter((c) => has(c.name)) }, source)
+  const merged: Record<string, unknown> = {}
+  if (base !== null) for (const column of writable) merged[column.name] = base[column.name] ?? null
+  for (const key of Object.keys(source)) if (key !== 'uid') merged[key] = source[key]
+  const normalized = normalizeRow({ name: table.name, columns: writable }, merged, { missing: 'error' })
+  const out: Record<string, unknown> = {}
+  for (const column of table.columns) out[column.name] = column.writable ? normalized[column.name] : (base?.[column.name] ?? null)
+  return out
+}
+
 /** A row as an array in the descriptor's column order (the wire form of a page). */
 export function rowToArray(table: TableDescriptor, row: Record<string, unknown>): unknown[] {
   return table.columns.map((column) => row[column.name] ?? null)

@@ -35,7 +35,8 @@ export interface WireError {
   details?: Record<string, unknown> | undefined
 }
 
-const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+/** Every error code, for apps that branch on them (`switch (error.code)`) or list them. */
+export const ERROR_CODES: readonly ErrorCode[] = [
   'BAD_REQUEST',
   'PROTOCOL_MISMATCH',
   'UNKNOWN_TABLE',
@@ -58,11 +59,12 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'QUOTA_EXCEEDED',
   'CLOSED',
   'INTERNAL',
-])
+]
+const CODE_SET: ReadonlySet<string> = new Set<string>(ERROR_CODES)
 
 /** Whether `code` is one of lastword's error codes. */
 export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && ERROR_CODES.has(code)
+  return typeof code === 'string' && CODE_SET.has(code)
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 
 // Errors
-export { LastwordError, isLastwordError, toLastwordError, fromWireError, isErrorCode } from './errors.js'
+export { LastwordError, isLastwordError, toLastwordError, fromWireError, isErrorCode, ERROR_CODES } from './errors.js'
 export type { ErrorCode, WireError } from './errors.js'
 
 // Stamps (hybrid logical clock)
@@ -41,6 +41,8 @@ export {
   findColumn,
   getColumn,
   normalizeRow,
+  normalizeClientWrite,
+  assertWritableColumns,
   normalizeValue,
   normalizeTimestamp,
   isStorableText,

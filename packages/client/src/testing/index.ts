@@ -1,0 +1,6 @@
+/**
+ * @lastword/client/testing — seams for tests of apps and of lastword itself. Not needed in production;
+ * these may change between minor versions.
+ */
+export { createManualRuntime } from './manual-runtime.js'
+export type { ManualRuntime } from './manual-runtime.js'
