@@ -15,7 +15,7 @@ const conditions = ['@lastword/source', 'node', 'import', 'module', 'default']
 // `Server` export, and every socket.io server in a test would fail to start.
 const nodeConditions = ['@lastword/source', 'node', 'default']
 
-// The file name picks the environment (style.md):
+// The file name picks the environment (CONTRIBUTING.md, "Test files"):
 //   *.test.ts          Node, no external service
 //   *.pg.test.ts       needs PostgreSQL (PG_URL, default the local server)
 //   *.browser.test.ts  drives Debian's Chromium through playwright-core
@@ -24,7 +24,7 @@ const shared = {
   ssr: { resolve: { conditions: nodeConditions, externalConditions: nodeConditions } },
 }
 const special = ['**/*.pg.test.ts', '**/*.browser.test.ts', '**/node_modules/**', '**/dist/**']
-// The fault campaign (integration/test/faults, reliability.md's matrix; integration/test/matrix.md) runs
+// The fault campaign (integration/test/faults; rows in docs/test-matrix.md) runs
 // with everything else, at its CI counts; `pnpm test:soak` runs it RUNS× over.
 
 export default defineConfig({
