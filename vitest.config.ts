@@ -1,4 +1,11 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+
+// Project roots are absolute: a package's own `test` script runs vitest from the package folder
+// (`vitest run --project core --root ../..`), where a relative root would resolve against that folder
+// and find no test files.
+const repo = fileURLToPath(new URL('.', import.meta.url))
+const at = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
 
 // Tests run against source: every workspace package exports its `src/index.ts` under the
 // `@lastword/source` condition, so no build is needed for the inner loop.
@@ -8,7 +15,7 @@ const conditions = ['@lastword/source', 'node', 'import', 'module', 'default']
 // `Server` export, and every socket.io server in a test would fail to start.
 const nodeConditions = ['@lastword/source', 'node', 'default']
 
-// The file name picks the environment (style.md):
+// The file name picks the environment (CONTRIBUTING.md, "Test files"):
 //   *.test.ts          Node, no external service
 //   *.pg.test.ts       needs PostgreSQL (PG_URL, default the local server)
 //   *.browser.test.ts  drives Debian's Chromium through playwright-core
@@ -17,7 +24,7 @@ const shared = {
   ssr: { resolve: { conditions: nodeConditions, externalConditions: nodeConditions } },
 }
 const special = ['**/*.pg.test.ts', '**/*.browser.test.ts', '**/node_modules/**', '**/dist/**']
-// The fault campaign (integration/test/faults, reliability.md's matrix; integration/test/matrix.md) runs
+// The fault campaign (integration/test/faults; rows in docs/test-matrix.md) runs
 // with everything else, at its CI counts; `pnpm test:soak` runs it RUNS× over.
 
 export default defineConfig({
@@ -28,20 +35,20 @@ export default defineConfig({
         ...shared,
         test: {
           name,
-          root: `packages/${name}`,
+          root: at(`packages/${name}/`),
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: special,
         },
       })),
       {
         ...shared,
-        test: { name: 'repo', root: 'scripts', include: ['test/**/*.test.ts'], exclude: special },
+        test: { name: 'repo', root: at('scripts/'), include: ['test/**/*.test.ts'], exclude: special },
       },
       {
         ...shared,
         test: {
           name: 'integration',
-          root: 'integration',
+          root: at('integration/'),
           include: ['test/**/*.test.ts'],
           exclude: special,
           testTimeout: 60_000,
@@ -51,6 +58,7 @@ export default defineConfig({
         ...shared,
         test: {
           name: 'pg',
+          root: repo,
           include: ['packages/*/src/**/*.pg.test.ts', 'packages/*/test/**/*.pg.test.ts', 'integration/test/**/*.pg.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -60,6 +68,7 @@ export default defineConfig({
         ...shared,
         test: {
           name: 'browser',
+          root: repo,
           include: ['apps/*/test/**/*.browser.test.ts', 'packages/*/test/**/*.browser.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,

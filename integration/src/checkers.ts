@@ -1,5 +1,5 @@
 /**
- * Checkers of reliability.md's invariants, judged from the recorded history (`history.ts`), the wire
+ * Checkers of the invariants of docs/guarantees.md, judged from the recorded history (`history.ts`), the wire
  * history (`fault-network.ts`) and what the stores hold (the clients' IndexedDB, the server's database).
  *
  * - I1 convergence: each client's rows for each scope it keeps = the server's rows matching that scope.
@@ -133,8 +133,8 @@ function purgedAfter(accepted: Map<string, PushedRecord[]> | null, uid: string, 
 
 /**
  * With purges: whether the server deleted a uid it no longer knows. A local write the server never
- * took, of such a record, is dropped by design, whatever its stamp (design.md, "After retention resets a
- * client": an acknowledged record the server no longer knows was deleted and purged — it goes, and the
+ * took, of such a record, is dropped by design, whatever its stamp (trap 3, tombstone retention, in
+ * docs/guarantees.md: an acknowledged record the server no longer knows was deleted and purged — it goes, and the
  * app is told), so it is not a lost write.
  */
 function deletedAndPurged(accepted: Map<string, PushedRecord[]> | null, uid: string): boolean {
@@ -265,7 +265,7 @@ const checkpointRev = (token: string | null): number | null => {
  *   checkpoint going back, the server's version of a uid going back or vanishing;
  * - I4: a client exposing a uid live below a tombstone it already held.
  * The one allowed way back is a record re-stamped after the server refused its stamps for drift
- * (design.md, "Stamps"), recognised from the wire history.
+ * (SPEC.md, `rewind`), recognised from the wire history.
  */
 export class Monitor {
   readonly violations: Violation[] = []

@@ -1,5 +1,5 @@
 /**
- * A fault-injecting in-memory network between real clients and the real server (reliability.md T02).
+ * A fault-injecting in-memory network between real clients and the real server (row T02).
  *
  * Each client gets a {@link Transport} (the client's seam) whose connections are served by the server's
  * `serveConnection` seam. Per client and per direction a seeded schedule drops, duplicates and delays

@@ -1,5 +1,5 @@
 /**
- * S01 — random filter ASTs against two tenants with overlapping data (reliability.md V1, I8).
+ * S01 — random filter ASTs against two tenants with overlapping data (attack V1, invariant I8).
  *
  * The `docs` table holds the same shapes of rows for tenants t1 and t2 (plus a few of each alone, and
  * tombstones whose last images match filters too); `tenant` is server-owned and `authorize` restricts

@@ -1,6 +1,6 @@
 /**
  * Seeds and seeded randomness. Every randomized test prints its seed and replays from `FC_SEED`
- * (reliability.md); `RUNS` multiplies the number of runs (the soak runs `RUNS=10`).
+ * (docs/test-matrix.md); `RUNS` multiplies the number of runs (the soak runs `RUNS=10`).
  */
 import { vi } from 'vitest'
 

@@ -1,5 +1,5 @@
 /**
- * Virtual time for the fault campaign (reliability.md: "the in-memory transport runs on virtual time").
+ * Virtual time for the fault campaign (docs/test-matrix.md: in-memory rows run on virtual time, so partitions cost nothing).
  *
  * `setTimeout`/`setInterval`/`Date` are faked (vitest's fake timers), so the client's debounce, retry
  * backoff and reconnection delays, the server's expiry timers and every delay of the fault network are

@@ -1,6 +1,6 @@
 /**
  * A resync with nothing changed is one small request and one small answer: the checkpoint alone — no
- * metadata entries, no push — and an empty page (design.md, "Sync protocol").
+ * metadata entries, no push — and an empty page (ARCHITECTURE.md, "The sequence of one sync").
  */
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import type { SyncClient } from '@lastword/client'

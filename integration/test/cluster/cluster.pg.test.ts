@@ -34,7 +34,7 @@ import { ATTACHMENTS_TABLE } from './schema.js'
 
 const available = await requirePostgres('cluster')
 
-/** Liveness bound after a heal (reliability.md T16: I1 within 5 s). */
+/** Liveness bound after a heal (row T16: I1 within 5 s). */
 const HEAL_MS = 5_000
 
 describe.skipIf(!available)('three nodes on one PostgreSQL (postgres adapter)', () => {

@@ -4,8 +4,8 @@
  * returns — with its older stamp. The server purged the tombstone, so the edit's push (sent with the
  * first request, before the server answers `resync`, and applied anyway) creates the uid again (R1);
  * and the client keeps a dirty record the server says was purged (`removeUnlessHeld` keeps dirty ones),
- * so full reconciliation would push it again too. design.md: "an acknowledged record the server no longer
- * knows was deleted and purged — it goes, and the app is told". Fixed: the server applies no push with a
+ * so full reconciliation would push it again too. Trap 3 (docs/guarantees.md): an acknowledged record the
+ * server no longer knows was deleted and purged — it goes, and the app is told. Fixed: the server applies no push with a
  * checkpoint behind the horizon (engine `sync`), the client withholds acknowledged records from pushes
  * until a full reconciliation ends, and a purge removes an acknowledged record even when dirty (E1).
  */

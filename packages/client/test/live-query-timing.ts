@@ -1,5 +1,5 @@
 /**
- * Times a live query's refresh after a local write (issue #7): N records, one subscriber, 200 updates of
+ * Times a live query's refresh after a local write (a by-hand check of the live-query cost): N records, one subscriber, 200 updates of
  * a record the query shows; the figure is write call → callback fired, p50 and p95. Not a vitest file
  * (no `.test.ts`): run it by hand from the repository root,
  *

@@ -1,5 +1,5 @@
 /**
- * One behaviour suite for every `LocalStore` (style.md, "One behaviour suite, every implementation").
+ * One behaviour suite for every `LocalStore` (CONTRIBUTING.md, "One behaviour suite, every implementation").
  * Laws: a transaction's writes are all committed or none are; reads see the transaction's own writes;
  * scans are in uid order; the `dirty` view follows the `dirty` flag; values read are copies; `clear`
  * wipes everything; a closed store refuses with `CLOSED`.
@@ -60,7 +60,7 @@ export function runStoreSuite(name: string, harness: StoreHarness): void {
     })
 
     it('scans a large table page by page, filtered, across read batches and with its own writes', async () => {
-      // Paged scans are how full reconciliation lists a scope (issue #7: each page must cost its size).
+      // Paged scans are how full reconciliation lists a scope (each page must cost its size, not the table's).
       const store = await harness.create()
       const uidOf = (i: number): string => `r${String(i).padStart(5, '0')}`
       const n = 5_000

@@ -1,5 +1,5 @@
 /**
- * Checkpoint tokens (design.md, "Sync protocol"): the server `rev` a client has seen for a scope plus a
+ * Checkpoint tokens (SPEC.md section 7): the server `rev` a client has seen for a scope plus a
  * hash of the effective scope (the client's filter AND what `authorize` allowed). When the hash no
  * longer matches — a membership was revoked, say — the server answers with full reconciliation.
  */

@@ -1,5 +1,5 @@
 /**
- * The conflict rule (design.md, "Data model"; SPEC.md names each rule): the greater version wins; equal
+ * The conflict rule (SPEC.md section 3 names each rule): the greater version wins; equal
  * versions are the same write seen twice; a later write brings a tombstoned record back, an older one
  * never does. Written as a typed decision table: a new case does not compile until it is decided.
  */
@@ -107,7 +107,7 @@ export function resolveWrite<T extends RecordMeta>(stored: T | null | undefined,
 }
 
 /**
- * R10 (design.md, "After retention resets a client"): a write of a record its sender says the server
+ * R10 (trap 3, tombstone retention, in docs/guarantees.md): a write of a record its sender says the server
  * acknowledged once, while the server no longer knows the uid, is of a record deleted and purged after
  * retention — refused (`PURGED`, and the client removes its copy), never a create (R1) that would bring
  * back what was deleted.

@@ -1,5 +1,5 @@
 /**
- * Table descriptors: a plain-data description of a synced table's columns (design.md, "Data model").
+ * Table descriptors: a plain-data description of a synced table's columns (SPEC.md section 4).
  * The server derives them from Drizzle tables; the client receives them (or is handed them) and keeps
  * them, so it can validate writes and start offline. No Drizzle import here.
  */
@@ -29,7 +29,7 @@ export interface TableDescriptor {
 /** Names lastword keeps for itself; an app table may not use them as column names. */
 export const RESERVED_COLUMNS: ReadonlySet<string> = new Set(['uid', 'created_at', 'updated_at', 'deleted_at', 'rev'])
 
-/** Keys refused anywhere in wire data (prototype pollution, reliability.md V5). */
+/** Keys refused anywhere in wire data (prototype pollution, attack V5). */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
 
 /** Identifier shape for table and column names. */

@@ -1,5 +1,5 @@
 /**
- * Per-record metadata (design.md, "Data model").
+ * Per-record metadata (SPEC.md section 2).
  */
 import { LastwordError } from './errors.js'
 import { assertStamp, type Stamp } from './stamp.js'

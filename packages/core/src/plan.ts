@@ -1,5 +1,5 @@
 /**
- * Sync-plan computation (design.md, "Sync protocol"): the full-reconciliation plan, and the decision an
+ * Sync-plan computation (SPEC.md section 6): the full-reconciliation plan, and the decision an
  * incremental pull or a realtime delivery makes for one changed record.
  */
 import { compareStamps, type Stamp } from './stamp.js'
@@ -19,7 +19,7 @@ export interface ServerEntry {
 export interface ClientEntry {
   version: Stamp
   deleted: boolean
-  /** Whether the server ever acknowledged this record (design.md, "After retention resets a client"). */
+  /** Whether the server ever acknowledged this record (trap 3, tombstone retention). */
   acknowledged: boolean
 }
 
@@ -88,7 +88,7 @@ export function computePlan(server: ReadonlyMap<string, ServerEntry>, client: Re
 export type ChangeAction = 'row' | 'tombstone' | 'evict' | 'none'
 
 /**
- * Decides what a client learns about one changed record (design.md, "Sync protocol"):
+ * Decides what a client learns about one changed record (SPEC.md, `classifyChange`; trap 2, move-outs):
  * `couldHaveHeld` — some image of the record since the client's checkpoint matched its effective
  * scope (the image at the checkpoint, or one it may have received in realtime since); `matchesNow` —
  * the current row (for a tombstone, its last image) matches. Neither → nothing, not even the uid.
@@ -104,12 +104,12 @@ export function classifyChange(change: { couldHaveHeld: boolean; matchesNow: boo
 export type EvictionDecision = 'remove' | 'keep' | 'other-scopes'
 
 /**
- * Decides an eviction on the client (design.md, "Sync protocol"; SPEC.md E1–E4). `version` is the one
+ * Decides an eviction on the client (SPEC.md E1–E4). `version` is the one
  * the server found outside the scope (`null`: purged — the server no longer knows the uid).
  *
  * - E1: nothing held, or a dirty copy: keep (a dirty copy is pushed, and the server decides) —
- *   except a purge of a record the server once acknowledged, which goes whatever it holds (design.md,
- *   "After retention resets a client": the server forgot it because it was deleted). A dirty record never
+ *   except a purge of a record the server once acknowledged, which goes whatever it holds (trap 3,
+ *   tombstone retention: the server forgot it because it was deleted). A dirty record never
  *   acknowledged (say, created and deleted offline) stays and is pushed.
  * - E2: the local copy is older: it is stale (its row says nothing of the record now), so it goes. Any
  *   other scope of the client that holds the newer version gets it on its next pull.

@@ -1,5 +1,5 @@
 /**
- * Hybrid logical clock stamps (design.md, "Stamps").
+ * Hybrid logical clock stamps (SPEC.md section 1; attack V4 in docs/guarantees.md).
  *
  * A stamp is `(physical ms, counter, node id)`, serialised fixed-width as
  * `pppppppppppp-cccc-nnnnnnnnnnnnnnnn` (12 hex digits of ms, 4 hex digits of counter, 16 hex digits of
@@ -118,7 +118,7 @@ export interface Hlc {
   /** Advances past a stamp seen from elsewhere; returns the stamp the clock now stands at. */
   receive(remote: Stamp): Stamp
   /**
-   * Moves the clock back to `ms` (counter 0). The one allowed way back (design.md): after a drift
+   * Moves the clock back to `ms` (counter 0). The one allowed way back (SPEC.md, `rewind`): after a drift
    * refusal the refused stamps were never accepted anywhere, so the writer rewinds to corrected time.
    */
   rewind(ms: number): void

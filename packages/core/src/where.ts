@@ -1,5 +1,5 @@
 /**
- * The `where` language (design.md): an AND of conditions on columns — equality, `null`, `in`, and
+ * The `where` language (SPEC.md section 5): an AND of conditions on columns — equality, `null`, `in`, and
  * `gt/gte/lt/lte`, combinable on one column. No OR and no NOT, so a scope is a box that SQL indexes and
  * this matcher agree on. Comparison is SQL's: a range or equality never matches null; strings compare
  * by code point (SQLite BINARY, PostgreSQL COLLATE "C"); booleans as booleans; timestamps as instants.
@@ -42,7 +42,7 @@ export type Condition =
 /** A validated filter: conditions in canonical order. */
 export type Scope = readonly Condition[]
 
-/** Limits on filters (reliability.md V6). */
+/** Limits on filters (attack V6). */
 export interface WhereLimits {
   maxConditions: number
   maxInValues: number

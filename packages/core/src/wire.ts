@@ -93,7 +93,7 @@ export const pushOutcomeSchema = z.discriminatedUnion('status', [
     uid,
     status: z.literal('superseded'),
     rule: z.string(),
-    /** The winning state, when the caller may read it; `null` otherwise (reliability.md V9). */
+    /** The winning state, when the caller may read it; `null` otherwise (attack V9). */
     winner: wireRecordSchema.nullable(),
   }),
   z.strictObject({ uid, status: z.literal('rejected'), error: wireErrorSchema }),
@@ -145,7 +145,7 @@ export type SyncPageWire = z.input<typeof syncPageSchema>
 
 /**
  * A page as the server sends it: fields at their default left out, and the column names only with rows,
- * so that a resync with nothing to do is a few dozen bytes (design.md, "Sync protocol").
+ * so that a resync with nothing to do is a few dozen bytes (ARCHITECTURE.md, "Pages").
  */
 export function compactPage(page: SyncPage): SyncPageWire {
   const out: SyncPageWire = { mode: page.mode, serverTime: page.serverTime }
@@ -240,7 +240,7 @@ export const WIRE_SCHEMAS = {
  */
 export function parseWire<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   // zod drops a `__proto__` key silently (a filter would be widened, a row stored without it):
-  // refuse pollution keys anywhere in the input before parsing (reliability.md V5).
+  // refuse pollution keys anywhere in the input before parsing (attack V5).
   assertSafeJson(input, what)
   const result = schema.safeParse(input)
   if (!result.success) {

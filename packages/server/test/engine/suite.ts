@@ -1,5 +1,5 @@
 /**
- * The engine's behaviour suite, run on every dialect (style.md: one suite, every implementation):
+ * The engine's behaviour suite, run on every dialect (CONTRIBUTING.md: one suite, every implementation):
  * `engine.test.ts` runs it on better-sqlite3, `engine.pg.test.ts` on PostgreSQL.
  *
  * Laws held here, end to end through `sync` and the services:
