@@ -35,6 +35,9 @@ const builtins = new Set(builtinModules)
 const importPattern = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm
 const problems = []
 
+// Entry points a package declares in its `exports` besides its main one.
+const PUBLIC_SUBPATHS = new Set(['@lastword/client/testing'])
+
 for (const sub of ['src', 'test']) {
   let base
   try {
@@ -50,7 +53,7 @@ for (const sub of ['src', 'test']) {
     for (const m of text.matchAll(importPattern)) {
       const spec = m[1] ?? m[2] ?? m[3]
       if (rule.forbidWorkspace.some((p) => spec === p || spec.startsWith(`${p}/`))) problems.push(`${rel}: imports ${spec}`)
-      if (spec.startsWith('@lastword/') && spec.split('/').length > 2) problems.push(`${rel}: deep import ${spec} (use the public entry point)`)
+      if (spec.startsWith('@lastword/') && spec.split('/').length > 2 && !PUBLIC_SUBPATHS.has(spec)) problems.push(`${rel}: deep import ${spec} (use the public entry point)`)
       if (rule.pure && !isTest && (spec.startsWith('node:') || builtins.has(spec))) problems.push(`${rel}: core imports Node module ${spec}`)
     }
     if (rule.pure && !isTest) {
