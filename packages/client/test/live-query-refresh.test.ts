@@ -1,5 +1,5 @@
 /**
- * Live queries refresh in proportion to what changed (issue #7). Laws:
+ * Live queries refresh in proportion to what changed. Laws:
  *
  * - Equivalence: after any sequence of creates, updates and deletes, every live query's last rows equal
  *   a fresh `findMany` with the same filter and options (order, nulls last, limit), and each query gets

@@ -60,7 +60,7 @@ export function runStoreSuite(name: string, harness: StoreHarness): void {
     })
 
     it('scans a large table page by page, filtered, across read batches and with its own writes', async () => {
-      // Paged scans are how full reconciliation lists a scope (issue #7: each page must cost its size).
+      // Paged scans are how full reconciliation lists a scope (each page must cost its size).
       const store = await harness.create()
       const uidOf = (i: number): string => `r${String(i).padStart(5, '0')}`
       const n = 5_000
