@@ -6,7 +6,8 @@
 import 'fake-indexeddb/auto'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import { versionOf, type TableDescriptor } from '@lastword/core'
-import { createSyncClient, type IdbStore, type SyncClient, type TableHandle, type TabOptions } from '@lastword/client'
+import { createSyncClient, type SyncClient, type TableHandle, type TabOptions } from '@lastword/client'
+import { idbConnection } from '@lastword/client/testing'
 import type { Authorize, EngineOptions, Principal } from '@lastword/server'
 import {
   Monitor,
@@ -397,7 +398,7 @@ export class Cluster {
   async crash(c: SimClient): Promise<void> {
     this.network.partition(c.name)
     try {
-      const db = await (c.client.store as IdbStore).connection()
+      const db = await idbConnection(c.client.store)
       db.close()
     } catch {
       // Not open: nothing in flight.

@@ -5,7 +5,8 @@
  */
 import 'fake-indexeddb/auto'
 import { IDBKeyRange } from 'fake-indexeddb'
-import { createIdbStore, type IdbStore, type StoredScope } from '@lastword/client'
+import { createIdbStore, type StoredScope } from '@lastword/client'
+import { idbConnection } from '@lastword/client/testing'
 import { runCampaign, type CampaignOptions, type CampaignResult } from './campaign.js'
 import { formatViolations, type Violation } from './checkers.js'
 import { Cluster, type ClusterOptions, type SimClient } from './cluster.js'
@@ -184,7 +185,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             const current = now()
             if (current.closed) return
             try {
-              ;(await (current.client.store as IdbStore).connection()).close()
+              ;(await idbConnection(current.client.store)).close()
             } catch {
               // Not open right now.
             }

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { forceCloseDatabase } from 'fake-indexeddb'
 import { createIdbStore, type IdbStore, type SyncClient } from '@lastword/client'
+import { idbConnection } from '@lastword/client/testing'
 import { IDBFactory, eventually, newClient, readAll, seededRandom, serverRows, settle, startServer, whenOnline, type TestServer, type Todo } from './fixture.js'
 
 let server: TestServer
@@ -23,7 +24,7 @@ it('reopens and loses nothing when the connection is closed during pulls and wri
   const random = seededRandom('connection-close')
   const store = createIdbStore({ name: 'lastword:d02', indexedDB: new IDBFactory() })
   stores.push(store)
-  const forceClose = async (): Promise<void> => forceCloseDatabase((await store.connection()) as unknown as typeof IDBDatabase) // fake-indexeddb types the argument as the class
+  const forceClose = async (): Promise<void> => forceCloseDatabase((await idbConnection(store)) as unknown as typeof IDBDatabase) // fake-indexeddb types the argument as the class
   const { client, spy } = newClient(server, { store })
   clients.push(client)
   // Every answer arrives on a connection that was just closed under the client (about half the time).

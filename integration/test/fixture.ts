@@ -164,13 +164,19 @@ export interface TestClient {
   indexedDB: IDBFactory
 }
 
-/** A client on the server with its own IndexedDB (unless given one) and a spy transport. */
-export function newClient(server: TestServer, options: Partial<SyncClientOptions> & { indexedDB?: IDBFactory } = {}): TestClient {
+/**
+ * A client on the server with its own IndexedDB (unless given one) and a spy transport, which
+ * `wrapTransport` may wrap (e.g. `withDroppedRealtime` of `@lastword/client/testing`).
+ */
+export function newClient(
+  server: TestServer,
+  { wrapTransport, ...options }: Partial<SyncClientOptions> & { indexedDB?: IDBFactory; wrapTransport?: (transport: Transport) => Transport } = {},
+): TestClient {
   const indexedDB = options.indexedDB ?? new IDBFactory()
   const spy = spyTransport(createSocketTransport({ url: server.url, reconnectionDelay: 20, reconnectionDelayMax: 200 }))
   const client = createSyncClient({
     name: `client-${clientCounter++}`,
-    transport: spy,
+    transport: wrapTransport === undefined ? spy : wrapTransport(spy),
     IDBKeyRange,
     syncDebounceMs: 10,
     retry: { baseMs: 20, maxMs: 200 },

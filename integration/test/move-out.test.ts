@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import type { SyncClient } from '@lastword/client'
+import { withDroppedRealtime } from '@lastword/client/testing'
 import { eventually, newClient, serverRows, settle, startServer, whenOnline, type TestServer, type Todo } from './fixture.js'
 
 let server: TestServer
@@ -19,7 +20,7 @@ afterEach(async () => {
 it('evicts a record that moved out of the scope although its realtime event was dropped', async () => {
   let dropping = false
   const dropped: number[] = []
-  const watcher = newClient(server, { _testHooks: { dropRealtime: (event) => dropping && dropped.push(event.rev) > 0 } })
+  const watcher = newClient(server, { wrapTransport: (transport) => withDroppedRealtime(transport, (event) => dropping && dropped.push(event.rev) > 0) })
   const editor = newClient(server)
   clients.push(watcher.client, editor.client)
   const open: string[][] = []

@@ -1,7 +1,7 @@
 /**
  * The client's clock: core's HLC over the app's clock plus the learned server offset. Stamps never go
  * backwards, across restarts too (the last stamp is persisted with every write) — except for the one
- * rewind design.md allows, after the server refused a stamp for drift.
+ * rewind packages/core/SPEC.md allows, after the server refused a stamp for drift.
  */
 import { compareStamps, createHlc, type Hlc, type Stamp } from '@lastword/core'
 import type { StoreTransaction } from './store/types.js'
@@ -41,7 +41,8 @@ export interface ClientClock {
 /** Options of {@link createClientClock}. */
 export interface ClientClockOptions {
   node: string
-  clock?: Clock | undefined
+  /** The physical clock (the client passes its runtime's `now`). */
+  clock: Clock
   /** The last stamp persisted by a previous session (or another tab). */
   last?: Stamp | null | undefined
   offset?: number | undefined
@@ -49,7 +50,7 @@ export interface ClientClockOptions {
 
 /** Creates the client's clock. */
 export function createClientClock(options: ClientClockOptions): ClientClock {
-  const local = (): number => options.clock?.now() ?? Date.now()
+  const local = (): number => options.clock.now()
   let offset = options.offset ?? 0
   let offsetDirty = false
   /** Set by `correct`: the persisted stamp must be replaced, not only raised. */

@@ -1,10 +1,15 @@
-/** A minimal typed event emitter: listeners are isolated (one throwing does not stop the others). */
+/**
+ * A minimal typed event emitter: listeners are isolated (one throwing does not stop the others, nor the
+ * client that emitted). Kept hand-written rather than `mitt` or `nanoevents`: neither isolates listeners,
+ * and the wrapper that would add it is as long as this file.
+ */
 export interface Emitter<Events extends Record<string, unknown>> {
   on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void
   emit<E extends keyof Events>(event: E, payload: Events[E]): void
   clear(): void
 }
 
+/** Creates an emitter with no listeners. */
 export function createEmitter<Events extends Record<string, unknown>>(): Emitter<Events> {
   const listeners = new Map<keyof Events, Set<(payload: never) => void>>()
   return {

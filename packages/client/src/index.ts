@@ -1,23 +1,35 @@
 /**
  * @lastword/client — offline-first sync for the browser: a local copy of the scopes the app uses
  * (IndexedDB), readable and writable with no connection, reconciled with a lastword server.
+ *
+ * The exports below are the supported surface (pinned by test/public-api.test.ts). Seams only tests
+ * need live in `@lastword/client/testing`.
  */
 
 // Client
 export { createSyncClient } from './client.js'
-export type { SyncClient, SyncClientOptions, TableHandle, ClientStatus, ClientEvents } from './client.js'
+export type { SyncClient, SyncClientOptions, TableHandle, ClientStatus, ClientEvents } from './client-api.js'
+
+// Errors and filters (from core, so that an app needs no other lastword package to handle them)
+export { LastwordError, isLastwordError, ERROR_CODES } from '@lastword/core'
+export type { ErrorCode, WireError, Where } from '@lastword/core'
 
 // Queries
 export type { QueryOptions, OrderBy, ReadRow } from './query.js'
 
 // Sync
-export type { SyncReport, SyncProgress, RetryOptions, TestHooks } from './sync-driver.js'
+export type { SyncReport, SyncProgress } from './sync-driver.js'
+export type { RetryOptions } from './runtime.js'
+
+// Runtime seam (time, timers, randomness)
+export { createDefaultRuntime } from './runtime.js'
+export type { Runtime, CancelTimer } from './runtime.js'
 
 // Local store seam
 export { createMemoryStore } from './store/memory-store.js'
 export { createIdbStore, IDB_SCHEMA_VERSION } from './store/idb-store.js'
 export type { IdbStore, IdbStoreOptions } from './store/idb-store.js'
-export type { LocalStore, StoreTransaction, StoreMode, StoredRecord, StoredScope, StoreMeta, ScanOptions, OwnerLease } from './store/types.js'
+export type { LocalStore, StoreTransaction, StoreMode, StoredRecord, StoredScope, ScanOptions } from './store/types.js'
 
 // Transport seam
 export { createSocketTransport } from './transport.js'
@@ -28,4 +40,4 @@ export type { Clock } from './clock.js'
 export { uuidv7 } from './ids.js'
 
 // Tabs
-export type { TabOptions, LockManagerLike, BroadcastChannelFactory } from './tabs.js'
+export type { TabOptions, LockManagerLike, BroadcastChannelFactory } from './tabs/coordinator.js'

@@ -112,7 +112,7 @@ export type LivePatch = 'unchanged' | 'changed' | 'reread'
 
 /**
  * The result of a live query, kept between changes so that a change costs what changed, not a read of
- * the table (issue #7). It holds the selected records in query order: all of them, or with a `limit`
+ * the table. It holds the selected records in query order: all of them, or with a `limit`
  * the first `limit` plus some slack, so that a few leaving the result do not force a re-read. Its
  * rows are always those {@link runQuery} returns over the same state of the table.
  */

@@ -1,6 +1,6 @@
 /**
  * The `Transport` seam: how the client reaches the server. Small on purpose, so that a fault-injecting
- * in-memory transport can replace the socket.io default (reliability.md, T02). Socket.io delivers at most
+ * in-memory transport can replace the socket.io default (docs/test-matrix.md, row T02). Socket.io delivers at most
  * once; the sync driver retries what did not come back.
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client'

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { forceCloseDatabase } from 'fake-indexeddb'
 import { createSyncClient, IDB_SCHEMA_VERSION, type IdbStore, type SyncClient } from '../src/index.js'
+import { idbConnection } from '../src/testing/index.js'
 import { createScriptedServer, eventually, newIdbStore, newIndexedDB, page, stamp, todosTable, wireRow, type Todo } from './helpers.js'
 
 const clients: SyncClient[] = []
@@ -16,7 +17,7 @@ afterEach(async () => {
 })
 
 async function forceClose(store: IdbStore): Promise<void> {
-  forceCloseDatabase((await store.connection()) as unknown as typeof IDBDatabase) // fake-indexeddb types the argument as the class
+  forceCloseDatabase((await idbConnection(store)) as unknown as typeof IDBDatabase) // fake-indexeddb types the argument as the class
 }
 
 describe('IndexedDB connection closed under the client (D02)', () => {

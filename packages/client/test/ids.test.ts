@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { isNodeId, isUid } from '@lastword/core'
 import { uuidv7 } from '../src/index.js'
 import { randomNodeId } from '../src/ids.js'
+import { createManualRuntime } from '../src/testing/index.js'
 
 describe('ids', () => {
   it('makes RFC 9562 UUIDv7s that carry their time and sort by it', () => {
@@ -18,5 +19,15 @@ describe('ids', () => {
     const a = randomNodeId()
     expect(isNodeId(a)).toBe(true)
     expect(randomNodeId()).not.toBe(a)
+  })
+
+  it('takes its time and randomness from the runtime: a seeded runtime makes the same ids', () => {
+    const ids = () => {
+      const runtime = createManualRuntime({ start: Date.UTC(2025, 0, 1), seed: 42 })
+      return [uuidv7(undefined, runtime), randomNodeId(runtime)]
+    }
+    const [uid, node] = ids()
+    expect(ids()).toEqual([uid, node])
+    expect(Number.parseInt(uid!.replace(/-/g, '').slice(0, 12), 16)).toBe(Date.UTC(2025, 0, 1))
   })
 })

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION, versionOf, type SyncRequest } from '@lastword/core'
 import { createSyncClient, type SyncClient, type SyncClientOptions, type SyncReport } from '../src/index.js'
+import { withDroppedRealtime } from '../src/testing/index.js'
 import { createScriptedServer, eventually, newIndexedDB, page, stamp, todosTable, wireRow, type ScriptedServer, type Todo } from './helpers.js'
 
 const clients: SyncClient[] = []
@@ -429,7 +430,7 @@ describe('sync driver', () => {
   it('applies realtime changes only when newer, never moves the checkpoint, and can drop them (test hook)', async () => {
     const server = createScriptedServer((request) => page(request, { checkpoint: 'lw1.3.00000000000000' }))
     let drop = false
-    const client = setup(server, { _testHooks: { dropRealtime: () => drop } })
+    const client = setup(server, { transport: withDroppedRealtime(server.transport, () => drop) })
     const todos = client.table<Todo>('todos')
     const seen: string[][] = []
     todos.subscribe({}, (rows) => seen.push(rows.map((r) => `${r.uid}:${r.title}`)))

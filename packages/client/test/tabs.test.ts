@@ -73,6 +73,22 @@ describe('tabs (lease fallback)', () => {
     expect(serverB.requests.length).toBeGreaterThan(0)
   })
 
+  it("a follower's sync() rejects with the owner's error code", async () => {
+    const indexedDB = newIndexedDB()
+    const name = `tabs-${Math.random()}`
+    const server = createScriptedServer(() => ({ ok: false, error: { code: 'FORBIDDEN', message: 'not yours' } }))
+    const a = tab(name, indexedDB, server)
+    await eventually(() => expect(a.isOwner).toBe(true))
+    const b = tab(name, indexedDB, createScriptedServer())
+    await b.ready()
+    server.connect()
+    a.table<Todo>('todos').subscribe({}, () => undefined)
+    const owner = await a.sync().catch((e: unknown) => e)
+    const follower = await b.sync().catch((e: unknown) => e)
+    expect((owner as { code?: string }).code).toBe('FORBIDDEN')
+    expect((follower as { code?: string }).code).toBe('FORBIDDEN')
+  })
+
   it('takes over from an owner that vanished without releasing its lease', async () => {
     const indexedDB = newIndexedDB()
     const name = `tabs-${Math.random()}`

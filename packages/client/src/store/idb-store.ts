@@ -1,12 +1,13 @@
 /**
  * The IndexedDB `LocalStore`, through `idb`. One database per client name (`lastword:<name>`), its schema
  * versioned by the `upgrade` callback of `openDB`. Local writes commit with `{ durability: 'strict' }`
- * (browsers default to relaxed durability, reliability.md "Durability notes"). A connection closed under
+ * (browsers default to relaxed durability; docs/guarantees.md). A connection closed under
  * us — Safari closing background tabs, DevTools clearing storage (`close`), another tab upgrading or
  * deleting the database (`versionchange`) — is dropped and reopened on the next transaction; a
  * transaction that failed because its connection went away is run again on the new one.
  */
 import { unwrap, wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb'
+import { LastwordError } from '@lastword/core'
 import type { LocalStore, ScanOptions, StoreMeta, StoreMode, StoreTransaction, StoredRecord, StoredScope } from './types.js'
 import { closedStoreError, toStoreError } from './store-errors.js'
 
@@ -41,12 +42,21 @@ export interface IdbStoreOptions {
   IDBKeyRange?: typeof IDBKeyRange
 }
 
-/** The IndexedDB store, with access to its live connection (for diagnostics and fault-injection tests). */
+/** The IndexedDB store. */
 export interface IdbStore extends LocalStore {
   /** The database name. */
   readonly name: string
-  /** The current raw connection, opened if needed. Internal: tests use it to force-close the connection. */
-  connection(): Promise<IDBDatabase>
+}
+
+/**
+ * Each IndexedDB store's current raw connection, opened if needed. Kept off the store's type: only
+ * fault-injection tests need it (to force-close the connection), through `@lastword/client/testing`.
+ */
+const rawConnections = new WeakMap<LocalStore, () => Promise<IDBDatabase>>()
+
+/** The raw connection of a store made by {@link createIdbStore}, or `undefined` for any other store. */
+export function rawConnectionOf(store: LocalStore): (() => Promise<IDBDatabase>) | undefined {
+  return rawConnections.get(store)
 }
 
 /**
@@ -60,7 +70,7 @@ export interface IdbStore extends LocalStore {
 export function createIdbStore(options: IdbStoreOptions): IdbStore {
   const factory = options.indexedDB ?? globalThis.indexedDB
   if (factory === undefined) {
-    throw new Error('IndexedDB is not available here; pass `indexedDB` (e.g. from fake-indexeddb) or use createMemoryStore()')
+    throw new LastwordError('BAD_REQUEST', 'IndexedDB is not available here; pass `indexedDB` (e.g. from fake-indexeddb) or use createMemoryStore()')
   }
   const KeyRange = options.IDBKeyRange ?? globalThis.IDBKeyRange
   const { name } = options
@@ -148,10 +158,9 @@ export function createIdbStore(options: IdbStoreOptions): IdbStore {
     }
   }
 
-  return {
+  const store: IdbStore = {
     kind: 'indexeddb',
     name,
-    connection: async () => unwrap(await connection()) as IDBDatabase,
     transaction,
     async clear() {
       if (closed) throw closedStoreError()
@@ -179,6 +188,8 @@ export function createIdbStore(options: IdbStoreOptions): IdbStore {
       if (db !== null) (await db.catch(() => null))?.close()
     },
   }
+  rawConnections.set(store, async () => unwrap(await connection()) as IDBDatabase)
+  return store
 }
 
 function upgrade(db: Db, oldVersion: number): void {
@@ -229,7 +240,7 @@ function wrapTransaction(tx: Tx, KeyRange: typeof IDBKeyRange | undefined): Stor
     // Batches of `getAll` over the primary-key range, each starting after the last uid read: one request
     // per batch rather than one per record, and linear in what is read. Not a cursor: fake-indexeddb
     // (which tests and the benchmark run on) restarts its walk of a bounded range from the range's lower
-    // bound on every `continue`, which made each full-reconciliation page quadratic (issue #7).
+    // bound on every `continue`, which made each full-reconciliation page quadratic.
     const out: StoredRecord[] = []
     const max = limit
     let from = after ?? null

@@ -19,7 +19,7 @@ export interface StoredRecord {
   deleted_at: Stamp | null
   /** Written locally and not yet acknowledged by the server: pushed with the next sync. */
   dirty: boolean
-  /** Whether the server ever acknowledged this record (design.md, "After retention resets a client"). */
+  /** Whether the server ever acknowledged this record (docs/guarantees.md: a client reset by retention). */
   acknowledged: boolean
   /** Why the server refused the last push of this record; the data is kept, never deleted silently. */
   rejected?: WireError

@@ -4,3 +4,5 @@
  */
 export { createManualRuntime } from './manual-runtime.js'
 export type { ManualRuntime } from './manual-runtime.js'
+export { withDroppedRealtime } from './dropped-realtime.js'
+export { idbConnection } from './idb-connection.js'

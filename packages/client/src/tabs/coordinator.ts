@@ -1,23 +1,12 @@
 /**
  * Tab coordination: one sync owner per database name, so that tabs sharing one IndexedDB database never
- * push the same records twice (reliability.md D05). Web Locks (`navigator.locks`) where present; else a
+ * push the same records twice (docs/test-matrix.md, row D05). Web Locks (`navigator.locks`) where present; else a
  * lease record in the shared store, taken and renewed inside a store transaction (atomic across tabs).
  * A BroadcastChannel named `lastword:<name>` carries "changed" pings and the non-owners' scopes.
  */
-import type { LocalStore } from './store/types.js'
-
-/** Messages between the tabs of one database. */
-export type TabMessage =
-  | { type: 'changed'; from: string; tables: string[]; dirty: boolean; /** The uids written, when known (else: re-read the tables). */ uids?: string[] }
-  | { type: 'scopes'; from: string; scopes: { table: string; where: Record<string, unknown> }[] }
-  | { type: 'status'; from: string; status: string }
-  | { type: 'report'; from: string; report: unknown }
-  | { type: 'sync'; from: string; id: string }
-  | { type: 'synced'; from: string; id: string; error: { code: string; message: string } | null }
-  | { type: 'owner'; from: string }
-  | { type: 'released'; from: string }
-  | { type: 'cleared'; from: string }
-  | { type: 'tables'; from: string }
+import type { Runtime } from '../runtime.js'
+import type { LocalStore } from '../store/types.js'
+import { parseTabMessage, type TabMessage } from './messages.js'
 
 /** The parts of the Web Locks API used here. */
 export interface LockManagerLike {
@@ -62,23 +51,19 @@ export interface TabCoordinatorOptions extends TabOptions {
   store: LocalStore
   /** Whether to coordinate at all; `false` makes this tab the owner, with no channel. */
   enabled: boolean
-}
-
-type Timer = ReturnType<typeof setInterval>
-const unref = (timer: Timer): Timer => {
-  ;(timer as { unref?: () => void }).unref?.()
-  return timer
+  /** The lease's clock and renewal timer. */
+  runtime: Runtime
 }
 
 /** Creates the coordinator of one tab. */
 export function createTabCoordinator(options: TabCoordinatorOptions): TabCoordinator {
-  const { name, tab, store } = options
+  const { name, tab, store, runtime } = options
   const leaseMs = options.leaseMs ?? 5_000
   const listeners = new Set<(message: TabMessage) => void>()
   let owner = false
   let closed = false
   let onChange: (owner: boolean) => void = () => undefined
-  let timer: Timer | null = null
+  let stopRenewing: (() => void) | null = null
   let releaseLock: (() => void) | null = null
   const abort = new AbortController()
 
@@ -92,8 +77,8 @@ export function createTabCoordinator(options: TabCoordinatorOptions): TabCoordin
   ;(channel as { unref?: () => void } | null)?.unref?.()
   if (channel !== null) {
     channel.onmessage = (event: MessageEvent) => {
-      const message = event.data as TabMessage
-      if (closed || typeof message !== 'object' || message === null || message.from === tab) return
+      const message = parseTabMessage(event.data)
+      if (closed || message === null || message.from === tab) return
       // The owner let go: take over now rather than at the next renewal tick.
       if (message.type === 'released' && !owner && leasing) void tryLease()
       for (const listener of listeners) listener(message)
@@ -112,7 +97,7 @@ export function createTabCoordinator(options: TabCoordinatorOptions): TabCoordin
     try {
       const won = await store.transaction('readwrite', async (tx) => {
         const lease = await tx.getMeta('owner')
-        const now = Date.now()
+        const now = runtime.now()
         if (lease !== undefined && lease.tab !== tab && lease.expiresAt > now) return false
         await tx.putMeta('owner', { tab, expiresAt: now + leaseMs })
         return true
@@ -123,7 +108,6 @@ export function createTabCoordinator(options: TabCoordinatorOptions): TabCoordin
       setOwner(false)
     }
   }
-
 
   return {
     get isOwner() {
@@ -149,7 +133,7 @@ export function createTabCoordinator(options: TabCoordinatorOptions): TabCoordin
       }
       leasing = true
       void tryLease()
-      timer = unref(setInterval(() => void tryLease(), Math.max(50, Math.floor(leaseMs / 3))))
+      stopRenewing = runtime.setRepeating(() => void tryLease(), Math.max(50, Math.floor(leaseMs / 3)))
     },
     post(message) {
       if (closed || channel === null) return
@@ -165,7 +149,7 @@ export function createTabCoordinator(options: TabCoordinatorOptions): TabCoordin
     async close() {
       if (closed) return
       const wasOwner = owner
-      if (timer !== null) clearInterval(timer)
+      stopRenewing?.()
       abort.abort()
       releaseLock?.()
       if (wasOwner && leasing) {

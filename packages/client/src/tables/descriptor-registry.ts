@@ -1,0 +1,105 @@
+/**
+ * The table descriptors the client knows, and where they come from: the app's (`tables` option, fixed),
+ * or else the server's (its `lw:hello`, stored so that a client can start offline) — which a tab that
+ * does not own the connection reloads from the store when the owner says they changed.
+ */
+import { LastwordError, assertTableDescriptor, toLastwordError, type TableDescriptor } from '@lastword/core'
+import type { ClientClock } from '../clock.js'
+import type { LocalStore } from '../store/types.js'
+
+/** Options of {@link createDescriptorRegistry}. */
+export interface DescriptorRegistryOptions {
+  /** The app's descriptors, validated; `undefined`: take the server's. */
+  appTables: TableDescriptor[] | undefined
+  store: LocalStore
+  /** Reports a descriptor refused or a store failure (the registry keeps what it had). */
+  report(error: LastwordError): void
+}
+
+/** The descriptors of one client. */
+export interface DescriptorRegistry {
+  /** Whether the app gave the descriptors (the server's and the stored ones are then ignored). */
+  readonly fromApp: boolean
+  /** How many tables are known. */
+  readonly size: number
+  get(table: string): TableDescriptor | undefined
+  /** The descriptor, or `UNKNOWN_TABLE` with what is known. */
+  require(table: string): TableDescriptor
+  /** At start: takes the stored descriptors (unless the app gave its own). */
+  restore(stored: TableDescriptor[] | undefined): void
+  /**
+   * Takes the server's descriptors (unless the app gave its own): those that fail validation are
+   * reported and left out, the rest replace the known ones and are stored with the clock. Returns
+   * whether they were taken.
+   */
+  takeFromServer(tables: readonly TableDescriptor[], clock: ClientClock): Promise<boolean>
+  /** Reads the descriptors another tab stored; returns whether any were found (unless the app gave its own). */
+  reload(): Promise<boolean>
+}
+
+/** Creates the registry. */
+export function createDescriptorRegistry(options: DescriptorRegistryOptions): DescriptorRegistry {
+  const { appTables, store, report } = options
+  const tables = new Map<string, TableDescriptor>(appTables?.map((t) => [t.name, t]))
+  const fromApp = appTables !== undefined
+
+  const replace = (list: readonly TableDescriptor[]): void => {
+    tables.clear()
+    for (const table of list) tables.set(table.name, table)
+  }
+
+  return {
+    fromApp,
+    get size() {
+      return tables.size
+    },
+    get: (table) => tables.get(table),
+    require(table) {
+      const descriptor = tables.get(table)
+      if (descriptor !== undefined) return descriptor
+      throw new LastwordError(
+        'UNKNOWN_TABLE',
+        tables.size === 0
+          ? `Table "${table}" is not known yet: pass \`tables\` to createSyncClient, or connect to the server once`
+          : `Table "${table}" is not synced; known: ${[...tables.keys()].join(', ')}`,
+        { table },
+      )
+    },
+    restore(stored) {
+      if (!fromApp && stored !== undefined) replace(stored)
+    },
+    async takeFromServer(received, clock) {
+      if (fromApp) return false
+      const valid: TableDescriptor[] = []
+      for (const table of received) {
+        try {
+          valid.push(assertTableDescriptor(table))
+        } catch (error) {
+          report(toLastwordError(error))
+        }
+      }
+      replace(valid)
+      try {
+        await store.transaction('readwrite', async (tx) => {
+          await tx.putMeta('tables', valid)
+          await clock.persist(tx)
+        })
+      } catch (error) {
+        report(toLastwordError(error))
+      }
+      return true
+    },
+    async reload() {
+      if (fromApp) return false
+      try {
+        const stored = await store.transaction('readonly', (tx) => tx.getMeta('tables'))
+        if (stored === undefined) return false
+        replace(stored)
+        return true
+      } catch (error) {
+        report(toLastwordError(error))
+        return false
+      }
+    },
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The handle on one synced table: local writes (validated by core's `normalizeClientWrite`, stamped by
+ * the client's clock, marked dirty for the next push), reads of the local copy, and live queries.
+ */
+import { LastwordError, assertUid, getColumn, normalizeClientWrite, toLastwordError, versionOf, type RowValues, type Stamp, type TableDescriptor } from '@lastword/core'
+import type { TableHandle } from '../client-api.js'
+import type { ClientClock } from '../clock.js'
+import { uuidv7 } from '../ids.js'
+import type { LiveQueries } from '../live/live-queries.js'
+import { compileQuery, isLive, runQuery, toReadRow, type ReadRow } from '../query.js'
+import type { Runtime } from '../runtime.js'
+import type { LocalStore, StoredRecord } from '../store/types.js'
+import type { DescriptorRegistry } from './descriptor-registry.js'
+
+/** What a table handle needs from its client. */
+export interface TableHandleDeps {
+  store: LocalStore
+  runtime: Runtime
+  registry: DescriptorRegistry
+  live: LiveQueries
+  /** The clock, once the store is open. */
+  clock(): Promise<ClientClock>
+  /** Throws `CLOSED` once the client is closed. */
+  assertOpen(): void
+  /** Reads descriptors another tab stored (a table unknown here may be known there). */
+  reloadTables(): Promise<void>
+  /** A local write committed. */
+  afterWrite(table: string, uid: string): void
+  report(error: LastwordError): void
+}
+
+type MakeRecord = (local: StoredRecord | undefined, stamp: () => Stamp) => StoredRecord
+
+/** Creates the handle on `table`. */
+export function createTableHandle<Row extends object>(table: string, deps: TableHandleDeps): TableHandle<Row> {
+  const { store, registry, assertOpen } = deps
+
+  /** The descriptor, reloading the stored descriptors once if it is unknown. */
+  async function loadDescriptor(): Promise<TableDescriptor> {
+    if (registry.get(table) === undefined) await deps.reloadTables()
+    return registry.require(table)
+  }
+
+  /** Writes one record in one transaction, past any stamp it already carries. */
+  async function write(uid: string, make: MakeRecord): Promise<void> {
+    assertOpen()
+    const clock = await deps.clock()
+    assertOpen()
+    try {
+      await store.transaction('readwrite', async (tx) => {
+        const local = await tx.getRecord(table, uid)
+        // A write must win over the state it was made on, even if that state came from another tab
+        // (its own writer) whose stamps this clock has not seen: advance past it first.
+        if (local !== undefined) clock.receive(versionOf(local))
+        await tx.putRecord(make(local, () => clock.next()))
+        await clock.persist(tx)
+      })
+    } catch (error) {
+      const lw = toLastwordError(error)
+      // Storage failures are the app's to know about even if the caller swallows the rejection (D01).
+      if (lw.code === 'QUOTA_EXCEEDED' || lw.code === 'INTERNAL') deps.report(lw)
+      throw lw
+    }
+    deps.afterWrite(table, uid)
+  }
+
+  return {
+    name: table,
+    async create(input) {
+      assertOpen()
+      const clock = await deps.clock()
+      const descriptor = await loadDescriptor()
+      if (!isPlainObject(input)) throw new LastwordError('INVALID_VALUE', `A row of "${table}" must be an object`)
+      const { uid: given, ...values } = input as Record<string, unknown>
+      const uid = given === undefined ? uuidv7(clock.now(), deps.runtime) : assertUid(given)
+      const row = normalizeClientWrite(descriptor, values, null) as RowValues
+      await write(uid, (local, stamp) => {
+        if (local !== undefined && local.deleted_at === null) {
+          throw new LastwordError('INVALID_UID', `"${table}" already has a record "${uid}"; update it instead`, { uid })
+        }
+        const s = stamp()
+        // Over a tombstone, a later create brings the record back (R5); the server knows the uid then.
+        return { table, uid, row, created_at: s, updated_at: s, deleted_at: null, dirty: true, acknowledged: local?.acknowledged ?? false }
+      })
+      return uid
+    },
+    async update(uid, patch) {
+      assertOpen()
+      await deps.clock()
+      const descriptor = await loadDescriptor()
+      assertUid(uid)
+      assertNoUid(descriptor, patch)
+      normalizeClientWrite(descriptor, patch, null, true) // bad input fails before any transaction
+      await write(uid, (local, stamp) => {
+        if (local === undefined || !isLive(local)) throw notFound(table, uid)
+        const row = normalizeClientWrite(descriptor, patch, local.row) as RowValues
+        const { rejected: _cleared, ...rest } = local
+        return { ...rest, row, updated_at: stamp(), dirty: true }
+      })
+    },
+    async delete(uid) {
+      assertOpen()
+      await deps.clock()
+      assertUid(uid)
+      await write(uid, (local, stamp) => {
+        if (local === undefined || !isLive(local)) throw notFound(table, uid)
+        // The row stays as the tombstone's last image: scopes match the delete by it.
+        const { rejected: _cleared, ...rest } = local
+        return { ...rest, deleted_at: stamp(), dirty: true }
+      })
+    },
+    async findUnique(uid) {
+      assertOpen()
+      await deps.clock()
+      const record = await store.transaction('readonly', (tx) => tx.getRecord(table, uid))
+      return record !== undefined && isLive(record) ? toReadRow<Row>(record) : null
+    },
+    async findMany(where = {}, queryOptions = {}) {
+      assertOpen()
+      await deps.clock()
+      if (registry.get(table) === undefined) await deps.reloadTables()
+      if (registry.size === 0) return [] // nothing can be stored before the descriptors are known
+      const query = compileQuery(registry.require(table), where, queryOptions)
+      const records = await store.transaction('readonly', (tx) => tx.scanRecords(table))
+      return runQuery<Row>(query, records)
+    },
+    subscribe(where, callback, queryOptions = {}) {
+      assertOpen()
+      if (typeof callback !== 'function') throw new LastwordError('BAD_REQUEST', 'subscribe needs a callback')
+      return deps.live.subscribe<Row>(table, where, callback as (rows: ReadRow<Row>[]) => void, queryOptions)
+    },
+    async record(uid) {
+      assertOpen()
+      await deps.clock()
+      return (await store.transaction('readonly', (tx) => tx.getRecord(table, uid))) ?? null
+    },
+  }
+}
+
+/**
+ * A patch may not carry `uid` (a record's uid never changes): core's rule skips the key, so it is
+ * refused here as the unknown column it is, unless the table has a column of that name.
+ */
+function assertNoUid(descriptor: TableDescriptor, patch: unknown): void {
+  if (isPlainObject(patch) && Object.prototype.hasOwnProperty.call(patch, 'uid')) getColumn(descriptor, 'uid')
+}
+
+function notFound(table: string, uid: string): LastwordError {
+  return new LastwordError('NOT_FOUND', `"${table}" has no record "${uid}" (or it was deleted)`, { table, uid })
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

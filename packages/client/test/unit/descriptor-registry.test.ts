@@ -1,0 +1,40 @@
+/** The descriptor registry: the app's tables win; else the server's, validated and stored; reloaded by followers. */
+import { describe, expect, it } from 'vitest'
+import type { TableDescriptor } from '@lastword/core'
+import { createClientClock } from '../../src/clock.js'
+import { createMemoryStore } from '../../src/store/memory-store.js'
+import { createDescriptorRegistry } from '../../src/tables/descriptor-registry.js'
+import { createManualRuntime } from '../../src/testing/index.js'
+import { todosTable } from '../helpers.js'
+
+const lists: TableDescriptor = { name: 'lists', columns: [{ name: 'name', type: 'text', nullable: false, writable: true }] }
+const clock = () => createClientClock({ node: '0123456789abcdef', clock: createManualRuntime() })
+
+describe('descriptor registry', () => {
+  it("keeps the app's descriptors whatever the server or the store says", async () => {
+    const store = createMemoryStore()
+    const registry = createDescriptorRegistry({ appTables: [todosTable], store, report: () => undefined })
+    registry.restore([lists])
+    expect(await registry.takeFromServer([lists], clock())).toBe(false)
+    expect(await registry.reload()).toBe(false)
+    expect(registry.get('todos')).toBe(todosTable)
+    expect(registry.get('lists')).toBeUndefined()
+  })
+
+  it("takes the server's valid descriptors, reports the others, and stores them for other tabs", async () => {
+    const store = createMemoryStore()
+    const errors: string[] = []
+    const registry = createDescriptorRegistry({ appTables: undefined, store, report: (e) => errors.push(e.code) })
+    expect(() => registry.require('todos')).toThrow(/not known yet/)
+    const broken = { name: 'bad name!', columns: [] } as unknown as TableDescriptor
+    expect(await registry.takeFromServer([todosTable, broken], clock())).toBe(true)
+    expect(errors).toHaveLength(1)
+    expect(registry.require('todos')).toEqual(todosTable)
+    expect(() => registry.require('lists')).toThrow(/not synced; known: todos/)
+
+    const follower = createDescriptorRegistry({ appTables: undefined, store, report: () => undefined })
+    expect(follower.size).toBe(0)
+    expect(await follower.reload()).toBe(true)
+    expect(follower.get('todos')).toEqual(todosTable)
+  })
+})
