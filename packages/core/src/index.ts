@@ -117,3 +117,25 @@ export type {
   ClientToServerEvents,
   ServerToClientEvents,
 } from './wire.js'
+
+// The client's replica: incoming states, push outcomes, re-stamping, removals (E6)
+export {
+  decideIncoming,
+  decidePushOutcome,
+  classifyPushOutcome,
+  restampRecord,
+  rememberRemoval,
+  isOlderThanRemoval,
+  isSameVersion,
+} from './replica.js'
+export type {
+  ReplicaRecord,
+  IncomingRule,
+  IncomingDecision,
+  PushOutcomeKind,
+  PushRule,
+  PushReport,
+  PushDecision,
+  PushOutcomeInput,
+  LocalChange,
+} from './replica.js'
