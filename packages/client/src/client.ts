@@ -11,6 +11,7 @@ import {
   assertUid,
   getColumn,
   helloSchema,
+  realtimeEventSchema,
   normalizeRow,
   toLastwordError,
   versionOf,
@@ -23,6 +24,7 @@ import {
 import type { Socket } from 'socket.io-client'
 import { createClientClock, type Clock, type ClientClock } from './clock.js'
 import { createEmitter } from './emitter.js'
+import { createDefaultRuntime } from './runtime.js'
 import { randomNodeId, randomSubscriptionId, uuidv7 } from './ids.js'
 import { compileQuery, createLiveResult, isLive, isSelected, runQuery, toReadRow, type CompiledQuery, type LiveResult, type QueryOptions, type ReadRow } from './query.js'
 import { createIdbStore } from './store/idb-store.js'
@@ -316,6 +318,11 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       void handleHello(raw, connection)
     },
     onChanges(event) {
+      const dropRealtime = options._testHooks?.dropRealtime
+      if (dropRealtime !== undefined) {
+        const parsed = realtimeEventSchema.safeParse(event)
+        if (parsed.success && dropRealtime(parsed.data)) return
+      }
       driver?.onRealtime(event)
     },
   }
@@ -419,8 +426,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
         maxPushPerRequest: Math.min(options.maxPushPerRequest ?? 1_000, WIRE_BOUNDS.maxPushRecords),
         maxEntriesPerRequest: 5_000,
       },
-      hooks: options._testHooks ?? {},
-      random: Math.random,
+      runtime: createDefaultRuntime(),
       onReport(syncReport) {
         emitter.emit('sync', syncReport)
         coordinator.post({ type: 'report', from: node, report: syncReport })
