@@ -1,6 +1,7 @@
 /**
  * @lastword/core — every rule of lastword, once: stamps, the conflict rule, the `where` language,
- * sync plans, checkpoints, table descriptors and the wire contract. Pure: no I/O, no clock, no globals.
+ * sync plans, checkpoints, table descriptors, the client's replica rules and the wire contract. Pure:
+ * no I/O, no clock, no globals.
  */
 
 // Errors

@@ -3,7 +3,7 @@
  * another scope's request until the first answer (or failure) releases it, so no version is pushed twice
  * at once. Keyed by table and uid; the value is the version sent.
  */
-import { versionOf, type Stamp } from '@lastword/core'
+import { compareStamps, versionOf, type Stamp } from '@lastword/core'
 import type { StoredRecord } from '../store/types.js'
 
 /** The set of record versions being pushed. */
@@ -21,13 +21,17 @@ const keyOf = (record: StoredRecord): string => `${record.table}\u0000${record.u
 /** Creates an empty set of pushes in progress. */
 export function createPushesInProgress(): PushesInProgress {
   const sent = new Map<string, Stamp>()
+  const isSent = (record: StoredRecord): boolean => {
+    const version = sent.get(keyOf(record))
+    return version !== undefined && compareStamps(version, versionOf(record)) === 0
+  }
   return {
-    has: (record) => sent.get(keyOf(record)) === versionOf(record),
+    has: isSent,
     take(records) {
       for (const r of records) sent.set(keyOf(r), versionOf(r))
     },
     release(records) {
-      for (const r of records) if (sent.get(keyOf(r)) === versionOf(r)) sent.delete(keyOf(r))
+      for (const r of records) if (isSent(r)) sent.delete(keyOf(r))
     },
   }
 }
