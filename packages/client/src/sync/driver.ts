@@ -1,7 +1,16 @@
 /**
  * The sync driver (ARCHITECTURE.md, "One request per scope"): the facade the client root uses. It wires
- * the modules of `sync/` — the scope registry, request building, page application, realtime, scheduling
- * and write routing — and turns the client's calls into their operations.
+ * the modules of `sync/` and turns the client's calls into their operations:
+ *
+ * - scope-registry.ts — held scopes and their holders, push-only scopes, compiled stored filters;
+ * - request-builder.ts — one request of a scope (checkpoint or full-reconciliation entries, pushes),
+ *   with pushes-in-progress.ts so that no record version is pushed by two requests at once;
+ * - page-apply.ts — one page in one store transaction with its checkpoint (I10);
+ * - replica-store.ts — core's replica rules (A1–A4, P1–P7, E1–E6) applied to the store;
+ * - sync-run.ts — the pages of one run and its report;
+ * - scheduler.ts — one run per scope at a time, one more for requests made during it, retries;
+ * - write-routing.ts — the debounce and which scopes push the dirty records of a table;
+ * - realtime.ts — `lw:changes` events, decided by core's `decideRealtime` (E5).
  */
 import { toLastwordError } from '@lastword/core'
 import type { SyncContext } from './context.js'
