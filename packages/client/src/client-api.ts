@@ -8,7 +8,7 @@ import type { Clock } from './clock.js'
 import type { QueryOptions, ReadRow } from './query.js'
 import type { RetryOptions, Runtime } from './runtime.js'
 import type { LocalStore, StoredRecord } from './store/types.js'
-import type { SyncProgress, SyncReport } from './sync-driver.js'
+import type { SyncProgress, SyncReport } from './sync/driver.js'
 import type { TabOptions } from './tabs/coordinator.js'
 import type { Transport } from './transport.js'
 

@@ -3,7 +3,7 @@
  * connection, and reconciled with the server when there is one. It builds the parts and wires them —
  * each job lives in its own module (ARCHITECTURE.md, the client's module map):
  * `connection/` the connection state machine, `tables/` table handles and descriptors, `live/` live
- * queries, `tabs/` coordination between tabs, `sync-driver.ts` the syncs themselves.
+ * queries, `tabs/` coordination between tabs, `sync/` the syncs themselves.
  */
 import {
   LastwordError,
@@ -28,7 +28,7 @@ import { DEFAULT_RETRY, createDefaultRuntime, type RetryOptions, type Runtime } 
 import { createIdbStore } from './store/idb-store.js'
 import { createMemoryStore } from './store/memory-store.js'
 import type { LocalStore } from './store/types.js'
-import { createSyncDriver, type SyncDriver } from './sync-driver.js'
+import { createSyncDriver, type SyncDriver } from './sync/driver.js'
 import { createDescriptorRegistry } from './tables/descriptor-registry.js'
 import { createTableHandle } from './tables/table-handle.js'
 import { createTabCoordinator } from './tabs/coordinator.js'
@@ -203,8 +203,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
         maxPushPerRequest: Math.min(options.maxPushPerRequest ?? 1_000, WIRE_BOUNDS.maxPushRecords),
         maxEntriesPerRequest: 5_000,
       },
-      hooks: {},
-      random: runtime.random,
+      runtime,
       onReport(syncReport) {
         emitter.emit('sync', syncReport)
         tabs.post({ type: 'report', from: node, report: syncReport as unknown as Record<string, unknown> })

@@ -244,7 +244,7 @@ describe('sync driver', () => {
     expect(server.requests.flatMap((r) => r.push).filter((r) => r.deleted_at !== null)).toEqual([])
   })
 
-  it('pushes a record that moved out of every scope through the table carrier', async () => {
+  it('pushes a record that moved out of every scope through a held scope of its table', async () => {
     const server = createScriptedServer()
     const client = setup(server)
     const todos = client.table<Todo>('todos')
@@ -385,16 +385,16 @@ describe('sync driver', () => {
     await eventually(() => expect(progress).toEqual([3, 6]))
     await first.close()
     // Second session on the same database: continues after u5, nothing stored is asked again.
-    const again = createScriptedServer(full)
-    const second = setup(again, { name: 'paged', indexedDB })
+    const resumed = createScriptedServer(full)
+    const second = setup(resumed, { name: 'paged', indexedDB })
     const rows: number[] = []
     second.table<Todo>('todos').subscribe({}, (r) => rows.push(r.length))
-    await online(second, again)
+    await online(second, resumed)
     await second.sync()
-    expect(again.requests[0]!.full?.cursor).toEqual({ startRev: 9, after: 'u5' })
-    expect(again.requests[0]!.full?.entries.map((e) => e[0])).toEqual([]) // entries after the cursor only
+    expect(resumed.requests[0]!.full?.cursor).toEqual({ startRev: 9, after: 'u5' })
+    expect(resumed.requests[0]!.full?.entries.map((e) => e[0])).toEqual([]) // entries after the cursor only
     expect(rows.at(-1)).toBe(9)
-    expect(again.requests.at(-1)!.checkpoint).toBe('lw1.9.00000000000000')
+    expect(resumed.requests.at(-1)!.checkpoint).toBe('lw1.9.00000000000000')
   })
 
   it('sends metadata entries in pages of at most 5,000', async () => {
@@ -427,7 +427,7 @@ describe('sync driver', () => {
     ])
   })
 
-  it('applies realtime changes only when newer, never moves the checkpoint, and can drop them (test hook)', async () => {
+  it('applies realtime changes only when newer, never moves the checkpoint, and loses nothing when the transport drops them', async () => {
     const server = createScriptedServer((request) => page(request, { checkpoint: 'lw1.3.00000000000000' }))
     let drop = false
     const client = setup(server, { transport: withDroppedRealtime(server.transport, () => drop) })
@@ -449,7 +449,10 @@ describe('sync driver', () => {
     drop = true
     server.changes({ subscription, table: 'todos', rows: [wireRow('c', a1, a1, { title: 'c', done: false })], tombstones: [], evict: [] })
     server.changes({ subscription: 'unknown', table: 'todos', rows: [wireRow('d', a1, a1, { title: 'd', done: false })], tombstones: [], evict: [] })
-    await new Promise((r) => setTimeout(r, 30))
+    // Events are applied in arrival order: once a later one is stored, the earlier ones were handled.
+    drop = false
+    server.changes({ subscription, table: 'todos', rows: [], tombstones: [['z', a1, a1, a2]], evict: [] })
+    await eventually(async () => expect(await todos.record('z')).not.toBeNull())
     expect(await todos.findMany()).toEqual([])
     expect((await client.store.transaction('readonly', (tx) => tx.listScopes()))[0]?.checkpoint).toBe('lw1.3.00000000000000')
   })

@@ -1,6 +1,7 @@
 /**
  * @lastword/core — every rule of lastword, once: stamps, the conflict rule, the `where` language,
- * sync plans, checkpoints, table descriptors and the wire contract. Pure: no I/O, no clock, no globals.
+ * sync plans, checkpoints, table descriptors, the client's replica rules and the wire contract. Pure:
+ * no I/O, no clock, no globals.
  */
 
 // Errors
@@ -117,3 +118,25 @@ export type {
   ClientToServerEvents,
   ServerToClientEvents,
 } from './wire.js'
+
+// The client's replica: incoming states, push outcomes, re-stamping, removals (E6)
+export {
+  decideIncoming,
+  decidePushOutcome,
+  classifyPushOutcome,
+  restampRecord,
+  rememberRemoval,
+  isOlderThanRemoval,
+  isSameVersion,
+} from './replica.js'
+export type {
+  ReplicaRecord,
+  IncomingRule,
+  IncomingDecision,
+  PushOutcomeKind,
+  PushRule,
+  PushReport,
+  PushDecision,
+  PushOutcomeInput,
+  LocalChange,
+} from './replica.js'

@@ -6,7 +6,7 @@
 import { toLastwordError, type Where } from '@lastword/core'
 import { compileQuery } from '../query.js'
 import type { Runtime } from '../runtime.js'
-import type { ScopeQuery, SyncDriver } from '../sync-driver.js'
+import type { ScopeQuery, SyncDriver } from '../sync/driver.js'
 import type { DescriptorRegistry } from '../tables/descriptor-registry.js'
 import type { TabCoordinator } from './coordinator.js'
 import type { TabScope, TabStatus } from './messages.js'

@@ -5,7 +5,7 @@
  */
 import type { LiveQueries } from '../live/live-queries.js'
 import type { CancelTimer, Runtime } from '../runtime.js'
-import type { SyncDriver, SyncReport } from '../sync-driver.js'
+import type { SyncDriver, SyncReport } from '../sync/driver.js'
 import type { DescriptorRegistry } from '../tables/descriptor-registry.js'
 import type { TabCoordinator } from './coordinator.js'
 import { createFollowerSide } from './follower-side.js'

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { LastwordError } from '@lastword/core'
 import { createMemoryStore } from '../../src/store/memory-store.js'
-import type { ScopeQuery, SyncDriver } from '../../src/sync-driver.js'
+import type { ScopeQuery, SyncDriver } from '../../src/sync/driver.js'
 import { createDescriptorRegistry } from '../../src/tables/descriptor-registry.js'
 import { createManualRuntime } from '../../src/testing/index.js'
 import type { TabCoordinator } from '../../src/tabs/coordinator.js'

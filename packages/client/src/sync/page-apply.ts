@@ -1,0 +1,104 @@
+/**
+ * Applies one sync page in ONE store transaction with its checkpoint (or full-reconciliation cursor), so
+ * an interrupted sync resumes from what it stored (invariant I10). Push outcomes (P1–P7), rows and
+ * tombstones (A1–A4), evictions and purges (E1–E4, E6) are decided by core; this module reads and writes.
+ */
+import { assertStamp, decidePushOutcome, type RecordState, type SyncPage } from '@lastword/core'
+import type { StoredRecord, StoredScope } from '../store/types.js'
+import type { SyncContext } from './context.js'
+import { fromWireRecord, greatestVersion, readRecords } from './records.js'
+import { applyIncoming, lazily, removeUnlessHeld } from './replica-store.js'
+import type { BuiltRequest } from './request-builder.js'
+import type { ScopeEntry } from './scope-registry.js'
+import type { SyncReport } from './types.js'
+
+/** What one page did, for the run's report and its decision to run once more. */
+export interface PageResult {
+  pushed: number
+  superseded: SyncReport['superseded']
+  rejected: SyncReport['rejected']
+  restamped: string[]
+  evicted: string[]
+  purged: string[]
+  /** Pushed records written again while in flight: still dirty, pushed by one more run. */
+  changedInFlight: number
+}
+
+/**
+ * Applies `page`, the answer to `built`, for `entry`. `receivedAt` and `rtt` (local ms) let a drift
+ * refusal correct the clock from the server's time.
+ */
+export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: BuiltRequest, page: SyncPage, receivedAt: number, rtt: number): Promise<PageResult> {
+  const { store, clock } = ctx.deps
+  const { table } = entry
+  // Everything that is not a store request happens before the transaction opens (it would commit).
+  const incoming = readRecords(page.columns, page.rows as unknown[][], page.tombstones)
+  const winners = new Map<string, RecordState>()
+  let clockCorrected = false
+  for (const outcome of page.outcomes) {
+    if (outcome.status === 'superseded' && outcome.winner !== null) winners.set(outcome.uid, fromWireRecord(outcome.winner))
+    if (outcome.status === 'rejected' && outcome.error.code === 'CLOCK_AHEAD' && !clockCorrected) {
+      const now = outcome.error.details?.['now']
+      if (typeof now === 'number' && Number.isFinite(now)) {
+        clock.correct(now, receivedAt, rtt)
+        clockCorrected = true
+      }
+    }
+  }
+  const top = greatestVersion([...incoming, ...winners.values()])
+  if (top !== null) clock.receive(top)
+  const finished = !page.hasMore && page.mode !== 'resync'
+
+  return store.transaction('readwrite', async (tx) => {
+    // Built afresh on each attempt: the store may run this again on a reopened connection.
+    const result: PageResult = { pushed: 0, superseded: [], rejected: [], restamped: [], evicted: [], purged: [], changedInFlight: 0 }
+    for (const outcome of page.outcomes) {
+      const sent = built.pushed.get(outcome.uid)
+      if (sent === undefined) continue
+      const local = await tx.getRecord(table, outcome.uid)
+      const decision = decidePushOutcome<StoredRecord>({
+        local,
+        sent,
+        outcome,
+        winner: winners.get(outcome.uid) ?? null,
+        clockCorrected,
+        removedAt: ctx.removals.removedAt(table, outcome.uid),
+        next: () => clock.next(),
+      })
+      if (decision.changedInFlight) result.changedInFlight++
+      if (decision.local.kind === 'put') await tx.putRecord({ ...decision.local.record, table })
+      else if (decision.local.kind === 'remove') await tx.deleteRecord(table, outcome.uid)
+      const report = decision.report
+      if (report === null) continue
+      if (report.kind === 'pushed') result.pushed++
+      else if (report.kind === 'superseded') result.superseded.push({ uid: outcome.uid, winnerStamp: report.winnerStamp, rule: report.rule })
+      else if (report.kind === 'purged') result.purged.push(outcome.uid)
+      else if (report.kind === 'restamped') result.restamped.push(outcome.uid)
+      else result.rejected.push({ uid: outcome.uid, error: report.error })
+    }
+    for (const record of incoming) await applyIncoming(tx, table, record, ctx.removals)
+    const others = lazily(() => ctx.registry.otherScopes(tx, table, entry.key))
+    for (const [uid, version] of page.evict) {
+      if (await removeUnlessHeld(tx, table, uid, assertStamp(version), others, ctx.removals)) result.evicted.push(uid)
+    }
+    for (const uid of page.purged) if (await removeUnlessHeld(tx, table, uid, null, others, ctx.removals)) result.purged.push(uid)
+    for (const uid of page.push) {
+      const local = await tx.getRecord(table, uid)
+      if (local !== undefined && !local.dirty) await tx.putRecord({ ...local, dirty: true })
+    }
+    const scope: StoredScope = (await tx.getScope(entry.key)) ?? { key: entry.key, table, where: entry.where, checkpoint: null, fullCursor: null, syncedAt: null }
+    if (page.mode === 'resync') {
+      scope.checkpoint = null
+      scope.fullCursor = null
+    } else if (page.checkpoint !== null) {
+      scope.checkpoint = page.checkpoint
+      scope.fullCursor = null
+    } else {
+      scope.fullCursor = page.cursor
+    }
+    if (finished) scope.syncedAt = clock.now()
+    await tx.putScope(scope)
+    await clock.persist(tx)
+    return result
+  })
+}

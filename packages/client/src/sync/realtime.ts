@@ -1,0 +1,88 @@
+/**
+ * Realtime events (`lw:changes`), applied one at a time in arrival order. Realtime never moves a
+ * checkpoint — the checkpointed pull stays the truth — and an event its scope's pull or another event may
+ * have overtaken is not applied (core's `decideRealtime`, SPEC.md E5); instead the scope is pulled.
+ */
+import {
+  LastwordError,
+  assertStamp,
+  decideRealtime,
+  decodeCheckpoint,
+  realtimeEventSchema,
+  toLastwordError,
+  type RealtimeDecision,
+} from '@lastword/core'
+import type { StoredScope } from '../store/types.js'
+import type { SyncContext } from './context.js'
+import { greatestVersion, readRecords } from './records.js'
+import { applyIncoming, lazily, removeUnlessHeld } from './replica-store.js'
+import type { ScopeEntry } from './scope-registry.js'
+
+/** Takes realtime events. */
+export interface RealtimeReceiver {
+  /** Queues an `lw:changes` event, unvalidated. */
+  receive(raw: unknown): void
+}
+
+/** The rev a scope's checkpointed pull has covered: its checkpoint's, or a running full reconciliation's start. */
+export function coveredRev(stored: StoredScope | undefined): number | null {
+  if (stored === undefined) return null
+  if (stored.checkpoint !== null) {
+    try {
+      return decodeCheckpoint(stored.checkpoint).rev
+    } catch {
+      return null // unreadable: the next sync drops it and reconciles in full
+    }
+  }
+  return stored.fullCursor?.startRev ?? null
+}
+
+function maxRev(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b)
+}
+
+/** Creates the realtime receiver; `pull` syncs a scope an event could not be applied to. */
+export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntry) => void): RealtimeReceiver {
+  const { store, clock } = ctx.deps
+  let queue: Promise<void> = Promise.resolve()
+  /** By table: the greatest rev of the realtime events applied (decideRealtime's table coverage). */
+  const appliedRev = new Map<string, number>()
+
+  async function apply(raw: unknown): Promise<void> {
+    const parsed = realtimeEventSchema.safeParse(raw)
+    if (!parsed.success) {
+      ctx.deps.onError(new LastwordError('BAD_REQUEST', 'Ignored a malformed realtime event from the server'))
+      return
+    }
+    const event = parsed.data
+    const entry = ctx.registry.bySubscription(event.subscription)
+    if (entry === undefined || entry.table !== event.table) return // a subscription we already dropped
+    clock.learn(event.serverTime, clock.local())
+    const incoming = readRecords(event.columns, event.rows as unknown[][], event.tombstones)
+    const top = greatestVersion(incoming)
+    if (top !== null) clock.receive(top)
+    // Read in the same transaction as the writes, so a page stored meanwhile is either seen here or
+    // stored after (and then wins on versions).
+    const decision = await store.transaction('readwrite', async (tx): Promise<RealtimeDecision> => {
+      const scopes = await tx.listScopes(entry.table)
+      let table = appliedRev.get(entry.table) ?? null
+      for (const stored of scopes) table = maxRev(table, coveredRev(stored))
+      const decision = decideRealtime(event, { scope: coveredRev(scopes.find((s) => s.key === entry.key)), table })
+      if (decision !== 'apply') return decision
+      appliedRev.set(entry.table, maxRev(appliedRev.get(entry.table) ?? null, event.rev) as number)
+      for (const record of incoming) await applyIncoming(tx, entry.table, record, ctx.removals)
+      const others = lazily(() => ctx.registry.otherScopes(tx, entry.table, entry.key))
+      for (const [uid, version] of event.evict) await removeUnlessHeld(tx, entry.table, uid, assertStamp(version), others, ctx.removals)
+      await clock.persist(tx)
+      return decision
+    })
+    if (decision === 'apply') ctx.deps.onChanged([entry.table], [...incoming.map((r) => r.uid), ...event.evict.map(([uid]) => uid)])
+    else if (decision === 'skip-and-pull' && ctx.state.connected && !ctx.state.stopped && entry.holders.size > 0) pull(entry)
+  }
+
+  return {
+    receive(raw) {
+      queue = queue.then(() => apply(raw)).catch((error: unknown) => ctx.deps.onError(toLastwordError(error)))
+    },
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Builds one `lw:sync` request of a scope, in one read-only transaction: its checkpoint (or the stored
+ * full-reconciliation cursor and the next page of metadata entries) and, on a run's first request, the
+ * dirty records it pushes — marked as pushes in progress in the same synchronous step as the check.
+ */
+import { versionOf, type SyncRequest } from '@lastword/core'
+import type { StoredRecord } from '../store/types.js'
+import type { SyncContext } from './context.js'
+import { inScope, toWireRecord } from './records.js'
+import type { ScopeEntry } from './scope-registry.js'
+
+/** A request and what it pushed. */
+export interface BuiltRequest {
+  request: SyncRequest
+  /** Pushed records by uid, as they were when sent. */
+  pushed: Map<string, StoredRecord>
+  /** More dirty records were eligible than one request carries (or were held back until a full reconciliation ends). */
+  more: boolean
+}
+
+/**
+ * Builds the next request of `entry`'s run (`first`: the run's first request, the only one that pushes).
+ * The caller releases `pushed` from the pushes in progress once the answer is applied or lost.
+ */
+export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: boolean): Promise<BuiltRequest> {
+  const { store, settings } = ctx.deps
+  const held = ctx.registry.heldOf(entry.table)
+  // Any held scope (or the push-only scope of a table with none) pushes the dirty records no held scope
+  // matches (moved out of every scope, or a bare tombstone): without it they would never leave this
+  // client. Any, not one chosen: a push lost with one scope's request is retried by that scope's next
+  // attempt, whichever scopes are held by then (the pushes in progress keep one version from going twice at once).
+  const pushesUncovered = entry.pushOnly || entry.holders.size > 0
+  const table = ctx.deps.descriptor(entry.table)
+  /** Records this request took (released if the store runs the callback again). */
+  let taken: StoredRecord[] = []
+  const release = (): void => {
+    ctx.pushes.release(taken)
+    taken = []
+  }
+  return store
+    .transaction('readonly', async (tx) => {
+      release()
+      const stored = await tx.getScope(entry.key)
+      const checkpoint = stored?.checkpoint ?? null
+      const pushed = new Map<string, StoredRecord>()
+      let more = false
+      let withheld = false
+      if (first) {
+        const eligible = (await tx.dirtyRecords(entry.table)).filter((r) => {
+          if (ctx.pushes.has(r)) return false
+          if (!(inScope(r, entry.scope) || (pushesUncovered && !held.some((e) => inScope(r, e.scope))))) return false
+          // Without a checkpoint (full reconciliation) the server may have purged a record it once
+          // acknowledged: an edit of it would come back as a create. Such a record waits until the
+          // reconciliation has said whether it still exists; offline creates go at once.
+          if (checkpoint === null && r.acknowledged) {
+            withheld = true
+            return false
+          }
+          return true
+        })
+        more = eligible.length > settings.maxPushPerRequest
+        taken = eligible.slice(0, settings.maxPushPerRequest)
+        // Taken in the same synchronous step as the check: a concurrent run of an overlapping scope
+        // sees them in progress and leaves them out (no record version is pushed twice at once).
+        ctx.pushes.take(taken)
+        for (const r of taken) pushed.set(r.uid, r)
+      }
+      const request: SyncRequest = {
+        table: entry.table,
+        where: entry.where as Record<string, unknown>,
+        checkpoint,
+        push: [...pushed.values()].map((r) => toWireRecord(r, table)),
+      }
+      if (checkpoint === null) {
+        const cursor = stored?.fullCursor ?? null
+        const max = settings.maxEntriesPerRequest
+        const records = await tx.scanRecords(entry.table, { after: cursor?.after ?? null, limit: max + 1, filter: (r) => inScope(r, entry.scope) })
+        request.full = {
+          cursor,
+          entries: records.slice(0, max).map((r) => [r.uid, versionOf(r), r.deleted_at !== null, r.acknowledged] as [string, string, boolean, boolean]),
+          complete: records.length <= max,
+        }
+      }
+      if (entry.holders.size > 0) request.subscription = entry.subscriptionId
+      if (settings.pageSize !== undefined) request.pageSize = settings.pageSize
+      return { request, pushed, more: more || withheld }
+    })
+    .catch((error: unknown) => {
+      release()
+      throw error
+    })
+}

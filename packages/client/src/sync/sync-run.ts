@@ -1,0 +1,85 @@
+/**
+ * One run of a scope's sync: requests and pages until the server has nothing more, each page applied
+ * and stored before the next request (invariant I10), then one report. A run decides whether one more
+ * run must follow it (records left to push) by setting `entry.rerunRequested`.
+ */
+import { LastwordError, fromWireError, parseWire, syncPageSchema, type SyncPage } from '@lastword/core'
+import { closedError, offlineError, type SyncContext } from './context.js'
+import { applyPage, type PageResult } from './page-apply.js'
+import { buildRequest } from './request-builder.js'
+import type { ScopeEntry } from './scope-registry.js'
+import type { SyncReport } from './types.js'
+
+/** Runs one sync of `entry`; throws what the server or the store refused (the scheduler retries transient failures). */
+export async function runSync(ctx: SyncContext, entry: ScopeEntry): Promise<void> {
+  const { clock, transport, settings } = ctx.deps
+  const started = clock.local()
+  const report: SyncReport = {
+    table: entry.table,
+    scopeKey: entry.key,
+    mode: 'incremental',
+    pushed: 0,
+    pulled: 0,
+    superseded: [],
+    rejected: [],
+    restamped: [],
+    evicted: [],
+    purged: [],
+    durationMs: 0,
+  }
+  let first = true
+  let received = 0
+  for (;;) {
+    if (ctx.state.stopped) throw closedError()
+    if (!ctx.state.connected) throw offlineError()
+    const built = await buildRequest(ctx, entry, first)
+    const sentFull = built.request.full !== undefined
+    if (sentFull) report.mode = 'full'
+    let page: SyncPage
+    let result: PageResult
+    try {
+      const sentAt = clock.local()
+      const reply = await transport.request('lw:sync', built.request, settings.requestTimeoutMs)
+      const receivedAt = clock.local()
+      if (!reply.ok) throw fromWireError(reply.error)
+      if (built.request.subscription !== undefined) entry.serverSubscribed = true
+      page = parseWire(syncPageSchema, reply.data, 'sync page')
+      clock.learn(page.serverTime, receivedAt, receivedAt - sentAt)
+      if (page.mode === 'resync' && sentFull) {
+        throw new LastwordError('INTERNAL', 'The server asked for a resync in answer to a full reconciliation')
+      }
+      result = await applyPage(ctx, entry, built, page, receivedAt, receivedAt - sentAt)
+    } finally {
+      ctx.pushes.release(built.pushed.values())
+    }
+    report.pushed += result.pushed
+    report.pulled += page.rows.length + page.tombstones.length
+    report.superseded.push(...result.superseded)
+    report.rejected.push(...result.rejected)
+    report.restamped.push(...result.restamped)
+    report.evicted.push(...result.evicted)
+    report.purged.push(...result.purged)
+    // Records the server asked for, re-stamped ones, any beyond one request's share, and pushed ones the
+    // server did not take up (no outcome: it answered `resync` without applying them): one more run.
+    const unanswered = page.outcomes.length < built.pushed.size
+    if (built.more || unanswered || page.push.length > 0 || result.restamped.length > 0 || result.changedInFlight > 0) entry.rerunRequested = true
+    // Live queries (and other tabs) re-read only when the page touched records: a resync with nothing
+    // to do costs no read of the table.
+    const touched = [
+      ...page.outcomes.map((o) => o.uid),
+      ...page.rows.map((r) => String(r[0])),
+      ...page.tombstones.map((t) => t[0]),
+      ...page.evict.map(([uid]) => uid),
+      ...page.purged,
+      ...page.push,
+    ]
+    if (touched.length > 0) ctx.deps.onChanged([entry.table], touched)
+    // A page's `progress.received` counts that page (the server's reading); the run adds them up.
+    received += page.progress.received
+    ctx.deps.onProgress({ table: entry.table, scopeKey: entry.key, received, total: page.progress.total })
+    first = false
+    if (page.mode !== 'resync' && !page.hasMore) break
+  }
+  report.durationMs = Math.max(0, clock.local() - started)
+  ctx.deps.onReport(report)
+}

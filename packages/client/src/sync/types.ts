@@ -1,0 +1,99 @@
+/**
+ * The sync driver's public types: what it reports, what it needs from the client, and its interface.
+ * `createSyncDriver` (driver.ts) implements them.
+ */
+import type { LastwordError, Scope, Stamp, TableDescriptor, Where, WireError } from '@lastword/core'
+import type { ClientClock } from '../clock.js'
+import type { RetryOptions, Runtime } from '../runtime.js'
+import type { LocalStore } from '../store/types.js'
+import type { Transport } from '../transport.js'
+
+/** What one completed sync of a scope did: the demo's log is built from it. */
+export interface SyncReport {
+  table: string
+  scopeKey: string
+  /** `full` if any page of the sync was a full reconciliation (a resync included). */
+  mode: 'incremental' | 'full'
+  /** Records pushed and applied (or found already applied) by the server. */
+  pushed: number
+  /** Rows and tombstones received. */
+  pulled: number
+  /** Pushed records that lost to a newer state: the winner's version (`null` if unreadable) and the rule. */
+  superseded: { uid: string; winnerStamp: Stamp | null; rule: string }[]
+  /** Pushed records refused for a permanent reason: kept locally, no longer dirty, `rejected` set. */
+  rejected: { uid: string; error: WireError }[]
+  /** Records re-stamped after the server refused their stamps for drift; pushed again. */
+  restamped: string[]
+  /** Records removed because they left the scope. */
+  evicted: string[]
+  /** Records removed because the server purged them after retention. */
+  purged: string[]
+  durationMs: number
+}
+
+/** Progress of a paged sync. */
+export interface SyncProgress {
+  table: string
+  scopeKey: string
+  /** Records received so far in this sync (rows, tombstones, evictions, purges). */
+  received: number
+  /** The total, when the server knows it. */
+  total: number | null
+}
+
+/** Limits and timings of the driver. */
+export interface DriverSettings {
+  debounceMs: number
+  retry: Required<RetryOptions>
+  requestTimeoutMs: number
+  pageSize: number | undefined
+  /** Dirty records per request; more are pushed by a follow-up run. */
+  maxPushPerRequest: number
+  /** Metadata entries per full-reconciliation request (ARCHITECTURE.md: paged, ≤ 5,000). */
+  maxEntriesPerRequest: number
+}
+
+/** What the driver needs from the client. */
+export interface DriverDeps {
+  store: LocalStore
+  clock: ClientClock
+  transport: Transport
+  descriptor(table: string): TableDescriptor | undefined
+  settings: DriverSettings
+  /** Timers (debounce, backoff) and randomness (jitter, subscription ids). */
+  runtime: Runtime
+  onReport(report: SyncReport): void
+  onProgress(progress: SyncProgress): void
+  onError(error: LastwordError): void
+  /** Local data of these tables changed (refresh live queries, pending count, other tabs): these uids, if known. */
+  onChanged(tables: string[], uids?: readonly string[]): void
+  /** A run started or ended (status `syncing`). */
+  onActivity(): void
+}
+
+/** A scope the driver keeps synced. */
+export interface ScopeQuery {
+  table: string
+  key: string
+  scope: Scope
+  where: Where
+}
+
+/** The sync driver of one client. */
+export interface SyncDriver {
+  /** Keeps a scope synced on behalf of `holder` (a live query, or another tab). */
+  acquire(query: ScopeQuery, holder: string): void
+  /** Releases a holder; on the last one the scope's realtime subscription is dropped (`lw:unsubscribe`). */
+  release(key: string, holder: string): void
+  /** The connection is ready (after `lw:hello`) or lost. Ready: every held scope syncs. */
+  setConnected(connected: boolean): void
+  /** Syncs every held scope (and the dirty records no held scope covers) now. */
+  syncAll(): Promise<void>
+  /** Local writes to these tables: sync the scopes concerned after the debounce. */
+  afterWrite(tables: Iterable<string>): void
+  /** An `lw:changes` event, unvalidated. */
+  onRealtime(event: unknown): void
+  /** Whether a sync is running. */
+  busy(): boolean
+  stop(): void
+}

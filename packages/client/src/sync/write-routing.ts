@@ -1,0 +1,78 @@
+/**
+ * Routes local writes to the scopes that push them: after the debounce, each held scope whose filter
+ * matches a dirty record syncs, the first held scope of the table pushes the records no held scope
+ * matches, and a table with no held scope is pushed by a push-only scope (a stored scope of that table).
+ */
+import { toLastwordError } from '@lastword/core'
+import type { CancelTimer } from '../runtime.js'
+import type { StoredRecord } from '../store/types.js'
+import type { SyncContext } from './context.js'
+import { inScope } from './records.js'
+import type { Scheduler } from './scheduler.js'
+
+/** The write router of one driver. */
+export interface WriteRouter {
+  /** Local writes to this table: route its dirty records after the debounce. */
+  scheduleFlush(table: string): void
+  /** Syncs, as push-only scopes, a stored scope of each table (of `tables`, or all) with dirty records but no held scope. */
+  syncPushOnlyScopes(tables?: Iterable<string>): Promise<Promise<void>[]>
+  /** Cancels a pending debounce. */
+  stop(): void
+}
+
+const quietly = (promise: Promise<void>): void => {
+  promise.catch(() => undefined)
+}
+
+/** Creates the write router. */
+export function createWriteRouter(ctx: SyncContext, scheduler: Scheduler): WriteRouter {
+  const { store, runtime, settings } = ctx.deps
+  const written = new Set<string>()
+  let debounce: CancelTimer | null = null
+
+  async function syncPushOnlyScopes(tables?: Iterable<string>): Promise<Promise<void>[]> {
+    const found = await store.transaction('readonly', (tx) => ctx.registry.findPushOnlyScopes(tx, tables))
+    return found.map((stored) => scheduler.requestSync(ctx.registry.pushOnlyEntry(stored)))
+  }
+
+  async function flushWrites(): Promise<void> {
+    debounce = null
+    const tables = [...written]
+    written.clear()
+    if (!ctx.state.connected || ctx.state.stopped) return
+    const dirty = await store.transaction('readonly', async (tx) => {
+      const out = new Map<string, StoredRecord[]>()
+      for (const table of tables) out.set(table, await tx.dirtyRecords(table))
+      return out
+    })
+    const tablesWithoutHeldScope: string[] = []
+    for (const [table, all] of dirty) {
+      // Records already being pushed at this version: no new run for them.
+      const records = all.filter((r) => !ctx.pushes.has(r))
+      const held = ctx.registry.heldOf(table)
+      if (held.length === 0) {
+        if (records.length > 0) tablesWithoutHeldScope.push(table)
+        continue
+      }
+      for (const entry of held) if (records.some((r) => inScope(r, entry.scope))) quietly(scheduler.requestSync(entry))
+      const first = held[0]
+      if (first !== undefined && records.some((r) => !held.some((e) => inScope(r, e.scope)))) quietly(scheduler.requestSync(first))
+    }
+    if (tablesWithoutHeldScope.length > 0) for (const run of await syncPushOnlyScopes(tablesWithoutHeldScope)) quietly(run)
+  }
+
+  return {
+    scheduleFlush(table) {
+      written.add(table)
+      if (debounce !== null || ctx.state.stopped) return
+      debounce = runtime.setTimer(() => {
+        flushWrites().catch((error: unknown) => ctx.deps.onError(toLastwordError(error)))
+      }, settings.debounceMs)
+    },
+    syncPushOnlyScopes,
+    stop() {
+      debounce?.()
+      debounce = null
+    },
+  }
+}

@@ -1,0 +1,56 @@
+// Realtime: events applied when they are news, skipped when the pull covered them, and a pull when
+// they straddle it (E5); never a checkpoint move.
+import { describe, expect, it } from 'vitest'
+import { coveredRev } from '../../src/sync/realtime.js'
+import { createSyncDriver } from '../../src/sync/driver.js'
+import { TODO_COLUMNS, wireRow } from '../helpers.js'
+import { createHarness, drain, get, page, query, stamp } from './fixture.js'
+
+const scope = { key: 'k', table: 'todos', where: {}, syncedAt: null }
+
+describe('realtime', () => {
+  it('reads the rev a scope covered: its checkpoint, or a running reconciliation start, or nothing', () => {
+    expect(coveredRev(undefined)).toBeNull()
+    expect(coveredRev({ ...scope, checkpoint: 'lw1.42.00000000000000', fullCursor: null })).toBe(42)
+    expect(coveredRev({ ...scope, checkpoint: null, fullCursor: { startRev: 7, after: 'a' } })).toBe(7)
+    expect(coveredRev({ ...scope, checkpoint: 'garbage', fullCursor: null })).toBeNull()
+  })
+
+  it('applies news, skips what the pull covered, pulls on a straddle, and ignores unknown subscriptions', async () => {
+    const h = createHarness((request) => page(request, { checkpoint: 'lw1.10.00000000000000' }))
+    const driver = createSyncDriver(h.deps)
+    driver.acquire(query({}), 'q')
+    driver.setConnected(true)
+    await drain()
+    const subscription = h.requests[0]!.subscription!
+    const v = stamp(5)
+    const event = (uid: string, firstRev: number, rev: number, sub = subscription) => ({
+      subscription: sub,
+      table: 'todos',
+      columns: TODO_COLUMNS,
+      serverTime: h.runtime.now(),
+      firstRev,
+      rev,
+      rows: [wireRow(uid, v, v, { title: uid, done: false })],
+      tombstones: [],
+      evict: [],
+    })
+    driver.onRealtime(event('covered', 9, 10))
+    driver.onRealtime(event('news', 11, 11))
+    driver.onRealtime(event('stranger', 11, 11, 'sffffffffffffffff'))
+    await drain()
+    expect(await get(h, 'covered')).toBeUndefined()
+    expect(await get(h, 'news')).toMatchObject({ dirty: false, acknowledged: true })
+    expect(await get(h, 'stranger')).toBeUndefined()
+    expect(h.requests).toHaveLength(1)
+    driver.onRealtime(event('straddle', 10, 12))
+    await drain()
+    expect(await get(h, 'straddle')).toBeUndefined()
+    expect(h.requests).toHaveLength(2)
+    expect(h.requests[1]!.checkpoint).toBe('lw1.10.00000000000000')
+    driver.onRealtime({ nonsense: true })
+    await drain()
+    expect(h.errors).toEqual(['BAD_REQUEST'])
+    driver.stop()
+  })
+})

@@ -1,0 +1,64 @@
+// The scope registry: held scopes and their holders, push-only scopes, and the other scopes E4 consults.
+import { describe, expect, it } from 'vitest'
+import { createHarness, put, query, todo } from './fixture.js'
+
+describe('scope registry', () => {
+  it('counts holders: the first acquire is `first`, the last release drops the entry (not while it runs)', () => {
+    const { ctx } = createHarness()
+    const q = query({ done: false })
+    expect(ctx.registry.acquire(q, 'a').first).toBe(true)
+    const { entry, first } = ctx.registry.acquire(q, 'b')
+    expect(first).toBe(false)
+    expect(entry.subscriptionId).toMatch(/^s[0-9a-f]{16}$/)
+    expect(ctx.registry.release(q.key, 'a')).toBeNull()
+    entry.running = Promise.resolve()
+    expect(ctx.registry.release(q.key, 'b')).toBeNull() // running: forgotten when the run ends
+    expect(ctx.registry.acquired()).toEqual([entry])
+    ctx.registry.forgetIfUnheld(entry)
+    expect(ctx.registry.acquired()).toEqual([])
+    entry.running = null
+    ctx.registry.acquire(q, 'c')
+    expect(ctx.registry.release(q.key, 'c')).not.toBeNull()
+  })
+
+  it('lists the held scopes of a table by key, and finds them by subscription', () => {
+    const { ctx } = createHarness()
+    const b = ctx.registry.acquire(query({ done: true }), 'x').entry
+    const a = ctx.registry.acquire(query({ done: false }), 'x').entry
+    expect(ctx.registry.heldOf('todos').map((e) => e.key)).toEqual([a.key, b.key].sort())
+    expect(ctx.registry.heldOf('other')).toEqual([])
+    expect(ctx.registry.bySubscription(b.subscriptionId)).toBe(b)
+  })
+
+  it('syncs a stored scope of a table with dirty records and no held scope as push-only, and promotes it when acquired', async () => {
+    const h = createHarness()
+    const q = query({ done: false })
+    await put(h, todo('a', 1, { dirty: true }))
+    await h.deps.store.transaction('readwrite', (tx) => tx.putScope({ key: q.key, table: 'todos', where: q.where, checkpoint: null, fullCursor: null, syncedAt: null }))
+    const found = await h.deps.store.transaction('readonly', (tx) => h.ctx.registry.findPushOnlyScopes(tx))
+    expect(found.map((s) => s.key)).toEqual([q.key])
+    const entry = h.ctx.registry.pushOnlyEntry(found[0]!)
+    expect(entry.pushOnly).toBe(true)
+    expect(h.ctx.registry.pushOnlyEntry(found[0]!)).toBe(entry) // one entry per scope
+    const held = h.ctx.registry.acquire(q, 'x').entry
+    expect(held).toBe(entry) // the same entry: its runs never overlap
+    expect(held.pushOnly).toBe(false)
+    const none = await h.deps.store.transaction('readonly', (tx) => h.ctx.registry.findPushOnlyScopes(tx))
+    expect(none).toEqual([]) // the table has a held scope now
+  })
+
+  it('gives the other scopes of a table (held and stored), without the one asked about', async () => {
+    const h = createHarness()
+    const mine = query({ done: false })
+    const held = query({ title: 'x' })
+    const stored = query({ done: true })
+    h.ctx.registry.acquire(mine, 'q')
+    h.ctx.registry.acquire(held, 'q')
+    await h.deps.store.transaction('readwrite', async (tx) => {
+      for (const q of [mine, held, stored]) await tx.putScope({ key: q.key, table: 'todos', where: q.where, checkpoint: null, fullCursor: null, syncedAt: null })
+      await tx.putScope({ key: 'unknown', table: 'gone', where: {}, checkpoint: null, fullCursor: null, syncedAt: null })
+    })
+    const others = await h.deps.store.transaction('readonly', (tx) => h.ctx.registry.otherScopes(tx, 'todos', mine.key))
+    expect(others).toEqual([held.scope, stored.scope])
+  })
+})

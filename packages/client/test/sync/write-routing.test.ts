@@ -1,0 +1,67 @@
+// Write routing: local writes reach the server after the debounce (runtime time), through the scopes
+// that cover them, or a push-only scope when no scope of the table is held.
+import { describe, expect, it } from 'vitest'
+import { createSyncDriver } from '../../src/sync/driver.js'
+import { createHarness, drain, put, query, todo } from './fixture.js'
+
+describe('write routing', () => {
+  it('waits for the debounce, then syncs once for several writes', async () => {
+    const h = createHarness()
+    const driver = createSyncDriver(h.deps)
+    driver.acquire(query({}), 'q')
+    driver.setConnected(true)
+    await drain()
+    const before = h.requests.length
+    await put(h, todo('a', 1, { dirty: true, acknowledged: false }))
+    driver.afterWrite(['todos'])
+    driver.afterWrite(['todos'])
+    await h.runtime.advance(49)
+    expect(h.requests.length).toBe(before)
+    await h.runtime.advance(1)
+    await drain()
+    expect(h.requests.length).toBe(before + 1)
+    expect(h.requests.at(-1)!.push.map((r) => r.uid)).toEqual(['a'])
+    driver.stop()
+  })
+
+  it('pushes a record no held scope matches through the first held scope', async () => {
+    const h = createHarness()
+    const driver = createSyncDriver(h.deps)
+    const open = query({ done: false })
+    driver.acquire(open, 'q')
+    driver.setConnected(true)
+    await drain()
+    await put(h, { ...todo('moved', 1, { dirty: true, acknowledged: false }), row: { title: 'moved', done: true } })
+    driver.afterWrite(['todos'])
+    await h.runtime.advance(50)
+    await drain()
+    expect(h.requests.at(-1)).toMatchObject({ where: { done: false }, push: [{ uid: 'moved' }] })
+    driver.stop()
+  })
+
+  it('pushes through a stored scope (push-only, no subscription) when no scope of the table is held', async () => {
+    const h = createHarness()
+    const driver = createSyncDriver(h.deps)
+    const q = query({ done: false })
+    await h.deps.store.transaction('readwrite', (tx) => tx.putScope({ key: q.key, table: 'todos', where: q.where, checkpoint: 'lw1.1.00000000000000', fullCursor: null, syncedAt: null }))
+    driver.setConnected(true)
+    await put(h, todo('a', 1, { dirty: true }))
+    driver.afterWrite(['todos'])
+    await h.runtime.advance(50)
+    await drain()
+    expect(h.requests).toHaveLength(1)
+    expect(h.requests[0]).toMatchObject({ checkpoint: 'lw1.1.00000000000000', push: [{ uid: 'a' }] })
+    expect(h.requests[0]!.subscription).toBeUndefined()
+    driver.stop()
+  })
+
+  it('cancels a pending debounce on stop', async () => {
+    const h = createHarness()
+    const driver = createSyncDriver(h.deps)
+    driver.setConnected(true)
+    driver.afterWrite(['todos'])
+    expect(h.runtime.pendingTimers()).toBe(1)
+    driver.stop()
+    expect(h.runtime.pendingTimers()).toBe(0)
+  })
+})

@@ -1,0 +1,240 @@
+/**
+ * The rules of a client's replica (SPEC.md §6, "The client's replica"): what a server state does to the
+ * record a client holds (A1–A4, with E6), what the outcome of a push does to it (P1–P7), and how a record
+ * refused for clock drift is re-stamped. Pure: the client reads and writes its store and calls these.
+ */
+import { LastwordError, fromWireError, type WireError } from './errors.js'
+import { versionOf, type RecordMeta, type RecordState } from './metadata.js'
+import { isNewer } from './conflict-rules.js'
+import { compareStamps, maxStamp, type Stamp } from './stamp.js'
+import type { PushOutcome } from './wire.js'
+
+/** A record as a client's replica holds it: its state and where its sync stands. */
+export interface ReplicaRecord extends RecordState {
+  /** Written locally and not yet acknowledged by the server. */
+  dirty: boolean
+  /** The server took or sent this uid at least once (R10). */
+  acknowledged: boolean
+  /** Why the server refused the last push of this record. */
+  rejected?: WireError
+}
+
+/** Whether two records are at the same version (the same write). */
+export function isSameVersion(a: Pick<RecordMeta, 'updated_at' | 'deleted_at'>, b: Pick<RecordMeta, 'updated_at' | 'deleted_at'>): boolean {
+  return compareStamps(versionOf(a), versionOf(b)) === 0
+}
+
+// ---- E6: what a removal remembers ----------------------------------------------------------------
+
+/**
+ * The version a client remembers for a record it removed (E6): the eviction's version, or the removed
+ * copy's own for a purge, and never lower than what it remembered already.
+ */
+export function rememberRemoval(previous: Stamp | undefined, evictedAt: Stamp | null, removed: Pick<RecordMeta, 'updated_at' | 'deleted_at'>): Stamp {
+  return maxStamp(previous ?? null, evictedAt ?? versionOf(removed)) as Stamp
+}
+
+/**
+ * Whether an incoming state of a record the client removed at `removedAt` is stale news (E6): it read the
+ * server before that version, so applying it would move the replica back. Equal or newer states apply.
+ */
+export function isOlderThanRemoval(incoming: Pick<RecordMeta, 'updated_at' | 'deleted_at'>, removedAt: Stamp | undefined): boolean {
+  return removedAt !== undefined && compareStamps(versionOf(incoming), removedAt) < 0
+}
+
+// ---- A1–A4: a server state against the local record ---------------------------------------------
+
+/** The rule that decided an incoming state, exactly as SPEC.md names it. */
+export type IncomingRule =
+  | 'A1 removed since at a newer version'
+  | 'A2 newer state replaces'
+  | 'A3 same write acknowledges'
+  | 'A4 local state newer'
+
+/** What an incoming server state does to the local record; `write` is the record to store, if any. */
+export type IncomingDecision<T extends ReplicaRecord> =
+  | { kind: 'applied'; rule: 'A2 newer state replaces'; write: ReplicaRecord }
+  | { kind: 'same'; rule: 'A3 same write acknowledges'; write: T | null }
+  | { kind: 'kept'; rule: 'A1 removed since at a newer version' | 'A4 local state newer'; write: null }
+
+/**
+ * Decides a server state (a pulled row or tombstone, a realtime change, a push's winner) against the
+ * local record, by core's conflict rule:
+ *
+ * - A1 (E6): nothing held, but removed during the running syncs at a newer version: kept out.
+ * - A2: newer than the local state (or nothing held): stored, clean and acknowledged — a dirty local
+ *   write older than it lost to it.
+ * - A3: the same version: the same write seen twice, so the server has it: acknowledged, no longer dirty.
+ * - A4: older than the local state: nothing changes — a write made during the sync stays, dirty (trap 5).
+ */
+export function decideIncoming<T extends ReplicaRecord>(local: T | undefined, incoming: RecordState, removedAt?: Stamp): IncomingDecision<T> {
+  if (local === undefined && isOlderThanRemoval(incoming, removedAt)) return { kind: 'kept', rule: 'A1 removed since at a newer version', write: null }
+  if (isNewer(incoming, local)) {
+    const write: ReplicaRecord = {
+      uid: incoming.uid,
+      row: incoming.deleted_at === null ? incoming.row : null,
+      created_at: incoming.created_at,
+      updated_at: incoming.updated_at,
+      deleted_at: incoming.deleted_at,
+      dirty: false,
+      acknowledged: true,
+    }
+    return { kind: 'applied', rule: 'A2 newer state replaces', write }
+  }
+  if (local !== undefined && isSameVersion(local, incoming)) {
+    return { kind: 'same', rule: 'A3 same write acknowledges', write: local.dirty || !local.acknowledged ? { ...local, dirty: false, acknowledged: true } : null }
+  }
+  return { kind: 'kept', rule: 'A4 local state newer', write: null }
+}
+
+// ---- Re-stamping after a drift refusal -----------------------------------------------------------
+
+/**
+ * Re-stamps a record refused for clock drift (P6): its version becomes a fresh stamp from `next`, and no
+ * earlier stamp stays above it (`created_at <= updated_at`, and a tombstone's `deleted_at` strictly after
+ * `updated_at` — so a tombstone whose update stamp would be clipped takes two fresh stamps).
+ */
+export function restampRecord<T extends RecordMeta>(record: T, next: () => Stamp): T {
+  const stamp = next()
+  const atMost = (s: Stamp): Stamp => (compareStamps(s, stamp) > 0 ? stamp : s)
+  if (record.deleted_at !== null) {
+    if (compareStamps(record.updated_at, stamp) < 0) return { ...record, created_at: atMost(record.created_at), deleted_at: stamp }
+    const deleted = next()
+    return { ...record, created_at: atMost(record.created_at), updated_at: stamp, deleted_at: deleted }
+  }
+  return { ...record, created_at: atMost(record.created_at), updated_at: stamp }
+}
+
+// ---- P1–P7: a push outcome against the local record ----------------------------------------------
+
+/** The kinds of push outcome a client tells apart: a new status or error code to single out must be added here and decided below. */
+export type PushOutcomeKind = 'applied' | 'superseded' | 'purged' | 'clock-ahead' | 'rejected'
+
+/**
+ * Classifies a push outcome. A `CLOCK_AHEAD` refusal is `clock-ahead` only once the client corrected its
+ * clock from that page (the refusal carried the server's time); otherwise it is an ordinary refusal.
+ */
+export function classifyPushOutcome(outcome: PushOutcome, clockCorrected: boolean): PushOutcomeKind {
+  switch (outcome.status) {
+    case 'applied':
+      return 'applied'
+    case 'superseded':
+      return 'superseded'
+    case 'rejected':
+      if (outcome.error.code === 'PURGED') return 'purged'
+      if (outcome.error.code === 'CLOCK_AHEAD' && clockCorrected) return 'clock-ahead'
+      return 'rejected'
+    default:
+      return unreachable(outcome)
+  }
+}
+
+/** What happens to the local record. */
+export type LocalChange<T extends ReplicaRecord> = { kind: 'put'; record: T | ReplicaRecord } | { kind: 'remove' } | { kind: 'none' }
+
+/** How the sync report counts an outcome (`null`: not at all). */
+export type PushReport =
+  | { kind: 'pushed' }
+  | { kind: 'superseded'; winnerStamp: Stamp | null; rule: string }
+  | { kind: 'purged' }
+  | { kind: 'restamped' }
+  | { kind: 'rejected'; error: WireError }
+  | null
+
+/** The rule that decided a push outcome, exactly as SPEC.md names it. */
+export type PushRule =
+  | 'P1 applied and unchanged: clean'
+  | 'P2 applied but written since: acknowledged, still dirty'
+  | 'P3 superseded by a readable winner'
+  | 'P4 superseded by a hidden winner'
+  | 'P5 purged'
+  | 'P6 clock ahead: re-stamped'
+  | 'P7 rejected: kept, marked'
+
+/** The decision for one push outcome. */
+export interface PushDecision<T extends ReplicaRecord> {
+  rule: PushRule
+  local: LocalChange<T>
+  report: PushReport
+  /** Written again while the push was in flight: still dirty at a newer version, so one more run pushes it. */
+  changedInFlight: boolean
+}
+
+/** What {@link decidePushOutcome} reads. */
+export interface PushOutcomeInput<T extends ReplicaRecord> {
+  /** The local record now (`undefined`: gone). */
+  local: T | undefined
+  /** The record as it was pushed. */
+  sent: Pick<RecordMeta, 'updated_at' | 'deleted_at'>
+  outcome: PushOutcome
+  /** The winner of a `superseded` outcome, validated (`null`: the client may not read it). */
+  winner: RecordState | null
+  /** The client corrected its clock from this page's `CLOCK_AHEAD` refusal. */
+  clockCorrected: boolean
+  /** E6: the version this client removed the record at during the running syncs, if it did. */
+  removedAt?: Stamp | undefined
+  /** A fresh stamp of the corrected clock (P6). */
+  next: () => Stamp
+}
+
+type Decide = <T extends ReplicaRecord>(input: PushOutcomeInput<T>, unchanged: boolean) => Omit<PushDecision<T>, 'changedInFlight'>
+
+const none = { kind: 'none' } as const
+
+/** Every outcome kind, decided: a new kind does not compile until it has a row here. */
+const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
+  applied: ({ local }, unchanged) => {
+    // Gone meanwhile (removed by a page of another scope): nothing to mark, the push still counts.
+    if (local === undefined) return { rule: 'P2 applied but written since: acknowledged, still dirty', local: none, report: { kind: 'pushed' } }
+    if (!unchanged) return { rule: 'P2 applied but written since: acknowledged, still dirty', local: { kind: 'put', record: { ...local, acknowledged: true } }, report: { kind: 'pushed' } }
+    const { rejected: _cleared, ...rest } = local
+    return { rule: 'P1 applied and unchanged: clean', local: { kind: 'put', record: { ...rest, dirty: false, acknowledged: true } }, report: { kind: 'pushed' } }
+  },
+  superseded: ({ local, outcome, winner, removedAt }, unchanged) => {
+    const report: PushReport = { kind: 'superseded', winnerStamp: winner === null ? null : versionOf(winner), rule: outcome.status === 'superseded' ? outcome.rule : '' }
+    if (winner !== null) {
+      const incoming = decideIncoming(local, winner, removedAt)
+      return { rule: 'P3 superseded by a readable winner', local: incoming.write === null ? none : { kind: 'put', record: incoming.write }, report }
+    }
+    // The winner is not ours to read: the local copy of a write that lost goes.
+    return { rule: 'P4 superseded by a hidden winner', local: unchanged ? { kind: 'remove' } : none, report }
+  },
+  purged: (_input, unchanged) =>
+    unchanged ? { rule: 'P5 purged', local: { kind: 'remove' }, report: { kind: 'purged' } } : { rule: 'P5 purged', local: none, report: null },
+  'clock-ahead': ({ local, next }) =>
+    local?.dirty === true
+      ? { rule: 'P6 clock ahead: re-stamped', local: { kind: 'put', record: restampRecord(local, next) }, report: { kind: 'restamped' } }
+      : { rule: 'P6 clock ahead: re-stamped', local: none, report: null },
+  rejected: ({ local, outcome }, unchanged) => {
+    const error = fromWireError(outcome.status === 'rejected' ? outcome.error : undefined).toWire()
+    return {
+      rule: 'P7 rejected: kept, marked',
+      local: unchanged && local !== undefined ? { kind: 'put', record: { ...local, dirty: false, rejected: error } } : none,
+      report: { kind: 'rejected', error },
+    }
+  },
+}
+
+/**
+ * Decides what one push outcome does to the local record (SPEC.md P1–P7). "Unchanged" means the local
+ * record is still at the version pushed; a record written again while the push was in flight keeps its
+ * newer write, dirty (trap 5), whatever the outcome — only a readable winner newer still replaces it.
+ *
+ * - P1 `applied`, unchanged: clean and acknowledged, any earlier refusal cleared.
+ * - P2 `applied`, written since: acknowledged (the server knows the uid), still dirty.
+ * - P3 `superseded` with a winner: the winner is an incoming state (A1–A4).
+ * - P4 `superseded`, winner hidden (attack V9): an unchanged copy is removed.
+ * - P5 `PURGED` (R10): an unchanged copy is removed and reported purged.
+ * - P6 `CLOCK_AHEAD` after the clock was corrected: a dirty copy is re-stamped and pushed again.
+ * - P7 any other refusal: reported; an unchanged copy is kept, no longer dirty, with the error.
+ */
+export function decidePushOutcome<T extends ReplicaRecord>(input: PushOutcomeInput<T>): PushDecision<T> {
+  const { local, sent } = input
+  const unchanged = local !== undefined && isSameVersion(local, sent)
+  const decided = PUSH_RULES[classifyPushOutcome(input.outcome, input.clockCorrected)](input, unchanged)
+  return { ...decided, changedInFlight: local?.dirty === true && !unchanged }
+}
+
+function unreachable(value: never): never {
+  throw new LastwordError('INTERNAL', `Undecided push outcome: ${JSON.stringify(value)}`)
+}
