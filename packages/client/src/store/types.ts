@@ -1,5 +1,5 @@
 /**
- * The `LocalStore` seam (style.md, "Seams are small interfaces with a default"): where the client keeps
+ * The `LocalStore` seam (a small interface with a default, so tests swap it): where the client keeps
  * its records, its scopes' checkpoints and its own metadata. Two implementations: IndexedDB through
  * `idb` (the default) and in memory. One behaviour suite (`test/store-suite.ts`) runs against both.
  */
