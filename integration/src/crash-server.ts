@@ -58,6 +58,9 @@ if (dialect === 'sqlite') {
   const file = env['LW_DB_FILE']
   if (file === undefined) throw new Error('LW_DB_FILE is required')
   const client = new Database(file)
+  // What lastword requires of a SQLite database (packages/server/README.md, "The database").
+  client.pragma('journal_mode = WAL')
+  client.pragma('synchronous = FULL')
   for (const statement of SQLITE_DDL) client.exec(statement)
   db = drizzleSqlite({ client })
   items = sqliteItems

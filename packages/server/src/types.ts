@@ -150,7 +150,5 @@ export interface SyncEngine {
   purge(options: { olderThanMs: number }): Promise<{ horizonRev: number; tombstones: number; changes: number }>
   /** Subscribes to committed changes (after commit, in rev order). Returns an unsubscribe function. */
   onCommit(listener: (changes: readonly CommittedChange[]) => void): () => void
-  /** SQL statements executed so far (for tests and the benchmark). */
-  statementCount(): number
   close(): Promise<void>
 }

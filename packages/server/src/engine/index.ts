@@ -51,7 +51,7 @@ import {
 } from './pull.js'
 import { createScopeLocks, type ScopeLockObserver } from './scope-lock.js'
 import { createTableService } from './services.js'
-import { migrationStatements, purgeUpTo, readChangeLog, readState } from './store.js'
+import { purgeUpTo, readChangeLog, readState } from './store.js'
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
 import { applyWrites, type WriteHooks } from './write.js'
 
@@ -82,8 +82,6 @@ export interface EngineOptions<P extends Principal = Principal> {
   /** The server's wall clock, ms. */
   now?: () => number
   hooks?: EngineHooks
-  /** SQLite: how long a writer waits for another process's write lock, ms (default 5000). */
-  busyTimeoutMs?: number
 }
 
 /** The engine: {@link SyncEngine} plus what tests and the transport may want to look at. */
@@ -124,10 +122,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits }
   const hooks = options.hooks ?? {}
   const authorize = options.authorize as Authorize | undefined
-  const driver = createDriver(options.db, {
-    logger,
-    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
-  })
+  const driver = createDriver(options.db, { logger })
   const casing = driver.casing as Parameters<typeof buildSyncedTable>[2]
   const tables = new Map<string, SyncedTable>()
   for (const [name, input] of Object.entries(options.tables)) {
@@ -245,14 +240,15 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
   }
 
   const engine: Engine = {
-    dialect: driver.dialect,
+    dialect: driver.dialect.name,
     tables: descriptors,
     limits,
     clock,
 
     async migrate() {
       ensureOpen()
-      await driver.script(migrationStatements(driver.dialect))
+      await driver.checkSettings()
+      await driver.script(driver.dialect.migrationStatements())
     },
 
     now: () => now(),
@@ -281,10 +277,10 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       const pageSize = Math.max(1, Math.min(Number.isSafeInteger(requested) ? requested : limits.defaultPageSize, limits.maxPageSize))
 
       const release = await locks.acquire(table.name, scopes.scope)
-      // Across nodes (PostgreSQL): the table's advisory lock, from the write transaction to the end of
-      // the read (table-lock.ts); exclusive when the sync writes, shared when it only reads.
-      // SQLite has no cross-node lock: its path stays exactly the in-process one.
-      const lease = driver.dialect === 'postgres' ? driver.lease(table.name, push.length > 0 ? 'exclusive' : 'shared') : null
+      // Across nodes, where the dialect has one (PostgreSQL): the table's lock, from the write transaction
+      // to the end of the read (table-lock.ts); exclusive when the sync writes, shared when it only reads.
+      // Without one (SQLite) the path stays exactly the in-process one.
+      const lease = driver.lease(table.name, push.length > 0 ? 'exclusive' : 'shared')
       const on = lease?.driver ?? driver
       try {
         const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize }
@@ -337,8 +333,6 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
         listeners.delete(listener)
       }
     },
-
-    statementCount: () => driver.statementCount(),
 
     activeScopes: (table) => locks.active(table),
 

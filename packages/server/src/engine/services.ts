@@ -15,7 +15,8 @@ import {
 } from '@lastword/core'
 import { is, sql, SQL } from 'drizzle-orm'
 import type { Row, TableService } from '../types.js'
-import { all, type Dialect, type Driver } from './driver.js'
+import type { Dialect, Driver } from './dialect/types.js'
+import { all } from './tx.js'
 import { uuidv7 } from './ids.js'
 import { scopeSql } from './scope-sql.js'
 import { readMeta } from './store.js'
@@ -36,8 +37,7 @@ const APP_FILTER_LIMITS = { maxConditions: 1_000, maxInValues: 100_000, maxValue
 function selectRows(dialect: Dialect, table: SyncedTable, where: SQL): SQL {
   const columns = table.columns.map((c, i) => sql`, ${c.column} AS ${sql.identifier(`c${i}`)}`)
   // uid order is code-point order everywhere lastword lists uids.
-  const order = dialect === 'postgres' ? sql`${table.uid} COLLATE "C"` : sql`${table.uid}`
-  return sql`SELECT ${table.uid} AS lw_uid${sql.join(columns)} FROM ${table.table} WHERE ${where} ORDER BY ${order}`
+  return sql`SELECT ${table.uid} AS lw_uid${sql.join(columns)} FROM ${table.table} WHERE ${where} ORDER BY ${dialect.uidOrder(table)}`
 }
 
 function throwIfRejected(outcome: PushOutcome | undefined): void {
