@@ -31,6 +31,7 @@ import {
   isPurgedWrite,
 } from '@lastword/core'
 import type { Authorize, CommittedChange, Logger, Principal, Row, WriteOp } from '../types.js'
+import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
 import type { Driver, MetaWrite } from './dialect/types.js'
 import { readMeta, type StoredRecord } from './store.js'
 import { assertStorable, type SyncedTable } from './tables.js'
@@ -156,20 +157,6 @@ function composeRow(ctx: WriteContext, candidate: Candidate, before: Record<stri
   return out
 }
 
-function isWriteAllowed(ctx: WriteContext, result: unknown, before: Row | null, after: Row | null): boolean {
-  if (result === true) return true
-  if (typeof result !== 'object' || result === null) return false
-  // A filter for a write: the row must be inside it before and after (so nothing moves out of it).
-  let scope: Scope
-  try {
-    scope = validateWhere(result, ctx.table.descriptor, { maxConditions: 1_000, maxInValues: 100_000, maxValueLength: 100_000 })
-  } catch (error) {
-    ctx.logger.error({ err: error, table: ctx.table.name }, 'lastword: authorize returned an invalid filter')
-    return false
-  }
-  return (before === null || matches(before, scope)) && (after === null || matches(after, scope))
-}
-
 function copy(row: Record<string, unknown> | null): Record<string, unknown> | null {
   return row === null ? null : structuredClone(row)
 }
@@ -190,22 +177,18 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
       const after = candidate.meta.deleted_at === null ? composeRow(ctx, candidate, before) : null
       if (ctx.principal !== null && ctx.authorize !== undefined) {
         const op: WriteOp = after === null ? 'delete' : before === null ? 'create' : 'update'
-        let result: unknown
-        try {
-          // Copies: the app's authorize must not be able to change what gets written.
-          const request = { op, principal: ctx.principal, table: ctx.table.name, uid, before: copy(before), after: copy(after) }
-          result = await ctx.authorize(request)
-        } catch (error) {
-          ctx.logger.error({ err: error, table: ctx.table.name, op }, 'lastword: authorize threw')
-          throw new LastwordError('FORBIDDEN', `Not allowed to ${op} this record of "${ctx.table.name}"`)
-        }
-        if (!isWriteAllowed(ctx, result, before, after)) {
+        // Copies: the app's authorize must not be able to change what gets written.
+        const request = { op, principal: ctx.principal, table: ctx.table.name, uid, before: copy(before), after: copy(after) }
+        const result = await callAuthorize(ctx.authorize, request, ctx.logger)
+        if (!isWriteAllowed(result, ctx.table, before, after, ctx.logger)) {
           throw new LastwordError('FORBIDDEN', `Not allowed to ${op} this record of "${ctx.table.name}"`, { op })
         }
       }
       accepted.push({ candidate, after })
       advance(overlay, candidate.meta, after, -1)
     } catch (error) {
+      // A throwing authorize ends the request (authorize.ts); anything else rejects this record alone.
+      if (error instanceof AuthorizeFailure) throw error
       rejected.set(candidate.index, toLastwordError(error))
     }
   }

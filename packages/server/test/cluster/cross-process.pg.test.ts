@@ -1,5 +1,5 @@
 /**
- * Writers in different processes on one PostgreSQL (design.md trap 1 and trap 6, across nodes): three
+ * Writers in different processes on one PostgreSQL (traps 1 and 6 of docs/guarantees.md, across nodes): three
  * child processes push concurrently while this process pulls incrementally in a loop. Revs stay dense
  * and unique (the version row serialises writers across connections and processes), and the puller —
  * which stores each page's checkpoint as a client would — never skips a commit that landed late.

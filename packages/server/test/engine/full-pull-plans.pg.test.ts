@@ -2,7 +2,7 @@
  * A full-reconciliation page on PostgreSQL can reach the app's rows through the app's `uid` primary key.
  * `lastword_meta.uid` is in the "C" collation and the app's key in the database default: compared as
  * they were, the key's index could not serve the join, and every page hashed the whole app table — a
- * full reconciliation grew as the square of the table (issue #7 benchmarks).
+ * full reconciliation grew as the square of the table (seen in the benchmarks, bench/).
  */
 import { describe, expect, it } from 'vitest'
 import pg from 'pg'

@@ -2,7 +2,7 @@
  * A full-reconciliation page on SQLite costs its own size, not the table's: its reads of lastword_meta
  * go by primary key over the page's uid range. The lookup of the client's other uids used to walk the
  * `(tbl, rev)` index over every record of the table (`rev > 0` drew the planner to it), so a full
- * reconciliation grew as the square of the table (issue #7 benchmarks).
+ * reconciliation grew as the square of the table (seen in the benchmarks, bench/).
  */
 import { describe, expect, it } from 'vitest'
 import type { SyncPage } from '@lastword/core'

@@ -1,7 +1,7 @@
 /**
  * A push costs a fixed handful of statements, and on SQLite its reads of the stored metadata go by
  * primary key: with `rev > 0` in the filter the planner walked the `(tbl, rev)` index over every record
- * of the table, so each push of 1,000 records grew slower as the table grew (issue #7 benchmarks).
+ * of the table, so each push of 1,000 records grew slower as the table grew (seen in the benchmarks, bench/).
  */
 import { describe, expect, it } from 'vitest'
 import { sqliteHarness } from '../fixtures/db.js'

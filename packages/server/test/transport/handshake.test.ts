@@ -1,6 +1,6 @@
 /**
  * The handshake (ARCHITECTURE.md, "Connect"): hello with descriptors, protocol version, handshake
- * validation, and the authentication lifecycle of reliability.md S07.
+ * validation, and the authentication lifecycle of row S07 (docs/test-matrix.md).
  */
 import { PROTOCOL_VERSION } from '@lastword/core'
 import { afterEach, describe, expect, it } from 'vitest'

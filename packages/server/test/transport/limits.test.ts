@@ -1,5 +1,5 @@
 /**
- * Size and rate limits (reliability.md V6, S06): one over each limit gets a typed error (or, for the
+ * Size and rate limits (attack V6, row S06: docs/guarantees.md, docs/test-matrix.md): one over each limit gets a typed error (or, for the
  * message size, a closed connection) and writes nothing; a flood from one socket is refused or cut off
  * while the server keeps answering others.
  */

@@ -1,5 +1,5 @@
 /**
- * Cross-site WebSocket hijacking (reliability.md S09): with `allowedOrigins` set, a WebSocket upgrade
+ * Cross-site WebSocket hijacking (row S09, docs/test-matrix.md): with `allowedOrigins` set, a WebSocket upgrade
  * or a polling request from a foreign Origin is refused; a listed Origin connects.
  */
 import { afterEach, describe, expect, it } from 'vitest'

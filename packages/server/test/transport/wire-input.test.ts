@@ -1,5 +1,5 @@
 /**
- * Hostile and broken wire input (reliability.md V5, S05): junk payloads, missing fields, extra keys and
+ * Hostile and broken wire input (attack V5, row S05: docs/guarantees.md, docs/test-matrix.md): junk payloads, missing fields, extra keys and
  * pollution keys get a typed error and leave the database unchanged; a request without an ack is
  * ignored; an internal failure never reaches the client with its message; a replayed push changes
  * nothing the second time (I5).
