@@ -12,6 +12,7 @@
 import {
   LastwordError,
   assertMetaOrder,
+  assertWritableColumns,
   assertSafeKey,
   assertUid,
   assertWithinDrift,
@@ -121,7 +122,9 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new LastwordError('INVALID_VALUE', `A live record of "${ctx.table.name}" needs its full row`)
   }
-  // Client rows never set server columns (attack V3): their values are dropped, not trusted.
+  // A principal never sets a server-owned column (attack V3): core's one rule refuses the record
+  // (READ_ONLY_COLUMN), as the client refuses such a local write.
+  if (ctx.principal !== null) assertWritableColumns(ctx.table.descriptor, input as Record<string, unknown>)
   const row = normalizeRow(ctx.table.descriptor, input, { dropReadOnly: true })
   if (ctx.principal === null) {
     // The app itself may set server columns; what it leaves out is filled as for anyone else.

@@ -730,11 +730,25 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         expect(await todos().findMany({})).toHaveLength(1)
       })
 
-      it('S03: server columns are ignored or filled, foreign uids and moves into another tenant refused', async () => {
-        expect(await push(A, [live('mass', stamp(1), todo({ tenant: 'B' }))])).toEqual([{ uid: 'mass', status: 'applied' }])
+      it('S03: server columns are refused (READ_ONLY_COLUMN) or filled, foreign uids and moves into another tenant refused', async () => {
+        const [planted, alongside] = await push(A, [live('mass', stamp(1), todo({ tenant: 'B' })), live('fine', stamp(1), todo())])
+        expect(planted).toMatchObject({ uid: 'mass', status: 'rejected', error: { code: 'READ_ONLY_COLUMN', details: { column: 'tenant' } } })
+        expect(alongside).toEqual({ uid: 'fine', status: 'applied' })
+        expect(await todos().findUnique('mass')).toBeNull()
+        expect(await push(A, [live('mass', stamp(1), todo())])).toEqual([{ uid: 'mass', status: 'applied' }])
         expect((await todos().findUnique('mass'))?.['tenant']).toBe('A')
-        await push(A, [live('mass', stamp(2), todo({ tenant: 'B', title: 'still A' }))])
+        const held = await t.snapshot()
+        const [retenanted] = await push(A, [live('mass', stamp(2), todo({ tenant: 'B', title: 'moved' }))])
+        expect(retenanted).toMatchObject({ status: 'rejected', error: { code: 'READ_ONLY_COLUMN' } })
+        // Even naming the value it already has: a client never sends the column at all.
+        const [same] = await push(A, [live('mass', stamp(2), todo({ tenant: 'A', title: 'same' }))])
+        expect(same).toMatchObject({ status: 'rejected', error: { code: 'READ_ONLY_COLUMN' } })
+        expect(await t.snapshot()).toBe(held)
+        await push(A, [live('mass', stamp(2), todo({ title: 'still A' }))])
         expect(await todos().findUnique('mass')).toMatchObject({ tenant: 'A', title: 'still A' })
+        // The app itself (no principal) may set them.
+        await todos().push([live('app', stamp(1), { ...todo(), tenant: 'B' })])
+        expect((await todos().findUnique('app'))?.['tenant']).toBe('B')
         const before = await t.snapshot()
         for (const key of ['rev', 'created_at', 'deleted_at']) {
           const [refused] = await push(A, [live('mass', stamp(3), { ...todo(), [key]: 999 })])
