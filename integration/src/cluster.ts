@@ -7,7 +7,8 @@ import 'fake-indexeddb/auto'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import { versionOf, type TableDescriptor } from '@lastword/core'
 import { createSyncClient, type IdbStore, type SyncClient, type TableHandle, type TabOptions } from '@lastword/client'
-import type { Authorize, EngineOptions, Principal } from '@lastword/server'
+import type { Authorize, Principal } from '@lastword/server'
+import type { EngineOptions } from '@lastword/server/testing'
 import {
   Monitor,
   checkDriftBound,

@@ -24,9 +24,8 @@ import Database from 'better-sqlite3'
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
-import { createEngine, type SyncDatabase } from '@lastword/server'
-import { resolveLimits } from '../../packages/server/src/create-sync-server.js'
-import { createTransport } from '../../packages/server/src/transport/transport.js'
+import type { SyncDatabase } from '@lastword/server'
+import { createEngine, createTransport, resolveLimits } from '@lastword/server/testing'
 import { PG_DDL, SQLITE_DDL, pgItems, sqliteItems } from './schema.js'
 
 const env = process.env
