@@ -4,6 +4,7 @@
  */
 import {
   LastwordError,
+  assertSafeKey,
   assertUid,
   fromWireError,
   validateWhere,
@@ -21,7 +22,6 @@ import { uuidv7 } from './ids.js'
 import { scopeSql } from './scope-sql.js'
 import { readMeta } from './store.js'
 import { decodeRow, type SyncedTable } from './tables.js'
-import { assertSafePatch } from './write.js'
 
 /** What the services need from the engine. */
 export interface ServiceDeps {
@@ -38,6 +38,15 @@ function selectRows(dialect: Dialect, table: SyncedTable, where: SQL): SQL {
   const columns = table.columns.map((c, i) => sql`, ${c.column} AS ${sql.identifier(`c${i}`)}`)
   // uid order is code-point order everywhere lastword lists uids.
   return sql`SELECT ${table.uid} AS lw_uid${sql.join(columns)} FROM ${table.table} WHERE ${where} ORDER BY ${dialect.uidOrder(table)}`
+}
+
+/** Refuses pollution keys in a patch before it is merged into a stored row. */
+function assertSafePatch(patch: unknown, table: string): Record<string, unknown> {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new LastwordError('INVALID_VALUE', `A patch of "${table}" must be an object`)
+  }
+  for (const key of Object.keys(patch)) assertSafeKey(key, `patch of "${table}"`)
+  return patch as Record<string, unknown>
 }
 
 function throwIfRejected(outcome: PushOutcome | undefined): void {

@@ -12,7 +12,7 @@
  *   (trap 1, docs/guarantees.md), and the retention horizon.
  */
 import { LastwordError, assertStamp, type Stamp } from '@lastword/core'
-import { sql, type SQL } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import type { Dialect } from './dialect/types.js'
 import { all, run, type Tx } from './tx.js'
 

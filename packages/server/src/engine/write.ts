@@ -13,7 +13,6 @@ import {
   LastwordError,
   assertMetaOrder,
   assertWritableColumns,
-  assertSafeKey,
   assertUid,
   assertWithinDrift,
   matches,
@@ -21,7 +20,6 @@ import {
   normalizeValue,
   resolveWrite,
   toLastwordError,
-  validateWhere,
   versionOf,
   type PushOutcome,
   type RecordMeta,
@@ -31,7 +29,7 @@ import {
   type WireRecord,
   isPurgedWrite,
 } from '@lastword/core'
-import type { Authorize, CommittedChange, Logger, Principal, Row, WriteOp } from '../types.js'
+import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../types.js'
 import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
 import type { Driver, MetaWrite } from './dialect/types.js'
 import { readMeta, type StoredRecord } from './store.js'
@@ -393,13 +391,4 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
     }
     return { outcomes, changes, acceptedMax }
   }
-}
-
-/** Refuses pollution keys in a patch before it is merged into a stored row (services). */
-export function assertSafePatch(patch: unknown, table: string): Record<string, unknown> {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-    throw new LastwordError('INVALID_VALUE', `A patch of "${table}" must be an object`)
-  }
-  for (const key of Object.keys(patch)) assertSafeKey(key, `patch of "${table}"`)
-  return patch as Record<string, unknown>
 }
