@@ -39,6 +39,21 @@ describe('authorize that throws', () => {
   const A = principal('alice', 'A')
   const push = () => engine.sync(A, request('todos', { push: [live('a', stamp(2), todo({ title: SECRET })), live('b', stamp(2), todo())] }))
 
+  it('an oversized push is refused by the engine (its limits are checked once, there) before authorize is asked', async () => {
+    const calls: string[] = []
+    const limited = createEngine({
+      db: t.db,
+      tables: { todos: { table: t.todos, serverColumns: { tenant: () => 'A' } } },
+      authorize: (req) => (calls.push(req.op), true),
+      limits: { maxPushRecords: 1 },
+      now: createTestClock().now,
+    })
+    const error = await expectCode(limited.sync(A, request('todos', { push: [live('x', stamp(2), todo()), live('y', stamp(2), todo())] })), 'TOO_LARGE')
+    expect(error.details).toEqual({ limit: 1, got: 2 })
+    expect(calls).toEqual([])
+    await limited.close()
+  })
+
   for (const op of ['read', 'write'] as const) {
     it(`on a ${op}: a thrown LastwordError keeps its code; the request fails and writes nothing`, async () => {
       failOn = op
