@@ -8,7 +8,8 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import { versionOf, type TableDescriptor } from '@lastword/core'
 import { createSyncClient, type SyncClient, type TableHandle, type TabOptions } from '@lastword/client'
 import { idbConnection } from '@lastword/client/testing'
-import type { Authorize, EngineOptions, Principal } from '@lastword/server'
+import type { Authorize, Principal } from '@lastword/server'
+import type { EngineOptions } from '@lastword/server/testing'
 import {
   Monitor,
   checkDriftBound,

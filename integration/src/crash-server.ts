@@ -24,9 +24,8 @@ import Database from 'better-sqlite3'
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
-import { createEngine, type SyncDatabase } from '@lastword/server'
-import { resolveLimits } from '../../packages/server/src/create-sync-server.js'
-import { createTransport } from '../../packages/server/src/transport/transport.js'
+import type { SyncDatabase } from '@lastword/server'
+import { createEngine, createTransport, resolveLimits } from '@lastword/server/testing'
 import { PG_DDL, SQLITE_DDL, pgItems, sqliteItems } from './schema.js'
 
 const env = process.env
@@ -58,6 +57,9 @@ if (dialect === 'sqlite') {
   const file = env['LW_DB_FILE']
   if (file === undefined) throw new Error('LW_DB_FILE is required')
   const client = new Database(file)
+  // What lastword requires of a SQLite database (packages/server/README.md, "The database").
+  client.pragma('journal_mode = WAL')
+  client.pragma('synchronous = FULL')
   for (const statement of SQLITE_DDL) client.exec(statement)
   db = drizzleSqlite({ client })
   items = sqliteItems

@@ -30,6 +30,9 @@ export interface TestDatabase {
 /** better-sqlite3; `file` for a database another process may open (crash tests). */
 export function openSqlite(file?: string): TestDatabase {
   const client = new Database(file ?? ':memory:')
+  // What lastword requires of a SQLite database (packages/server/README.md, "The database").
+  client.pragma('journal_mode = WAL')
+  client.pragma('synchronous = FULL')
   for (const statement of SQLITE_DDL) client.exec(statement)
   const side = file === undefined ? client : new Database(file)
   return {

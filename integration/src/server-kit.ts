@@ -3,13 +3,11 @@
  *
  * `createSyncServer` composes exactly this — `createEngine`, `createTransport`, `engine.onCommit →
  * transport.deliver` — but does not hand out its transport, whose `serveConnection` seam is what the
- * fault network connects to, nor the engine's test hooks. So the kit composes the same parts itself
- * (reaching the transport by a relative import: it is not part of the package's public entry point).
+ * fault network connects to, nor the engine's test hooks. So the kit composes the same parts itself,
+ * from the package's test entry point (@lastword/server/testing).
  */
-import { createEngine, type Authenticate, type Authorize, type Engine, type EngineOptions, type Limits, type Logger, type Principal, type TableInput } from '@lastword/server'
-import { resolveLimits } from '../../packages/server/src/create-sync-server.js'
-import { createTransport, type Transport as ServerTransport } from '../../packages/server/src/transport/transport.js'
-import type { DuplexConnection } from '../../packages/server/src/transport/types.js'
+import type { Authenticate, Authorize, Limits, Logger, Principal, TableInput } from '@lastword/server'
+import { createEngine, createTransport, resolveLimits, type DuplexConnection, type Engine, type EngineOptions, type Transport as ServerTransport } from '@lastword/server/testing'
 import type { TestDatabase } from './databases.js'
 
 export type { DuplexConnection }

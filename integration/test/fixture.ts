@@ -67,6 +67,9 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
 
   async function start(): Promise<void> {
     sqlite = new Database(file)
+    // What lastword requires of a SQLite database (packages/server/README.md, "The database").
+    sqlite.pragma('journal_mode = WAL')
+    sqlite.pragma('synchronous = FULL')
     sqlite.exec(CREATE_TODOS)
     sync = createSyncServer({
       db: drizzle(sqlite),

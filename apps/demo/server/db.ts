@@ -62,7 +62,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DemoDa
   if (url) throw new Error(`DATABASE_URL must start with postgres:// (got ${redact(url)})`)
   mkdirSync(dirname(options.databasePath), { recursive: true })
   const sqlite = new Database(options.databasePath)
+  // What lastword requires of a SQLite database (packages/server/README.md, "The database").
   sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = FULL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.exec(CREATE_TODOS_SQLITE)
   return {

@@ -38,8 +38,8 @@ export async function dropSchema(name: string): Promise<void> {
 }
 
 /** A pool whose connections use `schema` first on their search_path. */
-export function poolFor(schema: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: PG_URL, max, options: `-c search_path="${schema}",public` })
+export function poolFor(schema: string, max = 10, Client?: typeof pg.Client): pg.Pool {
+  return new pg.Pool({ connectionString: PG_URL, max, options: `-c search_path="${schema}",public`, ...(Client === undefined ? {} : { Client }) })
 }
 
 /** Drops every schema whose name starts with `prefix`: what a killed actor left behind. */

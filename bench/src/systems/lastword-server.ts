@@ -59,7 +59,7 @@ export function createActor() {
       return null
     },
     count: () => opened!.count(),
-    statements: () => sync!.engine.statementCount(),
+    statements: () => opened!.statements(),
     async stop() {
       await sync?.close()
       await new Promise((r) => http?.close(r))

@@ -22,7 +22,8 @@ import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import { createClient } from 'redis'
-import { createSyncServer, preparePostgresAdapter, type ClusterOptions, type EngineHooks } from '@lastword/server'
+import { createSyncServer, preparePostgresAdapter, type ClusterOptions } from '@lastword/server'
+import type { EngineHooks } from '@lastword/server/testing'
 import { ATTACHMENTS_TABLE, authenticate, authorize, items } from './schema.js'
 
 const env = (name: string, fallback?: string): string => {

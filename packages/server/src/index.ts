@@ -1,6 +1,9 @@
 /**
  * @lastword/server — serves Drizzle tables to lastword clients: tombstone-aware services, the sync
  * endpoint over socket.io, realtime fan-out and the authentication and authorization hooks.
+ *
+ * Every name exported here is a decision (test/public-surface.test.ts pins the list); seams for tests
+ * are in @lastword/server/testing.
  */
 
 // The sync server
@@ -15,9 +18,12 @@ export type { ClusterOptions, ClusterStats, PreparePostgresAdapterOptions } from
 export type { AttachTarget } from './transport/transport.js'
 export type { Authenticate, AuthenticateContext, SyncIoServer, SyncSocket } from './transport/types.js'
 
-// The engine (storage, services, sync), for tools and tests that need it without a transport
-export { createEngine } from './engine/index.js'
-export type { Engine, EngineOptions, EngineHooks, SyncDatabase, TableInput, AnyDrizzleTable } from './engine/index.js'
+// The app's database and tables (the engine itself, without a transport, is in @lastword/server/testing)
+export type { SyncDatabase, TableInput, AnyDrizzleTable } from './engine/index.js'
+
+// Errors, so an app handles them without depending on @lastword/core
+export { LastwordError, isLastwordError, ERROR_CODES } from '@lastword/core'
+export type { ErrorCode, WireError, Where } from '@lastword/core'
 
 // Seams and shared types
 export { DEFAULT_LIMITS } from './types.js'

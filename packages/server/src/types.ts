@@ -49,12 +49,12 @@ export interface RequestContext<P extends Principal = Principal> {
 export interface TableOptions<P extends Principal = Principal> {
   /**
    * Server-owned columns and how to fill them on create from the principal (tenant, owner…). Clients
-   * can never write them (reliability.md V3); on update the stored value is kept.
+   * can never write them (attack V3, docs/guarantees.md); on update the stored value is kept.
    */
   serverColumns?: Record<string, (principal: P | null) => unknown>
 }
 
-/** Limits on wire requests (reliability.md V6). All documented in the server README section. */
+/** Limits on wire requests (attack V6, docs/guarantees.md). All documented in the server README section. */
 export interface Limits {
   /** socket.io `maxHttpBufferSize`, bytes. */
   maxMessageBytes: number
@@ -150,7 +150,5 @@ export interface SyncEngine {
   purge(options: { olderThanMs: number }): Promise<{ horizonRev: number; tombstones: number; changes: number }>
   /** Subscribes to committed changes (after commit, in rev order). Returns an unsubscribe function. */
   onCommit(listener: (changes: readonly CommittedChange[]) => void): () => void
-  /** SQL statements executed so far (for tests and the benchmark). */
-  statementCount(): number
   close(): Promise<void>
 }

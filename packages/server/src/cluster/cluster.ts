@@ -1,5 +1,5 @@
 /**
- * Several server nodes on one database (design.md, "Realtime"): each node publishes what it committed
+ * Several server nodes on one database (ARCHITECTURE.md, "Realtime"): each node publishes what it committed
  * through the socket.io adapter its server uses (`@socket.io/postgres-adapter`, LISTEN/NOTIFY on the
  * same PostgreSQL, or `@socket.io/redis-adapter`) with `serverSideEmit`, and every other node runs its
  * own realtime fan-out on receipt. The decision — which socket may see which change, through its

@@ -37,6 +37,7 @@ import {
   type SyncEngine,
   type TableService,
 } from '../types.js'
+import { callAuthorize, readScopeFrom } from './authorize.js'
 import { createDriver, type Driver } from './driver.js'
 import { randomNodeId } from './ids.js'
 import {
@@ -51,7 +52,7 @@ import {
 } from './pull.js'
 import { createScopeLocks, type ScopeLockObserver } from './scope-lock.js'
 import { createTableService } from './services.js'
-import { migrationStatements, purgeUpTo, readChangeLog, readState } from './store.js'
+import { purgeUpTo, readChangeLog, readState } from './store.js'
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
 import { applyWrites, type WriteHooks } from './write.js'
 
@@ -82,8 +83,6 @@ export interface EngineOptions<P extends Principal = Principal> {
   /** The server's wall clock, ms. */
   now?: () => number
   hooks?: EngineHooks
-  /** SQLite: how long a writer waits for another process's write lock, ms (default 5000). */
-  busyTimeoutMs?: number
 }
 
 /** The engine: {@link SyncEngine} plus what tests and the transport may want to look at. */
@@ -105,7 +104,6 @@ export interface Engine extends SyncEngine {
 }
 
 const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
-const AUTH_FILTER_LIMITS = { maxConditions: 1_000, maxInValues: 100_000, maxValueLength: 100_000 }
 
 /**
  * Creates the sync engine over the app's Drizzle database. Run `migrate()` once before serving.
@@ -124,10 +122,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits }
   const hooks = options.hooks ?? {}
   const authorize = options.authorize as Authorize | undefined
-  const driver = createDriver(options.db, {
-    logger,
-    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
-  })
+  const driver = createDriver(options.db, { logger })
   const casing = driver.casing as Parameters<typeof buildSyncedTable>[2]
   const tables = new Map<string, SyncedTable>()
   for (const [name, input] of Object.entries(options.tables)) {
@@ -155,24 +150,8 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
   /** What `authorize` lets the principal read: `null` = everything. */
   const readScopeOf = async (ctx: RequestContext, table: SyncedTable): Promise<Scope | null> => {
     if (ctx.principal === null || authorize === undefined) return null
-    let result: unknown
-    try {
-      result = await authorize({ op: 'read', principal: ctx.principal, table: table.name })
-    } catch (error) {
-      if (error instanceof LastwordError) throw error
-      logger.error({ err: error, table: table.name }, 'lastword: authorize threw')
-      throw new LastwordError('INTERNAL', 'Authorization failed on the server')
-    }
-    if (result === true) return null
-    if (typeof result !== 'object' || result === null) {
-      throw new LastwordError('FORBIDDEN', `Not allowed to read "${table.name}"`, { table: table.name })
-    }
-    try {
-      return validateWhere(result, table.descriptor, AUTH_FILTER_LIMITS)
-    } catch (error) {
-      logger.error({ err: error, table: table.name }, 'lastword: authorize returned an invalid filter')
-      throw new LastwordError('INTERNAL', 'Authorization failed on the server')
-    }
+    const result = await callAuthorize(authorize, { op: 'read', principal: ctx.principal, table: table.name }, logger)
+    return readScopeFrom(result, table, logger)
   }
 
   const scopesOf = async (ctx: RequestContext, table: SyncedTable, where: unknown): Promise<EffectiveScope & { readScope: Scope | null }> => {
@@ -219,6 +198,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     if (entries.length > limits.maxMetaEntries) {
       throw new LastwordError('TOO_LARGE', `A full-reconciliation request may carry at most ${limits.maxMetaEntries} entries; send the rest in the next page`, {
         limit: limits.maxMetaEntries,
+        got: entries.length,
       })
     }
     if (cursor !== null && (typeof cursor !== 'object' || !Number.isSafeInteger(cursor.startRev) || cursor.startRev < 0)) {
@@ -245,14 +225,15 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
   }
 
   const engine: Engine = {
-    dialect: driver.dialect,
+    dialect: driver.dialect.name,
     tables: descriptors,
     limits,
     clock,
 
     async migrate() {
       ensureOpen()
-      await driver.script(migrationStatements(driver.dialect))
+      await driver.checkSettings()
+      await driver.script(driver.dialect.migrationStatements())
     },
 
     now: () => now(),
@@ -267,24 +248,26 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       ensureOpen()
       // Everything is validated before anything is written (ARCHITECTURE.md).
       const table = tableOf(request.table)
-      const scopes = await scopesOf(ctx, table, request.where)
-      const checkpoint = request.checkpoint === null || request.checkpoint === undefined ? null : decodeCheckpoint(request.checkpoint)
+      // The request's limits first: they are cheap, and an oversized request must not reach authorize.
       const push = request.push ?? []
       if (!Array.isArray(push)) throw new LastwordError('BAD_REQUEST', 'push must be an array of records')
       if (push.length > limits.maxPushRecords) {
         throw new LastwordError('TOO_LARGE', `A push may carry at most ${limits.maxPushRecords} records; send the rest in the next request`, {
           limit: limits.maxPushRecords,
+          got: push.length,
         })
       }
       const full = request.full === undefined ? undefined : fullRequestOf(request.full)
+      const scopes = await scopesOf(ctx, table, request.where)
+      const checkpoint = request.checkpoint === null || request.checkpoint === undefined ? null : decodeCheckpoint(request.checkpoint)
       const requested = request.pageSize ?? limits.defaultPageSize
       const pageSize = Math.max(1, Math.min(Number.isSafeInteger(requested) ? requested : limits.defaultPageSize, limits.maxPageSize))
 
       const release = await locks.acquire(table.name, scopes.scope)
-      // Across nodes (PostgreSQL): the table's advisory lock, from the write transaction to the end of
-      // the read (table-lock.ts); exclusive when the sync writes, shared when it only reads.
-      // SQLite has no cross-node lock: its path stays exactly the in-process one.
-      const lease = driver.dialect === 'postgres' ? driver.lease(table.name, push.length > 0 ? 'exclusive' : 'shared') : null
+      // Across nodes, where the dialect has one (PostgreSQL): the table's lock, from the write transaction
+      // to the end of the read (table-lock.ts); exclusive when the sync writes, shared when it only reads.
+      // Without one (SQLite) the path stays exactly the in-process one.
+      const lease = driver.lease(table.name, push.length > 0 ? 'exclusive' : 'shared')
       const on = lease?.driver ?? driver
       try {
         const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize }
@@ -337,8 +320,6 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
         listeners.delete(listener)
       }
     },
-
-    statementCount: () => driver.statementCount(),
 
     activeScopes: (table) => locks.active(table),
 

@@ -18,9 +18,10 @@ import {
   type SyncPage,
 } from '@lastword/core'
 import { sql, type SQL } from 'drizzle-orm'
-import { all, type Dialect, type Tx } from './driver.js'
+import type { Dialect } from './dialect/types.js'
+import { all, type Tx } from './tx.js'
 import { scopeSql } from './scope-sql.js'
-import { decodeMeta, inUids, readState, type StoredRecord } from './store.js'
+import { META_COLUMNS as META, decodeMeta, readState, type StoredRecord } from './store.js'
 import { decodeRow, type SyncedTable } from './tables.js'
 
 /** The part of a {@link SyncPage} the pull decides. */
@@ -72,24 +73,12 @@ export interface PullScope {
   pageSize: number
 }
 
-const META = sql.raw('m.uid AS uid, m.created_at AS created_at, m.updated_at AS updated_at, m.deleted_at AS deleted_at, m.rev AS rev, m.image AS image')
-
 function appColumns(table: SyncedTable): SQL {
   if (table.columns.length === 0) return sql``
   return sql`, ${sql.join(
     table.columns.map((c, i) => sql`${c.column} AS ${sql.identifier(`c${i}`)}`),
     sql`, `,
   )}`
-}
-
-/**
- * The join of a record's metadata to its app row. `m.uid` is in the "C" collation (store.ts) and the app's
- * `uid` primary key in its own (the database default): PostgreSQL cannot use that key's index for a
- * comparison in another collation, and hashes the whole app table for every page instead (issue #7).
- * Equality is the same in every deterministic collation, so it compares in the default one.
- */
-function appRowOf(p: PullScope): SQL {
-  return p.dialect === 'postgres' ? sql`${p.table.uid} = m.uid COLLATE "default"` : sql`${p.table.uid} = m.uid`
 }
 
 /** `m.uid` in (`after`, `upper`]; `null` leaves that side open. */
@@ -134,7 +123,7 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullP
   const { table } = p
   const rows = yield* all(sql`SELECT ${META},
       CASE WHEN ${table.uid} IS NOT NULL AND ${scopeSql(p.dialect, table, p.scope)} THEN 1 ELSE 0 END AS lw_match${appColumns(table)}
-    FROM lastword_meta m LEFT JOIN ${table.table} ON ${appRowOf(p)}
+    FROM lastword_meta m LEFT JOIN ${table.table} ON ${p.dialect.appRowJoin(p.table)}
     WHERE m.tbl = ${table.name} AND m.rev > ${checkpoint.rev} AND m.rev <= ${state.rev}
     ORDER BY m.rev LIMIT ${p.pageSize + 1}`)
   const hasMore = rows.length > p.pageSize
@@ -145,7 +134,7 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullP
   const heldBefore = new Set<string>()
   if (unsure.length > 0) {
     const befores = yield* all(sql`SELECT uid, before FROM lastword_changes
-      WHERE tbl = ${table.name} AND rev > ${since} AND rev <= ${state.rev} AND ${inUids(p.dialect, sql`uid`, unsure)}`)
+      WHERE tbl = ${table.name} AND rev > ${since} AND rev <= ${state.rev} AND ${p.dialect.inUids(sql`uid`, unsure)}`)
     for (const b of befores) {
       const image = b['before']
       if (typeof image === 'string' && matches(JSON.parse(image) as Record<string, unknown>, p.scope)) heldBefore.add(String(b['uid']))
@@ -194,7 +183,7 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
   // Read no further than the client listed (the page ends there anyway): a closed uid range keeps every
   // page a range scan of the primary key, even where PostgreSQL has no statistics yet.
   const rows = yield* all(sql`SELECT ${META}${appColumns(table)}
-    FROM lastword_meta m JOIN ${table.table} ON ${appRowOf(p)}
+    FROM lastword_meta m JOIN ${table.table} ON ${p.dialect.appRowJoin(p.table)}
     WHERE m.tbl = ${table.name} AND m.rev > 0 AND m.deleted_at IS NULL${uidRange(after, clientUpper)}
       AND ${scopeSql(p.dialect, table, p.scope)}
     ORDER BY m.uid LIMIT ${p.pageSize + 1}`)
@@ -223,7 +212,7 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
   const missing = [...client.keys()].filter((uid) => !server.has(uid))
   if (missing.length > 0) {
     const found = yield* all(sql`SELECT ${META} FROM lastword_meta m
-      WHERE m.tbl = ${table.name} AND +m.rev > 0${uidRange(after, upper)} AND ${inUids(p.dialect, sql`m.uid`, missing)}`)
+      WHERE m.tbl = ${table.name} AND +m.rev > 0${uidRange(after, upper)} AND ${p.dialect.inUids(sql`m.uid`, missing)}`)
     for (const raw of found) {
       const meta = decodeMeta(raw)
       const deleted = meta.deleted_at !== null

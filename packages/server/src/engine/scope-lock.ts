@@ -1,5 +1,5 @@
 /**
- * The overlap lock (design.md trap 6): syncs of one table whose effective scopes can overlap run one
+ * The overlap lock (trap 6, docs/guarantees.md): syncs of one table whose effective scopes can overlap run one
  * after the other; disjoint ones run in parallel. In-process: across server nodes on PostgreSQL, a
  * sync then also holds its table's advisory lock (`table-lock.ts`).
  */

@@ -1,12 +1,12 @@
 /**
  * Core's validated scopes as SQL on the app table. The meaning is core's `matches` (a test holds the
- * two against each other on generated rows): SQL null semantics, strings by code point (SQLite
- * BINARY, PostgreSQL `COLLATE "C"`), booleans as booleans, numbers compared exactly whatever the
- * column's integer width, timestamps as instants.
+ * two against each other on generated rows): SQL null semantics, strings by code point, booleans as
+ * booleans, numbers compared exactly whatever the column's integer width, timestamps as instants. How
+ * each dialect says so (collations, value encodings) is the dialect's `scopeColumn` and `scopeValue`.
  */
-import { LastwordError, type Condition, type ScalarValue, type Scope } from '@lastword/core'
+import { LastwordError, type Condition, type Scope } from '@lastword/core'
 import { sql, type SQL } from 'drizzle-orm'
-import type { Dialect } from './driver.js'
+import type { Dialect } from './dialect/types.js'
 import type { SyncedColumn, SyncedTable } from './tables.js'
 
 const OPERATORS = { eq: sql.raw('='), gt: sql.raw('>'), gte: sql.raw('>='), lt: sql.raw('<'), lte: sql.raw('<=') } as const
@@ -18,29 +18,6 @@ function columnOf(table: SyncedTable, name: string): SyncedColumn {
   return column
 }
 
-/** A filter value as a parameter of the column's comparison. */
-function valueSql(dialect: Dialect, column: SyncedColumn, value: ScalarValue): SQL {
-  const type = column.descriptor.type
-  if (dialect === 'postgres' && (type === 'integer' || type === 'real')) {
-    const n = value as number
-    // An untyped parameter would take the column's type: 1.5 fails as int4, 3e9 overflows it, and
-    // float4 would round the bound. bigint and double precision compare exactly with every width.
-    return type === 'integer' && Number.isInteger(n) ? sql`CAST(${n} AS bigint)` : sql`CAST(${n} AS double precision)`
-  }
-  if (type === 'timestamp' && dialect === 'sqlite') return sql`${Date.parse(value as string)}`
-  if (type === 'boolean' && dialect === 'sqlite') return sql`${value === true ? 1 : 0}`
-  return sql`${value}`
-}
-
-function leftSql(dialect: Dialect, column: SyncedColumn, ranged: boolean): SQL {
-  const ref = column.codec.compareExpr(sql`${column.column}`)
-  if (column.descriptor.type !== 'text') return ref
-  if (dialect === 'sqlite') return sql`${ref} COLLATE BINARY`
-  // Equality is the same in every deterministic collation; only order needs "C" (and equality keeps
-  // the column's index usable).
-  return ranged ? sql`${ref} COLLATE "C"` : ref
-}
-
 /** One condition as a SQL predicate on the app table's columns. */
 export function conditionSql(dialect: Dialect, table: SyncedTable, condition: Condition): SQL {
   const column = columnOf(table, condition.column)
@@ -49,11 +26,11 @@ export function conditionSql(dialect: Dialect, table: SyncedTable, condition: Co
       return sql`${column.column} IS NULL`
     case 'in': {
       if (condition.values.length === 0) return sql`1 = 0`
-      const values = condition.values.map((v) => valueSql(dialect, column, v))
-      return sql`${leftSql(dialect, column, false)} IN (${sql.join(values, sql`, `)})`
+      const values = condition.values.map((v) => dialect.scopeValue(column, v))
+      return sql`${dialect.scopeColumn(column, false)} IN (${sql.join(values, sql`, `)})`
     }
     default:
-      return sql`${leftSql(dialect, column, condition.op !== 'eq')} ${OPERATORS[condition.op]} ${valueSql(dialect, column, condition.value)}`
+      return sql`${dialect.scopeColumn(column, condition.op !== 'eq')} ${OPERATORS[condition.op]} ${dialect.scopeValue(column, condition.value)}`
   }
 }
 

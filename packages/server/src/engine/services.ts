@@ -4,6 +4,7 @@
  */
 import {
   LastwordError,
+  assertSafeKey,
   assertUid,
   fromWireError,
   validateWhere,
@@ -15,12 +16,12 @@ import {
 } from '@lastword/core'
 import { is, sql, SQL } from 'drizzle-orm'
 import type { Row, TableService } from '../types.js'
-import { all, type Dialect, type Driver } from './driver.js'
+import type { Dialect, Driver } from './dialect/types.js'
+import { all } from './tx.js'
 import { uuidv7 } from './ids.js'
 import { scopeSql } from './scope-sql.js'
 import { readMeta } from './store.js'
 import { decodeRow, type SyncedTable } from './tables.js'
-import { assertSafePatch } from './write.js'
 
 /** What the services need from the engine. */
 export interface ServiceDeps {
@@ -36,8 +37,16 @@ const APP_FILTER_LIMITS = { maxConditions: 1_000, maxInValues: 100_000, maxValue
 function selectRows(dialect: Dialect, table: SyncedTable, where: SQL): SQL {
   const columns = table.columns.map((c, i) => sql`, ${c.column} AS ${sql.identifier(`c${i}`)}`)
   // uid order is code-point order everywhere lastword lists uids.
-  const order = dialect === 'postgres' ? sql`${table.uid} COLLATE "C"` : sql`${table.uid}`
-  return sql`SELECT ${table.uid} AS lw_uid${sql.join(columns)} FROM ${table.table} WHERE ${where} ORDER BY ${order}`
+  return sql`SELECT ${table.uid} AS lw_uid${sql.join(columns)} FROM ${table.table} WHERE ${where} ORDER BY ${dialect.uidOrder(table)}`
+}
+
+/** Refuses pollution keys in a patch before it is merged into a stored row. */
+function assertSafePatch(patch: unknown, table: string): Record<string, unknown> {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new LastwordError('INVALID_VALUE', `A patch of "${table}" must be an object`)
+  }
+  for (const key of Object.keys(patch)) assertSafeKey(key, `patch of "${table}"`)
+  return patch as Record<string, unknown>
 }
 
 function throwIfRejected(outcome: PushOutcome | undefined): void {

@@ -1,6 +1,7 @@
 /**
- * The cross-node half of the overlap lock (design.md trap 6): "across server nodes a lock per table (a
- * PostgreSQL advisory lock) is enough; overlap-aware parallelism is a single-node refinement".
+ * The cross-node half of the overlap lock (trap 6, docs/guarantees.md): across server nodes a lock per
+ * table (a PostgreSQL advisory lock, taken by `dialect/postgres-driver.ts`) is enough; overlap-aware
+ * parallelism is a single-node refinement.
  *
  * On PostgreSQL a sync's critical section — its write transaction and the snapshot it reads its page
  * from — runs on ONE pooled connection that holds a session-level advisory lock on the table:
@@ -21,26 +22,9 @@
  * lock alone.
  */
 
-import { sql, type SQL } from 'drizzle-orm'
+import type { TableLockMode } from './dialect/types.js'
 
-/** How a sync holds its table's lock: `exclusive` when it writes, `shared` when it only reads. */
-export type TableLockMode = 'shared' | 'exclusive'
-
-/**
- * The advisory lock key of a table: `hashtext('lastword:' || current_schema() || ':' || <table>)`, the
- * table being its client-facing name. The current schema is part of the key: advisory locks are per
- * database, and two deployments (or two test files) in different schemas of one database must not lock
- * each other out. `$1` stands for the table name (for tests and tools that look at `pg_locks`).
- */
-export const TABLE_LOCK_KEY_SQL = `hashtext('lastword:' || current_schema() || ':' || $1)`
-
-/** The statements that take and release the lock of a table. */
-export function tableLockStatements(table: string, mode: TableLockMode): { lock: SQL; unlock: SQL } {
-  const key = sql`hashtext('lastword:' || current_schema() || ':' || CAST(${table} AS text))`
-  return mode === 'exclusive'
-    ? { lock: sql`SELECT pg_advisory_lock(${key})`, unlock: sql`SELECT pg_advisory_unlock(${key}) AS ok` }
-    : { lock: sql`SELECT pg_advisory_lock_shared(${key})`, unlock: sql`SELECT pg_advisory_unlock_shared(${key}) AS ok` }
-}
+export type { TableLockMode }
 
 /**
  * An in-process readers–writer gate per table, FIFO: a writer waits for the readers and writers before
@@ -62,6 +46,7 @@ interface Gate {
   queue: Waiter[]
 }
 
+/** Creates the in-process gates of one driver. */
 export function createTableGates(): TableGates {
   const gates = new Map<string, Gate>()
 

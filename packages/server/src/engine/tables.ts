@@ -2,7 +2,7 @@
  * Synced tables: the plain descriptor core works with, derived from the app's Drizzle table, and the
  * per-column codecs between core values (ISO timestamps, booleans, JSON values) and what the driver
  * stores. Every SQL identifier the engine emits comes from the Drizzle column objects kept here,
- * never from a name received on the wire (reliability.md V2).
+ * never from a name received on the wire (attack V2, docs/guarantees.md).
  */
 import {
   LastwordError,
@@ -34,12 +34,6 @@ export interface ColumnCodec {
   compareExpr(column: SQL): SQL
   /** For timestamps stored coarser than ms: the step (ms) a value must be a multiple of. */
   stepMs: number
-  /**
-   * Core value (never null) → the JSON value a set-based write carries for it: the driver value on
-   * SQLite (read back with `json_extract`), the value PostgreSQL's `json_to_recordset` parses into the
-   * column's type (ISO strings, booleans, numbers, JSON values as they are).
-   */
-  toPayload(value: unknown): unknown
 }
 
 /** One synced column: its descriptor, its Drizzle column and its codec. */
@@ -102,12 +96,6 @@ function toIso(value: unknown): string {
 }
 
 function codecFor(column: Column, type: ColumnType): ColumnCodec {
-  const codec = baseCodecFor(column, type)
-  const pg = column.columnType.startsWith('Pg')
-  return { ...codec, toPayload: pg ? identity : codec.toDriver }
-}
-
-function baseCodecFor(column: Column, type: ColumnType): Omit<ColumnCodec, 'toPayload'> {
   const base = { compareExpr: plainExpr, stepMs: 1 }
   const mapTo = (value: unknown): unknown => column.mapToDriverValue(value)
   const mapFrom = (raw: unknown): unknown => column.mapFromDriverValue(raw)
@@ -217,14 +205,6 @@ export function assertStorable(column: SyncedColumn, value: unknown): void {
       { column: column.descriptor.name },
     )
   }
-}
-
-/** A core row (normalised values) → the values a set-based write carries, in descriptor order. */
-export function payloadRow(table: SyncedTable, row: Readonly<Record<string, unknown>>): unknown[] {
-  return table.columns.map((c) => {
-    const value = row[c.descriptor.name]
-    return value === null || value === undefined ? null : c.codec.toPayload(value)
-  })
 }
 
 /** Driver values (in descriptor order, read back as `c0, c1, …`) → a core row. */

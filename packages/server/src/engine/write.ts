@@ -2,17 +2,17 @@
  * The write path shared by pushes and services (ARCHITECTURE.md, "Push").
  *
  * 1. Validate each record on its own (uid, stamps, drift, row); a bad one is `rejected` and never
- *    stops the others (reliability.md V10).
+ *    stops the others (attack V10).
  * 2. Read the stored state of every uid (one statement), compose the resulting rows (server columns
  *    from the principal on create, kept on update) and ask `authorize` about each.
- * 3. In ONE transaction: lock the stored metadata, check it is what was authorized (else authorize
- *    again, or start over on SQLite), decide each record with core's `resolveWrite`, write the app
+ * 3. In ONE transaction: hold the stored metadata (the dialect's protocol), check it is what was
+ *    authorized (else authorize again, or start over where the dialect cannot), decide each record with core's `resolveWrite`, write the app
  *    rows, then the metadata, the change log and the version row as the last step (trap 1).
  */
 import {
   LastwordError,
   assertMetaOrder,
-  assertSafeKey,
+  assertWritableColumns,
   assertUid,
   assertWithinDrift,
   matches,
@@ -20,7 +20,6 @@ import {
   normalizeValue,
   resolveWrite,
   toLastwordError,
-  validateWhere,
   versionOf,
   type PushOutcome,
   type RecordMeta,
@@ -30,11 +29,13 @@ import {
   type WireRecord,
   isPurgedWrite,
 } from '@lastword/core'
-import { sql, type SQL } from 'drizzle-orm'
-import type { Authorize, CommittedChange, Logger, Principal, Row, WriteOp } from '../types.js'
-import { RestartError, all, call, isRowError, rootCause, run, type Driver, type Tx } from './driver.js'
-import { commitChanges, dropPlaceholders, inUids, lockMeta, readMeta, type MetaWrite, type StoredRecord } from './store.js'
-import { assertStorable, payloadRow, type SyncedTable } from './tables.js'
+import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../types.js'
+import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
+import type { Driver, MetaWrite } from './dialect/types.js'
+import { readMeta, type StoredRecord } from './store.js'
+import { assertStorable, type SyncedTable } from './tables.js'
+import { RestartError, call, type Tx } from './tx.js'
+import { RowsRefusedError, isLive as live, writeRowsIsolated } from './write-rows.js'
 
 /** Test seams inside a write transaction. On SQLite they must return synchronously. */
 export interface WriteHooks {
@@ -119,7 +120,9 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new LastwordError('INVALID_VALUE', `A live record of "${ctx.table.name}" needs its full row`)
   }
-  // Client rows never set server columns (reliability.md V3): their values are dropped, not trusted.
+  // A principal never sets a server-owned column (attack V3): core's one rule refuses the record
+  // (READ_ONLY_COLUMN), as the client refuses such a local write.
+  if (ctx.principal !== null) assertWritableColumns(ctx.table.descriptor, input as Record<string, unknown>)
   const row = normalizeRow(ctx.table.descriptor, input, { dropReadOnly: true })
   if (ctx.principal === null) {
     // The app itself may set server columns; what it leaves out is filled as for anyone else.
@@ -155,26 +158,8 @@ function composeRow(ctx: WriteContext, candidate: Candidate, before: Record<stri
   return out
 }
 
-function isWriteAllowed(ctx: WriteContext, result: unknown, before: Row | null, after: Row | null): boolean {
-  if (result === true) return true
-  if (typeof result !== 'object' || result === null) return false
-  // A filter for a write: the row must be inside it before and after (so nothing moves out of it).
-  let scope: Scope
-  try {
-    scope = validateWhere(result, ctx.table.descriptor, { maxConditions: 1_000, maxInValues: 100_000, maxValueLength: 100_000 })
-  } catch (error) {
-    ctx.logger.error({ err: error, table: ctx.table.name }, 'lastword: authorize returned an invalid filter')
-    return false
-  }
-  return (before === null || matches(before, scope)) && (after === null || matches(after, scope))
-}
-
 function copy(row: Record<string, unknown> | null): Record<string, unknown> | null {
   return row === null ? null : structuredClone(row)
-}
-
-function live(record: StoredRecord | undefined): boolean {
-  return record !== undefined && record.deleted_at === null
 }
 
 /** Step 2: compose and authorize each candidate against `stored`, in push order. */
@@ -193,22 +178,18 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
       const after = candidate.meta.deleted_at === null ? composeRow(ctx, candidate, before) : null
       if (ctx.principal !== null && ctx.authorize !== undefined) {
         const op: WriteOp = after === null ? 'delete' : before === null ? 'create' : 'update'
-        let result: unknown
-        try {
-          // Copies: the app's authorize must not be able to change what gets written.
-          const request = { op, principal: ctx.principal, table: ctx.table.name, uid, before: copy(before), after: copy(after) }
-          result = await ctx.authorize(request)
-        } catch (error) {
-          ctx.logger.error({ err: error, table: ctx.table.name, op }, 'lastword: authorize threw')
-          throw new LastwordError('FORBIDDEN', `Not allowed to ${op} this record of "${ctx.table.name}"`)
-        }
-        if (!isWriteAllowed(ctx, result, before, after)) {
+        // Copies: the app's authorize must not be able to change what gets written.
+        const request = { op, principal: ctx.principal, table: ctx.table.name, uid, before: copy(before), after: copy(after) }
+        const result = await callAuthorize(ctx.authorize, request, ctx.logger)
+        if (!isWriteAllowed(result, ctx.table, before, after, ctx.logger)) {
           throw new LastwordError('FORBIDDEN', `Not allowed to ${op} this record of "${ctx.table.name}"`, { op })
         }
       }
       accepted.push({ candidate, after })
       advance(overlay, candidate.meta, after, -1)
     } catch (error) {
+      // A throwing authorize ends the request (authorize.ts); anything else rejects this record alone.
+      if (error instanceof AuthorizeFailure) throw error
       rejected.set(candidate.index, toLastwordError(error))
     }
   }
@@ -242,114 +223,6 @@ function replay(accepted: readonly Accepted[], stored: ReadonlyMap<string, Store
   return { resolutions, finals: [...finals.values()].sort((a, b) => a.order - b.order) }
 }
 
-/**
- * SQLite, inside the write transaction: whether any uid's rev moved since `expected` was read. Only
- * the revs are read (every write of a record gives it a new rev; a purge removes it): on a change the
- * transaction starts over, so the rows themselves are never needed here.
- */
-function* revsMoved(table: string, expected: ReadonlyMap<string, number>): Tx<boolean> {
-  const uids = [...expected.keys()]
-  const rows = yield* all<{ uid: unknown; rev: unknown }>(
-    sql`SELECT m.uid AS uid, m.rev AS rev FROM lastword_meta m WHERE m.tbl = ${table} AND ${inUids('sqlite', sql`m.uid`, uids)} AND +m.rev > 0`,
-  )
-  let present = 0
-  for (const row of rows) {
-    if (expected.get(String(row.uid)) !== Number(row.rev)) return true
-    present++
-  }
-  // A uid read as stored that is gone now (purged) moved too.
-  let stored = 0
-  for (const rev of expected.values()) if (rev !== 0) stored++
-  return present !== stored
-}
-
-function ident(name: string): SQL {
-  return sql`${sql.identifier(name)}`
-}
-
-/**
- * Writes the app rows of `finals`: one upsert and one delete, whatever their number. The rows travel
- * as ONE JSON parameter (SQLite `json_each`, PostgreSQL `json_to_recordset` typed by the schema's own
- * column types), so neither statement count nor parameter count grows with the push.
- */
-function* writeRows(ctx: WriteContext, finals: readonly Final[]): Tx<void> {
-  const { table, driver } = ctx
-  const upserts = finals.filter((f) => f.state.deleted_at === null)
-  const deletes = finals.filter((f) => f.state.deleted_at !== null && live(f.initial)).map((f) => f.uid)
-  if (upserts.length > 0) {
-    const targets = [ident(table.uidSqlName), ...table.columns.map((c) => ident(c.sqlName))]
-    const set = table.columns.map((c) => sql`${ident(c.sqlName)} = excluded.${ident(c.sqlName)}`)
-    const onConflict = set.length === 0 ? sql`DO NOTHING` : sql`DO UPDATE SET ${sql.join(set, sql`, `)}`
-    const rows = upserts.map((f) => [f.uid, ...payloadRow(table, f.state.image ?? {})])
-    let source: SQL
-    if (driver.dialect === 'sqlite') {
-      const fields = targets.map((_, i) => sql.raw(`json_extract(value, '$[${i}]')`))
-      source = sql`SELECT ${sql.join(fields, sql`, `)} FROM json_each(${JSON.stringify(rows)}) WHERE true`
-    } else {
-      // Aliases c0… and the declared types come from the schema, never from the wire.
-      const names = ['uid', ...table.columns.map((_, i) => `c${i}`)]
-      const types = [table.uidSqlType, ...table.columns.map((c) => c.sqlType)]
-      const definition = sql.raw(names.map((n, i) => `${n} ${types[i]}`).join(', '))
-      const objects = rows.map((values) => Object.fromEntries(values.map((v, i) => [names[i], v])))
-      source = sql`SELECT ${sql.raw(names.map((n) => `x.${n}`).join(', '))} FROM json_to_recordset(CAST(${JSON.stringify(objects)} AS json)) AS x(${definition})`
-    }
-    yield* run(sql`INSERT INTO ${table.table} (${sql.join(targets, sql`, `)}) ${source} ON CONFLICT (${ident(table.uidSqlName)}) ${onConflict}`)
-  }
-  if (deletes.length > 0) {
-    yield* run(sql`DELETE FROM ${table.table} WHERE ${inUids(driver.dialect, sql`${table.uid}`, deletes)}`)
-  }
-}
-
-/**
- * Thrown out of a write transaction when the database refused the batched row write: the transaction
- * is rolled back and run again with {@link writeRowsIsolated} finding the rows it refuses. (A savepoint
- * around every batch would cost two statements — two round trips on PostgreSQL — on every push, for a
- * failure that is rare.)
- */
-class RowsRefusedError extends RestartError {}
-
-/**
- * Writes the app rows. Optimistically (`isolate` false) as one batch: a row the database refuses ends
- * the transaction with {@link RowsRefusedError}. Isolated: the batch under a savepoint, then, if the
- * database refuses one row (a constraint of the app's table), each row under its own, so a poison
- * record is rejected and the rest still apply (V10).
- */
-function* writeRowsIsolated(ctx: WriteContext, finals: readonly Final[], isolate: boolean): Tx<Map<string, LastwordError>> {
-  const failed = new Map<string, LastwordError>()
-  if (finals.every((f) => f.state.deleted_at !== null && !live(f.initial))) return failed
-  if (!isolate) {
-    try {
-      yield* writeRows(ctx, finals)
-    } catch (error) {
-      if (!isRowError(error)) throw error
-      throw new RowsRefusedError()
-    }
-    return failed
-  }
-  yield* run(sql`SAVEPOINT lw_rows`)
-  try {
-    yield* writeRows(ctx, finals)
-  } catch (error) {
-    if (!isRowError(error)) throw error
-    yield* run(sql`ROLLBACK TO SAVEPOINT lw_rows`)
-    for (const final of finals) {
-      yield* run(sql`SAVEPOINT lw_row`)
-      try {
-        yield* writeRows(ctx, [final])
-        yield* run(sql`RELEASE SAVEPOINT lw_row`)
-      } catch (rowError) {
-        if (!isRowError(rowError)) throw rowError
-        yield* run(sql`ROLLBACK TO SAVEPOINT lw_row`)
-        yield* run(sql`RELEASE SAVEPOINT lw_row`)
-        const code = rootCause(rowError).code
-        failed.set(final.uid, new LastwordError('INVALID_VALUE', `The database refused this row of "${ctx.table.name}" (a constraint of the table)`, { reason: String(code) }))
-      }
-    }
-  }
-  yield* run(sql`RELEASE SAVEPOINT lw_rows`)
-  return failed
-}
-
 interface TxResult {
   prepared: Prepared
   resolutions: Resolution<StoredRecord>[]
@@ -378,22 +251,19 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
   // Unless a rev moved, the stored state is the one everything was decided against (every write of a
   // record gives it a new rev): the replay done before the transaction stands.
   let { resolutions, finals } = plan.dry
-  if (driver.dialect === 'sqlite') {
-    // BEGIN IMMEDIATE holds the only write lock: what is read here stays current until commit.
-    if (yield* revsMoved(table.name, expected)) {
-      ctx.logger.debug({ table: table.name }, 'lastword: rows changed since they were authorized; authorizing again')
-      throw new RestartError()
-    }
-  } else {
-    stored = yield* lockMeta(driver.dialect, table.name, uids)
-    if (uids.some((uid) => (stored.get(uid)?.rev ?? 0) !== expected.get(uid))) {
-      // Someone wrote these uids since they were authorized: the before-rows changed.
-      ctx.logger.debug({ table: table.name }, 'lastword: rows changed since they were authorized; authorizing again')
-      prepared = yield* call(() => prepare(ctx, candidates, stored))
-      ;({ resolutions, finals } = replay(prepared.accepted, stored))
-    }
+  const { dialect } = driver
+  // The dialect's concurrency protocol: hold what was read until commit, and say whether it moved.
+  const held = yield* dialect.holdStored(table.name, expected)
+  if (held.stored !== null) stored = held.stored
+  if (held.moved) {
+    // Someone wrote these uids since they were authorized: the before-rows changed.
+    ctx.logger.debug({ table: table.name }, 'lastword: rows changed since they were authorized; authorizing again')
+    // A dialect that cannot await authorize inside its transaction starts over instead.
+    if (held.stored === null) throw new RestartError()
+    prepared = yield* call(() => prepare(ctx, candidates, stored))
+    ;({ resolutions, finals } = replay(prepared.accepted, stored))
   }
-  const failed = yield* writeRowsIsolated(ctx, finals, isolate)
+  const failed = yield* writeRowsIsolated(dialect, table, finals, isolate)
   if (failed.size > 0) {
     const rejected = new Map(prepared.rejected)
     for (const a of prepared.accepted) {
@@ -404,7 +274,7 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     ;({ resolutions, finals } = replay(prepared.accepted, stored))
   }
   const written = new Set(finals.map((f) => f.uid))
-  yield* dropPlaceholders(driver.dialect, table.name, uids.filter((uid) => !written.has(uid) && !stored.has(uid)))
+  yield* dialect.releaseUnwritten(table.name, uids.filter((uid) => !written.has(uid) && !stored.has(uid)))
   if (finals.length === 0) return { prepared, resolutions, finals, lastRev: 0 }
   const finalUids = finals.map((f) => f.uid)
   if (ctx.hooks.beforeVersionRow !== undefined) {
@@ -419,7 +289,7 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     image: f.state.image === null ? null : JSON.stringify(f.state.image),
     before: live(f.initial) && f.initial?.image != null ? JSON.stringify(f.initial.image) : null,
   }))
-  const lastRev = yield* commitChanges(driver.dialect, table.name, writes, ctx.now)
+  const lastRev = yield* dialect.commitChanges(table.name, writes, ctx.now)
   if (ctx.hooks.afterVersionRow !== undefined) {
     const hook = ctx.hooks.afterVersionRow
     yield* call(() => hook({ table: table.name, uids: finalUids, firstRev: lastRev - finals.length + 1, lastRev }))
@@ -521,13 +391,4 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
     }
     return { outcomes, changes, acceptedMax }
   }
-}
-
-/** Refuses pollution keys in a patch before it is merged into a stored row (services). */
-export function assertSafePatch(patch: unknown, table: string): Record<string, unknown> {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-    throw new LastwordError('INVALID_VALUE', `A patch of "${table}" must be an object`)
-  }
-  for (const key of Object.keys(patch)) assertSafeKey(key, `patch of "${table}"`)
-  return patch as Record<string, unknown>
 }

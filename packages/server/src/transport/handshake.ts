@@ -2,7 +2,7 @@
  * The socket.io handshake middleware: who may connect, speaking which protocol (ARCHITECTURE.md,
  * "Connect"). Every refusal reaches the client as a `connect_error` whose `data` is the wire error.
  */
-import { LastwordError, PROTOCOL_VERSION, assertSafeJson, handshakeSchema, isLastwordError, parseWire, type Handshake } from '@lastword/core'
+import { LastwordError, PROTOCOL_VERSION, handshakeSchema, isLastwordError, parseWire, type Handshake } from '@lastword/core'
 import type { ExtendedError } from 'socket.io'
 import type { Logger, Principal } from '../types.js'
 import type { OriginCheck } from './origin.js'
@@ -31,7 +31,7 @@ export interface HandshakeDeps {
 
 /** Wraps a `LastwordError` the way socket.io carries middleware errors: `err.data` is the wire form. */
 export function toConnectError(error: LastwordError): ExtendedError {
-  const err = new Error(error.message) as ExtendedError
+  const err = new LastwordError(error.code, error.message, error.details) as LastwordError & ExtendedError
   err.data = error.toWire()
   return err
 }
@@ -42,8 +42,7 @@ export async function identify(socket: Handshaking, deps: HandshakeDeps): Promis
   if (deps.originCheck !== undefined && !deps.originCheck(handshake.headers.origin)) {
     throw new LastwordError('FORBIDDEN', 'This origin may not connect; add it to allowedOrigins on the server')
   }
-  // zod silently drops a `__proto__` key; refuse it explicitly instead (reliability.md V5).
-  assertSafeJson(handshake.auth, 'handshake')
+  // parseWire refuses a `__proto__` key (attack V5) that zod would silently drop.
   const auth: Handshake = parseWire(handshakeSchema, handshake.auth, 'handshake')
   if (auth.protocolVersion !== PROTOCOL_VERSION) {
     throw new LastwordError(

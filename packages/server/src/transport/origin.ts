@@ -1,5 +1,5 @@
 /**
- * Cross-site WebSocket hijacking guard (reliability.md S09). socket.io's `cors` option only shapes the
+ * Cross-site WebSocket hijacking guard (row S09, docs/test-matrix.md). socket.io's `cors` option only shapes the
  * CORS headers of HTTP long-polling; a WebSocket handshake is not subject to CORS at all, so a page on
  * any site could open a socket carrying the user's cookies. The server therefore checks `Origin` itself,
  * on every HTTP request and upgrade engine.io receives (an engine.io middleware), and again in the

@@ -1,7 +1,7 @@
 /**
  * Realtime fan-out (ARCHITECTURE.md, "Realtime"). After each commit, every local socket subscribed to a
  * changed table gets the changes its *current* effective scope allows: `authorize` runs again for every
- * delivery (reliability.md V8), and each record is decided by core's `classifyChange`, exactly as an
+ * delivery (attack V8, docs/guarantees.md), and each record is decided by core's `classifyChange`, exactly as an
  * incremental pull decides it — so a socket never learns of a record its scope and principal exclude,
  * not even its uid.
  *

@@ -34,11 +34,30 @@ describe('engine on better-sqlite3: writers', () => {
     await t.close()
   })
 
-  it('runs in WAL with synchronous=FULL', async () => {
-    await open()
+  it('runs in WAL with synchronous=FULL, as the app set them, and changes no setting of its connection', async () => {
     const client = (t.db as unknown as { $client: Database.Database }).$client
+    client.pragma('busy_timeout = 1234')
+    await open()
+    await engine.sync(A, request('todos', { push: [live('a', stamp(1), todo())] }))
     expect(client.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(client.pragma('synchronous', { simple: true })).toBe(2)
+    expect(client.pragma('busy_timeout', { simple: true })).toBe(1234)
+  })
+
+  it('migrate() refuses a database without WAL or synchronous=FULL, saying how to fix it, and changes nothing', async () => {
+    const client = (t.db as unknown as { $client: Database.Database }).$client
+    for (const [pragma, value] of [['synchronous', 'NORMAL'], ['journal_mode', 'DELETE']] as const) {
+      client.pragma(`${pragma} = ${value}`)
+      const error = await expectCode(open(), 'BAD_REQUEST')
+      expect((error as unknown as Error).message).toContain("db.pragma('journal_mode = WAL')")
+      expect((error as unknown as Error).message).toContain("db.pragma('synchronous = FULL')")
+      expect(client.pragma(pragma, { simple: true })).not.toBe(pragma === 'synchronous' ? 2 : 'wal')
+      expect(client.prepare(`SELECT name FROM sqlite_master WHERE name = 'lastword_meta'`).get()).toBeUndefined()
+      client.pragma('journal_mode = WAL')
+      client.pragma('synchronous = FULL')
+    }
+    await open()
+    expect(client.prepare(`SELECT name FROM sqlite_master WHERE name = 'lastword_meta'`).get()).toEqual({ name: 'lastword_meta' })
   })
 
   it('T12 (SQLite): concurrent pushes serialise; revs follow commit order', async () => {
@@ -80,7 +99,9 @@ describe('engine on better-sqlite3: writers', () => {
   })
 
   it('a writer of another process holding the write lock makes a push TRANSIENT (unacknowledged), never half-applied', async () => {
-    await open({ busyTimeoutMs: 20 })
+    // How long a writer waits for another process's write lock is the app's setting of its connection.
+    ;(t.db as unknown as { $client: Database.Database }).$client.pragma('busy_timeout = 20')
+    await open()
     await engine.sync(A, request('todos', { push: [live('a', stamp(1), todo())] }))
     const replica = new Replica(engine, A, 'todos')
     await replica.full()

@@ -17,10 +17,10 @@ describe.skipIf(!available)('push on postgres: statements', () => {
 
   it('a push is 9 round trips whatever its size: read, lock, BEGIN, lock rows (2), rows, meta+log+version row, COMMIT, unlock', async () => {
     for (const [n, prefix, ms] of [[1, 'a', 1], [1_000, 'b', 1], [1_000, 'b', 2]] as const) {
-      const before = fx.engine.statementCount()
+      const before = fx.t.statements()
       const page = await fx.engine.sync(A, request('todos', { push: records(n, prefix, ms) }))
       expect(page.outcomes.every((o) => o.status === 'applied')).toBe(true)
-      expect(fx.engine.statementCount() - before).toBe(9)
+      expect(fx.t.statements() - before).toBe(9)
     }
   })
 

@@ -16,15 +16,15 @@ describe('push on better-sqlite3: statements', () => {
 
   it('a push is 8 statements whatever its size: read, BEGIN, revs, rows, meta, log, version row, COMMIT', async () => {
     for (const [n, prefix] of [[1, 'a'], [1_000, 'b']] as const) {
-      const before = fx.engine.statementCount()
+      const before = fx.t.statements()
       const page = await fx.engine.sync(A, request('todos', { push: records(n, prefix) }))
       expect(page.outcomes.every((o) => o.status === 'applied')).toBe(true)
-      expect(fx.engine.statementCount() - before).toBe(8)
+      expect(fx.t.statements() - before).toBe(8)
     }
     // Updates of stored records (before-images logged) cost the same.
-    const before = fx.engine.statementCount()
+    const before = fx.t.statements()
     await fx.engine.sync(A, request('todos', { push: records(1_000, 'b', 2) }))
-    expect(fx.engine.statementCount() - before).toBe(8)
+    expect(fx.t.statements() - before).toBe(8)
   })
 
   it('a batch the database refuses is written again row by row, and only the bad row is rejected', async () => {

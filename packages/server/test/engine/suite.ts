@@ -730,11 +730,25 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         expect(await todos().findMany({})).toHaveLength(1)
       })
 
-      it('S03: server columns are ignored or filled, foreign uids and moves into another tenant refused', async () => {
-        expect(await push(A, [live('mass', stamp(1), todo({ tenant: 'B' }))])).toEqual([{ uid: 'mass', status: 'applied' }])
+      it('S03: server columns are refused (READ_ONLY_COLUMN) or filled, foreign uids and moves into another tenant refused', async () => {
+        const [planted, alongside] = await push(A, [live('mass', stamp(1), todo({ tenant: 'B' })), live('fine', stamp(1), todo())])
+        expect(planted).toMatchObject({ uid: 'mass', status: 'rejected', error: { code: 'READ_ONLY_COLUMN', details: { column: 'tenant' } } })
+        expect(alongside).toEqual({ uid: 'fine', status: 'applied' })
+        expect(await todos().findUnique('mass')).toBeNull()
+        expect(await push(A, [live('mass', stamp(1), todo())])).toEqual([{ uid: 'mass', status: 'applied' }])
         expect((await todos().findUnique('mass'))?.['tenant']).toBe('A')
-        await push(A, [live('mass', stamp(2), todo({ tenant: 'B', title: 'still A' }))])
+        const held = await t.snapshot()
+        const [retenanted] = await push(A, [live('mass', stamp(2), todo({ tenant: 'B', title: 'moved' }))])
+        expect(retenanted).toMatchObject({ status: 'rejected', error: { code: 'READ_ONLY_COLUMN' } })
+        // Even naming the value it already has: a client never sends the column at all.
+        const [same] = await push(A, [live('mass', stamp(2), todo({ tenant: 'A', title: 'same' }))])
+        expect(same).toMatchObject({ status: 'rejected', error: { code: 'READ_ONLY_COLUMN' } })
+        expect(await t.snapshot()).toBe(held)
+        await push(A, [live('mass', stamp(2), todo({ title: 'still A' }))])
         expect(await todos().findUnique('mass')).toMatchObject({ tenant: 'A', title: 'still A' })
+        // The app itself (no principal) may set them.
+        await todos().push([live('app', stamp(1), { ...todo(), tenant: 'B' })])
+        expect((await todos().findUnique('app'))?.['tenant']).toBe('B')
         const before = await t.snapshot()
         for (const key of ['rev', 'created_at', 'deleted_at']) {
           const [refused] = await push(A, [live('mass', stamp(3), { ...todo(), [key]: 999 })])
@@ -824,28 +838,28 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
           )
           await engine.service('todos').push(records)
           const replica = new Replica(engine, ctx, 'todos', {}, 10_000)
-          let before = engine.statementCount()
+          let before = t.statements()
           await replica.full()
-          const full = engine.statementCount() - before
+          const full = t.statements() - before
           expect(replica.rows().size).toBe(n)
           // Full again with the client's n entries: looked up in one statement.
-          before = engine.statementCount()
+          before = t.statements()
           const again = await replica.full()
-          const fullWithEntries = engine.statementCount() - before
+          const fullWithEntries = t.statements() - before
           expect(again[0]?.rows).toEqual([])
           await engine.service('todos').push(records.map((r) => ({ ...r, updated_at: stamp(2), row: { ...r.row, title: 'v2' } })))
-          before = engine.statementCount()
+          before = t.statements()
           const pages = await replica.pull()
-          const incremental = engine.statementCount() - before
+          const incremental = t.statements() - before
           expect(pages).toHaveLength(1)
           expect(pages[0]?.rows).toHaveLength(n)
           // Incremental with evictions: every record leaves the scope, before-images are read at once.
           const narrowed = new Replica(engine, ctx, 'todos', { done: false }, 10_000)
           await narrowed.full()
           await engine.service('todos').push(records.map((r) => ({ ...r, updated_at: stamp(3), row: { ...r.row, done: true } })))
-          before = engine.statementCount()
+          before = t.statements()
           const evictions = await narrowed.pull()
-          const incrementalEvict = engine.statementCount() - before
+          const incrementalEvict = t.statements() - before
           expect(evictions[0]?.evict).toHaveLength(n)
           return { full, fullWithEntries, incremental, incrementalEvict }
         }
@@ -858,9 +872,9 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
       it('a push grows by a constant number of multi-row statements, not by record', async () => {
         const count = async (n: number, offset: number) => {
           const records = Array.from({ length: n }, (_, i) => live(`s${offset + i}`, stamp(1), todo()))
-          const before = engine.statementCount()
+          const before = t.statements()
           await push(A, records)
-          return engine.statementCount() - before
+          return t.statements() - before
         }
         const ten = await count(10, 0)
         const fourHundred = await count(400, 100)

@@ -66,6 +66,9 @@ export interface FixtureOptions {
 export async function startFixture(options: FixtureOptions = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'lw-transport-'))
   const sqlite = new Database(join(dir, 'app.db'))
+  // What lastword requires of a SQLite database (packages/server/README.md, "The database").
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = FULL')
   sqlite.exec(CREATE_TODOS)
   const logs: Fixture['logs'] = []
   const logger: Logger = {

@@ -1,0 +1,222 @@
+/**
+ * SQLite through drizzle-orm/better-sqlite3: one synchronous connection, one writer per database file.
+ *
+ * Transactions run synchronously between `BEGIN IMMEDIATE` (or `BEGIN` for a snapshot) and `COMMIT`,
+ * so no other work of this process slips into them through the one shared connection; the write lock
+ * `BEGIN IMMEDIATE` takes is held until commit, so what a write reads stays current — a rev that moved
+ * since authorization makes the write start over (authorize is asynchronous and cannot run inside).
+ * lastword changes no setting of the app's connection: `checkSettings` refuses one without WAL and
+ * synchronous=FULL (packages/server/README.md, "The database").
+ */
+import { LastwordError, type ScalarValue } from '@lastword/core'
+import { is, sql, type SQL } from 'drizzle-orm'
+import { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
+import { all, run, runSync, RestartError, type Op, type Tx } from '../tx.js'
+import type { SyncedColumn, SyncedTable } from '../tables.js'
+import {
+  casingOf,
+  codeOf,
+  sleep,
+  standardSavepoint,
+  toEngineError,
+  type Dialect,
+  type Driver,
+  type DriverOptions,
+  type MetaWrite,
+} from './types.js'
+
+/** What lastword uses of a better-sqlite3 `Database` (its public API). */
+interface SqliteClient {
+  prepare: (...args: unknown[]) => unknown
+  pragma: (source: string, options?: { simple?: boolean }) => unknown
+  inTransaction: boolean
+  /** An in-memory or temporary database: nothing to make durable. */
+  memory: boolean
+}
+
+interface SqliteDb {
+  all(query: SQL): unknown
+  run(query: SQL): unknown
+  $client: SqliteClient
+}
+
+const RETRYABLE = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED'])
+/** `PRAGMA synchronous` values: 2 = FULL, 3 = EXTRA. */
+const DURABLE_SYNCHRONOUS = 2
+
+function open(input: unknown, options: DriverOptions): Driver {
+  const db = input as SqliteDb
+  const client = db.$client
+  if (client === undefined || typeof client.prepare !== 'function' || typeof client.pragma !== 'function') {
+    throw new LastwordError('BAD_REQUEST', 'lastword supports SQLite through drizzle-orm/better-sqlite3; pass drizzle(new Database(file))')
+  }
+  const maxAttempts = options.maxAttempts ?? 5
+
+  const exec = (op: Op): unknown => {
+    switch (op.kind) {
+      case 'all':
+        return db.all(op.query)
+      case 'run':
+        return (db.run(op.query) as { changes: number }).changes
+      case 'call': {
+        const result = op.fn()
+        if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+          throw new LastwordError('INTERNAL', 'Asynchronous work inside a SQLite transaction is not possible')
+        }
+        return result
+      }
+    }
+  }
+
+  const transact = <T>(begin: string, body: () => Tx<T>): T => {
+    db.run(sql.raw(begin))
+    try {
+      const result = runSync(body(), exec)
+      db.run(sql.raw('COMMIT'))
+      return result
+    } catch (error) {
+      if (client.inTransaction) db.run(sql.raw('ROLLBACK'))
+      throw error
+    }
+  }
+
+  const withRetries = async <T>(fn: () => T): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return fn()
+      } catch (error) {
+        if (error instanceof RestartError) throw error
+        if (!sqliteDialect.isRetryable(error) || attempt >= maxAttempts) throw toEngineError(sqliteDialect, error, options.logger)
+        await sleep(Math.random() * 20 * attempt)
+      }
+    }
+  }
+
+  const driver: Driver = {
+    dialect: sqliteDialect,
+    casing: casingOf(db),
+    write: (body) => withRetries(() => transact('BEGIN IMMEDIATE', body)),
+    read: (body) => withRetries(() => transact('BEGIN', body)),
+    once: (body) => withRetries(() => runSync(body(), exec)),
+    async checkSettings() {
+      // In memory there is nothing to make durable (and no WAL to have).
+      if (client.memory) return
+      const journal = String(client.pragma('journal_mode', { simple: true })).toLowerCase()
+      const synchronous = Number(client.pragma('synchronous', { simple: true }))
+      if (journal !== 'wal' || synchronous < DURABLE_SYNCHRONOUS) {
+        throw new LastwordError(
+          'BAD_REQUEST',
+          `lastword needs the SQLite database in WAL mode with synchronous=FULL (found journal_mode=${journal}, synchronous=${synchronous}); ` +
+            `after opening it run db.pragma('journal_mode = WAL') and db.pragma('synchronous = FULL') (packages/server/README.md, "The database")`,
+          { journalMode: journal, synchronous },
+        )
+      }
+    },
+    script: (statements) =>
+      withRetries(() =>
+        transact('BEGIN IMMEDIATE', function* () {
+          for (const statement of statements) yield* run(sql.raw(statement))
+        }),
+      ),
+    close: () => undefined,
+    // One writer per database file (BEGIN IMMEDIATE) and one process serving it: the in-process lock is enough.
+    lease: () => null,
+  }
+  return driver
+}
+
+/** A filter value as SQLite stores it: timestamps as epoch ms, booleans as 0/1. */
+function scopeValue(column: SyncedColumn, value: ScalarValue): SQL {
+  const type = column.descriptor.type
+  if (type === 'timestamp') return sql`${Date.parse(value as string)}`
+  if (type === 'boolean') return sql`${value === true ? 1 : 0}`
+  return sql`${value}`
+}
+
+/**
+ * Inside `BEGIN IMMEDIATE`: whether any uid's rev moved since `expected` was read. Only the revs are
+ * read (every write of a record gives it a new rev; a purge removes it): on a change the transaction
+ * starts over, so the rows themselves are never needed here.
+ */
+function* holdStored(table: string, expected: ReadonlyMap<string, number>): Tx<{ moved: boolean; stored: null }> {
+  const uids = [...expected.keys()]
+  const rows = yield* all<{ uid: unknown; rev: unknown }>(
+    sql`SELECT m.uid AS uid, m.rev AS rev FROM lastword_meta m WHERE m.tbl = ${table} AND ${inUids(sql`m.uid`, uids)} AND +m.rev > 0`,
+  )
+  let present = 0
+  for (const row of rows) {
+    if (expected.get(String(row.uid)) !== Number(row.rev)) return { moved: true, stored: null }
+    present++
+  }
+  // A uid read as stored that is gone now (purged) moved too.
+  let stored = 0
+  for (const rev of expected.values()) if (rev !== 0) stored++
+  return { moved: present !== stored, stored: null }
+}
+
+function inUids(column: SQL, uids: readonly string[]): SQL {
+  return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(uids)}))`
+}
+
+/** BEGIN IMMEDIATE serialises writers, so the state row read here cannot move before commit. */
+function* commitChanges(table: string, writes: readonly MetaWrite[], at: number): Tx<number> {
+  const n = writes.length
+  const data = JSON.stringify(writes.map((w, i) => ({ o: i + 1, ...w })))
+  yield* run(sql`INSERT INTO lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image)
+    SELECT ${table}, json_extract(value, '$.uid'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at'),
+      json_extract(value, '$.deleted_at'), (SELECT rev FROM lastword_state WHERE id = 1) + json_extract(value, '$.o'), json_extract(value, '$.image')
+    FROM json_each(${data}) WHERE true
+    ON CONFLICT (tbl, uid) DO UPDATE SET created_at = excluded.created_at, updated_at = excluded.updated_at,
+      deleted_at = excluded.deleted_at, rev = excluded.rev, image = excluded.image`)
+  yield* run(sql`INSERT INTO lastword_changes (rev, tbl, uid, before, at)
+    SELECT (SELECT rev FROM lastword_state WHERE id = 1) + json_extract(value, '$.o'), ${table}, json_extract(value, '$.uid'), json_extract(value, '$.before'), ${at}
+    FROM json_each(${data})`)
+  const rows = yield* all(sql`UPDATE lastword_state SET rev = rev + ${n} WHERE id = 1 RETURNING rev`)
+  return Number(rows[0]?.['rev'])
+}
+
+/** SQLite through drizzle-orm/better-sqlite3. */
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  accepts: (db) => is(db, BaseSQLiteDatabase),
+  open,
+
+  isRetryable: (error) => RETRYABLE.has(codeOf(error) ?? ''),
+  isConnectionLoss: () => false,
+  isRowError(error) {
+    const code = codeOf(error)
+    return code !== undefined && (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG')
+  },
+
+  migrationStatements: () => [
+    `CREATE TABLE IF NOT EXISTS lastword_meta (tbl TEXT NOT NULL, uid TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, deleted_at TEXT, rev INTEGER NOT NULL, image TEXT, PRIMARY KEY (tbl, uid)) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS lastword_meta_rev ON lastword_meta (tbl, rev)`,
+    `CREATE TABLE IF NOT EXISTS lastword_changes (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, uid TEXT NOT NULL, before TEXT, at INTEGER NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS lastword_changes_uid ON lastword_changes (tbl, uid, rev)`,
+    `CREATE INDEX IF NOT EXISTS lastword_changes_at ON lastword_changes (at)`,
+    `CREATE TABLE IF NOT EXISTS lastword_state (id INTEGER PRIMARY KEY CHECK (id = 1), rev INTEGER NOT NULL, horizon_rev INTEGER NOT NULL)`,
+    `INSERT OR IGNORE INTO lastword_state (id, rev, horizon_rev) VALUES (1, 0, 0)`,
+  ],
+  inUids,
+  scopeValue,
+  // BINARY compares by code point, as core's matcher does.
+  scopeColumn: (column) => {
+    const ref = column.codec.compareExpr(sql`${column.column}`)
+    return column.descriptor.type === 'text' ? sql`${ref} COLLATE BINARY` : ref
+  },
+  appRowJoin: (table) => sql`${table.uid} = m.uid`,
+  uidOrder: (table: SyncedTable) => sql`${table.uid}`,
+  // The driver value, read back with `json_extract`.
+  payloadValue: (column, value) => column.codec.toDriver(value),
+  rowsSource(table, rows) {
+    const fields = Array.from({ length: table.columns.length + 1 }, (_, i) => sql.raw(`json_extract(value, '$[${i}]')`))
+    return sql`SELECT ${sql.join(fields, sql`, `)} FROM json_each(${JSON.stringify(rows)}) WHERE true`
+  },
+  savepoint: standardSavepoint,
+
+  holdStored,
+  releaseUnwritten: function* () {
+    // BEGIN IMMEDIATE holds the only write lock: nothing was left to hold the uids.
+  },
+  commitChanges,
+}
