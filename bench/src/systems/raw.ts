@@ -2,7 +2,7 @@
  * The physical limits: the same records written with nothing in between — one IndexedDB transaction
  * of puts (fake-indexeddb), one SQLite transaction of prepared inserts (better-sqlite3, WAL), one
  * PostgreSQL transaction of set-based inserts (unnest, 10,000 rows per statement). SQLite runs with
- * WAL and synchronous = NORMAL, as the lastword server's database does in the bench.
+ * WAL and synchronous = FULL, as lastword requires of the server's database (so the two pay the same for durability).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -44,7 +44,7 @@ function sqliteInsert(items: Item[]): number {
   try {
     const db = new Database(join(dir, 'raw.db'))
     db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
+    db.pragma('synchronous = FULL')
     db.exec('create table items (uid text primary key, title text not null, body text not null, priority integer not null, done integer not null, tag text not null)')
     const ins = db.prepare('insert into items (uid, title, body, priority, done, tag) values (?, ?, ?, ?, ?, ?)')
     const t0 = performance.now()

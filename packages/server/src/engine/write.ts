@@ -13,6 +13,7 @@ import {
   LastwordError,
   assertMetaOrder,
   assertWritableColumns,
+  maxStamp,
   assertUid,
   assertWithinDrift,
   matches,
@@ -385,10 +386,7 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
       lastImage: f.state.deleted_at === null ? null : f.state.image,
     }))
     let acceptedMax: Stamp | null = null
-    for (const a of result.prepared.accepted) {
-      const version = versionOf(a.candidate.meta)
-      if (acceptedMax === null || version > acceptedMax) acceptedMax = version
-    }
+    for (const a of result.prepared.accepted) acceptedMax = maxStamp(acceptedMax, versionOf(a.candidate.meta))
     return { outcomes, changes, acceptedMax }
   }
 }
