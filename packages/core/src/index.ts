@@ -73,6 +73,8 @@ export {
   DEFAULT_WHERE_LIMITS,
 } from './where.js'
 export type { Where, WhereOps, WhereValue, Operator, ScalarValue, Condition, Scope, WhereLimits } from './where.js'
+export { compileScope } from './compiled-scope.js'
+export type { CompiledScope } from './compiled-scope.js'
 
 // Sync plans
 export { computePlan, emptyPlan, isEmptyPlan, classifyChange, decideEviction, decideRealtime } from './plan.js'

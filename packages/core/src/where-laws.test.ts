@@ -10,15 +10,34 @@
  *     shuffled and duplicated, has the same scopeKey; and equal keys match the same rows.
  *  W5 code-point order — compareCodePoints(a, b) has the sign of comparing the strings' code points
  *     (Array.from(s, c => c.codePointAt(0))) lexicographically, lone surrogates included.
+ *  W6 overlap is the old definition, made near-linear — scopesOverlap and isSatisfiable answer what the
+ *     quadratic definition below (`modelSatisfiable`, candidate lists filtered pairwise) answers, on
+ *     generated scopes and on raw condition lists (unsorted `in` lists with repeats, mixed types).
+ *  W7 a compiled scope matches as the scope does — compileScope(t, S).matches(r) = matches(r, S), on
+ *     rows drawn near S's values, with -0, NaN, Dates and missing columns among them.
  *
  * Values come from small domains so that rows hit both scopes often.
  * A failure prints the seed; replay with FC_SEED=<seed> (see fc-config.test-util.ts).
  */
 import fc from 'fast-check'
+import { compileScope } from './compiled-scope.js'
 import { describe, expect, it } from 'vitest'
 import type { TableDescriptor } from './descriptor.js'
 import { fcParams } from './fc-config.test-util.js'
-import { compareCodePoints, intersectScopes, isSatisfiable, matches, matchesCondition, scopeKey, scopesOverlap, validateWhere, type Scope } from './where.js'
+import {
+  compareCodePoints,
+  compareValues,
+  intersectScopes,
+  isSatisfiable,
+  matches,
+  matchesCondition,
+  scopeKey,
+  scopesOverlap,
+  validateWhere,
+  type Condition,
+  type Scope,
+  type ScalarValue,
+} from './where.js'
 
 const TABLE: TableDescriptor = {
   name: 'things',
@@ -220,4 +239,107 @@ describe('where laws', () => {
       fcParams(1000),
     )
   })
+
+  it('W6: scopesOverlap and isSatisfiable agree with the quadratic model', () => {
+    fc.assert(
+      fc.property(fc.oneof(scopePairArb, fc.tuple(scopeArb, scopeArb)), ([a, b]) => {
+        expect(scopesOverlap(a, b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(modelOverlap(a, b))
+      }),
+      fcParams(1000),
+    )
+    fc.assert(
+      fc.property(rawConditionsArb, (conditions) => {
+        expect(isSatisfiable(conditions), JSON.stringify(conditions)).toBe(modelSatisfiable(conditions))
+      }),
+      fcParams(2000),
+    )
+  })
+
+  it('W7: a compiled scope matches exactly as its scope does', () => {
+    const odd = fc.constantFrom<unknown>(-0, Number.NaN, new Date('2024-01-01T00:00:00.000Z'), undefined, '0', true)
+    fc.assert(
+      fc.property(
+        scopePairArb.chain(([a, b]) => {
+          // Odd values go mostly where the scope looks, so that they meet its conditions.
+          const looked = fc.constantFrom(...(a.length > 0 ? a.map((c) => c.column) : COLUMNS))
+          const column = fc.oneof({ arbitrary: looked, weight: 3 }, { arbitrary: fc.constantFrom(...COLUMNS), weight: 1 })
+          return fc.tuple(fc.constant(a), rowsNear(a, b), fc.array(fc.tuple(column, odd), { maxLength: 3 }))
+        }),
+        ([scope, rows, oddities]) => {
+          const compiled = compileScope('things', scope)
+          expect(compiled.key).toBe(scopeKey('things', scope))
+          for (const base of rows) {
+            const row: Record<string, unknown> = { ...base }
+            for (const [column, value] of oddities) if (value === undefined) delete row[column]
+            else row[column] = value
+            expect(compiled.matches(row), `${JSON.stringify(row)} against ${JSON.stringify(scope)}`).toBe(matches(row, scope))
+          }
+        },
+      ),
+      fcParams(1000),
+    )
+  })
 })
+
+// ---------------------------------------------------------------------------------------------------
+// W6's model: the definition of overlap before it was made near-linear, kept as it was.
+
+function modelOverlap(a: Scope, b: Scope): boolean {
+  const byColumn = new Map<string, Condition[]>()
+  for (const c of [...a, ...b]) {
+    const list = byColumn.get(c.column)
+    if (list === undefined) byColumn.set(c.column, [c])
+    else list.push(c)
+  }
+  for (const conditions of byColumn.values()) if (!modelSatisfiable(conditions)) return false
+  return true
+}
+
+function modelSatisfiable(conditions: readonly Condition[]): boolean {
+  const needsNull = conditions.some((c) => c.op === 'null')
+  const others = conditions.filter((c) => c.op !== 'null')
+  if (needsNull) return others.length === 0
+  let candidates: ScalarValue[] | undefined
+  for (const c of others) {
+    const values = c.op === 'eq' ? [c.value] : c.op === 'in' ? c.values : undefined
+    if (values === undefined) continue
+    candidates = candidates === undefined ? [...values] : candidates.filter((v) => values.some((w) => compareValues(v, w) === 0))
+  }
+  if (candidates === undefined) {
+    const bound = others.find((c): c is Extract<Condition, { value: ScalarValue }> => c.op !== 'in')
+    if (bound !== undefined && typeof bound.value === 'boolean') candidates = [false, true]
+  }
+  if (candidates !== undefined) return candidates.some((v) => others.every((c) => matchesCondition(v, c)))
+  let lower: { value: ScalarValue; open: boolean } | undefined
+  let upper: { value: ScalarValue; open: boolean } | undefined
+  for (const c of others) {
+    if (c.op === 'gt' || c.op === 'gte') {
+      const open = c.op === 'gt'
+      const cmp = lower === undefined ? 1 : compareValues(c.value, lower.value)
+      if (cmp === undefined) return false
+      if (cmp > 0 || (cmp === 0 && open)) lower = { value: c.value, open }
+    } else if (c.op === 'lt' || c.op === 'lte') {
+      const open = c.op === 'lt'
+      const cmp = upper === undefined ? -1 : compareValues(c.value, upper.value)
+      if (cmp === undefined) return false
+      if (cmp < 0 || (cmp === 0 && open)) upper = { value: c.value, open }
+    }
+  }
+  if (lower === undefined || upper === undefined) return true
+  const cmp = compareValues(lower.value, upper.value)
+  if (cmp === undefined) return false
+  return cmp < 0 || (cmp === 0 && !lower.open && !upper.open)
+}
+
+/** Conditions on one column as no validation would leave them: values of every type, `in` lists unsorted with repeats. */
+const rawConditionsArb: fc.Arbitrary<Condition[]> = (() => {
+  const anyValue = fc.constantFrom<ScalarValue>(...(Object.values(DOMAINS).flat() as ScalarValue[]))
+  const sameType = fc.constantFrom(...Object.values(DOMAINS)).chain((domain) => fc.constantFrom(...(domain as ScalarValue[])))
+  const value = fc.oneof({ arbitrary: sameType, weight: 4 }, { arbitrary: anyValue, weight: 1 })
+  const condition: fc.Arbitrary<Condition> = fc.oneof(
+    { arbitrary: fc.constant<Condition>({ column: 'c', op: 'null' }), weight: 1 },
+    { arbitrary: fc.tuple(fc.constantFrom('eq', 'gt', 'gte', 'lt', 'lte') as fc.Arbitrary<'eq' | 'gt' | 'gte' | 'lt' | 'lte'>, value).map(([op, v]) => ({ column: 'c', op, value: v }) as Condition), weight: 5 },
+    { arbitrary: fc.array(value, { maxLength: 6 }).map((values) => ({ column: 'c', op: 'in', values }) as Condition), weight: 4 },
+  )
+  return fc.array(condition, { maxLength: 5 })
+})()

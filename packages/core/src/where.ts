@@ -153,6 +153,7 @@ function normalizeFilterValue(column: ColumnDescriptor, value: unknown, limits: 
 
 /** Compares strings by Unicode code point (not JavaScript's UTF-16 order): SQLite BINARY, PostgreSQL "C". */
 export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0 // native, and the common case when sorted lists are merged
   const n = Math.min(a.length, b.length)
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i)
@@ -231,8 +232,13 @@ function compareScalars(a: ScalarValue, b: ScalarValue): number {
   return typeRank(a) - typeRank(b) || (compareValues(a, b) ?? 0)
 }
 
+/** Text with no unit from the surrogates up: for it, JavaScript's native (UTF-16) order is code-point order. */
+const BELOW_SURROGATES = /^[\u0000-\uD7FF]*$/
+
 function uniqueSorted(values: ScalarValue[]): ScalarValue[] {
-  const sorted = [...values].sort(compareScalars)
+  // Validation sorts every `in` list it accepts; the native sort of plain text is the common, cheap case.
+  const plainText = values.every((v) => typeof v === 'string' && BELOW_SURROGATES.test(v))
+  const sorted = plainText ? [...values].sort() : [...values].sort(compareScalars)
   return sorted.filter((v, i) => i === 0 || compareScalars(sorted[i - 1] as ScalarValue, v) !== 0)
 }
 
@@ -260,13 +266,17 @@ export function scopeKey(table: string, scope: Scope): string {
  * Whether some row could match both scopes. Sound: it never answers `false` when a row could match
  * both (a property test holds it against {@link matches}); it may answer `true` for scopes that are
  * in fact disjoint over integers (it does not reason about discreteness), which only costs parallelism.
+ * Near-linear in the scopes' size (attack V6): `in` lists are intersected by merging sorted lists, and
+ * ranges are reduced to their tightest bounds first, so no value is ever compared with every other.
  */
 export function scopesOverlap(a: Scope, b: Scope): boolean {
   const byColumn = new Map<string, Condition[]>()
-  for (const c of [...a, ...b]) {
-    const list = byColumn.get(c.column)
-    if (list === undefined) byColumn.set(c.column, [c])
-    else list.push(c)
+  for (const scope of [a, b]) {
+    for (const c of scope) {
+      const list = byColumn.get(c.column)
+      if (list === undefined) byColumn.set(c.column, [c])
+      else list.push(c)
+    }
   }
   for (const conditions of byColumn.values()) {
     if (!isSatisfiable(conditions)) return false
@@ -274,41 +284,85 @@ export function scopesOverlap(a: Scope, b: Scope): boolean {
   return true
 }
 
-/** Whether some single value satisfies every condition (all on one column). */
+type RangeCondition = Extract<Condition, { value: ScalarValue }>
+type Bound = { value: ScalarValue; open: boolean }
+
+/**
+ * Whether some single value satisfies every condition (all on one column). Costs a merge of the
+ * (sorted) `in` lists plus one pass over the conditions: O(n log n) at worst for unsorted lists, O(n)
+ * for the sorted ones {@link validateWhere} makes, each comparison as long as the values compared.
+ */
 export function isSatisfiable(conditions: readonly Condition[]): boolean {
-  const needsNull = conditions.some((c) => c.op === 'null')
-  const others = conditions.filter((c) => c.op !== 'null')
-  if (needsNull) return others.length === 0
-  // Candidate values from equalities and `in` lists, if any: a finite set to check exactly.
-  let candidates: ScalarValue[] | undefined
-  for (const c of others) {
-    const values = c.op === 'eq' ? [c.value] : c.op === 'in' ? c.values : undefined
-    if (values === undefined) continue
-    candidates = candidates === undefined ? [...values] : candidates.filter((v) => values.some((w) => compareValues(v, w) === 0))
+  let needsNull = false
+  // The finite set of values equalities and `in` lists allow, if any: sorted, without repeats.
+  let candidates: readonly ScalarValue[] | undefined
+  const ranges: RangeCondition[] = []
+  for (const c of conditions) {
+    if (c.op === 'null') needsNull = true
+    else if (c.op === 'eq' || c.op === 'in') {
+      const values = c.op === 'in' ? sortedUnique(c.values) : [c.value]
+      candidates = candidates === undefined ? values : intersectSorted(candidates, values)
+    } else ranges.push(c)
   }
-  if (candidates === undefined) {
-    const bound = others.find((c): c is Extract<Condition, { value: ScalarValue }> => c.op !== 'in')
-    if (bound !== undefined && typeof bound.value === 'boolean') candidates = [false, true]
-  }
-  if (candidates !== undefined) return candidates.some((v) => others.every((c) => matchesCondition(v, c)))
-  // Ranges only: the tightest lower and upper bounds must leave room.
-  let lower: { value: ScalarValue; open: boolean } | undefined
-  let upper: { value: ScalarValue; open: boolean } | undefined
-  for (const c of others) {
+  if (needsNull) return candidates === undefined && ranges.length === 0
+  // A range on booleans alone: the domain is finite, check it exactly.
+  if (candidates === undefined && ranges.length > 0 && typeof (ranges[0] as RangeCondition).value === 'boolean') candidates = [false, true]
+  // The tightest lower and upper bounds; bounds of different types leave no value that meets both.
+  let lower: Bound | undefined
+  let upper: Bound | undefined
+  for (const c of ranges) {
     if (c.op === 'gt' || c.op === 'gte') {
       const open = c.op === 'gt'
       const cmp = lower === undefined ? 1 : compareValues(c.value, lower.value)
       if (cmp === undefined) return false
       if (cmp > 0 || (cmp === 0 && open)) lower = { value: c.value, open }
-    } else if (c.op === 'lt' || c.op === 'lte') {
+    } else {
       const open = c.op === 'lt'
       const cmp = upper === undefined ? -1 : compareValues(c.value, upper.value)
       if (cmp === undefined) return false
       if (cmp < 0 || (cmp === 0 && open)) upper = { value: c.value, open }
     }
   }
+  if (candidates !== undefined) return candidates.some((v) => withinBounds(v, lower, upper))
   if (lower === undefined || upper === undefined) return true
   const cmp = compareValues(lower.value, upper.value)
   if (cmp === undefined) return false
   return cmp < 0 || (cmp === 0 && !lower.open && !upper.open)
+}
+
+function withinBounds(v: ScalarValue, lower: Bound | undefined, upper: Bound | undefined): boolean {
+  if (lower !== undefined) {
+    const c = compareValues(v, lower.value)
+    if (c === undefined || c < 0 || (c === 0 && lower.open)) return false
+  }
+  if (upper !== undefined) {
+    const c = compareValues(v, upper.value)
+    if (c === undefined || c > 0 || (c === 0 && upper.open)) return false
+  }
+  return true
+}
+
+/** The values sorted without repeats: as they are when already so (every validated scope), else a sorted copy. */
+function sortedUnique(values: readonly ScalarValue[]): readonly ScalarValue[] {
+  for (let i = 1; i < values.length; i++) {
+    if (compareScalars(values[i - 1] as ScalarValue, values[i] as ScalarValue) >= 0) return uniqueSorted([...values])
+  }
+  return values
+}
+
+/** The values two sorted, repeat-free lists share, by one merge (values of different types never equal). */
+function intersectSorted(a: readonly ScalarValue[], b: readonly ScalarValue[]): ScalarValue[] {
+  const out: ScalarValue[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    const c = compareScalars(a[i] as ScalarValue, b[j] as ScalarValue)
+    if (c === 0) {
+      out.push(a[i] as ScalarValue)
+      i++
+      j++
+    } else if (c < 0) i++
+    else j++
+  }
+  return out
 }

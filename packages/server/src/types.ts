@@ -2,7 +2,7 @@
  * The server's internal seams: the engine (storage, services, sync) and what the transport needs of it.
  * `engine/` implements {@link SyncEngine}; `transport/` (socket.io, auth, realtime) uses it.
  */
-import type { PushOutcome, RecordMeta, Scope, SyncPage, SyncRequest, TableDescriptor, Where, WireRecord } from '@lastword/core'
+import type { CompiledScope, PushOutcome, RecordMeta, Scope, SyncPage, SyncRequest, TableDescriptor, Where, WireRecord } from '@lastword/core'
 
 /** Whoever `authenticate` says is on the other end. Apps put what they need in it (tenant, roles…). */
 export interface Principal {
@@ -142,6 +142,16 @@ export interface SyncEngine {
   now(): number
   /** Resolves the effective scope, calling `authorize({ op: 'read' })`; FORBIDDEN if refused. */
   effectiveScope(ctx: RequestContext, table: string, where: unknown): Promise<EffectiveScope>
+  /**
+   * Validates and compiles a client's filter once, for a scope that lives on (a subscription): its
+   * matcher, key and hash are reused for every event instead of validating the filter again.
+   */
+  compileFilter(table: string, where: unknown): CompiledScope
+  /**
+   * What `authorize({ op: 'read' })` lets the principal read now, compiled: `null` = everything;
+   * FORBIDDEN if refused. The effective scope is the client's filter AND this.
+   */
+  readScope(ctx: RequestContext, table: string): Promise<CompiledScope | null>
   /** Handles one already schema-checked `lw:sync` request (ARCHITECTURE.md). Throws `LastwordError`. */
   sync(ctx: RequestContext, request: SyncRequest): Promise<SyncPage>
   /** Services of a table, for the app. */

@@ -8,6 +8,7 @@ import {
   LastwordError,
   assertStamp,
   assertUid,
+  compileScope,
   createHlc,
   decodeCheckpoint,
   hashString,
@@ -15,6 +16,7 @@ import {
   scopeKey,
   validateWhere,
   type Checkpoint,
+  type CompiledScope,
   type Hlc,
   type PushOutcome,
   type Scope,
@@ -68,6 +70,12 @@ export type SyncDatabase = BetterSQLite3Database<any> | NodePgDatabase<any>
 export interface EngineHooks extends WriteHooks {
   /** Sees each sync wait for, take and release the overlap lock; a returned promise holds an `acquire`. */
   onScopeLock?: ScopeLockObserver
+  /**
+   * Sees each client filter validated and compiled (by a sync, or for a subscription), with its size
+   * (conditions plus `in` values): a counting seam for the rule that scope work is done once per
+   * scope, never per commit (row S13).
+   */
+  onFilterCompiled?: (event: { table: string; size: number }) => void
 }
 
 /** Options of {@link createEngine}. */
@@ -154,12 +162,19 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     return readScopeFrom(result, table, logger)
   }
 
-  const scopesOf = async (ctx: RequestContext, table: SyncedTable, where: unknown): Promise<EffectiveScope & { readScope: Scope | null }> => {
-    const clientScope = validateWhere(where, table.descriptor, {
+  /** A client's filter, validated against the table and the limits (the only place one is). */
+  const clientScopeOf = (table: SyncedTable, where: unknown): Scope => {
+    const scope = validateWhere(where, table.descriptor, {
       maxConditions: limits.maxFilterConditions,
       maxInValues: limits.maxInValues,
       maxValueLength: DEFAULT_WHERE_LIMITS.maxValueLength,
     })
+    hooks.onFilterCompiled?.({ table: table.name, size: scope.reduce((n, c) => n + (c.op === 'in' ? c.values.length : 1), 0) })
+    return scope
+  }
+
+  const scopesOf = async (ctx: RequestContext, table: SyncedTable, where: unknown): Promise<EffectiveScope & { readScope: Scope | null }> => {
+    const clientScope = clientScopeOf(table, where)
     const readScope = await readScopeOf(ctx, table)
     const scope = readScope === null ? clientScope : intersectScopes(clientScope, readScope)
     return { scope, hash: hashString(scopeKey(table.name, scope)), readScope }
@@ -242,6 +257,19 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       ensureOpen()
       const { scope, hash } = await scopesOf(ctx, tableOf(table), where)
       return { scope, hash }
+    },
+
+    compileFilter(table, where) {
+      ensureOpen()
+      const synced = tableOf(table)
+      return compileScope(synced.name, clientScopeOf(synced, where))
+    },
+
+    async readScope(ctx, table) {
+      ensureOpen()
+      const synced = tableOf(table)
+      const scope = await readScopeOf(ctx, synced)
+      return scope === null ? null : compileScope(synced.name, scope)
     },
 
     async sync(ctx, request): Promise<SyncPage> {

@@ -5,21 +5,25 @@
  * incremental pull decides it — so a socket never learns of a record its scope and principal exclude,
  * not even its uid.
  *
+ * Scope work is done once per scope, not once per event (row S13): a subscription's filter is validated
+ * and compiled when it is made, subscriptions are indexed by table, and a batch asks `authorize` once per
+ * socket and table. A commit then costs, per subscription of a table it changed, one matcher call per
+ * changed record, each O(conditions) whatever the size of the filter's `in` lists (set lookups).
+ *
  * Decisions are made where the socket lives. With several server nodes, each node runs this for its own
  * sockets; what a node must receive from the others is the committed changes, not pre-filtered events.
  */
 import {
   classifyChange,
   isLastwordError,
-  matches,
   rowToArray,
   versionOf,
+  type CompiledScope,
   type RealtimeEvent,
-  type Scope,
   type TableDescriptor,
 } from '@lastword/core'
-import type { CommittedChange, Logger, SyncEngine } from '../types.js'
-import type { Session, Subscription } from './types.js'
+import type { CommittedChange, Logger, Row, SyncEngine } from '../types.js'
+import type { Session, Subscription, SubscriptionRequest } from './types.js'
 
 /**
  * Commit batches waiting for delivery beyond which new ones are dropped (and logged). Realtime is an
@@ -29,8 +33,11 @@ import type { Session, Subscription } from './types.js'
 const MAX_PENDING_BATCHES = 1_000
 
 export interface Realtime {
-  /** Registers or replaces a subscription of a connected socket. */
-  subscribe(session: Session, subscription: Subscription): void
+  /**
+   * Registers or replaces a subscription of a connected socket. Its filter is validated and compiled
+   * here, once (row S13): deliveries reuse it. Throws the filter's typed error if it is refused.
+   */
+  subscribe(session: Session, request: SubscriptionRequest): void
   /** Removes a subscription; `false` if the socket had none by that id. */
   unsubscribe(session: Session, id: string): boolean
   /** Forgets a socket (on disconnect). */
@@ -54,26 +61,31 @@ interface RecordChange {
   last: CommittedChange
 }
 
+/** What `authorize` allows a socket to read of a table, asked once per batch. */
+type ReadScopes = Map<Session, Promise<CompiledScope | null>>
+
 export function createRealtime(deps: RealtimeDeps): Realtime {
   const { engine, logger } = deps
   const descriptors = new Map<string, TableDescriptor>(engine.tables.map((t) => [t.name, t]))
-  /** Sessions with at least one subscription on a table, by table. */
-  const byTable = new Map<string, Set<Session>>()
+  /**
+   * Live subscriptions by table, each with its socket: a commit touches only the subscriptions of the
+   * tables it changed, never every subscription of every socket.
+   */
+  const byTable = new Map<string, Map<Subscription, Session>>()
   let chain: Promise<void> = Promise.resolve()
   let pending = 0
 
-  function removeFromIndex(session: Session, table: string): void {
-    for (const s of session.subscriptions.values()) if (s.table === table) return
-    const set = byTable.get(table)
-    set?.delete(session)
-    if (set?.size === 0) byTable.delete(table)
+  function removeFromIndex(subscription: Subscription): void {
+    const subscriptions = byTable.get(subscription.table)
+    subscriptions?.delete(subscription)
+    if (subscriptions?.size === 0) byTable.delete(subscription.table)
   }
 
   function unsubscribe(session: Session, id: string): boolean {
     const existing = session.subscriptions.get(id)
     if (existing === undefined) return false
     session.subscriptions.delete(id)
-    removeFromIndex(session, existing.table)
+    removeFromIndex(existing)
     return true
   }
 
@@ -91,27 +103,27 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     const tasks: Promise<void>[] = []
     for (const [table, records] of tables) {
       const descriptor = descriptors.get(table)
-      const sessions = byTable.get(table)
-      if (descriptor === undefined || sessions === undefined) continue
-      for (const session of [...sessions]) {
-        for (const subscription of [...session.subscriptions.values()]) {
-          if (subscription.table === table) tasks.push(deliverTo(session, subscription, descriptor, records))
-        }
-      }
+      const subscriptions = byTable.get(table)
+      if (descriptor === undefined || subscriptions === undefined) continue
+      const reads: ReadScopes = new Map()
+      for (const [subscription, session] of [...subscriptions]) tasks.push(deliverTo(session, subscription, descriptor, records, reads))
     }
     await Promise.all(tasks)
   }
 
-  async function deliverTo(session: Session, subscription: Subscription, descriptor: TableDescriptor, records: Map<string, RecordChange>): Promise<void> {
+  async function deliverTo(session: Session, subscription: Subscription, descriptor: TableDescriptor, records: Map<string, RecordChange>, reads: ReadScopes): Promise<void> {
     if (!deps.isLive(session)) return
-    let scope: Scope
+    let read: CompiledScope | null
     try {
-      // Once per socket, subscription and batch: authorization as it stands now, not as it stood at subscribe time.
-      scope = (await engine.effectiveScope({ principal: session.principal }, subscription.table, subscription.where)).scope
+      // Once per socket, table and batch: authorization as it stands now, not as it stood at subscribe
+      // time (V8). The client's filter is not validated again: it was compiled when subscribed.
+      let asked = reads.get(session)
+      if (asked === undefined) reads.set(session, (asked = engine.readScope({ principal: session.principal }, subscription.table)))
+      read = await asked
     } catch (error) {
       const permanent = isLastwordError(error) && error.code !== 'TRANSIENT' && error.code !== 'INTERNAL'
       if (permanent) {
-        // FORBIDDEN (or a filter the table no longer accepts): this scope can never be delivered again.
+        // FORBIDDEN: this scope can never be delivered again.
         if (session.subscriptions.get(subscription.id) === subscription) unsubscribe(session, subscription.id)
         logger.info({ principal: session.principal.id, subscription: subscription.id, code: error.code }, 'lastword: subscription dropped')
       } else {
@@ -121,6 +133,9 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     }
     // The await above may have outlived the socket, its session or this subscription.
     if (!deps.isLive(session) || session.subscriptions.get(subscription.id) !== subscription) return
+    // The effective scope is the client's filter AND what authorize allows: matching both is matching it.
+    const { filter } = subscription
+    const inScope = (row: Row): boolean => filter.matches(row) && (read === null || read.matches(row))
 
     const event: RealtimeEvent = {
       subscription: subscription.id,
@@ -136,8 +151,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     for (const [uid, { first, last }] of records) {
       const image = last.after ?? last.lastImage
       const action = classifyChange({
-        couldHaveHeld: first.before !== null && matches(first.before, scope),
-        matchesNow: image !== null && matches(image, scope),
+        couldHaveHeld: first.before !== null && inScope(first.before),
+        matchesNow: image !== null && inScope(image),
         deleted: last.after === null,
       })
       const { meta } = last
@@ -164,21 +179,18 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   }
 
   return {
-    subscribe(session, subscription) {
+    subscribe(session, request) {
+      const subscription: Subscription = { id: request.id, table: request.table, filter: engine.compileFilter(request.table, request.where) }
       const previous = session.subscriptions.get(subscription.id)
+      if (previous !== undefined) removeFromIndex(previous)
       session.subscriptions.set(subscription.id, subscription)
-      if (previous !== undefined && previous.table !== subscription.table) removeFromIndex(session, previous.table)
-      let set = byTable.get(subscription.table)
-      if (set === undefined) byTable.set(subscription.table, (set = new Set()))
-      set.add(session)
+      let subscriptions = byTable.get(subscription.table)
+      if (subscriptions === undefined) byTable.set(subscription.table, (subscriptions = new Map()))
+      subscriptions.set(subscription, session)
     },
     unsubscribe,
     forget(session) {
-      for (const table of new Set([...session.subscriptions.values()].map((s) => s.table))) {
-        const set = byTable.get(table)
-        set?.delete(session)
-        if (set?.size === 0) byTable.delete(table)
-      }
+      for (const subscription of session.subscriptions.values()) removeFromIndex(subscription)
       session.subscriptions.clear()
     },
     deliver(changes) {

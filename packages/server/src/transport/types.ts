@@ -3,7 +3,7 @@
  * state kept per connected socket.
  */
 import type { IncomingHttpHeaders } from 'node:http'
-import type { ClientToServerEvents, Handshake, ServerToClientEvents } from '@lastword/core'
+import type { ClientToServerEvents, CompiledScope, Handshake, ServerToClientEvents } from '@lastword/core'
 import type { Server, Socket } from 'socket.io'
 import type { Principal } from '../types.js'
 
@@ -32,13 +32,23 @@ export type SyncIoServer = Server<ClientToServerEvents, ServerToClientEvents>
 /** One connected socket, typed by lastword's event maps. */
 export type SyncSocket = Socket<ClientToServerEvents, ServerToClientEvents>
 
+/** A subscription as `lw:sync` asks for it: the client's id, table and filter as it sent them. */
+export interface SubscriptionRequest {
+  id: string
+  table: string
+  where: Record<string, unknown>
+}
+
 /** A live scope on a socket: `lw:sync` with `subscription` registered it, `lw:unsubscribe` removes it. */
 export interface Subscription {
   /** The client-chosen id, echoed in every `lw:changes` event. */
   id: string
   table: string
-  /** The client's filter as it sent it; the effective scope is recomputed at every delivery (V8). */
-  where: Record<string, unknown>
+  /**
+   * The client's filter, validated and compiled once when the subscription was made (row S13); what
+   * `authorize` allows is asked again at every delivery (V8) and AND-ed with it.
+   */
+  filter: CompiledScope
 }
 
 /**
