@@ -68,6 +68,22 @@ describe('S12: binary payloads', () => {
     }
   })
 
+  it('refuses at attach() a socket.io Server that already has connections (their parsers are unguarded)', async () => {
+    fixture = await startFixture()
+    const http = createServer()
+    const io = new Server(http)
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+    const early = await rawConnect({ ...fixture, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` })
+    try {
+      expect(() => fixture!.sync.attach(io)).toThrow(/before it accepts connections/)
+    } finally {
+      early.close()
+      io.close()
+      http.closeAllConnections()
+      await new Promise<void>((resolve) => http.close(() => resolve()))
+    }
+  })
+
   it('refuses at attach() a socket.io Server whose parser is not the JSON one', async () => {
     fixture = await startFixture()
     class BinaryEncoder {
