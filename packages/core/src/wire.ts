@@ -234,9 +234,10 @@ export const WIRE_SCHEMAS = {
 } as const
 
 /**
- * Parses wire input against a schema; a mismatch is `BAD_REQUEST` naming the first problem (paths and
- * messages only — never echoing the input); `__proto__`, `constructor` or `prototype` anywhere is
- * `FORBIDDEN_KEY`.
+ * Parses wire input against a schema; a mismatch is `BAD_REQUEST` naming the first problem by its path
+ * and kind only — never echoing the input (zod's own messages list unrecognized keys and received
+ * values, which let one request make the server send megabytes back); `__proto__`, `constructor` or
+ * `prototype` anywhere is `FORBIDDEN_KEY`.
  */
 export function parseWire<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   // zod drops a `__proto__` key silently (a filter would be widened, a row stored without it):
@@ -245,10 +246,44 @@ export function parseWire<S extends z.ZodType>(schema: S, input: unknown, what: 
   const result = schema.safeParse(input)
   if (!result.success) {
     const issue = result.error.issues[0]
-    const path = issue === undefined ? '' : issue.path.map(String).join('.')
-    throw new LastwordError('BAD_REQUEST', `Invalid ${what}${path === '' ? '' : ` at ${path}`}: ${issue?.message ?? 'malformed'}`, {
+    const path = issue === undefined ? '' : wirePath(issue.path)
+    throw new LastwordError('BAD_REQUEST', `Invalid ${what}${path === '' ? '' : ` at ${path}`}: ${issue === undefined ? 'malformed' : describeIssue(issue)}`, {
       path,
     })
   }
   return result.data
+}
+
+/** Longest path segment and number of segments a refusal names (a path can carry a client's key). */
+const MAX_PATH_SEGMENT = 64
+const MAX_PATH_SEGMENTS = 16
+
+function wirePath(path: readonly PropertyKey[]): string {
+  const segments = path.slice(0, MAX_PATH_SEGMENTS).map((segment) => {
+    const text = typeof segment === 'symbol' ? '?' : String(segment)
+    return text.length > MAX_PATH_SEGMENT ? `${text.slice(0, MAX_PATH_SEGMENT)}…` : text
+  })
+  return path.length > MAX_PATH_SEGMENTS ? `${segments.join('.')}.…` : segments.join('.')
+}
+
+/** The problem of one issue in a few words of our own: its kind and the schema's bound, no input. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}`
+    case 'unrecognized_keys':
+      return `${issue.keys.length} unexpected key${issue.keys.length === 1 ? '' : 's'}`
+    case 'too_big':
+      return `too big (at most ${String(issue.maximum)})`
+    case 'too_small':
+      return `too small (at least ${String(issue.minimum)})`
+    case 'invalid_format':
+      return `not in the expected format (${issue.format})`
+    case 'invalid_value':
+      return 'not an allowed value'
+    case 'not_multiple_of':
+      return 'not an allowed number'
+    default:
+      return `invalid (${issue.code})`
+  }
 }

@@ -76,6 +76,21 @@ export interface Limits {
   maxRequestsPerSecond: number
   /** How far ahead of the server's clock a stamp may be, ms. */
   maxDriftMs: number
+  /**
+   * Bytes of the socket.io CONNECT packet (the handshake, `auth` included), and of any packet before it:
+   * what an unauthenticated connection may make the server parse.
+   */
+  maxHandshakeBytes: number
+  /**
+   * How long `authenticate` may take (then `TRANSIENT`), ms; a connection not authenticated within twice
+   * this (socket.io's `connectTimeout`) is closed.
+   */
+  handshakeTimeoutMs: number
+  /**
+   * Bytes queued for one socket and not yet taken by the network (answers, realtime events). Past it the
+   * socket stops being served and is disconnected: a client that stops reading cannot grow the heap.
+   */
+  maxQueuedBytesPerSocket: number
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -89,6 +104,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxInValues: 1_000,
   maxRequestsPerSecond: 200,
   maxDriftMs: 60_000,
+  maxHandshakeBytes: 16 * 1024,
+  handshakeTimeoutMs: 10_000,
+  maxQueuedBytesPerSocket: 32 * 1024 * 1024,
 }
 
 /** One committed change, published to realtime after commit. */

@@ -27,7 +27,15 @@ export interface HandshakeDeps {
   clientIdOwner(clientId: string): string | undefined
   now(): number
   logger: Logger
+  /** How long `authenticate` may take before the connection is refused (`limits.handshakeTimeoutMs`). */
+  timeoutMs?: number
 }
+
+/**
+ * Keys a handshake may carry before it is refused unread: the schema knows three, so a handshake with
+ * a million keys costs a count up to this, not a schema walk (and never an echo of the keys).
+ */
+const MAX_HANDSHAKE_KEYS = 8
 
 /** Wraps a `LastwordError` the way socket.io carries middleware errors: `err.data` is the wire form. */
 export function toConnectError(error: LastwordError): ExtendedError {
@@ -42,6 +50,7 @@ export async function identify(socket: Handshaking, deps: HandshakeDeps): Promis
   if (deps.originCheck !== undefined && !deps.originCheck(handshake.headers.origin)) {
     throw new LastwordError('FORBIDDEN', 'This origin may not connect; add it to allowedOrigins on the server')
   }
+  assertHandshakeSize(handshake.auth)
   // parseWire refuses a `__proto__` key (attack V5) that zod would silently drop.
   const auth: Handshake = parseWire(handshakeSchema, handshake.auth, 'handshake')
   if (auth.protocolVersion !== PROTOCOL_VERSION) {
@@ -51,12 +60,33 @@ export async function identify(socket: Handshaking, deps: HandshakeDeps): Promis
       { server: PROTOCOL_VERSION, client: auth.protocolVersion },
     )
   }
-  const principal = await authenticatePrincipal(auth, socket, deps)
+  const principal = await withinBudget(authenticatePrincipal(auth, socket, deps), deps.timeoutMs)
   const owner = deps.clientIdOwner(auth.clientId)
   if (owner !== undefined && owner !== principal.id) {
     throw new LastwordError('FORBIDDEN', 'This clientId is in use by another principal; generate a new one', { clientId: auth.clientId })
   }
   return { principal, clientId: auth.clientId }
+}
+
+function assertHandshakeSize(auth: unknown): void {
+  if (typeof auth !== 'object' || auth === null) return // the schema refuses it, cheaply
+  let keys = 0
+  for (const key in auth) {
+    if (Object.prototype.hasOwnProperty.call(auth, key) && ++keys > MAX_HANDSHAKE_KEYS) {
+      throw new LastwordError('BAD_REQUEST', `Invalid handshake: more than ${MAX_HANDSHAKE_KEYS} keys`, { limit: MAX_HANDSHAKE_KEYS })
+    }
+  }
+}
+
+/** `authenticate` gets the handshake budget: a hung token service must not hold connections open. */
+function withinBudget<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return work
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LastwordError('TRANSIENT', `Authentication took longer than ${timeoutMs} ms; retry later`)), timeoutMs)
+    timer.unref()
+  })
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
 }
 
 async function authenticatePrincipal(auth: Handshake, socket: Handshaking, deps: HandshakeDeps): Promise<Principal> {

@@ -9,8 +9,10 @@ import { performance } from 'node:perf_hooks'
 import { LastwordError, PROTOCOL_VERSION, type ClientToServerEvents, type Reply, type ServerToClientEvents } from '@lastword/core'
 import { Server, type ServerOptions } from 'socket.io'
 import type { CommittedChange, Limits, Logger, SyncEngine } from '../types.js'
+import { watchBackpressure } from './backpressure.js'
 import { identify, toConnectError, type Identity } from './handshake.js'
 import { createOriginCheck, createOriginMiddleware, type OriginCheck } from './origin.js'
+import { installPacketGuard } from './packet-guard.js'
 import { createRealtime } from './realtime.js'
 import { errorReply, toPublicError } from './replies.js'
 import { handleSync, handleUnsubscribe, type RequestDeps } from './requests.js'
@@ -50,7 +52,10 @@ export interface Transport {
   deliver(changes: readonly CommittedChange[]): void
   /** Resolves once queued realtime deliveries are done (tests, shutdown). */
   idle(): Promise<void>
-  /** Refuses new connections and disconnects every socket. HTTP servers are the app's to close. */
+  /**
+   * Refuses new connections and new requests (`CLOSED`), waits for the syncs in flight to answer, then
+   * disconnects every socket. HTTP servers are the app's to close.
+   */
   close(): Promise<void>
   /**
    * Serves one connection that is not a socket.io socket (an in-process duplex: the fault-injecting test
@@ -73,6 +78,8 @@ export function createTransport(options: TransportOptions): Transport {
   const identities = new WeakMap<SessionSocket, Identity>()
   /** clientId → the principal it is bound to, and how many live sockets use it (V7). */
   const bindings = new Map<string, { principalId: string; sockets: number }>()
+  /** Syncs being handled, on every socket: `close()` waits for them before the engine goes. */
+  const running = new Set<Promise<unknown>>()
   let closed = false
 
   const isExpired = (session: Session): boolean => session.principal.expiresAt !== undefined && session.principal.expiresAt <= engine.now()
@@ -122,6 +129,9 @@ export function createTransport(options: TransportOptions): Transport {
     const session: Session = { socket, principal, clientId, subscriptions: new Map(), inFlight: 0 }
     sessions.add(session)
     scheduleExpiry(session)
+    const pressure = watchBackpressure(socket, limits.maxQueuedBytesPerSocket, (reason) =>
+      logger.warn({ principal: principal.id, clientId, reason }, 'lastword: socket not reading; closed'),
+    )
 
     const clock = () => performance.now()
     const requests = createTokenBucket({ ratePerSecond: limits.maxRequestsPerSecond, burst: limits.maxRequestsPerSecond, clock })
@@ -133,6 +143,12 @@ export function createTransport(options: TransportOptions): Transport {
       const ack: unknown = packet[packet.length - 1]
       const reply = (r: Reply<never>): void => {
         if (typeof ack === 'function') (ack as (reply: Reply<never>) => void)(r)
+      }
+      // Past its bound a socket is not served at all, not even a refusal: it is being closed.
+      if (pressure.overflowed) return
+      if (closed) {
+        reply({ ok: false, error: new LastwordError('CLOSED', 'The server is shutting down; retry later').toWire() })
+        return
       }
       if (isExpired(session)) {
         reply({ ok: false, error: new LastwordError('UNAUTHENTICATED', 'The session has expired; sign in again').toWire() })
@@ -153,17 +169,25 @@ export function createTransport(options: TransportOptions): Transport {
     socket.on('lw:sync', (raw: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return // nowhere to answer: a request without an ack is ignored
       const answer = ack as (reply: Reply<unknown>) => void
+      // Past the middleware but not yet started when close() began: refused like any later request.
+      if (closed) return answer({ ok: false, error: new LastwordError('CLOSED', 'The server is shutting down; retry later').toWire() })
       if (session.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
         answer(errorReply(new LastwordError('RATE_LIMITED', `At most ${MAX_IN_FLIGHT_PER_SOCKET} syncs may run at once on one socket; wait for answers`), logger, {}))
         return
       }
       session.inFlight++
-      void handleSync(raw, session, requestDeps).then((reply) => {
-        session.inFlight--
+      const work = handleSync(raw, session, requestDeps).then((reply) => {
+        running.delete(work)
         // Nothing after expiry, not even the answer to a request that started before it.
-        if (isExpired(session)) return expire(session)
+        if (isExpired(session)) {
+          session.inFlight--
+          return expire(session)
+        }
         answer(reply)
+        // In flight until written: a socket that does not read holds its answers, not more requests.
+        void pressure.written().then(() => session.inFlight--)
       })
+      running.add(work)
     })
 
     socket.on('lw:unsubscribe', (raw: unknown, ack: unknown) => {
@@ -192,6 +216,7 @@ export function createTransport(options: TransportOptions): Transport {
     if (target instanceof HttpServer || target instanceof HttpsServer) {
       io = new Server<ClientToServerEvents, ServerToClientEvents>(target, {
         maxHttpBufferSize: limits.maxMessageBytes,
+        connectTimeout: connectTimeout(limits),
         ...(options.adapter === undefined ? {} : { adapter: options.adapter }),
         ...(options.allowedOrigins === undefined ? {} : { cors: { origin: [...options.allowedOrigins], credentials: true } }),
       })
@@ -205,9 +230,13 @@ export function createTransport(options: TransportOptions): Transport {
           'lastword: the socket.io Server accepts messages larger than limits.maxMessageBytes; create it with maxHttpBufferSize set to that limit',
         )
       }
+      // An unauthenticated connection gets the handshake budget, however the app configured the server.
+      if (io.connectTimeout() > connectTimeout(limits)) io.connectTimeout(connectTimeout(limits))
     } else {
       throw new LastwordError('BAD_REQUEST', 'attach() takes a node:http or node:https Server, or a socket.io Server')
     }
+    // Binary packets and oversized handshakes refused at the parser, on every server lastword serves.
+    installPacketGuard(io, limits)
     if (originCheck !== undefined) {
       if (io.engine === undefined) {
         throw new LastwordError('BAD_REQUEST', 'allowedOrigins needs the socket.io Server bound to an HTTP server before attach(); or pass the HTTP server itself')
@@ -222,6 +251,7 @@ export function createTransport(options: TransportOptions): Transport {
         clientIdOwner: (clientId) => bindings.get(clientId)?.principalId,
         now: () => engine.now(),
         logger,
+        timeoutMs: limits.handshakeTimeoutMs,
       }).then(
         (identity) => {
           identities.set(socket, identity)
@@ -246,6 +276,7 @@ export function createTransport(options: TransportOptions): Transport {
         clientIdOwner: (clientId) => bindings.get(clientId)?.principalId,
         now: () => engine.now(),
         logger,
+        timeoutMs: limits.handshakeTimeoutMs,
       })
     } catch (error) {
       throw toPublicError(error, logger, { event: 'handshake' })
@@ -267,6 +298,8 @@ export function createTransport(options: TransportOptions): Transport {
     serveConnection,
     async close() {
       closed = true
+      // Syncs in flight finish and answer before the engine (and its pool) goes; new ones get CLOSED.
+      while (running.size > 0) await Promise.allSettled([...running])
       for (const session of [...sessions]) session.socket.disconnect(true)
       for (const timer of expiryTimers.values()) clearTimeout(timer)
       expiryTimers.clear()
@@ -314,6 +347,15 @@ function adaptDuplex(connection: DuplexConnection): SessionSocket {
     emit: (event, ...args) => connection.emit(event, ...args),
     disconnect: (close) => connection.disconnect(close),
   }
+}
+
+/**
+ * socket.io's `connectTimeout`: a connection gets `handshakeTimeoutMs` to send its handshake and as long
+ * again for `authenticate`, which is refused with a typed `TRANSIENT` at its own budget before this
+ * closes the connection untyped.
+ */
+function connectTimeout(limits: Limits): number {
+  return 2 * limits.handshakeTimeoutMs
 }
 
 function rateLimited(limits: Limits): LastwordError {
