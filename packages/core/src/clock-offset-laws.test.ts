@@ -3,14 +3,14 @@
  * `theta` ms behind the server's sends requests over paths of random, asymmetric one-way delays to a
  * server whose handling takes random time (up to 200 ms, the slow answers that used to bias the offset).
  *
- *  C1 one sample — its offset is within `delay / 2` of the truth, and the server's handling time
+ *  O1 one sample — its offset is within `delay / 2` of the truth, and the server's handling time
  *     changes neither its offset nor its delay.
- *  C2 the filter — under an unchanged truth no sample restarts the window; the estimate is the offset
+ *  O2 the filter — under an unchanged truth no sample restarts the window; the estimate is the offset
  *     of the window's least-delay sample, so within half that delay of the truth; it moves only when
  *     the new sample is the window's best (or the best aged out).
- *  C3 slow handling, quick network — answers taking 80–200 ms on the server over paths of at most
+ *  O3 slow handling, quick network — answers taking 80–200 ms on the server over paths of at most
  *     `j` ms each way leave the estimate within `j` ms of the truth (symmetric paths: exactly the truth).
- *  C4 a clock set — when the truth jumps by more than the paths' delays, the first sample after it
+ *  O4 a clock set — when the truth jumps by more than the paths' delays, the first sample after it
  *     restarts the window and the estimate is within its `delay / 2` of the new truth.
  *
  * A failure prints the seed; replay with FC_SEED=<seed> (see fc-config.test-util.ts).
@@ -60,7 +60,7 @@ function run(truth: (i: number) => number, exchanges: readonly Exchange[], opts:
 }
 
 describe('clock-offset laws', () => {
-  it('C1: a sample is within delay/2 of the truth, whatever the server took to answer', () => {
+  it('O1: a sample is within delay/2 of the truth, whatever the server took to answer', () => {
     fc.assert(
       fc.property(theta, exchange(5_000), fc.integer({ min: 0, max: 10_000 }), (truth, e, otherHandling) => {
         const s = clockSample(...timestamps(5_000_000, truth, e)) as ClockSample
@@ -74,14 +74,14 @@ describe('clock-offset laws', () => {
     )
   })
 
-  it('C1: timestamps that cannot be one exchange give no sample', () => {
+  it('O1: timestamps that cannot be one exchange give no sample', () => {
     expect(clockSample(10, 0, 5, 9)).toBeNull() // answered before sent
     expect(clockSample(0, 10, 9, 20)).toBeNull() // server answered before it received
     expect(clockSample(0, Number.NaN, 1, 2)).toBeNull()
     expect(clockSample(0, 5, 6, 0)?.delay).toBe(0) // rounding below zero counts as 0
   })
 
-  it('C2: under an unchanged truth the estimate is the least-delay sample of the window, within its delay/2, moved only by a better sample', () => {
+  it('O2: under an unchanged truth the estimate is the least-delay sample of the window, within its delay/2, moved only by a better sample', () => {
     fc.assert(
       fc.property(theta, fc.array(exchange(2_000), { minLength: 1, maxLength: 40 }), options, (truth, exchanges, opts) => {
         const end = run(() => truth, exchanges, opts, (before, after, sample, accepted) => {
@@ -101,7 +101,7 @@ describe('clock-offset laws', () => {
     )
   })
 
-  it('C3: answers taking 80–200 ms on the server over paths of at most j ms leave the estimate within j ms (symmetric: exact)', () => {
+  it('O3: answers taking 80–200 ms on the server over paths of at most j ms leave the estimate within j ms (symmetric: exact)', () => {
     fc.assert(
       fc.property(theta, fc.integer({ min: 0, max: 20 }), fc.array(fc.tuple(fc.integer({ min: 80, max: 200 }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 60_000 })), { minLength: 1, maxLength: 30 }), (truth, j, draws) => {
         const asym = draws.map(([handling, u, d, gap]) => ({ up: u % (j + 1), handling, down: d % (j + 1), gap }))
@@ -114,7 +114,7 @@ describe('clock-offset laws', () => {
     )
   })
 
-  it('C4: after the clock is set, the first sample restarts the window at the new truth', () => {
+  it('O4: after the clock is set, the first sample restarts the window at the new truth', () => {
     fc.assert(
       fc.property(theta, fc.integer({ min: 4_001, max: 86_400_000 }), fc.boolean(), fc.array(exchange(1_000), { minLength: 2, maxLength: 20 }), fc.nat(), (truth, jump, back, exchanges, at) => {
         const k = 1 + (at % (exchanges.length - 1))
