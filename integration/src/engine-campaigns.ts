@@ -5,14 +5,15 @@
  * - T09: 10,000 sequences of creates, updates, deletes, stale re-creates and stale edits per uid, each
  *   record delivered once or twice, all shuffled together: the final state of every uid is its greatest
  *   version; no state ever goes below a version the server held before (I4, I7).
- * - T12: late commits on PostgreSQL — a push stalls inside its transaction (before or after taking its
- *   rev) while another commits and a puller pulls; nothing is ever missed by the incremental pulls.
+ * - T12: late commits on PostgreSQL — a push stops inside its transaction (before or after taking its
+ *   rev) while another writes and a puller on another engine pulls; nothing is ever missed by the
+ *   incremental pulls, and the row counts how often the window was really reached.
  * - T13: 20 connections push random stamps to the same 10 uids at once: the greatest stamp wins, no
  *   acknowledged write is lost (I2, I3) — through the real transport (in-process connections).
  * - T14: a sync holding the overlap lock of its scope: a second sync of an overlapping scope waits, a
  *   disjoint one runs to its end meanwhile.
  */
-import { LastwordError, PROTOCOL_VERSION, formatStamp, scopesOverlap, validateWhere, versionOf, type Scope, type SyncPage, type SyncRequest, type WireRecord } from '@lastword/core'
+import { LastwordError, PROTOCOL_VERSION, decodeCheckpoint, formatStamp, scopesOverlap, validateWhere, versionOf, type FullCursor, type Scope, type SyncPage, type SyncRequest, type WireRecord } from '@lastword/core'
 import type { Principal } from '@lastword/server'
 import type { Violation } from './checkers.js'
 import type { TestDatabase } from './databases.js'
@@ -206,14 +207,23 @@ export async function runScopeLocks(seed: number, open: () => Promise<TestDataba
 }
 
 /**
- * T12 (PostgreSQL): one iteration of a late commit. Push A stalls inside its transaction — before
- * taking its rev, or after (holding the version row) — while push B commits and a puller pulls
- * incrementally; then A commits. The puller's incremental pulls must end up with both records.
+ * T12 (PostgreSQL): one iteration of a late commit, driven by the writer engine's hooks so a seed
+ * replays it. Writes go through the services (app-side writes: no overlap lock, no table lock), and
+ * the puller is ANOTHER engine on the same database, so nothing but the database itself orders the
+ * puller's reads against the writers' commits — the reach of database-level capture. Push A stops
+ * inside its transaction:
+ *
+ * - `after` its rev: the puller pulls to the end while A holds that rev uncommitted (the trap-1
+ *   window), and B writes meanwhile (it must wait for A's rev to commit, or take a rev above A's);
+ * - `before` its rev: B commits, the puller pulls B, then A takes its rev and commits — a late commit.
+ *
+ * Then A (and B) commit and the puller pulls again: every record must have come through incremental
+ * pulls (I1). The puller keeps its checkpoint across iterations and its cursor across pages; a page
+ * loop that ends without a final page is a violation.
  */
-export async function runLateCommit(server: InMemoryServer, control: LateCommitControl, seed: number, iteration: number, state: { checkpoint: string | null }): Promise<Violation[]> {
+export async function runLateCommit(writer: InMemoryServer, puller: InMemoryServer, control: LateCommitControl, seed: number, iteration: number, state: PullerState): Promise<Violation[]> {
   const rng = createRng(seed + iteration)
   const violations: Violation[] = []
-  const ctx = { principal: null }
   const now = Date.now()
   const make = (tag: string): WireRecord => {
     const s = stamp(now, iteration % 0xffff, NODES[0] as string)
@@ -221,57 +231,127 @@ export async function runLateCommit(server: InMemoryServer, control: LateCommitC
   }
   const a = make('a')
   const b = make('b')
-  control.stallUid = a.uid
-  control.point = rng.chance(0.5) ? 'before' : 'after'
-  let stalled!: () => void
-  control.reached = new Promise<void>((resolve) => (stalled = resolve))
-  control.onReach = stalled
-  let releaseA!: () => void
-  control.gate = new Promise<void>((resolve) => (releaseA = resolve))
-  const pushA = server.engine.sync(ctx, { table: 'items', where: { list: 'a' }, checkpoint: null, push: [a] })
-  await control.reached
-  const pushB = server.engine.sync(ctx, { table: 'items', where: { list: 'b' }, checkpoint: null, push: [b] })
-  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-  // B commits meanwhile if it can (A stalled before taking its rev), or waits for A's version row.
-  await Promise.race([pushB, sleep(control.point === 'before' ? 30 : rng.between(0, 5))])
-  const seen = new Set<string>()
-  const pull = async (): Promise<void> => {
-    for (let page = 0; page < 50; page++) {
-      const request: SyncRequest =
-        state.checkpoint === null
-          ? { table: 'items', where: {}, checkpoint: null, push: [], full: { cursor: null, entries: [], complete: true } }
-          : { table: 'items', where: {}, checkpoint: state.checkpoint, push: [] }
-      const p = await server.engine.sync(ctx, request)
-      for (const r of p.rows) seen.add(String(r[0]))
-      if (p.checkpoint !== null) state.checkpoint = p.checkpoint
-      if (!p.hasMore && p.mode !== 'resync') return
-    }
+  const point = rng.chance(0.5) ? 'before' : 'after'
+  const service = writer.engine.service('items')
+  const stall = control.stall(a.uid, point)
+  const pushA = service.push([a])
+  const aRev = await stall.reached
+  const bAt = control.watch(b.uid)
+  const pushB = service.push([b])
+  let bCommitted = false
+  void pushB.then(() => (bCommitted = true), () => undefined)
+  // B gets as far as it can: committed, or waiting on a lock (A's rev) once it has written its rows.
+  await bAt
+  for (let i = 0; i < 200 && !bCommitted && !(await waitingOnALock(writer)); i++) await new Promise((r) => setTimeout(r, 1))
+  if (point === 'before') await pushB
+  const read = await pullToEnd(puller, state)
+  if (read.violation !== null) violations.push(read.violation)
+  if (point === 'after' && aRev !== null && read.rev !== null && read.rev < aRev) state.windows++
+  if (point === 'before' && read.seen.has(b.uid) && !read.seen.has(a.uid)) state.lateCommits++
+  if (bCommitted && point === 'after') {
+    state.overtook++
+    violations.push({ invariant: 'I1', uid: b.uid, message: `iteration ${iteration}: B committed while A held the earlier rev ${aRev ?? '?'} uncommitted (revs out of commit order)` })
   }
-  // A pull while A stalls (it may itself wait for A, which is fine), then A commits.
-  const first = pull()
-  await Promise.race([first, sleep(rng.between(0, 20))])
-  releaseA()
-  control.stallUid = null
-  await Promise.all([pushA, pushB, first])
-  await pull()
-  for (const r of [a, b]) if (!seen.has(r.uid)) violations.push({ invariant: 'I1', uid: r.uid, message: `iteration ${iteration} (A stalled ${control.point} its rev): ${r.uid} was never pulled` })
+  stall.release()
+  await Promise.all([pushA, pushB])
+  const last = await pullToEnd(puller, state)
+  if (last.violation !== null) violations.push(last.violation)
+  for (const r of [a, b]) {
+    if (!state.seen.has(r.uid)) violations.push({ invariant: 'I1', uid: r.uid, message: `iteration ${iteration} (A stopped ${point} its rev${aRev === null ? '' : ` ${aRev}`}): ${r.uid} was never pulled` })
+  }
   return violations
 }
 
-/** The hooks' state for {@link runLateCommit}. */
-export interface LateCommitControl {
-  stallUid: string | null
-  point: 'before' | 'after'
-  gate: Promise<void>
-  reached: Promise<void>
-  onReach: () => void
+/** Whether some backend of the database waits for a lock (B behind A's uncommitted rev). */
+async function waitingOnALock(server: InMemoryServer): Promise<boolean> {
+  const rows = await server.database.raw(`SELECT 1 FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple') LIMIT 1`)
+  return rows.length > 0
 }
 
-export function lateCommitHooks(control: LateCommitControl): Record<string, (info: { uids: string[] }) => Promise<void> | void> {
-  const hook = (point: 'before' | 'after') => async (info: { uids: string[] }): Promise<void> => {
-    if (control.stallUid === null || control.point !== point || !info.uids.includes(control.stallUid)) return
-    control.onReach()
-    await control.gate
+/** What the T12 puller keeps across iterations, and what the row counts. */
+export interface PullerState {
+  checkpoint: string | null
+  /** Every uid the puller's pages carried. */
+  seen: Set<string>
+  /** Iterations whose pull ran to its end while A held a rev uncommitted, and did not include it (the trap-1 window). */
+  windows: number
+  /** Iterations whose pull saw B committed while A, begun first, had not yet committed. */
+  lateCommits: number
+  /** Iterations in which B committed while A held an earlier rev uncommitted (revs out of commit order). */
+  overtook: number
+}
+
+export function newPullerState(): PullerState {
+  return { checkpoint: null, seen: new Set(), windows: 0, lateCommits: 0, overtook: 0 }
+}
+
+/**
+ * Pulls `{}` to its final page (a full reconciliation first, incremental after), keeping the cursor
+ * between pages. Returns the rev of the checkpoint reached, and a violation when no final page came.
+ */
+async function pullToEnd(server: InMemoryServer, state: PullerState): Promise<{ rev: number | null; seen: Set<string>; violation: Violation | null }> {
+  const ctx = { principal: null }
+  const seen = new Set<string>()
+  let cursor: FullCursor | null = null
+  const full = state.checkpoint === null
+  for (let page = 0; page < 1_000; page++) {
+    const request: SyncRequest = full
+      ? { table: 'items', where: {}, checkpoint: null, push: [], full: { cursor, entries: [], complete: true }, pageSize: T12_PAGE_SIZE }
+      : { table: 'items', where: {}, checkpoint: state.checkpoint, push: [], pageSize: T12_PAGE_SIZE }
+    const p = await server.engine.sync(ctx, request)
+    if (p.mode === 'resync') return { rev: null, seen, violation: { invariant: 'I1', message: `the puller was asked to resync (${p.reason ?? 'no reason'}) at ${state.checkpoint ?? 'no checkpoint'}` } }
+    for (const r of p.rows) seen.add(String(r[0]))
+    for (const t of p.tombstones) seen.add(t[0])
+    for (const uid of seen) state.seen.add(uid)
+    if (p.checkpoint !== null) state.checkpoint = p.checkpoint
+    cursor = p.cursor
+    if (!p.hasMore) return { rev: state.checkpoint === null ? null : decodeCheckpoint(state.checkpoint).rev, seen, violation: null }
   }
-  return { beforeVersionRow: hook('before'), afterVersionRow: hook('after') }
+  return { rev: null, seen, violation: { invariant: 'I9', message: 'the puller\'s page loop ended without a final page (1,000 pages)' } }
+}
+
+/** Small pages: the table outgrows one page within a few iterations, so every run pages for real. */
+const T12_PAGE_SIZE = 7
+
+/** The hooks' side of {@link runLateCommit}: stops one push at a point, and tells when another got there. */
+export interface LateCommitControl {
+  /** Stops the push of `uid` at `point`; `reached` gives A's first rev (`null` before it took one). */
+  stall(uid: string, point: 'before' | 'after'): { reached: Promise<number | null>; release(): void }
+  /** Resolves when the push of `uid` has written its rows (just before it takes its rev). */
+  watch(uid: string): Promise<void>
+  hooks: Record<string, (info: { uids: string[]; firstRev?: number }) => Promise<void> | void>
+}
+
+export function createLateCommitControl(): LateCommitControl {
+  let stalled: { uid: string; point: 'before' | 'after'; reach: (rev: number | null) => void; gate: Promise<void> } | null = null
+  const watched = new Map<string, () => void>()
+  const hook = (point: 'before' | 'after') => async (info: { uids: string[]; firstRev?: number }): Promise<void> => {
+    if (point === 'before') {
+      for (const uid of info.uids) {
+        watched.get(uid)?.()
+        watched.delete(uid)
+      }
+    }
+    const s = stalled
+    if (s === null || s.point !== point || !info.uids.includes(s.uid)) return
+    s.reach(info.firstRev ?? null)
+    await s.gate
+  }
+  return {
+    stall(uid, point) {
+      let reach!: (rev: number | null) => void
+      let open!: () => void
+      const reached = new Promise<number | null>((resolve) => (reach = resolve))
+      stalled = { uid, point, reach, gate: new Promise<void>((resolve) => (open = resolve)) }
+      return {
+        reached,
+        release() {
+          stalled = null
+          open()
+        },
+      }
+    },
+    watch: (uid) => new Promise<void>((resolve) => watched.set(uid, resolve)),
+    hooks: { beforeVersionRow: hook('before'), afterVersionRow: hook('after') },
+  }
 }

@@ -8,7 +8,7 @@ import type { Clock } from './clock.js'
 import type { QueryOptions, ReadRow } from './query.js'
 import type { RetryOptions, Runtime } from './runtime.js'
 import type { LocalStore, StoredRecord } from './store/types.js'
-import type { SyncProgress, SyncReport } from './sync/driver.js'
+import type { ClockEvent, SyncProgress, SyncReport } from './sync/driver.js'
 import type { TabOptions } from './tabs/coordinator.js'
 import type { Transport } from './transport.js'
 
@@ -25,6 +25,8 @@ export interface ClientEvents {
   /** The number of dirty records (written locally, not yet acknowledged). */
   pending: number
   progress: SyncProgress
+  /** A clock problem: the server refused this device's clock (the owner tab's client tells it). */
+  clock: ClockEvent
 }
 
 /** Options of {@link createSyncClient}. */
@@ -104,6 +106,11 @@ export interface SyncClient {
   readonly status: ClientStatus
   /** The last error reported through the `error` event, or `null`. */
   readonly lastError: LastwordError | null
+  /**
+   * The last time the server refused this device's clock as too far ahead, with the skew it measured
+   * (`null`: never, since this client started). The app may tell the user to fix the device's clock.
+   */
+  readonly clockRefused: ClockEvent | null
   /** Whether this client is the sync owner among the tabs sharing its database. */
   readonly isOwner: boolean
   /** The local store. */

@@ -16,6 +16,7 @@ import {
   type RowValues,
 } from '@lastword/core'
 import type { ClientEvents, ClientStatus, SyncClient, SyncClientOptions, TableHandle } from './client-api.js'
+import type { ClockEvent } from './sync/types.js'
 import { createClientClock, type ClientClock } from './clock.js'
 import { createConnection } from './connection/connection.js'
 import { takeHello } from './connection/hello.js'
@@ -79,6 +80,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   const tabOptions = options.tabs === false ? {} : (options.tabs ?? {})
 
   let status: ClientStatus = 'offline'
+  let clockRefused: ClockEvent | null = null
   let lastError: LastwordError | null = null
   let closed = false
   let driver: SyncDriver | null = null
@@ -210,6 +212,10 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       },
       onProgress: (progress) => emitter.emit('progress', progress),
       onError: report,
+      onClock(event) {
+        clockRefused = event
+        emitter.emit('clock', event)
+      },
       // `uids` (the records written, when known) makes live queries patch rather than re-read.
       onChanged(tables: string[], uids?: readonly string[]) {
         dataChanged(tables, uids)
@@ -267,6 +273,9 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     },
     get lastError() {
       return lastError
+    },
+    get clockRefused() {
+      return clockRefused
     },
     get isOwner() {
       return tabs.isOwner

@@ -18,7 +18,7 @@ export type { ErrorCode, WireError, Where } from '@lastword/core'
 export type { QueryOptions, OrderBy, ReadRow } from './query.js'
 
 // Sync
-export type { SyncReport, SyncProgress } from './sync/driver.js'
+export type { ClockEvent, SyncReport, SyncProgress } from './sync/driver.js'
 export type { RetryOptions } from './runtime.js'
 
 // Runtime seam (time, timers, randomness)

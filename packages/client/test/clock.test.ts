@@ -64,17 +64,55 @@ describe('clock (T18)', () => {
     }
   })
 
-  it('learns the server offset from serverTime and the round trip', () => {
+  it('takes its offset from four timestamps: the server\'s handling drops out, only a better sample moves it', () => {
     let local = 1_000
     const clock = createClientClock({ node: randomNodeId(), clock: { now: () => local } })
-    clock.learn(5_000, 1_100, 200) // the server said 5,000 halfway through a 200 ms round trip ending at 1,100
-    expect(clock.offset()).toBe(5_000 - (1_100 - 100))
-    expect(clock.now()).toBe(local + clock.offset())
+    // The server is 4,000 ms ahead; 10 ms each way; it took 150 ms to answer.
+    expect(clock.sample(1_000, 5_010, 5_160, 1_170)).toEqual({ offset: 4_000, delay: 20, at: 1_170 })
+    expect(clock.offset()).toBe(4_000)
+    // A worse sample (40 ms up, 0 down, slow answer) agrees with it but does not move the offset.
+    clock.sample(2_000, 6_040, 6_240, 2_240)
+    expect(clock.offset()).toBe(4_000)
+    // A better one (2 ms round trip) does.
+    clock.sample(3_000, 7_002, 7_100, 3_100)
+    expect(clock.offset()).toBe(4_001)
+    expect(clock.sample(3_000, 7_000, 6_000, 3_100)).toBeNull() // answered before received: no sample
+    expect(clock.offset()).toBe(4_001)
+    expect(clock.now()).toBe(local + 4_001)
+  })
+
+  it('a hello seeds the offset only while none is known', () => {
+    const fresh = createClientClock({ node: randomNodeId(), clock: { now: () => 1_000 } })
+    expect(fresh.seed(3_000, 1_000)).toBe(true)
+    expect(fresh.offset()).toBe(2_000)
+    expect(fresh.seed(9_000, 1_000)).toBe(false) // known now
+    const restored = createClientClock({ node: randomNodeId(), clock: { now: () => 1_000 }, offset: 5 })
+    expect(restored.seed(3_000, 1_000)).toBe(false) // persisted by an earlier session
+    expect(restored.offset()).toBe(5)
+    const sampled = createClientClock({ node: randomNodeId(), clock: { now: () => 1_000 } })
+    sampled.sample(1_000, 1_010, 1_010, 1_020)
+    expect(sampled.seed(50_000, 1_000)).toBe(false)
+    expect(sampled.offset()).toBe(0)
+  })
+
+  it('a drift refusal restarts the window from the page\'s sample and rewinds the HLC', () => {
+    let local = 1_000
+    const clock = createClientClock({ node: randomNodeId(), clock: { now: () => local } })
+    clock.sample(1_000, 1_001, 1_001, 1_002) // offset 0, delay 2: a very good sample
     local = 2_000
     const before = clock.next()
-    clock.correct(1_500, 2_000) // a drift refusal: the refusing side's time is behind ours → rewind
+    // The device's clock was set 500 ms ahead since; the refusing page's sample says so (delay 20).
+    const refused = { offset: -500, delay: 20, at: 2_000 }
+    clock.correct(refused, 1_500, 2_000)
+    expect(clock.offset()).toBe(-500)
     const after = clock.next()
     expect(after < before).toBe(true)
     expect(parseStamp(after).ms).toBe(1_500)
+    // The old, better sample is gone: a later worse sample that agrees with the new offset is not overruled by it.
+    clock.sample(3_000, 2_510, 2_510, 3_020)
+    expect(clock.offset()).toBe(-500)
+    // Without a sample, the refusing side's time.
+    clock.correct(null, 1_000, 3_000)
+    expect(clock.offset()).toBe(-2_000)
   })
 })

@@ -93,7 +93,8 @@ export function page(request: SyncRequest, overrides: Partial<SyncPage> = {}): R
     ok: true,
     data: {
       mode: request.full !== undefined ? 'full' : 'incremental',
-      serverTime: Date.now(),
+      receivedAt: Date.now(),
+      answeredAt: Date.now(),
       outcomes: request.push.map((r) => ({ uid: r.uid, status: 'applied' as const })),
       columns: TODO_COLUMNS,
       rows: [],

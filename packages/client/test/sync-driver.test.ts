@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION, versionOf, type SyncRequest } from '@lastword/core'
-import { createSyncClient, type SyncClient, type SyncClientOptions, type SyncReport } from '../src/index.js'
+import { createSyncClient, type ClockEvent, type SyncClient, type SyncClientOptions, type SyncReport } from '../src/index.js'
 import { withDroppedRealtime } from '../src/testing/index.js'
 import { createScriptedServer, eventually, newIndexedDB, page, stamp, todosTable, wireRow, type ScriptedServer, type Todo } from './helpers.js'
 
@@ -158,7 +158,7 @@ describe('sync driver', () => {
       page(request, {
         outcomes: request.push.map((r) =>
           Number.parseInt(r.updated_at.slice(0, 12), 16) > Date.now() + 60_000
-            ? { uid: r.uid, status: 'rejected' as const, error: { code: 'CLOCK_AHEAD', message: 'ahead', details: { now: Date.now() } } }
+            ? { uid: r.uid, status: 'rejected' as const, error: { code: 'CLOCK_AHEAD', message: 'ahead', details: { now: Date.now(), stampMs: Number.parseInt(r.updated_at.slice(0, 12), 16) } } }
             : { uid: r.uid, status: 'applied' as const },
         ),
       }),
@@ -166,6 +166,9 @@ describe('sync driver', () => {
     // The app's clock is a year fast; the server's time arrives only with its answers.
     const client = setup(server, { clock: { now: () => Date.now() + yearMs } })
     const log = reports(client)
+    const clockEvents: ClockEvent[] = []
+    client.on('clock', (e) => clockEvents.push(e))
+    expect(client.clockRefused).toBeNull()
     const todos = client.table<Todo>('todos')
     const uid = await todos.create({ title: 'future', done: false })
     const before = (await todos.record(uid))!
@@ -177,7 +180,17 @@ describe('sync driver', () => {
     const after = (await todos.record(uid))!
     expect(versionOf(after) < versionOf(before)).toBe(true)
     expect(Number.parseInt(after.updated_at.slice(0, 12), 16)).toBeLessThan(Date.now() + 60_000)
-    expect(after).toMatchObject({ dirty: false, acknowledged: true })
+    expect(after).toMatchObject({ dirty: false, acknowledged: true, restamped: true })
+    // The refusal is visible: one typed event and the client's state, with the skew the server measured.
+    expect(clockEvents).toHaveLength(1)
+    expect(clockEvents[0]).toMatchObject({ kind: 'refused' })
+    expect(clockEvents[0]!.skewMs).toBeGreaterThan(yearMs - 60_000)
+    expect(clockEvents[0]!.skewMs).toBeLessThan(yearMs + 60_000)
+    expect(Math.abs(clockEvents[0]!.offsetMs + yearMs)).toBeLessThan(60_000)
+    expect(client.clockRefused).toEqual(clockEvents[0])
+    // A new local write makes new stamps: the record no longer says it was re-stamped.
+    await todos.update(uid, { title: 'edited' })
+    expect((await todos.record(uid))?.restamped).toBeUndefined()
     // New stamps follow the corrected clock, and the rewound clock is what is persisted.
     const next = await todos.create({ title: 'now', done: false })
     expect(Number.parseInt((await todos.record(next))!.created_at.slice(0, 12), 16)).toBeLessThan(Date.now() + 60_000)

@@ -28,6 +28,10 @@ export {
 } from './stamp.js'
 export type { Stamp, StampParts, Hlc, HlcOptions } from './stamp.js'
 
+// Clock offset (four timestamps, least-delay filter)
+export { clockSample, addClockSample, restartEstimate, bestSample, samplesAgree, CLOCK_FILTER_DEFAULTS, EMPTY_ESTIMATE } from './clock-offset.js'
+export type { ClockSample, ClockFilterOptions, OffsetEstimate } from './clock-offset.js'
+
 // Metadata
 export { versionOf, isTombstone, isUid, assertUid, assertMetaOrder, UID_PATTERN } from './metadata.js'
 export type { RecordMeta, ServerRecordMeta, RecordState, RowValues } from './metadata.js'

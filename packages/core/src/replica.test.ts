@@ -106,7 +106,7 @@ describe('decidePushOutcome (P1–P7)', () => {
 
   it('P6: CLOCK_AHEAD once the clock is corrected → a dirty copy is re-stamped; uncorrected it is P7', () => {
     const d = decidePushOutcome(input({ outcome: rejected('CLOCK_AHEAD'), clockCorrected: true, next: () => s(3) }))
-    expect(d).toMatchObject({ rule: 'P6 clock ahead: re-stamped', local: { kind: 'put', record: { updated_at: s(3), dirty: true } }, report: { kind: 'restamped' } })
+    expect(d).toMatchObject({ rule: 'P6 clock ahead: re-stamped', local: { kind: 'put', record: { updated_at: s(3), dirty: true, restamped: true } }, report: { kind: 'restamped' } })
     expect(decidePushOutcome(input({ outcome: rejected('CLOCK_AHEAD'), clockCorrected: true, local: local(s(5)) })).local).toEqual({ kind: 'none' })
     expect(decidePushOutcome(input({ outcome: rejected('CLOCK_AHEAD') })).rule).toBe('P7 rejected: kept, marked')
   })

@@ -17,6 +17,11 @@ export interface ReplicaRecord extends RecordState {
   acknowledged: boolean
   /** Why the server refused the last push of this record. */
   rejected?: WireError
+  /**
+   * P6: the record's stamps were re-made after the server refused this device's clock as too far ahead
+   * (the app may tell the user the device clock is wrong). Cleared by the next local write.
+   */
+  restamped?: true
 }
 
 /** Whether two records are at the same version (the same write). */
@@ -203,7 +208,7 @@ const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
     unchanged ? { rule: 'P5 purged', local: { kind: 'remove' }, report: { kind: 'purged' } } : { rule: 'P5 purged', local: none, report: null },
   'clock-ahead': ({ local, next }) =>
     local?.dirty === true
-      ? { rule: 'P6 clock ahead: re-stamped', local: { kind: 'put', record: restampRecord(local, next) }, report: { kind: 'restamped' } }
+      ? { rule: 'P6 clock ahead: re-stamped', local: { kind: 'put', record: { ...restampRecord(local, next), restamped: true } }, report: { kind: 'restamped' } }
       : { rule: 'P6 clock ahead: re-stamped', local: none, report: null },
   rejected: ({ local, outcome }, unchanged) => {
     const error = fromWireError(outcome.status === 'rejected' ? outcome.error : undefined).toWire()
@@ -225,7 +230,8 @@ const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
  * - P3 `superseded` with a winner: the winner is an incoming state (A1–A4).
  * - P4 `superseded`, winner hidden (attack V9): an unchanged copy is removed.
  * - P5 `PURGED` (R10): an unchanged copy is removed and reported purged.
- * - P6 `CLOCK_AHEAD` after the clock was corrected: a dirty copy is re-stamped and pushed again.
+ * - P6 `CLOCK_AHEAD` after the clock was corrected: a dirty copy is re-stamped (and says so: `restamped`)
+ *   and pushed again.
  * - P7 any other refusal: reported; an unchanged copy is kept, no longer dirty, with the error.
  */
 export function decidePushOutcome<T extends ReplicaRecord>(input: PushOutcomeInput<T>): PushDecision<T> {

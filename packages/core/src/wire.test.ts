@@ -26,7 +26,7 @@ import {
 } from './wire.js'
 
 /** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. */
-const RECORDED = { version: 2, fingerprint: '059b517ff819f1' }
+const RECORDED = { version: 3, fingerprint: '061e3ba34f770a' }
 
 /** JSON with object keys sorted at every level, so the fingerprint does not depend on key order. */
 function stableStringify(value: unknown): string {
@@ -162,7 +162,8 @@ describe('the other messages', () => {
   it('a sync page carries rows as arrays and tombstones as 4-tuples', () => {
     const page = {
       mode: 'incremental',
-      serverTime: 1,
+      receivedAt: 1,
+      answeredAt: 1,
       outcomes: [],
       columns: ['title'],
       rows: [['abc', STAMP, STAMP, 'milk']],
@@ -176,6 +177,9 @@ describe('the other messages', () => {
       progress: { received: 1, total: null },
     }
     expect(syncPageSchema.safeParse(page).success).toBe(true)
+    // Both server timestamps are required: without them the client could not take the page's offset sample.
+    const { answeredAt: _t2, ...noAnswer } = page
+    expect(syncPageSchema.safeParse(noAnswer).success).toBe(false)
     expect(syncPageSchema.safeParse({ ...page, rows: [['abc', STAMP]] }).success).toBe(false)
     expect(syncPageSchema.safeParse({ ...page, tombstones: [['def', STAMP, STAMP]] }).success).toBe(false)
     // Evictions carry the version found outside the scope.
@@ -187,7 +191,8 @@ describe('the other messages', () => {
   it('compactPage leaves out what is at its default, and parsing fills it back', () => {
     const full = syncPageSchema.parse({
       mode: 'incremental',
-      serverTime: 1_700_000_000_000,
+      receivedAt: 1_699_999_999_900,
+      answeredAt: 1_700_000_000_000,
       outcomes: [],
       columns: ['title', 'done'],
       rows: [],
@@ -202,7 +207,7 @@ describe('the other messages', () => {
     })
     const wire = compactPage(full)
     // A resync with nothing to do: mode, time and checkpoint only (no column names without rows).
-    expect(wire).toEqual({ mode: 'incremental', serverTime: 1_700_000_000_000, checkpoint: 'lw1.123.0123456789abcd' })
+    expect(wire).toEqual({ mode: 'incremental', receivedAt: 1_699_999_999_900, answeredAt: 1_700_000_000_000, checkpoint: 'lw1.123.0123456789abcd' })
     expect(syncPageSchema.parse(wire)).toEqual({ ...full, columns: [] })
     const busy = syncPageSchema.parse({
       ...full,

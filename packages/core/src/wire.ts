@@ -9,7 +9,7 @@ import { LastwordError, type WireError } from './errors.js'
 import { UID_PATTERN } from './metadata.js'
 
 /** The protocol spoken by this version of lastword. A client speaking another gets `PROTOCOL_MISMATCH`. */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 
 /** Hard bounds of the schema; servers configure tighter limits (see the server's `limits`). */
 export const WIRE_BOUNDS = {
@@ -116,7 +116,10 @@ export type Eviction = z.infer<typeof eviction>
 export const syncPageSchema = z.strictObject({
   /** `resync`: the checkpoint cannot be used (retention passed, scope changed); send metadata (full). */
   mode: z.enum(['incremental', 'full', 'resync']),
-  serverTime: z.number(),
+  /** When the server received the request (its clock, ms): t1 of the client's offset sample. */
+  receivedAt: z.number(),
+  /** When the server answered (its clock, ms): t2. The handling between them never biases the offset (SPEC.md, "Clock offset"). */
+  answeredAt: z.number(),
   outcomes: z.array(pushOutcomeSchema).default([]),
   /** The table's columns, naming the values of each row array after the three leading fields (sent with rows). */
   columns: z.array(name).default([]),
@@ -148,7 +151,7 @@ export type SyncPageWire = z.input<typeof syncPageSchema>
  * so that a resync with nothing to do is a few dozen bytes (ARCHITECTURE.md, "Pages").
  */
 export function compactPage(page: SyncPage): SyncPageWire {
-  const out: SyncPageWire = { mode: page.mode, serverTime: page.serverTime }
+  const out: SyncPageWire = { mode: page.mode, receivedAt: page.receivedAt, answeredAt: page.answeredAt }
   if (page.outcomes.length > 0) out.outcomes = page.outcomes
   if (page.rows.length > 0) {
     out.columns = page.columns

@@ -1,6 +1,6 @@
 /**
  * Taking the server's `lw:hello`: validated, its protocol version checked (a mismatch stops the
- * connection for good), its time teaching the clock its offset, its descriptors taken unless the app
+ * connection for good), its time seeding the clock's offset while none is known, its descriptors taken unless the app
  * gave its own. A hello whose connection was replaced while it was processed is dropped.
  */
 import { LastwordError, PROTOCOL_VERSION, helloSchema } from '@lastword/core'
@@ -37,7 +37,9 @@ export async function takeHello(raw: unknown, epoch: number, deps: HelloDeps): P
   }
   const clock = await deps.clock
   if (!connection.isCurrent(epoch)) return
-  clock.learn(hello.serverTime, clock.local())
+  // One server time, no round trip: it seeds the offset on a first start only; sync answers (four
+  // timestamps each) set it from then on.
+  clock.seed(hello.serverTime, clock.local())
   // Only awaited when there is something to store: with the app's descriptors the connection is ready
   // in the same turn, before a `sync()` called right after the hello asks the driver.
   if (!registry.fromApp) {

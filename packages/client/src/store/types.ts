@@ -23,6 +23,8 @@ export interface StoredRecord {
   acknowledged: boolean
   /** Why the server refused the last push of this record; the data is kept, never deleted silently. */
   rejected?: WireError
+  /** Its stamps were re-made after the server refused this device's clock (SPEC.md P6); cleared by the next local write. */
+  restamped?: true
 }
 
 /** A synced scope: a table and a filter, with where its sync stands. Keyed by core's `scopeKey`. */

@@ -23,7 +23,7 @@ import { createScopeRegistry, type ScopeEntry } from './scope-registry.js'
 import type { DriverDeps, SyncDriver } from './types.js'
 import { createWriteRouter } from './write-routing.js'
 
-export type { DriverDeps, DriverSettings, ScopeQuery, SyncDriver, SyncProgress, SyncReport } from './types.js'
+export type { ClockEvent, DriverDeps, DriverSettings, ScopeQuery, SyncDriver, SyncProgress, SyncReport } from './types.js'
 export type { RetryOptions } from '../runtime.js'
 
 const quietly = (promise: Promise<unknown>): void => {

@@ -3,14 +3,14 @@
  * an interrupted sync resumes from what it stored (invariant I10). Push outcomes (P1–P7), rows and
  * tombstones (A1–A4), evictions and purges (E1–E4, E6) are decided by core; this module reads and writes.
  */
-import { assertStamp, decidePushOutcome, type RecordState, type SyncPage } from '@lastword/core'
+import { assertStamp, decidePushOutcome, type ClockSample, type RecordState, type SyncPage } from '@lastword/core'
 import type { StoredRecord, StoredScope } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import { fromWireRecord, greatestVersion, readRecords } from './records.js'
 import { applyIncoming, lazily, removeUnlessHeld } from './replica-store.js'
 import type { BuiltRequest } from './request-builder.js'
 import type { ScopeEntry } from './scope-registry.js'
-import type { SyncReport } from './types.js'
+import type { ClockEvent, SyncReport } from './types.js'
 
 /** What one page did, for the run's report and its decision to run once more. */
 export interface PageResult {
@@ -22,26 +22,35 @@ export interface PageResult {
   purged: string[]
   /** Pushed records written again while in flight: still dirty, pushed by one more run. */
   changedInFlight: number
+  /** The server refused this client's clock in this page (the clock was corrected), or `null`. */
+  clockRefused: Extract<ClockEvent, { kind: 'refused' }> | null
 }
 
 /**
- * Applies `page`, the answer to `built`, for `entry`. `receivedAt` and `rtt` (local ms) let a drift
- * refusal correct the clock from the server's time.
+ * Applies `page`, the answer to `built`, for `entry`. A drift refusal corrects the clock from the
+ * page's offset `sample` (or, without one, from the refusing side's time and `receivedAt`, local ms).
  */
-export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: BuiltRequest, page: SyncPage, receivedAt: number, rtt: number): Promise<PageResult> {
+export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: BuiltRequest, page: SyncPage, sample: ClockSample | null, receivedAt: number): Promise<PageResult> {
   const { store, clock } = ctx.deps
   const { table } = entry
   // Everything that is not a store request happens before the transaction opens (it would commit).
   const incoming = readRecords(page.columns, page.rows as unknown[][], page.tombstones)
   const winners = new Map<string, RecordState>()
   let clockCorrected = false
+  let clockRefused: PageResult['clockRefused'] = null
   for (const outcome of page.outcomes) {
     if (outcome.status === 'superseded' && outcome.winner !== null) winners.set(outcome.uid, fromWireRecord(outcome.winner))
     if (outcome.status === 'rejected' && outcome.error.code === 'CLOCK_AHEAD' && !clockCorrected) {
       const now = outcome.error.details?.['now']
+      const stampMs = outcome.error.details?.['stampMs']
       if (typeof now === 'number' && Number.isFinite(now)) {
-        clock.correct(now, receivedAt, rtt)
+        const before = clock.offset()
+        clock.correct(sample, now, receivedAt)
         clockCorrected = true
+        // The skew is what the server measured: how far the refused stamp was ahead of its clock; the
+        // offset's own move when the refusal does not say.
+        const skewMs = typeof stampMs === 'number' && Number.isFinite(stampMs) ? stampMs - now : before - clock.offset()
+        clockRefused = { kind: 'refused', skewMs, at: now, offsetMs: clock.offset() }
       }
     }
   }
@@ -51,7 +60,7 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
 
   return store.transaction('readwrite', async (tx) => {
     // Built afresh on each attempt: the store may run this again on a reopened connection.
-    const result: PageResult = { pushed: 0, superseded: [], rejected: [], restamped: [], evicted: [], purged: [], changedInFlight: 0 }
+    const result: PageResult = { pushed: 0, superseded: [], rejected: [], restamped: [], evicted: [], purged: [], changedInFlight: 0, clockRefused }
     for (const outcome of page.outcomes) {
       const sent = built.pushed.get(outcome.uid)
       if (sent === undefined) continue

@@ -57,7 +57,7 @@ export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntr
     const event = parsed.data
     const entry = ctx.registry.bySubscription(event.subscription)
     if (entry === undefined || entry.table !== event.table) return // a subscription we already dropped
-    clock.learn(event.serverTime, clock.local())
+    // No offset from an event: one server time without a round trip would only add its delay as error.
     const incoming = readRecords(event.columns, event.rows as unknown[][], event.tombstones)
     const top = greatestVersion(incoming)
     if (top !== null) clock.receive(top)

@@ -44,14 +44,17 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry): Promise<void
       if (!reply.ok) throw fromWireError(reply.error)
       if (built.request.subscription !== undefined) entry.serverSubscribed = true
       page = parseWire(syncPageSchema, reply.data, 'sync page')
-      clock.learn(page.serverTime, receivedAt, receivedAt - sentAt)
+      // One sample of four timestamps: the server's handling (receivedAt → answeredAt) drops out.
+      const sample = clock.sample(sentAt, page.receivedAt, page.answeredAt, receivedAt)
       if (page.mode === 'resync' && sentFull) {
         throw new LastwordError('INTERNAL', 'The server asked for a resync in answer to a full reconciliation')
       }
-      result = await applyPage(ctx, entry, built, page, receivedAt, receivedAt - sentAt)
+      result = await applyPage(ctx, entry, built, page, sample, receivedAt)
     } finally {
       ctx.pushes.release(built.pushed.values())
     }
+    // Told once the page (and the re-stamped records) is stored.
+    if (result.clockRefused !== null) ctx.deps.onClock(result.clockRefused)
     report.pushed += result.pushed
     report.pulled += page.rows.length + page.tombstones.length
     report.superseded.push(...result.superseded)

@@ -31,6 +31,21 @@ export interface SyncReport {
   durationMs: number
 }
 
+/**
+ * A clock problem, for the app to show (the `clock` event and `SyncClient.clock`). `refused`: the
+ * server refused this device's stamps as too far ahead; the client corrected its offset, re-stamped the
+ * records concerned (each says `restamped`) and pushes them again.
+ */
+export type ClockEvent = {
+  kind: 'refused'
+  /** How far the refused stamp was ahead of the server's clock, ms. */
+  skewMs: number
+  /** When the server refused it (server clock, ms). */
+  at: number
+  /** The offset the client corrected its clock to, ms (added to the device's clock). */
+  offsetMs: number
+}
+
 /** Progress of a paged sync. */
 export interface SyncProgress {
   table: string
@@ -65,6 +80,8 @@ export interface DriverDeps {
   onReport(report: SyncReport): void
   onProgress(progress: SyncProgress): void
   onError(error: LastwordError): void
+  /** The server refused this client's clock (after the page was stored). */
+  onClock(event: ClockEvent): void
   /** Local data of these tables changed (refresh live queries, pending count, other tabs): these uids, if known. */
   onChanged(tables: string[], uids?: readonly string[]): void
   /** A run started or ended (status `syncing`). */

@@ -94,7 +94,8 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
       await write(uid, (local, stamp) => {
         if (local === undefined || !isLive(local)) throw notFound(table, uid)
         const row = normalizeClientWrite(descriptor, patch, local.row) as RowValues
-        const { rejected: _cleared, ...rest } = local
+        // New stamps from this clock: an earlier refusal and re-stamping no longer describe the record.
+        const { rejected: _cleared, restamped: _restamped, ...rest } = local
         return { ...rest, row, updated_at: stamp(), dirty: true }
       })
     },
@@ -105,7 +106,8 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
       await write(uid, (local, stamp) => {
         if (local === undefined || !isLive(local)) throw notFound(table, uid)
         // The row stays as the tombstone's last image: scopes match the delete by it.
-        const { rejected: _cleared, ...rest } = local
+        // New stamps from this clock: an earlier refusal and re-stamping no longer describe the record.
+        const { rejected: _cleared, restamped: _restamped, ...rest } = local
         return { ...rest, deleted_at: stamp(), dirty: true }
       })
     },

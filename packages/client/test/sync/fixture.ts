@@ -10,7 +10,7 @@ import type { SyncContext } from '../../src/sync/context.js'
 import { createPushesInProgress } from '../../src/sync/pushes-in-progress.js'
 import { createRemovalMemory } from '../../src/sync/replica-store.js'
 import { createScopeRegistry } from '../../src/sync/scope-registry.js'
-import type { DriverDeps, ScopeQuery, SyncReport } from '../../src/sync/types.js'
+import type { ClockEvent, DriverDeps, ScopeQuery, SyncReport } from '../../src/sync/types.js'
 import { createManualRuntime, type ManualRuntime } from '../../src/testing/index.js'
 import type { Transport } from '../../src/transport.js'
 import { page, stamp, todosTable } from '../helpers.js'
@@ -29,6 +29,7 @@ export interface Harness {
   reports: SyncReport[]
   errors: string[]
   changed: string[][]
+  clockEvents: ClockEvent[]
   handler: Handler
 }
 
@@ -37,7 +38,7 @@ export function createHarness(handler: Handler = (request) => page(request), set
   const runtime = createManualRuntime()
   const store = createMemoryStore()
   const clock = createClientClock({ node: '00000000000000aa', clock: { now: () => runtime.now() } })
-  const h = { runtime, requests: [], unsubscribes: [], reports: [], errors: [], changed: [], handler } as unknown as Harness
+  const h = { runtime, requests: [], unsubscribes: [], reports: [], errors: [], changed: [], clockEvents: [], handler } as unknown as Harness
   const transport: Transport = {
     open() {},
     close() {},
@@ -68,6 +69,7 @@ export function createHarness(handler: Handler = (request) => page(request), set
     runtime,
     onReport: (r) => h.reports.push(r),
     onProgress: () => undefined,
+    onClock: (e) => h.clockEvents.push(e),
     onError: (e) => h.errors.push(e.code),
     onChanged: (tables) => h.changed.push(tables),
     onActivity: () => undefined,

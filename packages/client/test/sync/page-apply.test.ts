@@ -28,11 +28,11 @@ describe('page application', () => {
       transaction: (mode, fn) =>
         store.transaction(mode, (tx) => fn({ ...tx, putScope: () => Promise.reject(new Error('disk full')) } as typeof tx)),
     }
-    await expect(applyPage({ ...h.ctx, deps: { ...h.deps, store: failing } }, entry, built, answer, 0, 0)).rejects.toThrow('disk full')
+    await expect(applyPage({ ...h.ctx, deps: { ...h.deps, store: failing } }, entry, built, answer, null, 0)).rejects.toThrow('disk full')
     expect(await get(h, 'new')).toBeUndefined()
     expect(await get(h, 'mine')).toMatchObject({ dirty: true })
     // Applied for real: all of it, with the checkpoint.
-    const result = await applyPage(h.ctx, entry, built, answer, 0, 0)
+    const result = await applyPage(h.ctx, entry, built, answer, null, 0)
     expect(result.pushed).toBe(1)
     expect(await get(h, 'new')).toMatchObject({ row: { title: 'new' }, dirty: false })
     expect(await get(h, 'mine')).toMatchObject({ dirty: false, acknowledged: true })
@@ -46,7 +46,7 @@ describe('page application', () => {
     await put(h, todo('a', 1, { dirty: true }))
     const built = await buildRequest(h.ctx, entry, true)
     await put(h, todo('a', 2, { dirty: true, row: { title: 'during', done: false } }))
-    const result = await applyPage(h.ctx, entry, built, asPage(page(built.request)), 0, 0)
+    const result = await applyPage(h.ctx, entry, built, asPage(page(built.request)), null, 0)
     expect(result.changedInFlight).toBe(1)
     expect(await get(h, 'a')).toMatchObject({ row: { title: 'during' }, dirty: true, acknowledged: true })
   })
@@ -69,7 +69,7 @@ describe('page application', () => {
         evict: [['evicted', stamp(1)]],
       }),
     )
-    const result = await applyPage(h.ctx, entry, built, answer, 0, 0)
+    const result = await applyPage(h.ctx, entry, built, answer, null, 0)
     expect(result).toMatchObject({ rejected: [{ uid: 'refused', error: { code: 'FORBIDDEN' } }], purged: ['purged'], evicted: ['evicted'] })
     expect(await get(h, 'refused')).toMatchObject({ dirty: false, rejected: { code: 'FORBIDDEN' } })
     expect(await get(h, 'purged')).toBeUndefined()

@@ -53,4 +53,29 @@ describe('realtime', () => {
     expect(h.errors).toEqual(['BAD_REQUEST'])
     driver.stop()
   })
+
+  it('never moves the clock offset: one server time without a round trip is not a sample', async () => {
+    const h = createHarness((request) => page(request, { checkpoint: 'lw1.10.00000000000000' }))
+    const driver = createSyncDriver(h.deps)
+    driver.acquire(query({}), 'q')
+    driver.setConnected(true)
+    await drain()
+    const offset = h.deps.clock.offset()
+    const v = stamp(5)
+    driver.onRealtime({
+      subscription: h.requests[0]!.subscription!,
+      table: 'todos',
+      columns: TODO_COLUMNS,
+      serverTime: h.runtime.now() + offset + 3_600_000, // an hour off: it used to become the offset
+      firstRev: 11,
+      rev: 11,
+      rows: [wireRow('news', v, v, { title: 'news', done: false })],
+      tombstones: [],
+      evict: [],
+    })
+    await drain()
+    expect(await get(h, 'news')).toMatchObject({ dirty: false })
+    expect(h.deps.clock.offset()).toBe(offset)
+    driver.stop()
+  })
 })

@@ -274,6 +274,9 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
 
     async sync(ctx, request): Promise<SyncPage> {
       ensureOpen()
+      // t1 of the client's offset sample, taken before any work: the handling between it and the answer's
+      // time (t2, taken last) drops out of the client's offset (SPEC.md, "Clock offset").
+      const receivedAt = now()
       // Everything is validated before anything is written (ARCHITECTURE.md).
       const table = tableOf(request.table)
       // The request's limits first: they are cheap, and an oversized request must not reach authorize.
@@ -309,14 +312,14 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
             const state = yield* readState()
             return full !== undefined ? fullResyncReason(full, state) : incrementalResyncReason(p, checkpoint as Checkpoint, state)
           })
-          if (reason === 'retention' || reason === 'checkpoint-ahead') return { ...resyncPage(reason), serverTime: now(), outcomes: [], columns }
+          if (reason === 'retention' || reason === 'checkpoint-ahead') return { ...resyncPage(reason), receivedAt, answeredAt: now(), outcomes: [], columns }
         }
         const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on)
         let page: PullPage
         if (full !== undefined) page = await on.read(() => fullPull(p, full))
         else if (checkpoint !== null) page = await on.read(() => incrementalPull(p, checkpoint))
         else page = resyncPage('no-checkpoint')
-        return { ...page, serverTime: now(), outcomes, columns }
+        return { ...page, receivedAt, answeredAt: now(), outcomes, columns }
       } finally {
         if (lease !== null) await lease.release()
         release()

@@ -25,7 +25,7 @@ import { META_COLUMNS as META, decodeMeta, readState, type StoredRecord } from '
 import { decodeRow, type SyncedTable } from './tables.js'
 
 /** The part of a {@link SyncPage} the pull decides. */
-export type PullPage = Omit<SyncPage, 'serverTime' | 'outcomes' | 'columns'>
+export type PullPage = Omit<SyncPage, 'receivedAt' | 'answeredAt' | 'outcomes' | 'columns'>
 
 /** Why a checkpoint cannot be used. */
 export type ResyncReason = 'no-checkpoint' | 'scope-changed' | 'retention' | 'checkpoint-ahead'
