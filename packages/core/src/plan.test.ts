@@ -187,4 +187,9 @@ describe('decideRealtime: an event against what the pulls and earlier events cov
     expect(decideRealtime({ firstRev: 1, rev: 3 }, { scope: null, table: null })).toBe('skip-and-pull')
     expect(decideRealtime({ firstRev: 12, rev: 12 }, { scope: null, table: 4 })).toBe('skip-and-pull')
   })
+  it('applies nothing while an overlapping scope awaits its first page, and pulls unless its own pull covered it (B13)', () => {
+    expect(decideRealtime({ firstRev: 5, rev: 7 }, { scope: 4, table: 4, overlapAwaitsFirstPage: true })).toBe('skip-and-pull')
+    expect(decideRealtime({ firstRev: 3, rev: 4 }, { scope: 4, table: 4, overlapAwaitsFirstPage: true })).toBe('skip')
+    expect(decideRealtime({ firstRev: 5, rev: 7 }, { scope: 4, table: 4, overlapAwaitsFirstPage: false })).toBe('apply')
+  })
 })

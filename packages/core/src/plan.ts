@@ -139,6 +139,12 @@ export interface RealtimeCoverage {
   scope: number | null
   /** The table, across all its scopes and the realtime events applied: at least `scope`. */
   table: number | null
+  /**
+   * Another scope of the client whose filter overlaps the event's scope has a sync running that awaits
+   * its first full-reconciliation page: that page's plan is made from the entries it sent, so a record
+   * the event brought into its range meanwhile would be invisible to it.
+   */
+  overlapAwaitsFirstPage?: boolean
 }
 
 /**
@@ -148,14 +154,14 @@ export interface RealtimeCoverage {
  * the client holds or removed (through another scope's pull or event — a stale row would come back, a
  * replica's version go back): it is not applied. If its own scope's pull covered it, that is all
  * (`skip`); if not, the scope is pulled (`skip-and-pull`), which brings its news in a consistent state.
- * While the scope's first full-reconciliation page is awaited (`scope` null) nothing is applied either:
- * that page's plan is made from the entries the client sent, so a record an event brought in meanwhile
- * would be invisible to it (and, deleted later, would stay for ever); the reconciliation and the
- * incremental pull after it bring the event's news.
+ * While the scope's first full-reconciliation page is awaited (`scope` null) — or that of another scope
+ * overlapping it (`overlapAwaitsFirstPage`) — nothing is applied either: that page's plan is made from
+ * the entries the client sent, so a record an event brought in meanwhile would be invisible to it (and,
+ * deleted later, would stay for ever: B11, B13); the pull after it brings the event's news.
  */
 export function decideRealtime(event: { firstRev: number; rev: number }, covered: RealtimeCoverage): RealtimeDecision {
   if (covered.scope === null) return 'skip-and-pull'
   const table = covered.table ?? covered.scope
-  if (event.firstRev > table) return 'apply'
+  if (event.firstRev > table && covered.overlapAwaitsFirstPage !== true) return 'apply'
   return event.rev <= covered.scope ? 'skip' : 'skip-and-pull'
 }

@@ -9,6 +9,7 @@
  * - replica-store.ts — core's replica rules (A1–A4, P1–P7, E1–E6) applied to the store;
  * - sync-run.ts — the pages of one run and its report;
  * - scheduler.ts — one run per scope at a time, one more for requests made during it, retries;
+ * - overlap-gate.ts — runs of overlapping scopes take turns (trap 6 on the client, B13);
  * - write-routing.ts — the debounce and which scopes push the dirty records of a table;
  * - realtime.ts — `lw:changes` events, decided by core's `decideRealtime` (E5).
  */

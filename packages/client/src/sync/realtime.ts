@@ -9,6 +9,7 @@ import {
   decideRealtime,
   decodeCheckpoint,
   realtimeEventSchema,
+  scopesOverlap,
   toLastwordError,
   type RealtimeDecision,
 } from '@lastword/core'
@@ -67,7 +68,11 @@ export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntr
       const scopes = await tx.listScopes(entry.table)
       let table = appliedRev.get(entry.table) ?? null
       for (const stored of scopes) table = maxRev(table, coveredRev(stored))
-      const decision = decideRealtime(event, { scope: coveredRev(scopes.find((s) => s.key === entry.key)), table })
+      // B13: an overlapping scope's first full-reconciliation page would not see what this event adds.
+      const overlapAwaitsFirstPage = ctx.registry
+        .runningOf(entry.table)
+        .some((other) => other.key !== entry.key && scopesOverlap(other.scope, entry.scope) && coveredRev(scopes.find((s) => s.key === other.key)) === null)
+      const decision = decideRealtime(event, { scope: coveredRev(scopes.find((s) => s.key === entry.key)), table, overlapAwaitsFirstPage })
       if (decision !== 'apply') return decision
       appliedRev.set(entry.table, maxRev(appliedRev.get(entry.table) ?? null, event.rev) as number)
       for (const record of incoming) await applyIncoming(tx, entry.table, record, ctx.removals)

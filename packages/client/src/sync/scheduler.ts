@@ -1,11 +1,13 @@
 /**
  * When runs happen: one run in progress per scope, and a request made during a run schedules exactly one
- * more after it (never one per request); transient failures retried with backoff and jitter from the
- * runtime; a token the server cannot read dropped for a full reconciliation.
+ * more after it (never one per request); runs of overlapping scopes take turns (overlap-gate.ts, trap 6);
+ * transient failures retried with backoff and jitter from the runtime; a token the server cannot read
+ * dropped for a full reconciliation.
  */
 import { toLastwordError, type ErrorCode, type LastwordError } from '@lastword/core'
 import { backoffDelay } from '../runtime.js'
 import { closedError, offlineError, type SyncContext } from './context.js'
+import { createOverlapGate } from './overlap-gate.js'
 import type { ScopeEntry } from './scope-registry.js'
 import { runSync } from './sync-run.js'
 
@@ -35,6 +37,7 @@ export interface SchedulerEvents {
 export function createScheduler(ctx: SyncContext, events: SchedulerEvents): Scheduler {
   const { store, runtime, settings } = ctx.deps
   const waiting = new Set<() => void>()
+  const gate = createOverlapGate()
   let runs = 0
 
   function wait(ms: number): Promise<void> {
@@ -54,7 +57,13 @@ export function createScheduler(ctx: SyncContext, events: SchedulerEvents): Sche
       if (ctx.state.stopped) throw closedError()
       if (!ctx.state.connected) throw offlineError()
       try {
-        return await runSync(ctx, entry)
+        // Held for the attempt's pages only, never across a backoff wait.
+        const leave = await gate.enter(entry.table, entry.scope)
+        try {
+          return await runSync(ctx, entry)
+        } finally {
+          leave()
+        }
       } catch (error) {
         const lw = toLastwordError(error)
         if (lw.code === 'CHECKPOINT_INVALID' && attempt < MAX_CHECKPOINT_RESETS) {

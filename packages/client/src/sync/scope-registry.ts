@@ -38,6 +38,8 @@ export interface ScopeRegistry {
   acquired(): ScopeEntry[]
   /** The held scopes of a table, by key. */
   heldOf(table: string): ScopeEntry[]
+  /** The entries of a table with a run in progress (held, released while running, or push-only). */
+  runningOf(table: string): ScopeEntry[]
   /** The acquired entry with this subscription id. */
   bySubscription(subscriptionId: string): ScopeEntry | undefined
   /** The entry syncing a stored scope: an acquired one, or a push-only one (created on first use). */
@@ -108,6 +110,7 @@ export function createScopeRegistry(deps: Pick<DriverDeps, 'descriptor' | 'runti
     },
     acquired: () => [...acquired.values()],
     heldOf,
+    runningOf: (table) => [...acquired.values(), ...pushOnly.values()].filter((e) => e.table === table && e.running !== null),
     bySubscription: (id) => [...acquired.values()].find((e) => e.subscriptionId === id),
     pushOnlyEntry(stored) {
       let entry = pushOnly.get(stored.key) ?? acquired.get(stored.key)

@@ -1,10 +1,10 @@
 // Realtime: events applied when they are news, skipped when the pull covered them, and a pull when
-// they straddle it (E5); never a checkpoint move.
+// they straddle it or an overlapping scope awaits its first page (E5); never a checkpoint move.
 import { describe, expect, it } from 'vitest'
 import { coveredRev } from '../../src/sync/realtime.js'
 import { createSyncDriver } from '../../src/sync/driver.js'
 import { TODO_COLUMNS, wireRow } from '../helpers.js'
-import { createHarness, drain, get, page, query, stamp } from './fixture.js'
+import { createHarness, deferred, drain, get, page, query, stamp } from './fixture.js'
 
 const scope = { key: 'k', table: 'todos', where: {}, syncedAt: null }
 
@@ -76,6 +76,54 @@ describe('realtime', () => {
     await drain()
     expect(await get(h, 'news')).toMatchObject({ dirty: false })
     expect(h.deps.clock.offset()).toBe(offset)
+    driver.stop()
+  })
+
+  it('applies no event while an overlapping scope awaits its first page, and pulls after that page (B13)', async () => {
+    const created = stamp(1)
+    const deleted = stamp(2)
+    const narrow = query({ priority: 2 })
+    const wide = query({ priority: { in: [1, 2] } })
+    const held = deferred()
+    const h = createHarness(async (request) => {
+      if (request.where['priority'] === 2) {
+        if (request.checkpoint === null) return page(request, { checkpoint: 'lw1.10.00000000000001' })
+        // Pulled from rev 10 once `r` (created at rev 11) was deleted at rev 12.
+        return page(request, { tombstones: [['r', created, created, deleted]], checkpoint: 'lw1.12.00000000000001' })
+      }
+      // The wide scope's first page: read at rev 12, it tells only of the uids it was sent (none).
+      if (request.full !== undefined) await held.promise
+      const listed = request.full?.entries.some(([uid]) => uid === 'r') ?? false
+      return page(request, { tombstones: listed ? [['r', created, created, deleted]] : [], checkpoint: 'lw1.12.00000000000002' })
+    })
+    const driver = createSyncDriver(h.deps)
+    driver.acquire(narrow, 'narrow')
+    driver.setConnected(true)
+    await drain()
+    const subscription = h.requests[0]!.subscription!
+    driver.acquire(wide, 'wide')
+    await drain()
+    expect(h.requests.at(-1)!.full?.entries).toEqual([])
+    // News for the narrow scope (past its checkpoint), inside the range the wide scope listed.
+    driver.onRealtime({
+      subscription,
+      table: 'todos',
+      columns: TODO_COLUMNS,
+      serverTime: h.runtime.now(),
+      firstRev: 11,
+      rev: 11,
+      rows: [wireRow('r', created, created, { title: 'r', done: false, priority: 2 })],
+      tombstones: [],
+      evict: [],
+    })
+    await drain()
+    expect(await get(h, 'r')).toBeUndefined()
+    held.resolve()
+    await drain()
+    driver.release(narrow.key, 'narrow')
+    await driver.syncAll()
+    await drain()
+    expect(await get(h, 'r')).toMatchObject({ row: null, deleted_at: deleted })
     driver.stop()
   })
 })

@@ -1,5 +1,6 @@
-// Scheduling: one run per scope at a time, a request during a run schedules exactly one more, and
-// transient failures wait for the runtime's backoff (time moves only with runtime.advance).
+// Scheduling: one run per scope at a time, a request during a run schedules exactly one more, runs of
+// overlapping scopes take turns (B13), and transient failures wait for the runtime's backoff (time moves
+// only with runtime.advance).
 import { describe, expect, it } from 'vitest'
 import { createScheduler } from '../../src/sync/scheduler.js'
 import { createHarness, deferred, drain, page, query } from './fixture.js'
@@ -82,5 +83,34 @@ describe('scheduler', () => {
     entry.holders.clear()
     await run
     expect(seen).toEqual(['idle', `unheld:${entry.key}`])
+  })
+
+  it('runs overlapping scopes one at a time, a disjoint one meanwhile, and lets go of the turn during a backoff (B13)', async () => {
+    const held = deferred()
+    const h = createHarness(async (request) => {
+      if (request.where['priority'] === 1) {
+        await held.promise
+        return { ok: false, error: { code: 'TRANSIENT', message: 'busy' } }
+      }
+      return page(request)
+    })
+    const scheduler = createScheduler(h.ctx, noEvents)
+    const one = h.ctx.registry.acquire(query({ priority: 1 }), 'a').entry
+    const both = h.ctx.registry.acquire(query({ priority: { in: [1, 2] } }), 'b').entry
+    const two = h.ctx.registry.acquire(query({ priority: 2 }), 'c').entry
+    const three = h.ctx.registry.acquire(query({ priority: 3 }), 'd').entry
+    const runs = [one, both, two, three].map((entry) => scheduler.requestSync(entry))
+    await drain()
+    // `both` overlaps `one`, whose request is in flight; `two` overlaps only `both`, which came first;
+    // `three` overlaps nothing.
+    expect(h.requests.map((r) => r.where)).toEqual([{ priority: 1 }, { priority: 3 }])
+    held.resolve()
+    await drain()
+    // `one` waits for its backoff without its turn: the others go, in order.
+    expect(h.requests.map((r) => r.where)).toEqual([{ priority: 1 }, { priority: 3 }, { priority: { in: [1, 2] } }, { priority: 2 }])
+    h.handler = (request) => page(request)
+    await h.runtime.advance(100)
+    await Promise.all(runs)
+    expect(h.requests).toHaveLength(5)
   })
 })

@@ -30,6 +30,18 @@ describe('scope registry', () => {
     expect(ctx.registry.bySubscription(b.subscriptionId)).toBe(b)
   })
 
+  it('lists the entries of a table with a run in progress, held or push-only', () => {
+    const { ctx } = createHarness()
+    const held = ctx.registry.acquire(query({ done: true }), 'x').entry
+    const idle = ctx.registry.acquire(query({ done: false }), 'x').entry
+    const pushOnly = ctx.registry.pushOnlyEntry({ key: query({ title: 'p' }).key, table: 'todos', where: { title: 'p' }, checkpoint: null, fullCursor: null, syncedAt: null })
+    held.running = Promise.resolve()
+    pushOnly.running = Promise.resolve()
+    expect(ctx.registry.runningOf('todos')).toEqual([held, pushOnly])
+    expect(ctx.registry.runningOf('todos')).not.toContain(idle)
+    expect(ctx.registry.runningOf('other')).toEqual([])
+  })
+
   it('syncs a stored scope of a table with dirty records and no held scope as push-only, and promotes it when acquired', async () => {
     const h = createHarness()
     const q = query({ done: false })
