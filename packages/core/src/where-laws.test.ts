@@ -238,7 +238,7 @@ describe('where laws', () => {
       }),
       fcParams(1000),
     )
-  })
+  }, 30_000) // a liveness bound: 1,000 grapheme-heavy cases took over vitest's 5 s default on a loaded 2-core machine
 
   it('W6: scopesOverlap and isSatisfiable agree with the quadratic model', () => {
     fc.assert(
