@@ -26,7 +26,10 @@ export type AuthorizeRequest<P extends Principal = Principal> =
       principal: P
       table: string
       uid: string
-      /** The stored row (`null` if none, or a tombstone). */
+      /**
+       * The stored row (`null` if none). For a deleted record, its last image: a re-create (`op: 'create'`)
+       * or a new delete of a deleted record sees whose record it was, so "own rows only" protects it too.
+       */
       before: Row | null
       /** The row after the write (`null` for a delete). */
       after: Row | null

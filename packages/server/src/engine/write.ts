@@ -171,7 +171,11 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
   for (const candidate of candidates) {
     const { uid } = candidate.meta
     const current = overlay.get(uid)
+    // `before` fills the columns a write leaves out: only a live row has them.
     const before = live(current) ? (current?.image ?? null) : null
+    // What authorize sees as the stored row: a tombstone's last image too, so a rule on the stored row
+    // ("own rows only") protects deleted records from being re-stamped or re-created by another tenant.
+    const stored = current?.image ?? null
     try {
       if (isPurgedWrite(current, candidate)) {
         throw new LastwordError('PURGED', 'This record was deleted and purged after retention on the server; remove it', { uid })
@@ -180,9 +184,9 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
       if (ctx.principal !== null && ctx.authorize !== undefined) {
         const op: WriteOp = after === null ? 'delete' : before === null ? 'create' : 'update'
         // Copies: the app's authorize must not be able to change what gets written.
-        const request = { op, principal: ctx.principal, table: ctx.table.name, uid, before: copy(before), after: copy(after) }
+        const request = { op, principal: ctx.principal, table: ctx.table.name, uid, before: copy(stored), after: copy(after) }
         const result = await callAuthorize(ctx.authorize, request, ctx.logger)
-        if (!isWriteAllowed(result, ctx.table, before, after, ctx.logger)) {
+        if (!isWriteAllowed(result, ctx.table, stored, after, ctx.logger)) {
           throw new LastwordError('FORBIDDEN', `Not allowed to ${op} this record of "${ctx.table.name}"`, { op })
         }
       }
