@@ -33,8 +33,8 @@ export { versionOf, isTombstone, isUid, assertUid, assertMetaOrder, UID_PATTERN 
 export type { RecordMeta, ServerRecordMeta, RecordState, RowValues } from './metadata.js'
 
 // Conflict rules
-export { CONFLICT_TABLE, resolveWrite, ruleFor, compareVersions, storedKind, isNewer, isPurgedWrite } from './conflict-rules.js'
-export type { StoredKind, IncomingKind, Order, Decision, Rule, Resolution } from './conflict-rules.js'
+export { CONFLICT_TABLE, resolveWrite, ruleFor, compareVersions, storedKind, isNewer, isPurgedWrite, isSameContent, assertSameWrite } from './conflict-rules.js'
+export type { StoredKind, IncomingKind, Order, Decision, Rule, Resolution, WriteContent } from './conflict-rules.js'
 
 // Table descriptors and row validation
 export {

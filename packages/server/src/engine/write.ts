@@ -12,6 +12,7 @@
 import {
   LastwordError,
   assertMetaOrder,
+  assertSameWrite,
   assertWritableColumns,
   maxStamp,
   assertUid,
@@ -189,6 +190,11 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
         if (!isWriteAllowed(result, ctx.table, stored, after, ctx.logger)) {
           throw new LastwordError('FORBIDDEN', `Not allowed to ${op} this record of "${ctx.table.name}"`, { op })
         }
+      }
+      // R11: a write at the stored version must be the stored write seen again (checked once authorized,
+      // so a record the caller may not write answers FORBIDDEN like any other).
+      if (current !== undefined && resolveWrite(current, candidate.meta).kind === 'noop') {
+        assertSameWrite(ctx.table.descriptor, { deleted_at: current.deleted_at, row: current.image }, { deleted_at: candidate.meta.deleted_at, row: after })
       }
       accepted.push({ candidate, after })
       advance(overlay, candidate.meta, after, -1)

@@ -183,7 +183,11 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         const revBefore = await stateRev()
         const rule = CONFLICT_TABLE[stored][incoming][order]
         const [outcome] = await push(A, [record])
-        if (rule.decision === 'supersede') {
+        // R11: an equal version with other content (another row, or another kind) is no duplicate.
+        const reused = rule.decision === 'noop' && !(stored === 'tombstone' && incoming === 'tombstone')
+        if (reused) {
+          expect(outcome).toMatchObject({ uid, status: 'rejected', error: { code: 'INVALID_STAMP' } })
+        } else if (rule.decision === 'supersede') {
           expect(outcome).toMatchObject({ uid, status: 'superseded', rule: rule.id })
           const winner = (outcome as Extract<PushOutcome, { status: 'superseded' }>).winner
           expect(winner?.deleted_at ?? winner?.updated_at).toBe(stamp(storedVersion))
@@ -200,6 +204,17 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
           expect(await stateRev()).toBe(revBefore)
           expect(after).toEqual(before)
         }
+      })
+
+      it('R11: the same write at the stored version is applied again; other content at it is INVALID_STAMP', async () => {
+        const same = live('r11', stamp(100), todo({ title: 'one' }), stamp(50))
+        await push(A, [same])
+        const before = await metaOf('r11')
+        expect(await push(A, [same])).toEqual([{ uid: 'r11', status: 'applied' }])
+        const [other] = await push(A, [live('r11', stamp(100), todo({ title: 'two' }), stamp(50))])
+        expect(other).toMatchObject({ uid: 'r11', status: 'rejected', error: { code: 'INVALID_STAMP' } })
+        expect(await metaOf('r11')).toEqual(before)
+        expect((await todos().findUnique('r11'))?.['title']).toBe('one')
       })
 
       it('a tombstone keeps the last image of its row; a tombstone for an unknown uid has none', async () => {
