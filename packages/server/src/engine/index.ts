@@ -270,7 +270,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       const lease = driver.lease(table.name, push.length > 0 ? 'exclusive' : 'shared')
       const on = lease?.driver ?? driver
       try {
-        const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize }
+        const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize, readScope: scopes.readScope }
         const columns = table.descriptor.columns.map((c) => c.name)
         if (push.length > 0 && (checkpoint !== null || full !== undefined)) {
           // A push is not applied when the server no longer knows what the client may hold: with a

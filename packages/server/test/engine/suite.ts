@@ -616,12 +616,13 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         expect(page.rows.map((r) => r[0])).toEqual(['add', 'upd'])
         expect(page.rows[1]).toEqual(['upd', stamp(20), stamp(20), 'A', 'new', false, null, null, null, null])
         expect(page.tombstones).toEqual([['del', stamp(10), stamp(10), stamp(30)]])
-        // btomb is B's: A's entry for it is evicted, its deletion is not disclosed.
-        expect(page.evict.map(([uid]) => uid)).toEqual(['btomb', 'out'])
+        // btomb is B's: A's entry for it answers as for a uid never seen (purged, I13): neither B's record
+        // nor its deletion nor its version is disclosed. `out` left A's filter but stays readable: evicted.
+        expect(page.evict.map(([uid]) => uid)).toEqual(['out'])
         // …each with the server's version, which the client compares with its own.
         for (const [uid, version] of page.evict) expect(version).toBe(versionOf((await metaOf(uid)) as never))
         expect(page.push).toEqual(['cdel', 'cnewer', 'offline'])
-        expect(page.purged).toEqual(['gone'])
+        expect(page.purged).toEqual(['btomb', 'gone'])
         expect(page.hasMore).toBe(false)
         expect(page.checkpoint).toMatch(/^lw1\.\d+\.[0-9a-f]{14}$/)
       })
