@@ -99,7 +99,10 @@ export interface TableHandle<Row extends object> {
 /** A sync client. */
 export interface SyncClient {
   readonly name: string
-  /** This client instance's node id (also its `clientId` on the wire). */
+  /**
+   * This client instance's id: its handshake `clientId` and its tab id. Random and independent of the
+   * node id its stamps carry, so no stamp reveals it.
+   */
   readonly clientId: string
   readonly status: ClientStatus
   /** The last error reported through the `error` event, or `null`. */

@@ -61,6 +61,10 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   const appClock = options.clock
   const runtime: Runtime = options.runtime ?? createDefaultRuntime(appClock === undefined ? undefined : () => appClock.now())
   const node = randomNodeId(runtime)
+  // The handshake's clientId (and this instance's tab id) is drawn apart from the node id its stamps
+  // carry: stamps travel to other tenants, and a clientId read from one would let them connect as this
+  // client (the server binds a clientId to the principal that first used it: attack V7).
+  const clientId = randomNodeId(runtime)
   const ownsStore = typeof options.store !== 'object'
   const store: LocalStore =
     typeof options.store === 'object'
@@ -98,13 +102,13 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     coordinator: createTabCoordinator({
       ...tabOptions,
       name,
-      tab: node,
+      tab: clientId,
       store,
       runtime,
       // A private in-memory store has no other tab to coordinate with.
       enabled: options.tabs !== false && options.store !== 'memory',
     }),
-    node,
+    node: clientId,
     runtime,
     heartbeatMs: tabOptions.heartbeatMs ?? 2_000,
     requestTimeoutMs,
@@ -133,7 +137,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
         clock: ready,
         registry,
         report,
-        onTablesStored: () => tabs.post({ type: 'tables', from: node }),
+        onTablesStored: () => tabs.post({ type: 'tables', from: clientId }),
         beforeReady: () => live.activatePending(),
       })
     },
@@ -149,11 +153,11 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     if (next === status) return
     status = next
     emitter.emit('status', next)
-    if (tabs.isOwner) tabs.post({ type: 'status', from: node, status: next })
+    if (tabs.isOwner) tabs.post({ type: 'status', from: clientId, status: next })
   }
 
   async function handshake(): Promise<Handshake> {
-    const handshake: Handshake = { protocolVersion: PROTOCOL_VERSION, clientId: node }
+    const handshake: Handshake = { protocolVersion: PROTOCOL_VERSION, clientId }
     const token = options.auth?.token
     try {
       const value = typeof token === 'function' ? await token() : token
@@ -171,7 +175,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   }
 
   function postChanged(tables: string[], dirty: boolean, uids?: readonly string[]): void {
-    const message: Extract<TabMessage, { type: 'changed' }> = { type: 'changed', from: node, tables, dirty }
+    const message: Extract<TabMessage, { type: 'changed' }> = { type: 'changed', from: clientId, tables, dirty }
     if (uids !== undefined) message.uids = [...uids]
     tabs.post(message)
   }
@@ -206,7 +210,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       runtime,
       onReport(syncReport) {
         emitter.emit('sync', syncReport)
-        tabs.post({ type: 'report', from: node, report: syncReport as unknown as Record<string, unknown> })
+        tabs.post({ type: 'report', from: clientId, report: syncReport as unknown as Record<string, unknown> })
       },
       onProgress: (progress) => emitter.emit('progress', progress),
       onError: report,
@@ -261,7 +265,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
 
   return {
     name,
-    clientId: node,
+    clientId,
     get status() {
       return status
     },
@@ -310,7 +314,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     async clear() {
       assertOpen()
       await ready.catch(() => undefined)
-      tabs.post({ type: 'cleared', from: node })
+      tabs.post({ type: 'cleared', from: clientId })
       await shutdown()
       await store.clear()
       if (ownsStore) await store.close()

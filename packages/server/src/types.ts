@@ -79,6 +79,8 @@ export interface Limits {
   maxRequestsPerSecond: number
   /** How far ahead of the server's clock a stamp may be, ms. */
   maxDriftMs: number
+  /** How long a handshake's clientId stays bound to its principal after its last use, ms (V7). */
+  clientIdBindingMs: number
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -92,6 +94,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxInValues: 1_000,
   maxRequestsPerSecond: 200,
   maxDriftMs: 60_000,
+  clientIdBindingMs: 30 * 24 * 3600_000,
 }
 
 /** One committed change, published to realtime after commit. */
@@ -143,6 +146,12 @@ export interface SyncEngine {
   migrate(): Promise<void>
   /** The server's clock (ms), sent with every answer. */
   now(): number
+  /**
+   * Binds a handshake's clientId to the principal that first presented it, in the database (across
+   * nodes), for `limits.clientIdBindingMs` after its last use. Resolves `false` when another principal
+   * holds it (V7).
+   */
+  bindClient(clientId: string, principalId: string): Promise<boolean>
   /** Resolves the effective scope, calling `authorize({ op: 'read' })`; FORBIDDEN if refused. */
   effectiveScope(ctx: RequestContext, table: string, where: unknown): Promise<EffectiveScope>
   /** Handles one already schema-checked `lw:sync` request (ARCHITECTURE.md). Throws `LastwordError`. */

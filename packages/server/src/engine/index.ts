@@ -38,6 +38,7 @@ import {
   type TableService,
 } from '../types.js'
 import { callAuthorize, readScopeFrom } from './authorize.js'
+import { bindClientId } from './clients.js'
 import { createDriver, type Driver } from './driver.js'
 import { randomNodeId } from './ids.js'
 import {
@@ -237,6 +238,11 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     },
 
     now: () => now(),
+
+    async bindClient(clientId, principalId) {
+      ensureOpen()
+      return driver.write(() => bindClientId(clientId, principalId, now(), limits.clientIdBindingMs))
+    },
 
     async effectiveScope(ctx, table, where) {
       ensureOpen()

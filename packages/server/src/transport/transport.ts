@@ -220,6 +220,7 @@ export function createTransport(options: TransportOptions): Transport {
         authenticate,
         originCheck,
         clientIdOwner: (clientId) => bindings.get(clientId)?.principalId,
+        bindClientId: (clientId, principalId) => engine.bindClient(clientId, principalId),
         now: () => engine.now(),
         logger,
       }).then(
@@ -244,6 +245,7 @@ export function createTransport(options: TransportOptions): Transport {
         authenticate,
         originCheck,
         clientIdOwner: (clientId) => bindings.get(clientId)?.principalId,
+        bindClientId: (clientId, principalId) => engine.bindClient(clientId, principalId),
         now: () => engine.now(),
         logger,
       })
