@@ -56,8 +56,9 @@ export {
   FORBIDDEN_KEYS,
   IDENTIFIER_PATTERN,
   DEFAULT_VALUE_LIMITS,
+  MAX_DECLARED_LENGTH,
 } from './descriptor.js'
-export type { ColumnType, ColumnDescriptor, TableDescriptor, ValueLimits, NormalizeRowOptions } from './descriptor.js'
+export type { ColumnType, ColumnDescriptor, TableDescriptor, ValueLimits, NormalizeRowOptions, IntegerBits } from './descriptor.js'
 
 // The `where` language
 export {

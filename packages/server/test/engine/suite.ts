@@ -131,7 +131,7 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         expect(engine.dialect).toBe(harness.dialect)
       })
 
-      it('derives descriptors from the Drizzle tables, server columns read-only', () => {
+      it('derives descriptors from the Drizzle tables, server columns read-only, with their widths (S17)', () => {
         expect(engine.tables).toEqual([
           {
             name: 'todos',
@@ -139,7 +139,8 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
               { name: 'tenant', type: 'text', nullable: false, writable: false },
               { name: 'title', type: 'text', nullable: false, writable: true },
               { name: 'done', type: 'boolean', nullable: false, writable: true },
-              { name: 'priority', type: 'integer', nullable: true, writable: true },
+              // PostgreSQL's integer is int4; SQLite's INTEGER holds any safe integer.
+              { name: 'priority', type: 'integer', nullable: true, writable: true, ...(t.dialect === 'postgres' ? { bits: 32 } : {}) },
               { name: 'score', type: 'real', nullable: true, writable: true },
               { name: 'due', type: 'timestamp', nullable: true, writable: true },
               { name: 'tags', type: 'json', nullable: true, writable: true },
