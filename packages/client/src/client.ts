@@ -21,7 +21,7 @@ import { createConnection } from './connection/connection.js'
 import { takeHello } from './connection/hello.js'
 import { deriveStatus } from './connection/machine.js'
 import { createEmitter } from './emitter.js'
-import { randomNodeId } from './ids.js'
+import { createInstanceIds } from './ids.js'
 import { createLiveQueries } from './live/live-queries.js'
 import { createPendingCount } from './live/pending-count.js'
 import { DEFAULT_RETRY, createDefaultRuntime, type RetryOptions, type Runtime } from './runtime.js'
@@ -60,11 +60,8 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   const { name } = options
   const appClock = options.clock
   const runtime: Runtime = options.runtime ?? createDefaultRuntime(appClock === undefined ? undefined : () => appClock.now())
-  const node = randomNodeId(runtime)
-  // The handshake's clientId (and this instance's tab id) is drawn apart from the node id its stamps
-  // carry: stamps travel to other tenants, and a clientId read from one would let them connect as this
-  // client (the server binds a clientId to the principal that first used it: attack V7).
-  const clientId = randomNodeId(runtime)
+  const ids = createInstanceIds(runtime)
+  const { node, clientId } = ids
   const ownsStore = typeof options.store !== 'object'
   const store: LocalStore =
     typeof options.store === 'object'
@@ -142,7 +139,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       })
     },
     onChanges: (event) => driver?.onRealtime(event),
-    noteError: (error) => (lastError = error),
+    noteError: (error) => ids.noteRefusal((lastError = error)),
     report,
     setDriverConnected: (connected) => driver?.setConnected(connected),
     onChange: () => updateStatus(),
@@ -157,7 +154,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   }
 
   async function handshake(): Promise<Handshake> {
-    const handshake: Handshake = { protocolVersion: PROTOCOL_VERSION, clientId }
+    const handshake: Handshake = { protocolVersion: PROTOCOL_VERSION, clientId: ids.handshakeId() }
     const token = options.auth?.token
     try {
       const value = typeof token === 'function' ? await token() : token

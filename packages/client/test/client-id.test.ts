@@ -5,8 +5,9 @@
  * socket, lock it out (the server binds a clientId to the principal that first used it). Checks: the
  * handshake's clientId is `client.clientId`, and neither equals the node id of the client's stamps.
  */
-import { parseStamp, type Handshake } from '@lastword/core'
+import { LastwordError, parseStamp, type Handshake } from '@lastword/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createInstanceIds } from '../src/ids.js'
 import { createSyncClient, type SyncClient, type Transport } from '../src/index.js'
 import { eventually, todosTable, type Todo } from './helpers.js'
 
@@ -35,5 +36,20 @@ describe('clientId and node id (S18)', () => {
     expect(handshakes[0]?.clientId).toBe(client.clientId)
     expect(node).not.toBe(client.clientId)
     expect(parseStamp(record!.created_at).node).toBe(node)
+  })
+})
+
+describe('a clientId refused as another principal’s', () => {
+  it('is replaced by a fresh one for the next handshake; other refusals keep it', () => {
+    const ids = createInstanceIds()
+    const first = ids.handshakeId()
+    expect(first).toBe(ids.clientId)
+    ids.noteRefusal(new LastwordError('FORBIDDEN', 'origin', undefined))
+    ids.noteRefusal(new LastwordError('UNAUTHENTICATED', 'expired', { clientId: first }))
+    expect(ids.handshakeId()).toBe(first)
+    ids.noteRefusal(new LastwordError('FORBIDDEN', 'bound', { clientId: first }))
+    expect(ids.handshakeId()).not.toBe(first)
+    expect(ids.handshakeId()).not.toBe(ids.node)
+    expect(ids.clientId).toBe(first)
   })
 })
