@@ -6,6 +6,7 @@
  * the stored version are each refused `INVALID_STAMP` and write nothing; the same write again is still
  * `applied` (I5, a duplicate delivery).
  */
+import type { WireRecord } from '@lastword/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sqliteHarness } from '../fixtures/db.js'
 import { newUid, stamp, syncOk, type ClientSocket } from '../transport/harness.js'
@@ -23,7 +24,7 @@ describe('R11 equal version, different content', () => {
     await server.close()
   })
 
-  const push = async (...records: Parameters<typeof syncOk>[1]['push'] & object) => (await syncOk(alice, { table: 'todos', push: records })).outcomes
+  const push = async (...records: WireRecord[]) => (await syncOk(alice, { table: 'todos', push: records })).outcomes
 
   it('refuses other content at the stored version with INVALID_STAMP and keeps the stored write', async () => {
     const uid = newUid()

@@ -54,7 +54,8 @@ export function describeTombstoneTampering(name: string, harness: DbHarness): vo
       // The victim's own re-create still applies, and stays the victim's.
       const back = todo(uid, 'restored')
       expect(await push(victim, back)).toEqual([{ uid, status: 'applied' }])
-      const rows = await server.db.raw('SELECT tenant, title FROM todos WHERE uid = $1'.replace('$1', server.db.dialect === 'sqlite' ? '?' : '$1'), [uid])
+      const param = server.db.dialect === 'sqlite' ? '?' : '$1'
+      const rows = await server.db.raw(`SELECT tenant, title FROM todos WHERE uid = ${param}`, [uid])
       expect(rows).toEqual([{ tenant: 'alice', title: 'restored' }])
     })
   })
