@@ -40,3 +40,19 @@ it('sends the token from an async function and recovers from a refusal', async (
   expect(server.rows().map((r) => r.uid)).toEqual([uid])
   expect(client.clientId).toMatch(/^[0-9a-f]{16}$/)
 })
+
+it('presents a fresh clientId when the server says its id is bound to another principal (S18)', async () => {
+  server = await startServer({ authenticate: async ({ token }) => (token === undefined ? null : { id: token }) })
+  let token = 'alice'
+  const { client } = newClient(server, { auth: { token: async () => token } })
+  clients.push(client)
+  await whenOnline(client)
+  // The app switches accounts on the same client: its id is alice's for the binding period.
+  const errors: string[] = []
+  client.on('error', (e) => errors.push(e.code))
+  token = 'bob'
+  client.disconnect()
+  client.connect()
+  await eventually(() => expect(errors).toContain('FORBIDDEN'))
+  await whenOnline(client)
+})

@@ -101,7 +101,11 @@ export interface TableHandle<Row extends object> {
 /** A sync client. */
 export interface SyncClient {
   readonly name: string
-  /** This client instance's node id (also its `clientId` on the wire). */
+  /**
+   * This client instance's id: its tab id, and the `clientId` its handshakes present (unless the server
+   * refused it as bound to another principal — the app switched accounts — after which the client
+   * presents a fresh one). Random and independent of the node id its stamps carry, so no stamp reveals it.
+   */
   readonly clientId: string
   readonly status: ClientStatus
   /** The last error reported through the `error` event, or `null`. */

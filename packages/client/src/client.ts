@@ -22,7 +22,7 @@ import { createConnection } from './connection/connection.js'
 import { takeHello } from './connection/hello.js'
 import { deriveStatus } from './connection/machine.js'
 import { createEmitter } from './emitter.js'
-import { randomNodeId } from './ids.js'
+import { createInstanceIds } from './ids.js'
 import { createLiveQueries } from './live/live-queries.js'
 import { createPendingCount } from './live/pending-count.js'
 import { DEFAULT_RETRY, createDefaultRuntime, type RetryOptions, type Runtime } from './runtime.js'
@@ -61,7 +61,8 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   const { name } = options
   const appClock = options.clock
   const runtime: Runtime = options.runtime ?? createDefaultRuntime(appClock === undefined ? undefined : () => appClock.now())
-  const node = randomNodeId(runtime)
+  const ids = createInstanceIds(runtime)
+  const { node, clientId } = ids
   const ownsStore = typeof options.store !== 'object'
   const store: LocalStore =
     typeof options.store === 'object'
@@ -100,13 +101,13 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     coordinator: createTabCoordinator({
       ...tabOptions,
       name,
-      tab: node,
+      tab: clientId,
       store,
       runtime,
       // A private in-memory store has no other tab to coordinate with.
       enabled: options.tabs !== false && options.store !== 'memory',
     }),
-    node,
+    node: clientId,
     runtime,
     heartbeatMs: tabOptions.heartbeatMs ?? 2_000,
     requestTimeoutMs,
@@ -135,12 +136,12 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
         clock: ready,
         registry,
         report,
-        onTablesStored: () => tabs.post({ type: 'tables', from: node }),
+        onTablesStored: () => tabs.post({ type: 'tables', from: clientId }),
         beforeReady: () => live.activatePending(),
       })
     },
     onChanges: (event) => driver?.onRealtime(event),
-    noteError: (error) => (lastError = error),
+    noteError: (error) => ids.noteRefusal((lastError = error)),
     report,
     setDriverConnected: (connected) => driver?.setConnected(connected),
     onChange: () => updateStatus(),
@@ -151,11 +152,11 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     if (next === status) return
     status = next
     emitter.emit('status', next)
-    if (tabs.isOwner) tabs.post({ type: 'status', from: node, status: next })
+    if (tabs.isOwner) tabs.post({ type: 'status', from: clientId, status: next })
   }
 
   async function handshake(): Promise<Handshake> {
-    const handshake: Handshake = { protocolVersion: PROTOCOL_VERSION, clientId: node }
+    const handshake: Handshake = { protocolVersion: PROTOCOL_VERSION, clientId: ids.handshakeId() }
     const token = options.auth?.token
     try {
       const value = typeof token === 'function' ? await token() : token
@@ -173,7 +174,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   }
 
   function postChanged(tables: string[], dirty: boolean, uids?: readonly string[]): void {
-    const message: Extract<TabMessage, { type: 'changed' }> = { type: 'changed', from: node, tables, dirty }
+    const message: Extract<TabMessage, { type: 'changed' }> = { type: 'changed', from: clientId, tables, dirty }
     if (uids !== undefined) message.uids = [...uids]
     tabs.post(message)
   }
@@ -208,7 +209,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       runtime,
       onReport(syncReport) {
         emitter.emit('sync', syncReport)
-        tabs.post({ type: 'report', from: node, report: syncReport as unknown as Record<string, unknown> })
+        tabs.post({ type: 'report', from: clientId, report: syncReport as unknown as Record<string, unknown> })
       },
       onProgress: (progress) => emitter.emit('progress', progress),
       onError: report,
@@ -267,7 +268,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
 
   return {
     name,
-    clientId: node,
+    clientId,
     get status() {
       return status
     },
@@ -319,7 +320,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     async clear() {
       assertOpen()
       await ready.catch(() => undefined)
-      tabs.post({ type: 'cleared', from: node })
+      tabs.post({ type: 'cleared', from: clientId })
       await shutdown()
       await store.clear()
       if (ownsStore) await store.close()

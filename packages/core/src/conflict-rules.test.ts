@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
   CONFLICT_TABLE,
+  assertSameWrite,
   compareVersions,
   isNewer,
   isPurgedWrite,
+  isSameContent,
   resolveWrite,
   ruleFor,
   storedKind,
@@ -11,6 +13,7 @@ import {
   type Order,
   type StoredKind,
 } from './conflict-rules.js'
+import type { TableDescriptor } from './descriptor.js'
 import type { RecordMeta } from './metadata.js'
 import { formatStamp } from './stamp.js'
 
@@ -152,5 +155,33 @@ describe('the conflict rule in words', () => {
     expect(resolveWrite(a, b).kind).toBe('applied')
     expect(resolveWrite(b, a).kind).toBe('superseded')
     expect(resolveWrite(b, c).kind).toBe('applied')
+  })
+})
+
+describe('equal version, different content (R11)', () => {
+  const table: TableDescriptor = {
+    name: 't',
+    columns: [
+      { name: 'title', type: 'text', nullable: false, writable: true },
+      { name: 'meta', type: 'json', nullable: true, writable: true },
+    ],
+  }
+  const liveRow = (title: string, meta: unknown = null) => ({ deleted_at: null, row: { title, meta } })
+  const gone = { deleted_at: s(9), row: null }
+
+  it('takes the same content again (a duplicate delivery stays a no-op)', () => {
+    expect(isSameContent(table, liveRow('a', { x: 1, y: [1, 2] }), liveRow('a', { y: [1, 2], x: 1 }))).toBe(true)
+    expect(isSameContent(table, gone, gone)).toBe(true)
+    // A column the stored image lacks (added since) counts as null.
+    expect(isSameContent(table, { deleted_at: null, row: { title: 'a' } }, liveRow('a'))).toBe(true)
+  })
+
+  it('refuses other content at one version with INVALID_STAMP', () => {
+    expect(isSameContent(table, liveRow('a'), liveRow('b'))).toBe(false)
+    expect(isSameContent(table, liveRow('a', { x: 1 }), liveRow('a', { x: 2 }))).toBe(false)
+    expect(isSameContent(table, liveRow('a'), gone)).toBe(false)
+    expect(isSameContent(table, gone, liveRow('a'))).toBe(false)
+    expect(() => assertSameWrite(table, liveRow('a'), liveRow('b'))).toThrow(expect.objectContaining({ code: 'INVALID_STAMP' }))
+    expect(() => assertSameWrite(table, liveRow('a'), liveRow('a'))).not.toThrow()
   })
 })

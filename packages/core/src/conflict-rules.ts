@@ -3,6 +3,8 @@
  * versions are the same write seen twice; a later write brings a tombstoned record back, an older one
  * never does. Written as a typed decision table: a new case does not compile until it is decided.
  */
+import type { TableDescriptor } from './descriptor.js'
+import { LastwordError } from './errors.js'
 import { versionOf, type RecordMeta } from './metadata.js'
 import { compareStamps } from './stamp.js'
 
@@ -119,4 +121,52 @@ export function isPurgedWrite(stored: RecordMeta | null | undefined, incoming: {
 /** Whether `incoming` should replace `stored` (a write that would be `applied`). */
 export function isNewer(incoming: RecordMeta, stored: RecordMeta | null | undefined): boolean {
   return ruleFor(stored, incoming).decision === 'apply'
+}
+
+/** A write's content as the equal-version check compares it: the record's kind and, when live, its row. */
+export interface WriteContent {
+  deleted_at: string | null
+  /** The full row (`null` for a tombstone). */
+  row: Readonly<Record<string, unknown>> | null
+}
+
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` compare equal (jsonb reorders keys). */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value).sort()
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+/**
+ * Whether two writes of one record at one version carry the same content (R11): both tombstones, or
+ * both live with equal values in every column of `table` (a missing column counts as `null`; JSON
+ * values compare by content, whatever their key order).
+ */
+export function isSameContent(table: TableDescriptor, stored: WriteContent, incoming: WriteContent): boolean {
+  if ((stored.deleted_at === null) !== (incoming.deleted_at === null)) return false
+  if (stored.deleted_at !== null) return true
+  if (stored.row === null || incoming.row === null) return stored.row === incoming.row
+  for (const column of table.columns) {
+    const a = stored.row[column.name] ?? null
+    const b = incoming.row[column.name] ?? null
+    if (column.type === 'json' ? canonicalJson(a) !== canonicalJson(b) : a !== b) return false
+  }
+  return true
+}
+
+/**
+ * R11 — equal version, different content: R6 takes an equal version for the same write seen twice. An
+ * honest clock never gives two different writes one stamp, so a write at the stored version whose
+ * content differs (another row, or a tombstone against a live row) is refused with `INVALID_STAMP`,
+ * never reported applied while the old content stays (client and server would disagree at one version).
+ */
+export function assertSameWrite(table: TableDescriptor, stored: WriteContent, incoming: WriteContent): void {
+  if (!isSameContent(table, stored, incoming)) {
+    throw new LastwordError('INVALID_STAMP', 'This version was already written with other content; a changed record needs a new stamp', {
+      reason: 'version-reused',
+    })
+  }
 }

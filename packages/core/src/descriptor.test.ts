@@ -298,3 +298,38 @@ describe('text that would not survive storage', () => {
     expect(normalizeValue(column, 'ok \u{1F600}')).toBe('ok \u{1F600}')
   })
 })
+
+describe('column widths (bits, maxLength)', () => {
+  const int4: ColumnDescriptor = { name: 'n', type: 'integer', nullable: true, writable: true, bits: 32 }
+  const int2: ColumnDescriptor = { ...int4, bits: 16 }
+  const varchar: ColumnDescriptor = { name: 's', type: 'text', nullable: true, writable: true, maxLength: 3 }
+
+  it('refuses an integer outside its width with INVALID_VALUE naming the column', () => {
+    expect(normalizeValue(int4, 2 ** 31 - 1)).toBe(2 ** 31 - 1)
+    expect(normalizeValue(int4, -(2 ** 31))).toBe(-(2 ** 31))
+    for (const value of [2 ** 31, -(2 ** 31) - 1, Number.MAX_SAFE_INTEGER]) {
+      expect(() => normalizeValue(int4, value)).toThrow(expect.objectContaining({ code: 'INVALID_VALUE', details: { column: 'n', expected: 'integer' } }))
+    }
+    expect(normalizeValue(int2, 32_767)).toBe(32_767)
+    expect(() => normalizeValue(int2, 32_768)).toThrow(expect.objectContaining({ code: 'INVALID_VALUE' }))
+    // Without a width, any safe integer.
+    expect(normalizeValue({ ...int4, bits: undefined }, 2 ** 31)).toBe(2 ** 31)
+  })
+
+  it('counts a declared text length in code points, as varchar(n) does', () => {
+    expect(normalizeValue(varchar, 'abc')).toBe('abc')
+    expect(normalizeValue(varchar, '😀😀😀')).toBe('😀😀😀') // six UTF-16 units, three characters
+    expect(() => normalizeValue(varchar, 'abcd')).toThrow(expect.objectContaining({ code: 'INVALID_VALUE', details: { column: 's', expected: 'text' } }))
+    expect(() => normalizeValue(varchar, '😀😀😀😀')).toThrow(expect.objectContaining({ code: 'INVALID_VALUE' }))
+  })
+
+  it('allows bits only on integers and maxLength only on text', () => {
+    const table = (column: ColumnDescriptor): TableDescriptor => ({ name: 't', columns: [column] })
+    expect(() => assertTableDescriptor(table({ name: 'x', type: 'text', nullable: true, writable: true, bits: 32 }))).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }))
+    expect(() => assertTableDescriptor(table({ ...int4, bits: 64 as never }))).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }))
+    expect(() => assertTableDescriptor(table({ ...int4, maxLength: 3 }))).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }))
+    expect(() => assertTableDescriptor(table({ ...varchar, maxLength: 0 }))).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }))
+    expect(assertTableDescriptor(table(int4))).toBeTruthy()
+    expect(assertTableDescriptor(table(varchar))).toBeTruthy()
+  })
+})

@@ -18,7 +18,21 @@ export interface ColumnDescriptor {
   nullable: boolean
   /** `false` for server-owned columns (tenant, owner…): the server sets them, clients cannot. */
   writable: boolean
+  /**
+   * An integer column's storage width in bits, when narrower than a safe integer: 16 (`smallint`) or 32
+   * (PostgreSQL `integer`). A value outside `-2^(bits-1) .. 2^(bits-1) - 1` is `INVALID_VALUE`, refused
+   * at the edge rather than by the database inside the write transaction. Absent: any safe integer.
+   */
+  bits?: IntegerBits
+  /** A text column's declared length (`varchar(n)`), in characters (code points). Absent: unbounded. */
+  maxLength?: number
 }
+
+/** The integer widths a descriptor may declare. */
+export type IntegerBits = 16 | 32
+
+/** Longest declared text length a descriptor may carry (PostgreSQL's own `varchar` limit). */
+export const MAX_DECLARED_LENGTH = 10_485_760
 
 /** A synced table: its name and its app columns, in a fixed order (rows travel as arrays in it). */
 export interface TableDescriptor {
@@ -80,6 +94,15 @@ export function assertTableDescriptor(table: TableDescriptor): TableDescriptor {
     }
     if (!COLUMN_TYPES.includes(column.type)) {
       throw new LastwordError('BAD_REQUEST', `Column "${column.name}" has unknown type ${JSON.stringify(column.type)}`)
+    }
+    if (column.bits !== undefined && (column.type !== 'integer' || (column.bits !== 16 && column.bits !== 32))) {
+      throw new LastwordError('BAD_REQUEST', `Column "${column.name}" declares bits; only integer columns may, as 16 or 32`)
+    }
+    if (
+      column.maxLength !== undefined &&
+      (column.type !== 'text' || !Number.isSafeInteger(column.maxLength) || column.maxLength < 1 || column.maxLength > MAX_DECLARED_LENGTH)
+    ) {
+      throw new LastwordError('BAD_REQUEST', `Column "${column.name}" declares maxLength; only text columns may, as 1..${MAX_DECLARED_LENGTH}`)
     }
     if (seen.has(column.name)) throw new LastwordError('BAD_REQUEST', `Column "${column.name}" appears twice`)
     seen.add(column.name)
@@ -150,9 +173,16 @@ export function normalizeValue(column: ColumnDescriptor, value: unknown, limits:
       if (value.length > limits.maxTextLength) {
         throw new LastwordError('TOO_LARGE', `Text in "${column.name}" is longer than ${limits.maxTextLength}`, { column: column.name })
       }
+      // UTF-16 units bound code points from above: only a longer string needs counting.
+      if (column.maxLength !== undefined && value.length > column.maxLength && codePoints(value) > column.maxLength) {
+        throw invalid(column, value, `text of at most ${column.maxLength} characters`)
+      }
       return value
     case 'integer':
       if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(column, value, 'a safe integer')
+      if (column.bits !== undefined && (value < -(2 ** (column.bits - 1)) || value >= 2 ** (column.bits - 1))) {
+        throw invalid(column, value, `an integer of ${column.bits} bits (-2^${column.bits - 1} to 2^${column.bits - 1} - 1)`)
+      }
       return value
     case 'real':
       if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(column, value, 'a finite number')
@@ -180,6 +210,17 @@ export function normalizeValue(column: ColumnDescriptor, value: unknown, limits:
       return JSON.parse(text) as unknown
     }
   }
+}
+
+function codePoints(value: string): number {
+  let count = 0
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i)
+    // A high surrogate followed by a low one is one code point (text here is well-formed: checked above).
+    if (unit >= 0xd800 && unit <= 0xdbff) i++
+    count++
+  }
+  return count
 }
 
 function invalid(column: ColumnDescriptor, value: unknown, expected: string): LastwordError {

@@ -37,8 +37,8 @@ export { versionOf, isTombstone, isUid, assertUid, assertMetaOrder, UID_PATTERN 
 export type { RecordMeta, ServerRecordMeta, RecordState, RowValues } from './metadata.js'
 
 // Conflict rules
-export { CONFLICT_TABLE, resolveWrite, ruleFor, compareVersions, storedKind, isNewer, isPurgedWrite } from './conflict-rules.js'
-export type { StoredKind, IncomingKind, Order, Decision, Rule, Resolution } from './conflict-rules.js'
+export { CONFLICT_TABLE, resolveWrite, ruleFor, compareVersions, storedKind, isNewer, isPurgedWrite, isSameContent, assertSameWrite } from './conflict-rules.js'
+export type { StoredKind, IncomingKind, Order, Decision, Rule, Resolution, WriteContent } from './conflict-rules.js'
 
 // Table descriptors and row validation
 export {
@@ -60,8 +60,9 @@ export {
   FORBIDDEN_KEYS,
   IDENTIFIER_PATTERN,
   DEFAULT_VALUE_LIMITS,
+  MAX_DECLARED_LENGTH,
 } from './descriptor.js'
-export type { ColumnType, ColumnDescriptor, TableDescriptor, ValueLimits, NormalizeRowOptions } from './descriptor.js'
+export type { ColumnType, ColumnDescriptor, TableDescriptor, ValueLimits, NormalizeRowOptions, IntegerBits } from './descriptor.js'
 
 // The `where` language
 export {

@@ -8,8 +8,10 @@
  *  L2 disjointness — a uid appears in at most one list, and only uids either side knows appear.
  *  L3 uid-blindness — uids such as `constructor`, `__proto__` and `toString` plan like any other:
  *     renaming uids renames the plan.
+ *  L4 indistinguishability (I13) — a server entry the principal may not read plans exactly as if the
+ *     server had no entry for that uid.
  *
- * Model: the server map is uid → { version, deleted, inScope }; the client map is uid → { version,
+ * Model: the server map is uid → { version, deleted, inScope, readable } (in scope implies readable); the client map is uid → { version,
  * deleted, acknowledged } for the records the client holds in its scope. Stamps are unique per write
  * (HLC node ids), so equal versions carry the same `deleted`.
  *
@@ -37,11 +39,11 @@ const version = fc.integer({ min: 1, max: 6 })
 /** One uid's situation; equal versions on both sides are the same write, so `deleted` agrees. */
 const situation: fc.Arbitrary<Situation> = fc
   .record({
-    server: fc.option(fc.record({ v: version, deleted: fc.boolean(), inScope: fc.boolean() }), { nil: null }),
+    server: fc.option(fc.record({ v: version, deleted: fc.boolean(), inScope: fc.boolean(), readable: fc.boolean() }), { nil: null }),
     client: fc.option(fc.record({ v: version, deleted: fc.boolean(), acknowledged: fc.boolean() }), { nil: null }),
   })
   .map(({ server, client }) => ({
-    server: server && { version: stamp(server.v), deleted: server.deleted, inScope: server.inScope },
+    server: server && { version: stamp(server.v), deleted: server.deleted, inScope: server.inScope && server.readable, readable: server.readable },
     client: client && {
       version: stamp(client.v),
       deleted: server !== null && server.v === client.v ? server.deleted : client.deleted,
@@ -73,7 +75,7 @@ function applyPlan(plan: SyncPlan, server: Map<string, ServerEntry>, client: Map
     const c = client.get(uid)
     if (c === undefined) throw new Error(`plan asks the client to push ${uid}, which it does not hold`)
     // The pushed row is the client's, which matched its scope: the server's copy is now in scope.
-    server.set(uid, { version: c.version, deleted: c.deleted, inScope: true })
+    server.set(uid, { version: c.version, deleted: c.deleted, inScope: true, readable: true })
     client.set(uid, { ...c, acknowledged: true })
   }
 }
@@ -103,6 +105,16 @@ describe('computePlan laws', () => {
         expect(new Set(listed).size).toBe(listed.length)
         for (const uid of listed) expect(server.has(uid) || client.has(uid)).toBe(true)
         for (const list of LISTS) expect(plan[list]).toEqual([...plan[list]].sort())
+      }),
+      fcParams(1000),
+    )
+  })
+
+  it('L4: an unreadable server entry plans exactly like no entry (I13)', () => {
+    fc.assert(
+      fc.property(world, ({ server, client }) => {
+        const readableOnly = new Map([...server].filter(([, s]) => s.readable))
+        expect(computePlan(server, client)).toEqual(computePlan(readableOnly, client))
       }),
       fcParams(1000),
     )

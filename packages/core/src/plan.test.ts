@@ -3,7 +3,7 @@ import { classifyChange, computePlan, decideEviction, decideRealtime, emptyPlan,
 import { formatStamp, type Stamp } from './stamp.js'
 
 const s = (ms: number): Stamp => formatStamp({ ms, counter: 0, node: '0123456789abcdef' })
-const srv = (ms: number, deleted = false, inScope = true): ServerEntry => ({ version: s(ms), deleted, inScope })
+const srv = (ms: number, deleted = false, inScope = true, readable = true): ServerEntry => ({ version: s(ms), deleted, inScope, readable })
 const cli = (ms: number, deleted = false, acknowledged = true): ClientEntry => ({ version: s(ms), deleted, acknowledged })
 
 function plan(server: Record<string, ServerEntry>, client: Record<string, ClientEntry>): SyncPlan {
@@ -85,6 +85,18 @@ describe('computePlan: each list', () => {
     expect(plan({ a: srv(6, false, false) }, { a: cli(5) })).toEqual(only('evictClient', ['a']))
     expect(plan({ a: srv(5, false, false) }, { a: cli(5) })).toEqual(only('evictClient', ['a']))
     expect(plan({ a: srv(6, true, false) }, { a: cli(5) })).toEqual(only('evictClient', ['a']))
+  })
+
+  it('a record the principal may not read plans like an unknown uid (I13): no eviction, no version compared', () => {
+    const hidden = srv(6, false, false, false)
+    // Acknowledged once, or a tombstone: as if purged.
+    expect(plan({ a: hidden }, { a: cli(5, false, true) })).toEqual(only('deleteClient', ['a']))
+    expect(plan({ a: srv(6, true, false, false) }, { a: cli(9, true, false) })).toEqual(only('deleteClient', ['a']))
+    // Never acknowledged and live: as an offline create, whatever the versions.
+    expect(plan({ a: hidden }, { a: cli(9, false, false) })).toEqual(only('addDatabase', ['a']))
+    expect(plan({ a: hidden }, { a: cli(5, false, false) })).toEqual(only('addDatabase', ['a']))
+    // Not listed by the client: nothing.
+    expect(plan({ a: hidden }, {})).toEqual(only('addClient', []))
   })
 
   it('plans uids such as constructor, __proto__ and toString like any other', () => {

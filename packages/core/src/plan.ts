@@ -13,6 +13,12 @@ export interface ServerEntry {
    * client's filter AND what `authorize` allows.
    */
   inScope: boolean
+  /**
+   * Whether the principal may read the record at all (its row or last image matches what `authorize`
+   * allows, whatever the client's filter). An unreadable record plans exactly like an unknown uid
+   * (invariant I13): not even its existence or version reaches the client.
+   */
+  readable: boolean
 }
 
 /** What the client holds for a uid in its scope. */
@@ -60,12 +66,16 @@ export function computePlan(server: ReadonlyMap<string, ServerEntry>, client: Re
   const plan = emptyPlan()
   for (const [uid, s] of server) {
     if (client.has(uid)) continue
-    if (s.inScope && !s.deleted) plan.addClient.push(uid)
+    if (s.inScope && s.readable && !s.deleted) plan.addClient.push(uid)
   }
   for (const [uid, c] of client) {
-    const s = server.get(uid)
+    const known = server.get(uid)
+    // A record the principal may not read answers as if it never existed (I13): comparing versions with
+    // it, or evicting it with its version, would tell the client it exists. One that moved out of the
+    // read scope still leaves the client: as purged, if the server ever acknowledged it.
+    const s = known?.readable === true ? known : undefined
     if (s === undefined) {
-      // Unknown to the server: purged after acknowledgement, or an offline create never pushed.
+      // Unknown to the server (or unreadable): purged after acknowledgement, or an offline create never pushed.
       if (c.acknowledged || c.deleted) plan.deleteClient.push(uid)
       else plan.addDatabase.push(uid)
       continue

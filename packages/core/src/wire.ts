@@ -4,7 +4,7 @@
  * rules of this package. Change a schema → bump {@link PROTOCOL_VERSION} (a test enforces it).
  */
 import { z } from 'zod'
-import { assertSafeJson } from './descriptor.js'
+import { MAX_DECLARED_LENGTH, assertSafeJson } from './descriptor.js'
 import { LastwordError, type WireError } from './errors.js'
 import { UID_PATTERN } from './metadata.js'
 
@@ -29,6 +29,8 @@ export const columnDescriptorSchema = z.strictObject({
   type: z.enum(['text', 'integer', 'real', 'boolean', 'timestamp', 'json']),
   nullable: z.boolean(),
   writable: z.boolean(),
+  bits: z.union([z.literal(16), z.literal(32)]).optional(),
+  maxLength: z.number().int().min(1).max(MAX_DECLARED_LENGTH).optional(),
 })
 
 export const tableDescriptorSchema = z.strictObject({ name, columns: z.array(columnDescriptorSchema).max(256) })

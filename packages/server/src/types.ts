@@ -26,7 +26,10 @@ export type AuthorizeRequest<P extends Principal = Principal> =
       principal: P
       table: string
       uid: string
-      /** The stored row (`null` if none, or a tombstone). */
+      /**
+       * The stored row (`null` if none). For a deleted record, its last image: a re-create (`op: 'create'`)
+       * or a new delete of a deleted record sees whose record it was, so "own rows only" protects it too.
+       */
       before: Row | null
       /** The row after the write (`null` for a delete). */
       after: Row | null
@@ -91,6 +94,8 @@ export interface Limits {
    * socket stops being served and is disconnected: a client that stops reading cannot grow the heap.
    */
   maxQueuedBytesPerSocket: number
+  /** How long a handshake's clientId stays bound to its principal after its last use, ms (V7). */
+  clientIdBindingMs: number
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -107,6 +112,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxHandshakeBytes: 16 * 1024,
   handshakeTimeoutMs: 10_000,
   maxQueuedBytesPerSocket: 32 * 1024 * 1024,
+  clientIdBindingMs: 30 * 24 * 3600_000,
 }
 
 /** One committed change, published to realtime after commit. */
@@ -158,6 +164,12 @@ export interface SyncEngine {
   migrate(): Promise<void>
   /** The server's clock (ms), sent with every answer. */
   now(): number
+  /**
+   * Binds a handshake's clientId to the principal that first presented it, in the database (across
+   * nodes), for `limits.clientIdBindingMs` after its last use. Resolves `false` when another principal
+   * holds it (V7).
+   */
+  bindClient(clientId: string, principalId: string): Promise<boolean>
   /** Resolves the effective scope, calling `authorize({ op: 'read' })`; FORBIDDEN if refused. */
   effectiveScope(ctx: RequestContext, table: string, where: unknown): Promise<EffectiveScope>
   /**

@@ -40,6 +40,7 @@ import {
   type TableService,
 } from '../types.js'
 import { callAuthorize, readScopeFrom } from './authorize.js'
+import { bindClientId } from './clients.js'
 import { createDriver, type Driver } from './driver.js'
 import { randomNodeId } from './ids.js'
 import {
@@ -253,6 +254,11 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
 
     now: () => now(),
 
+    async bindClient(clientId, principalId) {
+      ensureOpen()
+      return driver.write(() => bindClientId(clientId, principalId, now(), limits.clientIdBindingMs))
+    },
+
     async effectiveScope(ctx, table, where) {
       ensureOpen()
       const { scope, hash } = await scopesOf(ctx, tableOf(table), where)
@@ -301,7 +307,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       const lease = driver.lease(table.name, push.length > 0 ? 'exclusive' : 'shared')
       const on = lease?.driver ?? driver
       try {
-        const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize }
+        const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize, readScope: scopes.readScope }
         const columns = table.descriptor.columns.map((c) => c.name)
         if (push.length > 0 && (checkpoint !== null || full !== undefined)) {
           // A push is not applied when the server no longer knows what the client may hold: with a

@@ -71,6 +71,14 @@ export interface PullScope {
   scope: Scope
   hash: string
   pageSize: number
+  /** What `authorize` lets the principal read, whatever the client's filter (`null`: everything). */
+  readScope: Scope | null
+}
+
+/** `1` when the joined app row exists and the principal may read it (always `1` without a read scope). */
+function readableSql(p: PullScope): SQL {
+  if (p.readScope === null) return sql`1`
+  return sql`CASE WHEN ${p.table.uid} IS NOT NULL AND ${scopeSql(p.dialect, p.table, p.readScope)} THEN 1 ELSE 0 END`
 }
 
 function appColumns(table: SyncedTable): SQL {
@@ -198,7 +206,7 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
   for (const raw of serverMore ? rows.slice(0, p.pageSize) : rows) {
     const meta = decodeMeta(raw)
     if (!inRange(meta.uid)) continue
-    server.set(meta.uid, { version: versionOf(meta), deleted: false, inScope: true })
+    server.set(meta.uid, { version: versionOf(meta), deleted: false, inScope: true, readable: true })
     records.set(meta.uid, { meta, raw })
   }
   const client = new Map<string, ClientEntry>()
@@ -208,16 +216,21 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
   // The client's other uids, in one statement: tombstones (in scope by their last image), live rows
   // outside the scope, or unknown. Looked up by primary key, within the page's range: `+m.rev` keeps
   // `rev > 0` off the `(tbl, rev)` index, which both planners otherwise walk over the whole table
-  // (as store.ts's readMeta found for pushes).
+  // (as store.ts's readMeta found for pushes). Each says whether the principal may read it at all
+  // (the live row in SQL, a tombstone by its last image): core plans an unreadable one as unknown (I13).
   const missing = [...client.keys()].filter((uid) => !server.has(uid))
   if (missing.length > 0) {
-    const found = yield* all(sql`SELECT ${META} FROM lastword_meta m
+    const join = p.readScope === null ? sql`` : sql` LEFT JOIN ${table.table} ON ${p.dialect.appRowJoin(p.table)}`
+    const found = yield* all(sql`SELECT ${META}, ${readableSql(p)} AS lw_readable FROM lastword_meta m${join}
       WHERE m.tbl = ${table.name} AND +m.rev > 0${uidRange(after, upper)} AND ${p.dialect.inUids(sql`m.uid`, missing)}`)
     for (const raw of found) {
       const meta = decodeMeta(raw)
       const deleted = meta.deleted_at !== null
-      server.set(meta.uid, { version: versionOf(meta), deleted, inScope: deleted && meta.image !== null && matches(meta.image, p.scope) })
-      if (deleted) records.set(meta.uid, { meta, raw })
+      const lastImageIn = (scope: Scope | null): boolean => meta.image !== null && (scope === null || matches(meta.image, scope))
+      const readable = p.readScope === null || (deleted ? lastImageIn(p.readScope) : Number(raw['lw_readable']) === 1)
+      server.set(meta.uid, { version: versionOf(meta), deleted, inScope: deleted && lastImageIn(p.scope), readable })
+      // An unreadable tombstone is not sent: the plan purges it like an unknown uid.
+      if (deleted && readable) records.set(meta.uid, { meta, raw })
     }
   }
   const plan = computePlan(server, client)

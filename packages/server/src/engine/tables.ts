@@ -86,6 +86,21 @@ function columnTypeOf(column: Column, table: string, key: string): ColumnType {
   )
 }
 
+/** Integer kinds narrower than a safe integer (PostgreSQL `smallint`, `integer`), by storage width. */
+const INTEGER_BITS: Readonly<Record<string, 16 | 32>> = { PgSmallInt: 16, PgSmallSerial: 16, PgInteger: 32, PgSerial: 32 }
+
+/**
+ * The column's width as declared in the app's schema (core checks values against it at the edge, so a
+ * row the database would refuse never reaches the write transaction): integer bits, declared text length.
+ */
+function widthOf(column: Column, type: ColumnType): Pick<ColumnDescriptor, 'bits' | 'maxLength'> {
+  const bits = INTEGER_BITS[column.columnType]
+  if (type === 'integer' && bits !== undefined) return { bits }
+  const { length } = column as unknown as { length?: unknown }
+  if (type === 'text' && typeof length === 'number' && Number.isSafeInteger(length) && length > 0) return { maxLength: length }
+  return {}
+}
+
 const identity = (value: unknown): unknown => value
 const plainExpr = (column: SQL): SQL => column
 
@@ -166,7 +181,7 @@ export function buildSyncedTable(name: string, input: TableInput, casing: Casing
     }
     const type = columnTypeOf(column, name, key)
     columns.push({
-      descriptor: { name: key, type, nullable: !column.notNull, writable: !serverColumns.has(key) },
+      descriptor: { name: key, type, nullable: !column.notNull, writable: !serverColumns.has(key), ...widthOf(column, type) },
       column,
       sqlName: sqlNameOf(column),
       sqlType: sqlTypeOf(column),

@@ -12,6 +12,7 @@
 import {
   LastwordError,
   assertMetaOrder,
+  assertSameWrite,
   assertWritableColumns,
   maxStamp,
   assertUid,
@@ -36,6 +37,7 @@ import type { Driver, MetaWrite } from './dialect/types.js'
 import { readMeta, type StoredRecord } from './store.js'
 import { assertStorable, type SyncedTable } from './tables.js'
 import { RestartError, call, type Tx } from './tx.js'
+import { outcomesOf, rejectedOutcome } from './write-outcomes.js'
 import { RowsRefusedError, isLive as live, writeRowsIsolated } from './write-rows.js'
 
 /** Test seams inside a write transaction. On SQLite they must return synchronously. */
@@ -69,7 +71,7 @@ export interface WriteResult {
   acceptedMax: Stamp | null
 }
 
-interface Candidate {
+export interface Candidate {
   index: number
   meta: RecordMeta
   /** The sender says the server acknowledged this uid once (R10). */
@@ -78,13 +80,13 @@ interface Candidate {
   row: Record<string, unknown> | null
 }
 
-interface Accepted {
+export interface Accepted {
   candidate: Candidate
   /** The resulting row, server columns included (`null` for a tombstone). */
   after: Record<string, unknown> | null
 }
 
-interface Prepared {
+export interface Prepared {
   accepted: Accepted[]
   rejected: Map<number, LastwordError>
 }
@@ -97,12 +99,6 @@ interface Final {
 }
 
 const MAX_RESTARTS = 10
-
-function rejectedOutcome(uid: unknown, error: unknown): PushOutcome {
-  const wire = toLastwordError(error).toWire()
-  const safeUid = typeof uid === 'string' ? uid.slice(0, 64) : String(uid).slice(0, 64)
-  return { uid: safeUid, status: 'rejected', error: wire.details === undefined ? { code: wire.code, message: wire.message } : wire }
-}
 
 /** Step 1: one record on its own. Throws the reason to reject it. */
 function validateRecord(ctx: WriteContext, record: WireRecord, index: number): Candidate {
@@ -159,6 +155,15 @@ function composeRow(ctx: WriteContext, candidate: Candidate, before: Record<stri
   return out
 }
 
+function purged(uid: string): LastwordError {
+  return new LastwordError('PURGED', 'This record was deleted and purged after retention on the server; remove it', { uid })
+}
+
+/** Whether a stored row (a tombstone's last image included) is within what the caller may read. */
+function readableBy(readScope: Scope | null, stored: Record<string, unknown> | null): boolean {
+  return readScope === null || (stored !== null && matches(stored, readScope))
+}
+
 function copy(row: Record<string, unknown> | null): Record<string, unknown> | null {
   return row === null ? null : structuredClone(row)
 }
@@ -171,20 +176,30 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
   for (const candidate of candidates) {
     const { uid } = candidate.meta
     const current = overlay.get(uid)
+    // `before` fills the columns a write leaves out: only a live row has them.
     const before = live(current) ? (current?.image ?? null) : null
+    // What authorize sees as the stored row: a tombstone's last image too, so a rule on the stored row
+    // ("own rows only") protects deleted records from being re-stamped or re-created by another tenant.
+    const stored = current?.image ?? null
     try {
-      if (isPurgedWrite(current, candidate)) {
-        throw new LastwordError('PURGED', 'This record was deleted and purged after retention on the server; remove it', { uid })
-      }
+      if (isPurgedWrite(current, candidate)) throw purged(uid)
       const after = candidate.meta.deleted_at === null ? composeRow(ctx, candidate, before) : null
       if (ctx.principal !== null && ctx.authorize !== undefined) {
         const op: WriteOp = after === null ? 'delete' : before === null ? 'create' : 'update'
         // Copies: the app's authorize must not be able to change what gets written.
-        const request = { op, principal: ctx.principal, table: ctx.table.name, uid, before: copy(before), after: copy(after) }
+        const request = { op, principal: ctx.principal, table: ctx.table.name, uid, before: copy(stored), after: copy(after) }
         const result = await callAuthorize(ctx.authorize, request, ctx.logger)
-        if (!isWriteAllowed(result, ctx.table, before, after, ctx.logger)) {
+        if (!isWriteAllowed(result, ctx.table, stored, after, ctx.logger)) {
+          // I13: a write of a uid the server acknowledged to this client, refused on a record the caller
+          // may not read, answers as for a uid the server no longer knows (R10): FORBIDDEN would say it exists.
+          if (candidate.acknowledged && current !== undefined && !readableBy(ctx.readScope, stored)) throw purged(uid)
           throw new LastwordError('FORBIDDEN', `Not allowed to ${op} this record of "${ctx.table.name}"`, { op })
         }
+      }
+      // R11: a write at the stored version must be the stored write seen again (checked once authorized,
+      // so a record the caller may not write answers FORBIDDEN like any other).
+      if (current !== undefined && resolveWrite(current, candidate.meta).kind === 'noop') {
+        assertSameWrite(ctx.table.descriptor, { deleted_at: current.deleted_at, row: current.image }, { deleted_at: candidate.meta.deleted_at, row: after })
       }
       accepted.push({ candidate, after })
       advance(overlay, candidate.meta, after, -1)
@@ -296,40 +311,6 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     yield* call(() => hook({ table: table.name, uids: finalUids, firstRev: lastRev - finals.length + 1, lastRev }))
   }
   return { prepared, resolutions, finals, lastRev }
-}
-
-function outcomesOf(
-  ctx: WriteContext,
-  size: number,
-  early: ReadonlyMap<number, PushOutcome>,
-  prepared: Prepared,
-  resolutions: readonly Resolution<StoredRecord>[],
-  records: readonly WireRecord[],
-): PushOutcome[] {
-  const outcomes: PushOutcome[] = new Array<PushOutcome>(size)
-  for (const [index, outcome] of early) outcomes[index] = outcome
-  for (const [index, error] of prepared.rejected) outcomes[index] = rejectedOutcome(records[index]?.uid, error)
-  prepared.accepted.forEach((a, i) => {
-    const resolution = resolutions[i] as Resolution<StoredRecord>
-    const uid = a.candidate.meta.uid
-    if (resolution.kind !== 'superseded') {
-      // `noop` is the same write seen twice: for the writer it is applied (ARCHITECTURE.md).
-      outcomes[a.candidate.index] = { uid, status: 'applied' }
-      return
-    }
-    const winner = resolution.winner
-    // V9: the winning state goes back only to a caller who may read it.
-    const visible = ctx.readScope === null || (winner.image !== null && matches(winner.image, ctx.readScope))
-    outcomes[a.candidate.index] = {
-      uid,
-      status: 'superseded',
-      rule: resolution.rule,
-      winner: visible
-        ? { uid, created_at: winner.created_at, updated_at: winner.updated_at, deleted_at: winner.deleted_at, row: winner.deleted_at === null ? winner.image : null }
-        : null,
-    }
-  })
-  return outcomes
 }
 
 /** Applies records under the conflict rule in one transaction; one outcome per record, in order. */

@@ -23,8 +23,10 @@ export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous' })
 export interface HandshakeDeps {
   authenticate: Authenticate | undefined
   originCheck: OriginCheck | undefined
-  /** Which principal a client id is bound to while it has live sockets (V7). */
+  /** Which principal a client id is bound to while it has live sockets on this node (V7). */
   clientIdOwner(clientId: string): string | undefined
+  /** Binds a client id to a principal durably, across nodes; `false` when another principal holds it (V7). */
+  bindClientId(clientId: string, principalId: string): Promise<boolean>
   now(): number
   logger: Logger
   /** How long `authenticate` may take before the connection is refused (`limits.handshakeTimeoutMs`). */
@@ -62,7 +64,7 @@ export async function identify(socket: Handshaking, deps: HandshakeDeps): Promis
   }
   const principal = await withinBudget(authenticatePrincipal(auth, socket, deps), deps.timeoutMs)
   const owner = deps.clientIdOwner(auth.clientId)
-  if (owner !== undefined && owner !== principal.id) {
+  if ((owner !== undefined && owner !== principal.id) || !(await deps.bindClientId(auth.clientId, principal.id))) {
     throw new LastwordError('FORBIDDEN', 'This clientId is in use by another principal; generate a new one', { clientId: auth.clientId })
   }
   return { principal, clientId: auth.clientId }

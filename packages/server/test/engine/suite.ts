@@ -131,7 +131,7 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         expect(engine.dialect).toBe(harness.dialect)
       })
 
-      it('derives descriptors from the Drizzle tables, server columns read-only', () => {
+      it('derives descriptors from the Drizzle tables, server columns read-only, with their widths (S17)', () => {
         expect(engine.tables).toEqual([
           {
             name: 'todos',
@@ -139,7 +139,8 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
               { name: 'tenant', type: 'text', nullable: false, writable: false },
               { name: 'title', type: 'text', nullable: false, writable: true },
               { name: 'done', type: 'boolean', nullable: false, writable: true },
-              { name: 'priority', type: 'integer', nullable: true, writable: true },
+              // PostgreSQL's integer is int4; SQLite's INTEGER holds any safe integer.
+              { name: 'priority', type: 'integer', nullable: true, writable: true, ...(t.dialect === 'postgres' ? { bits: 32 } : {}) },
               { name: 'score', type: 'real', nullable: true, writable: true },
               { name: 'due', type: 'timestamp', nullable: true, writable: true },
               { name: 'tags', type: 'json', nullable: true, writable: true },
@@ -183,7 +184,11 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         const revBefore = await stateRev()
         const rule = CONFLICT_TABLE[stored][incoming][order]
         const [outcome] = await push(A, [record])
-        if (rule.decision === 'supersede') {
+        // R11: an equal version with other content (another row, or another kind) is no duplicate.
+        const reused = rule.decision === 'noop' && !(stored === 'tombstone' && incoming === 'tombstone')
+        if (reused) {
+          expect(outcome).toMatchObject({ uid, status: 'rejected', error: { code: 'INVALID_STAMP' } })
+        } else if (rule.decision === 'supersede') {
           expect(outcome).toMatchObject({ uid, status: 'superseded', rule: rule.id })
           const winner = (outcome as Extract<PushOutcome, { status: 'superseded' }>).winner
           expect(winner?.deleted_at ?? winner?.updated_at).toBe(stamp(storedVersion))
@@ -200,6 +205,17 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
           expect(await stateRev()).toBe(revBefore)
           expect(after).toEqual(before)
         }
+      })
+
+      it('R11: the same write at the stored version is applied again; other content at it is INVALID_STAMP', async () => {
+        const same = live('r11', stamp(100), todo({ title: 'one' }), stamp(50))
+        await push(A, [same])
+        const before = await metaOf('r11')
+        expect(await push(A, [same])).toEqual([{ uid: 'r11', status: 'applied' }])
+        const [other] = await push(A, [live('r11', stamp(100), todo({ title: 'two' }), stamp(50))])
+        expect(other).toMatchObject({ uid: 'r11', status: 'rejected', error: { code: 'INVALID_STAMP' } })
+        expect(await metaOf('r11')).toEqual(before)
+        expect((await todos().findUnique('r11'))?.['title']).toBe('one')
       })
 
       it('a tombstone keeps the last image of its row; a tombstone for an unknown uid has none', async () => {
@@ -601,12 +617,13 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
         expect(page.rows.map((r) => r[0])).toEqual(['add', 'upd'])
         expect(page.rows[1]).toEqual(['upd', stamp(20), stamp(20), 'A', 'new', false, null, null, null, null])
         expect(page.tombstones).toEqual([['del', stamp(10), stamp(10), stamp(30)]])
-        // btomb is B's: A's entry for it is evicted, its deletion is not disclosed.
-        expect(page.evict.map(([uid]) => uid)).toEqual(['btomb', 'out'])
+        // btomb is B's: A's entry for it answers as for a uid never seen (purged, I13): neither B's record
+        // nor its deletion nor its version is disclosed. `out` left A's filter but stays readable: evicted.
+        expect(page.evict.map(([uid]) => uid)).toEqual(['out'])
         // …each with the server's version, which the client compares with its own.
         for (const [uid, version] of page.evict) expect(version).toBe(versionOf((await metaOf(uid)) as never))
         expect(page.push).toEqual(['cdel', 'cnewer', 'offline'])
-        expect(page.purged).toEqual(['gone'])
+        expect(page.purged).toEqual(['btomb', 'gone'])
         expect(page.hasMore).toBe(false)
         expect(page.checkpoint).toMatch(/^lw1\.\d+\.[0-9a-f]{14}$/)
       })

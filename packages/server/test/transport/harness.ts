@@ -104,7 +104,8 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
     rows: () => sqlite.prepare('SELECT * FROM todos ORDER BY uid').all(),
     snapshot() {
       const tables = sqlite
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        // Client-id bindings are connection state (every connect writes one), not synced data.
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'lastword_clients' ORDER BY name")
         .all() as Array<{ name: string }>
       return JSON.stringify(tables.map(({ name }) => [name, sqlite.prepare(`SELECT * FROM "${name}"`).all()]))
     },

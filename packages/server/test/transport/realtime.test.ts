@@ -156,7 +156,8 @@ describe('membership revoked mid-session (S07, V8)', () => {
     // The checkpoint was issued for the wider scope: the next incremental sync must resync…
     const next = await syncOk(carol, { table: 'todos', checkpoint: first.checkpoint })
     expect(next.mode).toBe('resync')
-    // …and full reconciliation evicts what she may no longer hold, without sending its data.
+    // …and full reconciliation removes what she may no longer hold, as for a uid the server does not
+    // know (purged: neither its data nor its version is sent, I13).
     const full = await syncOk(carol, {
       table: 'todos',
       full: {
@@ -168,7 +169,8 @@ describe('membership revoked mid-session (S07, V8)', () => {
         complete: true,
       },
     })
-    expect(full.evict.map(([uid]) => uid)).toEqual([b.uid])
+    expect(full.evict).toEqual([])
+    expect(full.purged).toEqual([b.uid])
     expect(JSON.stringify(full.rows)).not.toContain(b.uid)
   })
 

@@ -99,6 +99,9 @@ export const postgresDialect: Dialect = {
     `CREATE INDEX IF NOT EXISTS lastword_changes_at ON lastword_changes (at)`,
     `CREATE TABLE IF NOT EXISTS lastword_state (id integer PRIMARY KEY CHECK (id = 1), rev bigint NOT NULL, horizon_rev bigint NOT NULL)`,
     `INSERT INTO lastword_state (id, rev, horizon_rev) VALUES (1, 0, 0) ON CONFLICT (id) DO NOTHING`,
+    // Which principal each handshake clientId belongs to, until when (engine/clients.ts).
+    `CREATE TABLE IF NOT EXISTS lastword_clients (client_id text PRIMARY KEY, principal text NOT NULL, expires_at bigint NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS lastword_clients_expiry ON lastword_clients (expires_at)`,
   ],
   // `= ANY(array)` plans as index lookups or a hashed filter even on tables without statistics (an
   // `IN (SELECT unnest(…))` can degrade to a nested loop there).

@@ -196,6 +196,9 @@ export const sqliteDialect: Dialect = {
     `CREATE INDEX IF NOT EXISTS lastword_changes_at ON lastword_changes (at)`,
     `CREATE TABLE IF NOT EXISTS lastword_state (id INTEGER PRIMARY KEY CHECK (id = 1), rev INTEGER NOT NULL, horizon_rev INTEGER NOT NULL)`,
     `INSERT OR IGNORE INTO lastword_state (id, rev, horizon_rev) VALUES (1, 0, 0)`,
+    // Which principal each handshake clientId belongs to, until when (engine/clients.ts).
+    `CREATE TABLE IF NOT EXISTS lastword_clients (client_id TEXT PRIMARY KEY, principal TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS lastword_clients_expiry ON lastword_clients (expires_at)`,
   ],
   inUids,
   scopeValue,
