@@ -21,7 +21,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { Dialect } from './dialect/types.js'
 import { all, type Tx } from './tx.js'
 import { scopeSql } from './scope-sql.js'
-import { META_COLUMNS as META, decodeMeta, readState, type StoredRecord } from './store.js'
+import { META_COLUMNS as META, decodeMeta, readState, type ServerRecord } from './store.js'
 import { decodeRow, type SyncedTable } from './tables.js'
 
 /** The part of a {@link SyncPage} the pull decides. */
@@ -94,11 +94,11 @@ function uidRange(after: string | null, upper: string | null): SQL {
   return sql`${after === null ? sql`` : sql` AND m.uid > ${after}`}${upper === null ? sql`` : sql` AND m.uid <= ${upper}`}`
 }
 
-function liveRow(p: PullScope, meta: StoredRecord, raw: Record<string, unknown>): unknown[] {
+function liveRow(p: PullScope, meta: ServerRecord, raw: Record<string, unknown>): unknown[] {
   return [meta.uid, meta.created_at, meta.updated_at, ...rowToArray(p.table.descriptor, decodeRow(p.table, raw))]
 }
 
-function tombstoneRow(meta: StoredRecord): [string, Stamp, Stamp, Stamp] {
+function tombstoneRow(meta: ServerRecord): [string, Stamp, Stamp, Stamp] {
   return [meta.uid, meta.created_at, meta.updated_at, meta.deleted_at as Stamp]
 }
 
@@ -202,7 +202,7 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
   const inRange = (uid: string): boolean => upper === null || uid <= upper
 
   const server = new Map<string, ServerEntry>()
-  const records = new Map<string, { meta: StoredRecord; raw: Record<string, unknown> }>()
+  const records = new Map<string, { meta: ServerRecord; raw: Record<string, unknown> }>()
   for (const raw of serverMore ? rows.slice(0, p.pageSize) : rows) {
     const meta = decodeMeta(raw)
     if (!inRange(meta.uid)) continue

@@ -17,7 +17,7 @@ import type { Dialect } from './dialect/types.js'
 import { all, run, type Tx } from './tx.js'
 
 /** A record's stored metadata and last image. */
-export interface StoredRecord {
+export interface ServerRecord {
   uid: string
   created_at: Stamp
   updated_at: Stamp
@@ -31,7 +31,7 @@ export interface StoredRecord {
 export const META_COLUMNS = sql.raw('m.uid AS uid, m.created_at AS created_at, m.updated_at AS updated_at, m.deleted_at AS deleted_at, m.rev AS rev, m.image AS image')
 
 /** Parses a stored row of `lastword_meta` (aliased as in {@link META_COLUMNS}). */
-export function decodeMeta(raw: Record<string, unknown>): StoredRecord {
+export function decodeMeta(raw: Record<string, unknown>): ServerRecord {
   const deleted = raw['deleted_at']
   const image = raw['image']
   return {
@@ -53,8 +53,8 @@ export function* readState(): Tx<{ rev: number; horizonRev: number }> {
 }
 
 /** Reads the stored metadata of some uids of a table, in one statement. */
-export function* readMeta(dialect: Dialect, table: string, uids: readonly string[]): Tx<Map<string, StoredRecord>> {
-  const out = new Map<string, StoredRecord>()
+export function* readMeta(dialect: Dialect, table: string, uids: readonly string[]): Tx<Map<string, ServerRecord>> {
+  const out = new Map<string, ServerRecord>()
   if (uids.length === 0) return out
   const rows = yield* all(
     // By primary key: `+m.rev` keeps the `rev > 0` condition off every index (a plain `m.rev > 0` makes
@@ -86,7 +86,7 @@ export interface LoggedChange {
   /** The live row before that change (`null` if there was none). */
   before: Record<string, unknown> | null
   /** The record as it stands now (its rev may be later than the logged one). */
-  current: StoredRecord
+  current: ServerRecord
 }
 
 /**

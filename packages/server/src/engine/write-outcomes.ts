@@ -4,7 +4,7 @@
  * the winner when the caller may read it (attack V9).
  */
 import { matches, toLastwordError, type PushOutcome, type Resolution, type WireRecord } from '@lastword/core'
-import type { StoredRecord } from './store.js'
+import type { ServerRecord } from './store.js'
 import type { Prepared, WriteContext } from './write.js'
 
 /** A record's refusal as its outcome; the uid is cut to a uid's length, never echoed whole. */
@@ -18,16 +18,16 @@ export function rejectedOutcome(uid: unknown, error: unknown): PushOutcome {
 export function outcomesOf(
   ctx: WriteContext,
   size: number,
-  early: ReadonlyMap<number, PushOutcome>,
+  refusedUpFront: ReadonlyMap<number, PushOutcome>,
   prepared: Prepared,
-  resolutions: readonly Resolution<StoredRecord>[],
+  resolutions: readonly Resolution<ServerRecord>[],
   records: readonly WireRecord[],
 ): PushOutcome[] {
   const outcomes: PushOutcome[] = new Array<PushOutcome>(size)
-  for (const [index, outcome] of early) outcomes[index] = outcome
+  for (const [index, outcome] of refusedUpFront) outcomes[index] = outcome
   for (const [index, error] of prepared.rejected) outcomes[index] = rejectedOutcome(records[index]?.uid, error)
   prepared.accepted.forEach((a, i) => {
-    const resolution = resolutions[i] as Resolution<StoredRecord>
+    const resolution = resolutions[i] as Resolution<ServerRecord>
     const uid = a.candidate.meta.uid
     if (resolution.kind !== 'superseded') {
       // `noop` is the same write seen twice: for the writer it is applied (ARCHITECTURE.md).

@@ -6,15 +6,15 @@
 import { LastwordError } from '@lastword/core'
 import { sql, type SQL } from 'drizzle-orm'
 import { codeOf, type Dialect } from './dialect/types.js'
-import type { StoredRecord } from './store.js'
+import type { ServerRecord } from './store.js'
 import type { SyncedTable } from './tables.js'
 import { RestartError, run, type Tx } from './tx.js'
 
 /** A record's state before the transaction and the state it writes. */
 export interface RowWrite {
   uid: string
-  initial: StoredRecord | undefined
-  state: StoredRecord
+  initial: ServerRecord | undefined
+  state: ServerRecord
 }
 
 /**
@@ -26,7 +26,7 @@ export interface RowWrite {
 export class RowsRefusedError extends RestartError {}
 
 /** Whether a stored state is a live row. */
-export function isLive(record: StoredRecord | undefined): boolean {
+export function isLive(record: ServerRecord | undefined): boolean {
   return record !== undefined && record.deleted_at === null
 }
 

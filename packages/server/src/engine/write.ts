@@ -34,7 +34,7 @@ import {
 import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../types.js'
 import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
 import type { Driver, MetaWrite } from './dialect/types.js'
-import { readMeta, type StoredRecord } from './store.js'
+import { readMeta, type ServerRecord } from './store.js'
 import { assertStorable, type SyncedTable } from './tables.js'
 import { RestartError, call, type Tx } from './tx.js'
 import { outcomesOf, rejectedOutcome } from './write-outcomes.js'
@@ -93,8 +93,8 @@ export interface Prepared {
 
 interface Final {
   uid: string
-  initial: StoredRecord | undefined
-  state: StoredRecord
+  initial: ServerRecord | undefined
+  state: ServerRecord
   order: number
 }
 
@@ -169,13 +169,15 @@ function copy(row: Record<string, unknown> | null): Record<string, unknown> | nu
 }
 
 /** Step 2: compose and authorize each candidate against `stored`, in push order. */
-async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stored: ReadonlyMap<string, StoredRecord>): Promise<Prepared> {
-  const overlay = new Map(stored)
+async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stored: ReadonlyMap<string, ServerRecord>): Promise<Prepared> {
+  // The stored state as the candidates accepted so far would leave it: a later write of the same uid in
+  // this push is composed and authorized against it.
+  const projected = new Map(stored)
   const accepted: Accepted[] = []
   const rejected = new Map<number, LastwordError>()
   for (const candidate of candidates) {
     const { uid } = candidate.meta
-    const current = overlay.get(uid)
+    const current = projected.get(uid)
     // `before` fills the columns a write leaves out: only a live row has them.
     const before = live(current) ? (current?.image ?? null) : null
     // What authorize sees as the stored row: a tombstone's last image too, so a rule on the stored row
@@ -202,7 +204,7 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
         assertSameWrite(ctx.table.descriptor, { deleted_at: current.deleted_at, row: current.image }, { deleted_at: candidate.meta.deleted_at, row: after })
       }
       accepted.push({ candidate, after })
-      advance(overlay, candidate.meta, after, -1)
+      advance(projected, candidate.meta, after, -1)
     } catch (error) {
       // A throwing authorize ends the request (authorize.ts); anything else rejects this record alone.
       if (error instanceof AuthorizeFailure) throw error
@@ -212,25 +214,25 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
   return { accepted, rejected }
 }
 
-function advance(overlay: Map<string, StoredRecord>, meta: RecordMeta, after: Record<string, unknown> | null, rev: number): Resolution<StoredRecord> {
-  const current = overlay.get(meta.uid)
+function advance(projected: Map<string, ServerRecord>, meta: RecordMeta, after: Record<string, unknown> | null, rev: number): Resolution<ServerRecord> {
+  const current = projected.get(meta.uid)
   const resolution = resolveWrite(current, meta)
   if (resolution.kind === 'applied') {
     // A tombstone keeps the last image it had, so scopes still apply to the deletion (trap 2).
-    overlay.set(meta.uid, { ...meta, rev, image: after ?? current?.image ?? null })
+    projected.set(meta.uid, { ...meta, rev, image: after ?? current?.image ?? null })
   }
   return resolution
 }
 
 /** Decides every accepted record against `stored`: core's rule, in push order. Pure. */
-function replay(accepted: readonly Accepted[], stored: ReadonlyMap<string, StoredRecord>): { resolutions: Resolution<StoredRecord>[]; finals: Final[] } {
-  const overlay = new Map(stored)
+function replay(accepted: readonly Accepted[], stored: ReadonlyMap<string, ServerRecord>): { resolutions: Resolution<ServerRecord>[]; finals: Final[] } {
+  const projected = new Map(stored)
   const finals = new Map<string, Final>()
   const resolutions = accepted.map(({ candidate, after }) => {
-    const resolution = advance(overlay, candidate.meta, after, 0)
+    const resolution = advance(projected, candidate.meta, after, 0)
     if (resolution.kind === 'applied') {
       const uid = candidate.meta.uid
-      const state = overlay.get(uid) as StoredRecord
+      const state = projected.get(uid) as ServerRecord
       const existing = finals.get(uid)
       finals.set(uid, { uid, initial: stored.get(uid), state, order: existing?.order ?? finals.size })
     }
@@ -241,7 +243,7 @@ function replay(accepted: readonly Accepted[], stored: ReadonlyMap<string, Store
 
 interface TxResult {
   prepared: Prepared
-  resolutions: Resolution<StoredRecord>[]
+  resolutions: Resolution<ServerRecord>[]
   finals: Final[]
   lastRev: number
 }
@@ -250,11 +252,11 @@ interface TxResult {
 interface Planned {
   prepared: Prepared
   /** The metadata read before the transaction. */
-  stored: ReadonlyMap<string, StoredRecord>
+  stored: ReadonlyMap<string, ServerRecord>
   /** Each uid's rev in `stored` (0: absent). */
   expected: ReadonlyMap<string, number>
-  /** `replay(prepared.accepted, stored)`. */
-  dry: ReturnType<typeof replay>
+  /** `replay(prepared.accepted, stored)`: the decisions as they would be if nothing changed before the transaction. */
+  preview: ReturnType<typeof replay>
 }
 
 /** Step 3: the transaction. */
@@ -266,7 +268,7 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
   let prepared = plan.prepared
   // Unless a rev moved, the stored state is the one everything was decided against (every write of a
   // record gives it a new rev): the replay done before the transaction stands.
-  let { resolutions, finals } = plan.dry
+  let { resolutions, finals } = plan.preview
   const { dialect } = driver
   // The dialect's concurrency protocol: hold what was read until commit, and say whether it moved.
   const held = yield* dialect.holdStored(table.name, expected)
@@ -315,31 +317,31 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
 
 /** Applies records under the conflict rule in one transaction; one outcome per record, in order. */
 export async function applyWrites(ctx: WriteContext, records: readonly WireRecord[]): Promise<WriteResult> {
-  const early = new Map<number, PushOutcome>()
+  const refusedUpFront = new Map<number, PushOutcome>()
   const candidates: Candidate[] = []
   records.forEach((record, index) => {
     try {
       candidates.push(validateRecord(ctx, record, index))
     } catch (error) {
-      early.set(index, rejectedOutcome((record as { uid?: unknown } | null)?.uid, error))
+      refusedUpFront.set(index, rejectedOutcome((record as { uid?: unknown } | null)?.uid, error))
     }
   })
   const uids = [...new Set(candidates.map((c) => c.meta.uid))]
-  if (candidates.length === 0) return { outcomes: outcomesOf(ctx, records.length, early, { accepted: [], rejected: new Map() }, [], records), changes: [], acceptedMax: null }
+  if (candidates.length === 0) return { outcomes: outcomesOf(ctx, records.length, refusedUpFront, { accepted: [], rejected: new Map() }, [], records), changes: [], acceptedMax: null }
 
   // After the database refused a batch of rows, the next attempts find the refused rows one by one.
   let isolate = false
   for (let attempt = 1; ; attempt++) {
     const stored = await ctx.driver.once(() => readMeta(ctx.driver.dialect, ctx.table.name, uids))
     const prepared = await prepare(ctx, candidates, stored)
-    const dry = replay(prepared.accepted, stored)
+    const preview = replay(prepared.accepted, stored)
     let result: TxResult
-    if (dry.finals.length === 0) {
+    if (preview.finals.length === 0) {
       // Nothing would change (a duplicate delivery, or only stale writes): no transaction, no rev.
-      result = { prepared, resolutions: dry.resolutions, finals: [], lastRev: 0 }
+      result = { prepared, resolutions: preview.resolutions, finals: [], lastRev: 0 }
     } else {
       const expected = new Map(uids.map((uid) => [uid, stored.get(uid)?.rev ?? 0]))
-      const plan: Planned = { prepared, stored, expected, dry }
+      const plan: Planned = { prepared, stored, expected, preview }
       try {
         result = await ctx.driver.write(() => writeTx(ctx, candidates, plan, isolate))
       } catch (error) {
@@ -355,7 +357,7 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
         continue
       }
     }
-    const outcomes = outcomesOf(ctx, records.length, early, result.prepared, result.resolutions, records)
+    const outcomes = outcomesOf(ctx, records.length, refusedUpFront, result.prepared, result.resolutions, records)
     const firstRev = result.lastRev - result.finals.length + 1
     const changes: CommittedChange[] = result.finals.map((f, i) => ({
       table: ctx.table.name,

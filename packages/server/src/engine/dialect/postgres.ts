@@ -10,7 +10,7 @@
 import { type ScalarValue } from '@lastword/core'
 import { is, sql, type SQL } from 'drizzle-orm'
 import { PgDatabase } from 'drizzle-orm/pg-core'
-import { decodeMeta, META_COLUMNS, type StoredRecord } from '../store.js'
+import { decodeMeta, META_COLUMNS, type ServerRecord } from '../store.js'
 import type { SyncedColumn } from '../tables.js'
 import { all, run, type Tx } from '../tx.js'
 import { openPostgres } from './postgres-driver.js'
@@ -56,7 +56,7 @@ function* holdStored(table: string, expected: ReadonlyMap<string, number>): Tx<H
   const rows = yield* all(
     sql`SELECT ${META_COLUMNS} FROM lastword_meta m WHERE m.tbl = ${table} AND m.uid = ANY(CAST(${list} AS text[])) ORDER BY m.uid FOR UPDATE`,
   )
-  const stored = new Map<string, StoredRecord>()
+  const stored = new Map<string, ServerRecord>()
   for (const row of rows) if (Number(row['rev']) > 0) stored.set(String(row['uid']), decodeMeta(row))
   return { stored, moved: uids.some((uid) => (stored.get(uid)?.rev ?? 0) !== expected.get(uid)) }
 }

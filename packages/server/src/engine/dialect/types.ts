@@ -13,7 +13,7 @@ import { LastwordError, type ScalarValue } from '@lastword/core'
 import { sql, type SQL } from 'drizzle-orm'
 import type { Logger } from '../../types.js'
 import type { SyncedColumn, SyncedTable } from '../tables.js'
-import type { StoredRecord } from '../store.js'
+import type { ServerRecord } from '../store.js'
 import type { Tx } from '../tx.js'
 
 /** The name of a dialect, as `SyncEngine.dialect` reports it. */
@@ -71,7 +71,7 @@ export interface Lease {
 export interface HeldStored {
   moved: boolean
   /** The stored metadata as held now; `null`: the dialect cannot re-authorize here, start over if `moved`. */
-  stored: Map<string, StoredRecord> | null
+  stored: Map<string, ServerRecord> | null
 }
 
 /** One record's new metadata, as written by {@link Dialect.commitChanges}. */
