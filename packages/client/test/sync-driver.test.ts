@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION, versionOf, type SyncRequest } from '@lastword/core'
 import { createSyncClient, type ClockEvent, type SyncClient, type SyncClientOptions, type SyncReport } from '../src/index.js'
-import { withDroppedRealtime } from '../src/testing/index.js'
+import { createManualRuntime, withDroppedRealtime } from '../src/testing/index.js'
 import { createScriptedServer, eventually, newIndexedDB, page, stamp, todosTable, wireRow, type ScriptedServer, type Todo } from './helpers.js'
 
 const clients: SyncClient[] = []
@@ -357,13 +357,15 @@ describe('sync driver', () => {
 
   it('reports a permanent error and does not loop', async () => {
     const server = createScriptedServer(() => ({ ok: false, error: { code: 'FORBIDDEN', message: 'no read access' } }))
-    const client = setup(server)
+    // Time moves only when the test says so: a retry loop would show as more requests after the advance.
+    const runtime = createManualRuntime()
+    const client = setup(server, { runtime })
     const errors: string[] = []
     client.on('error', (e) => errors.push(e.code))
     client.table<Todo>('todos').subscribe({}, () => undefined)
     await online(client, server)
     await eventually(() => expect(errors).toEqual(['FORBIDDEN']))
-    await new Promise((r) => setTimeout(r, 50))
+    await runtime.advance(60_000) // far past every backoff (retry.maxMs is 20 ms here)
     expect(server.requests.length).toBe(1)
     await expect(client.sync()).rejects.toMatchObject({ code: 'FORBIDDEN' })
   })
