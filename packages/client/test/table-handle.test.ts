@@ -124,9 +124,15 @@ describe.each(['indexeddb', 'memory'] as const)('table handle offline (%s)', (st
     await eventually(() => expect(seen.at(-1)).toEqual([]))
     expect(seen.length).toBe(before + 1)
     stop()
+    // A second query is the barrier: live queries of a table are refreshed together, so once it has
+    // seen 'd', a query still subscribed would have too.
+    const barrier: string[][] = []
+    const stopBarrier = todos.subscribe({}, (rows) => barrier.push(rows.map((r) => r.uid)))
     await todos.create({ uid: 'd', title: 'd', done: false })
-    await new Promise((r) => setTimeout(r, 20))
+    await eventually(() => expect(barrier.at(-1)).toContain('d'))
+    stopBarrier()
     expect(seen.at(-1)).toEqual([])
+    expect(seen.length).toBe(before + 1)
     expect(() => todos.subscribe({ nope: 1 }, () => undefined)).toThrow(/not in table/)
   })
 
