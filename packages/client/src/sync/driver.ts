@@ -39,6 +39,7 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
     registry: createScopeRegistry(deps),
     pushes: createPushesInProgress(),
     removals: createRemovalMemory(),
+    reroute: (table) => router.scheduleFlush(table),
   }
   const { registry, state } = ctx
 

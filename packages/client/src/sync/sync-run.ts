@@ -37,6 +37,7 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry): Promise<void
     if (sentFull) report.mode = 'full'
     let page: SyncPage
     let result: PageResult
+    let answered: ReadonlySet<string> = new Set()
     try {
       const sentAt = clock.local()
       const reply = await transport.request('lw:sync', built.request, settings.requestTimeoutMs)
@@ -50,8 +51,11 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry): Promise<void
         throw new LastwordError('INTERNAL', 'The server asked for a resync in answer to a full reconciliation')
       }
       result = await applyPage(ctx, entry, built, page, sample, receivedAt)
+      answered = new Set(page.outcomes.map((o) => o.uid))
     } finally {
       ctx.pushes.release(built.pushed.values())
+      // Pushes lost with the request (or left without an outcome) go to their current carriers again.
+      if ([...built.pushed.keys()].some((uid) => !answered.has(uid))) ctx.reroute(entry.table)
     }
     // Told once the page (and the re-stamped records) is stored.
     if (result.clockRefused !== null) ctx.deps.onClock(result.clockRefused)

@@ -30,6 +30,8 @@ export interface Harness {
   errors: string[]
   changed: string[][]
   clockEvents: ClockEvent[]
+  /** Tables whose unanswered pushes a run asked to route again (`ctx.reroute`; the driver wires the router). */
+  rerouted: string[]
   handler: Handler
 }
 
@@ -38,7 +40,7 @@ export function createHarness(handler: Handler = (request) => page(request), set
   const runtime = createManualRuntime()
   const store = createMemoryStore()
   const clock = createClientClock({ node: '00000000000000aa', clock: { now: () => runtime.now() } })
-  const h = { runtime, requests: [], unsubscribes: [], reports: [], errors: [], changed: [], clockEvents: [], handler } as unknown as Harness
+  const h = { runtime, requests: [], unsubscribes: [], reports: [], errors: [], changed: [], clockEvents: [], rerouted: [], handler } as unknown as Harness
   const transport: Transport = {
     open() {},
     close() {},
@@ -80,6 +82,7 @@ export function createHarness(handler: Handler = (request) => page(request), set
     registry: createScopeRegistry(h.deps),
     pushes: createPushesInProgress(),
     removals: createRemovalMemory(),
+    reroute: (table) => h.rerouted.push(table),
   }
   return h
 }

@@ -2,7 +2,7 @@
 // that cover them, or a push-only scope when no scope of the table is held.
 import { describe, expect, it } from 'vitest'
 import { createSyncDriver } from '../../src/sync/driver.js'
-import { createHarness, drain, put, query, todo } from './fixture.js'
+import { createHarness, deferred, drain, get, page, put, query, todo } from './fixture.js'
 
 describe('write routing', () => {
   it('waits for the debounce, then syncs once for several writes', async () => {
@@ -52,6 +52,41 @@ describe('write routing', () => {
     expect(h.requests).toHaveLength(1)
     expect(h.requests[0]).toMatchObject({ checkpoint: 'lw1.1.00000000000000', push: [{ uid: 'a' }] })
     expect(h.requests[0]!.subscription).toBeUndefined()
+    driver.stop()
+  })
+
+  it('routes a push lost with one scope\'s request to the scope that carries the record since (I9)', async () => {
+    // `moved` matches no held scope when it is written, so `{ done: false }` pushes it; its request is lost
+    // while `{ done: true }` is acquired. The first scope's retry leaves `moved` out (another held scope
+    // matches it now): unless the lost push is routed again, nothing ever pushes it.
+    const lost = deferred()
+    const h = createHarness(async (request) => {
+      if (request.push.some((r) => r.uid === 'moved') && request.where['done'] === false) {
+        await lost.promise
+        return { ok: false, error: { code: 'TRANSIENT', message: 'the answer was lost' } }
+      }
+      return page(request)
+    })
+    const driver = createSyncDriver(h.deps)
+    driver.acquire(query({ done: false }), 'open')
+    driver.setConnected(true)
+    await drain()
+    await put(h, { ...todo('moved', 1, { dirty: true, acknowledged: false }), row: { title: 'moved', done: true } })
+    driver.afterWrite(['todos'])
+    await h.runtime.advance(50)
+    await drain()
+    driver.acquire(query({ done: true }), 'done')
+    await drain()
+    // In flight with the first scope's request: the new scope's run leaves it out.
+    expect(h.requests.at(-1)).toMatchObject({ where: { done: true }, push: [] })
+    lost.resolve()
+    await drain()
+    for (let i = 0; i < 10; i++) {
+      await h.runtime.advance(1_000)
+      await drain()
+    }
+    expect(h.requests.filter((r) => r.where['done'] === true && r.push.some((p) => p.uid === 'moved'))).toHaveLength(1)
+    expect(await get(h, 'moved')).toMatchObject({ dirty: false, acknowledged: true })
     driver.stop()
   })
 
