@@ -180,11 +180,47 @@ export function checkLocalWrites(history: History, events: readonly WireEvent[],
 }
 
 /**
+ * Pushed records whose request was never answered with an outcome for them (the answer was lost, or the
+ * server died after COMMIT): the server may or may not have taken them. Keyed by uid.
+ */
+export function unansweredWrites(events: readonly WireEvent[]): Map<string, PushedRecord[]> {
+  const answered = new Set<string>()
+  for (const e of events) if (e.type === 'outcome') answered.add(`${e.client}\u0000${e.request}\u0000${e.uid}`)
+  const out = new Map<string, PushedRecord[]>()
+  for (const e of events) {
+    if (e.type !== 'push') continue
+    for (const r of e.records) {
+      if (answered.has(`${e.client}\u0000${e.request}\u0000${r.uid}`)) continue
+      let list = out.get(r.uid)
+      if (list === undefined) out.set(r.uid, (list = []))
+      list.push(r)
+    }
+  }
+  return out
+}
+
+/**
  * I3: for every uid, the server's final version is the greatest accepted one, and its row is that
  * write's row (or absent for a tombstone). Every record the server knows was written by some accepted push.
+ *
+ * `unanswered`: the wire history is recorded at the clients (a real server that crashes), so a push the
+ * server committed may have no recorded outcome — its answer died with the server, and its writer then
+ * learned it from realtime or a pull (A3) instead of pushing it again. Such a push counts as accepted
+ * when it is exactly what the server holds: the server's version must then be an unanswered push's
+ * version, greater than every accepted one, with that push's row. Nothing older, and nothing no client
+ * pushed, passes.
  */
-export function checkLww(events: readonly WireEvent[], server: ServerState, columns: readonly string[], options: { purged?: boolean } = {}): Violation[] {
+export function checkLww(events: readonly WireEvent[], server: ServerState, columns: readonly string[], options: { purged?: boolean; unanswered?: boolean } = {}): Violation[] {
   const accepted = acceptedWrites(events)
+  if (options.unanswered === true) {
+    for (const [uid, writes] of unansweredWrites(events)) {
+      const m = server.meta.get(uid)
+      const held = m === undefined ? undefined : writes.find((w) => w.version === m.version)
+      if (held === undefined) continue
+      const list = accepted.get(uid) ?? []
+      if (list.every((w) => w.version < held.version)) accepted.set(uid, [...list, held])
+    }
+  }
   const out: Violation[] = []
   for (const [uid, writes] of accepted) {
     const top = writes.reduce((a, b) => (b.version > a.version ? b : a))

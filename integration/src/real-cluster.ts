@@ -212,7 +212,7 @@ export class RealCluster {
     }
     out.push(...checkAcknowledged(this.events, server))
     out.push(...checkLocalWrites(this.history, this.events, server))
-    out.push(...checkLww(this.events, server, ['list', 'title', 'done', 'n']))
+    out.push(...checkLww(this.events, server, ['list', 'title', 'done', 'n'], { unanswered: true }))
     return out
   }
 
