@@ -33,6 +33,7 @@ const NS = quick ? [1_000] : [1_000, 10_000, 100_000]
 const REPS = quick ? 1 : 3
 const PEER_MAX_N = quick ? 1_000 : 100_000
 const REALTIME_SAMPLES = quick ? 20 : 200
+const COMMIT_SAMPLES = quick ? 50 : 500
 const PUSH_TOTAL = quick ? 1_000 : 10_000
 const PUSH_CLIENTS = quick ? [10] : [1, 10, 50]
 /** Multi-node, per adapter: timed writes, then pushing clients × batches × records (about 10 s quick, 15–30 s full). */
@@ -264,6 +265,19 @@ async function runLimits(pgOk: boolean): Promise<void> {
         } catch (e) {
           push({ scenario: 'limit', system: 'limit', backend: name, variant: 'raw', n, samples: [], ms: null, error: (e as Error).message })
         }
+      }
+    }
+    // One durable single-row commit, many times: the floor a realtime write's p99 is held against.
+    const commits: Array<[string, string, unknown[]]> = [
+      ['sqlite commit', 'sqliteCommits', [COMMIT_SAMPLES]],
+      ...(pgOk ? ([['postgres commit', 'pgCommits', [COMMIT_SAMPLES, `lwbench_commit_${process.pid}`]]] as Array<[string, string, unknown[]]>) : []),
+    ]
+    for (const [backend, method, args] of commits) {
+      try {
+        const r = await raw.call<number[]>(method, ...args)
+        push({ scenario: 'limit', system: 'limit', backend, variant: 'single-row', n: 1, samples: r, ms: summarize(r), p50: percentile(r, 50), p99: percentile(r, 99) })
+      } catch (e) {
+        push({ scenario: 'limit', system: 'limit', backend, variant: 'single-row', n: 1, samples: [], ms: null, error: (e as Error).message })
       }
     }
   } finally {

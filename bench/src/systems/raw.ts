@@ -3,6 +3,7 @@
  * of puts (fake-indexeddb), one SQLite transaction of prepared inserts (better-sqlite3, WAL), one
  * PostgreSQL transaction of set-based inserts (unnest, 10,000 rows per statement). SQLite runs with
  * WAL and synchronous = FULL, as lastword requires of the server's database (so the two pay the same for durability).
+ * And the latency of one durable single-row commit on each, the floor under a realtime write.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -86,6 +87,51 @@ async function pgInsert(items: Item[], schema: string): Promise<number> {
   }
 }
 
+/** Latency of one durable single-row commit (autocommit insert), `reps` times: the floor under a realtime write. */
+function sqliteCommits(reps: number): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'lw-raw-'))
+  try {
+    const db = new Database(join(dir, 'raw.db'))
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = FULL')
+    db.exec('create table items (uid text primary key, title text not null)')
+    const ins = db.prepare('insert into items (uid, title) values (?, ?)')
+    const out: number[] = []
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now()
+      ins.run(`u${i}`, 'x')
+      out.push(performance.now() - t0)
+    }
+    db.close()
+    return out
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function pgCommits(reps: number, schema: string): Promise<number[]> {
+  await createSchema(schema)
+  const pool = poolFor(schema, 1)
+  try {
+    const c = await pool.connect()
+    try {
+      await c.query('create table items (uid text primary key, title text not null)')
+      const out: number[] = []
+      for (let i = 0; i < reps; i++) {
+        const t0 = performance.now()
+        await c.query('insert into items (uid, title) values ($1, $2)', [`u${i}`, 'x'])
+        out.push(performance.now() - t0)
+      }
+      return out
+    } finally {
+      c.release()
+    }
+  } finally {
+    await pool.end()
+    await dropSchema(schema)
+  }
+}
+
 export function createActor() {
   return {
     async idbBulkPut(n: number, reps: number): Promise<number[]> {
@@ -100,6 +146,8 @@ export function createActor() {
       for (let r = 0; r < reps; r++) out.push(sqliteInsert(items))
       return out
     },
+    sqliteCommits,
+    pgCommits,
     async pgInsert(n: number, reps: number, schema: string): Promise<number[]> {
       const items = makeItems(n)
       const out: number[] = []
