@@ -21,8 +21,6 @@ export interface WireSchema<Out, In = Out> {
   parse(input: unknown, what?: string): Out
   /** As {@link parse}, the refusal returned instead of thrown. */
   safeParse(input: unknown, what?: string): WireResult<Out>
-  /** A JSON description of the shape and its bounds (the protocol-version test fingerprints it). */
-  describe(): unknown
   /** Types only. */
   readonly types?: { input: In; output: Out }
 }
@@ -36,22 +34,42 @@ type AnySchema = v.GenericSchema<unknown, unknown>
 
 const CONFIG = { abortEarly: true, abortPipeEarly: true } as const
 
-/** Wraps a valibot schema as a {@link WireSchema}. */
-export function wireSchema<S extends AnySchema>(schema: S): WireSchema<v.InferOutput<S>, v.InferInput<S>> {
+/** The valibot schema behind each wire schema, built on first use (for {@link describeWireSchema}). */
+const BUILDERS = new WeakMap<object, () => AnySchema>()
+
+/**
+ * Wraps a valibot schema as a {@link WireSchema}. `build` runs on the first parse, so declaring a
+ * schema costs nothing and a bundler drops the ones an app never uses (call it with `@__PURE__`).
+ */
+export function wireSchema<S extends AnySchema>(build: () => S): WireSchema<v.InferOutput<S>, v.InferInput<S>> {
+  let built: S | undefined
+  const schema = (): S => (built ??= build())
   const safeParse = (input: unknown, what = 'input'): WireResult<v.InferOutput<S>> => {
-    const result = v.safeParse(schema, input, CONFIG)
+    const result = v.safeParse(schema(), input, CONFIG)
     if (result.success) return { success: true, data: result.output }
     return { success: false, error: refusal(result.issues[0], what) }
   }
-  return {
+  const wire: WireSchema<v.InferOutput<S>, v.InferInput<S>> = {
     safeParse,
     parse(input, what) {
       const result = safeParse(input, what)
       if (!result.success) throw result.error
       return result.data
     },
-    describe: () => describeNode(schema),
   }
+  BUILDERS.set(wire, schema)
+  return wire
+}
+
+/**
+ * A JSON description of a wire schema's shape and bounds: types, patterns, bounds, defaults,
+ * strictness, nesting (the protocol-version test fingerprints it). Not a method, so that an app's
+ * bundle leaves it out.
+ */
+export function describeWireSchema(schema: WireSchema<unknown>): unknown {
+  const build = BUILDERS.get(schema)
+  if (build === undefined) throw new Error('not a wire schema')
+  return describeNode(build())
 }
 
 /**
@@ -69,14 +87,15 @@ export function strictObject<const E extends v.ObjectEntries>(entries: E) {
 }
 
 /** A JSON object (not an array, not a class instance) with any values: copied, like a record. */
-export const plainObject = v.pipe(
-  v.custom<Record<string, unknown>>(function isPlainObject(input) {
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) return false
-    const proto: unknown = Object.getPrototypeOf(input)
-    return proto === Object.prototype || proto === null
-  }),
-  v.transform((input): Record<string, unknown> => ({ ...input })),
-)
+export const plainObject = () =>
+  v.pipe(
+    v.custom<Record<string, unknown>>(function isPlainObject(input) {
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) return false
+      const proto: unknown = Object.getPrototypeOf(input)
+      return proto === Object.prototype || proto === null
+    }),
+    v.transform((input): Record<string, unknown> => ({ ...input })),
+  )
 
 /** Longest path segment and number of segments a refusal names (a path can carry a client's key). */
 const MAX_PATH_SEGMENT = 64

@@ -21,73 +21,77 @@ export const WIRE_BOUNDS = {
   maxTokenLength: 128,
 } as const
 
-const str = v.string()
-const stamp = v.pipe(v.string(), v.regex(/^[0-9a-f]{12}-[0-9a-f]{4}-[0-9a-f]{16}$/))
-const uid = v.pipe(v.string(), v.regex(UID_PATTERN))
-const name = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_BOUNDS.maxNameLength))
+// Every part of a schema is made by a function, and each wire schema is built on its first use: the
+// module does nothing when loaded, so a bundler keeps only the schemas an app uses (the client never
+// parses a sync request or a handshake).
+const str = () => v.string()
+const stamp = () => v.pipe(v.string(), v.regex(/^[0-9a-f]{12}-[0-9a-f]{4}-[0-9a-f]{16}$/))
+const uid = () => v.pipe(v.string(), v.regex(UID_PATTERN))
+const name = () => v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_BOUNDS.maxNameLength))
 /** A number as JSON carries it: finite. */
-const num = v.pipe(v.number(), v.finite())
+const num = () => v.pipe(v.number(), v.finite())
 /** An integer a double holds exactly. */
-const int = v.pipe(v.number(), v.safeInteger())
-const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
-const bool = v.boolean()
+const int = () => v.pipe(v.number(), v.safeInteger())
+const count = () => v.pipe(v.number(), v.safeInteger(), v.minValue(0))
+const bool = () => v.boolean()
 const bounded = <S extends v.GenericSchema>(item: S, max: number) => v.pipe(v.array(item), v.maxLength(max))
+/** A list left out on the wire when empty. */
+const list = <S extends v.GenericSchema>(item: S) => v.optional(v.array(item), () => [])
 
-const columnDescriptor = strictObject({
-  name,
-  type: v.picklist(['text', 'integer', 'real', 'boolean', 'timestamp', 'json']),
-  nullable: bool,
-  writable: bool,
-  bits: v.optional(v.picklist([16, 32])),
-  maxLength: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_DECLARED_LENGTH))),
-})
-export const columnDescriptorSchema = wireSchema(columnDescriptor)
+const columnDescriptor = () =>
+  strictObject({
+    name: name(),
+    type: v.picklist(['text', 'integer', 'real', 'boolean', 'timestamp', 'json']),
+    nullable: bool(),
+    writable: bool(),
+    bits: v.optional(v.picklist([16, 32])),
+    maxLength: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_DECLARED_LENGTH))),
+  })
+export const columnDescriptorSchema = /* @__PURE__ */ wireSchema(columnDescriptor)
 
-const tableDescriptor = strictObject({ name, columns: bounded(columnDescriptor, 256) })
-export const tableDescriptorSchema = wireSchema(tableDescriptor)
+const tableDescriptor = () => strictObject({ name: name(), columns: bounded(columnDescriptor(), 256) })
+export const tableDescriptorSchema = /* @__PURE__ */ wireSchema(tableDescriptor)
 
 /** A record as it travels: stamps and the row (`null` for a tombstone). */
-const wireRecord = strictObject({
-  uid,
-  created_at: stamp,
-  updated_at: stamp,
-  deleted_at: v.nullable(stamp),
-  row: v.nullable(plainObject),
-  /** Pushes: the server acknowledged this uid once (R10: if it no longer knows it, the write is `PURGED`). */
-  acknowledged: v.optional(bool),
-})
-export const wireRecordSchema = wireSchema(wireRecord)
+const wireRecord = () =>
+  strictObject({
+    uid: uid(),
+    created_at: stamp(),
+    updated_at: stamp(),
+    deleted_at: v.nullable(stamp()),
+    row: v.nullable(plainObject()),
+    /** Pushes: the server acknowledged this uid once (R10: if it no longer knows it, the write is `PURGED`). */
+    acknowledged: v.optional(bool()),
+  })
+export const wireRecordSchema = /* @__PURE__ */ wireSchema(wireRecord)
 export type WireRecord = WireOutput<typeof wireRecordSchema>
 
 /** The client's metadata for one record in full reconciliation: `[uid, version, deleted, acknowledged]`. */
-const clientEntry = v.strictTuple([uid, stamp, bool, bool])
-export const clientEntrySchema = wireSchema(clientEntry)
+const clientEntry = () => v.strictTuple([uid(), stamp(), bool(), bool()])
+export const clientEntrySchema = /* @__PURE__ */ wireSchema(clientEntry)
 
 /** Where a paged full reconciliation stands: the rev it started at and the last uid it covered. */
-const fullCursor = strictObject({
-  startRev: count,
-  after: v.nullable(uid),
-})
-export const fullCursorSchema = wireSchema(fullCursor)
+const fullCursor = () => strictObject({ startRev: count(), after: v.nullable(uid()) })
+export const fullCursorSchema = /* @__PURE__ */ wireSchema(fullCursor)
 export type FullCursor = WireOutput<typeof fullCursorSchema>
 
 /** One request per scope: the dirty records, and the checkpoint (incremental) or metadata (full). */
-export const syncRequestSchema = wireSchema(
+export const syncRequestSchema = /* @__PURE__ */ wireSchema(() =>
   strictObject({
-    table: name,
+    table: name(),
     /** The filter, as apps write it (`{ done: false }`); validated against the table by the server. */
-    where: plainObject,
+    where: plainObject(),
     /** The checkpoint token for this scope, or `null` when the client has none. */
     checkpoint: v.nullable(v.pipe(v.string(), v.maxLength(WIRE_BOUNDS.maxTokenLength))),
     /** Dirty records, each with its full row (or `null` for a delete). */
-    push: bounded(wireRecord, WIRE_BOUNDS.maxPushRecords),
+    push: bounded(wireRecord(), WIRE_BOUNDS.maxPushRecords),
     /** Full reconciliation: the client's entries with uid > `cursor.after`, in uid order. */
     full: v.optional(
       strictObject({
-        cursor: v.nullable(fullCursor),
-        entries: bounded(clientEntry, WIRE_BOUNDS.maxMetaEntries),
+        cursor: v.nullable(fullCursor()),
+        entries: bounded(clientEntry(), WIRE_BOUNDS.maxMetaEntries),
         /** `true` when `entries` holds every remaining client entry of the scope. */
-        complete: bool,
+        complete: bool(),
       }),
     ),
     /** A client-chosen id: keep this scope live on this socket and send its changes as `lw:changes`. */
@@ -98,70 +102,64 @@ export const syncRequestSchema = wireSchema(
 )
 export type SyncRequest = WireOutput<typeof syncRequestSchema>
 
-const wireError = strictObject({
-  code: str,
-  message: str,
-  details: v.optional(plainObject),
-})
+const wireError = () => strictObject({ code: str(), message: str(), details: v.optional(plainObject()) })
 
 /** The outcome of one pushed record. */
-const pushOutcome = v.variant('status', [
-  strictObject({ uid, status: v.literal('applied') }),
-  strictObject({
-    uid,
-    status: v.literal('superseded'),
-    rule: str,
-    /** The winning state, when the caller may read it; `null` otherwise (attack V9). */
-    winner: v.nullable(wireRecord),
-  }),
-  strictObject({ uid, status: v.literal('rejected'), error: wireError }),
-])
-export const pushOutcomeSchema = wireSchema(pushOutcome)
+const pushOutcome = () =>
+  v.variant('status', [
+    strictObject({ uid: uid(), status: v.literal('applied') }),
+    strictObject({
+      uid: uid(),
+      status: v.literal('superseded'),
+      rule: str(),
+      /** The winning state, when the caller may read it; `null` otherwise (attack V9). */
+      winner: v.nullable(wireRecord()),
+    }),
+    strictObject({ uid: uid(), status: v.literal('rejected'), error: wireError() }),
+  ])
+export const pushOutcomeSchema = /* @__PURE__ */ wireSchema(pushOutcome)
 export type PushOutcome = WireOutput<typeof pushOutcomeSchema>
 
 /** Rows as arrays: `[uid, created_at, updated_at, ...values in column order]`. */
-const liveRow = v.pipe(v.array(v.unknown()), v.minLength(3))
+const liveRow = () => v.pipe(v.array(v.unknown()), v.minLength(3))
 /** Tombstones: `[uid, created_at, updated_at, deleted_at]`. */
-const tombstoneRow = v.strictTuple([uid, stamp, stamp, stamp])
+const tombstoneRow = () => v.strictTuple([uid(), stamp(), stamp(), stamp()])
 /**
  * An eviction: `[uid, version]`, the version of the record the server found outside the scope. The
  * client compares it with its own: an older local copy is stale and goes; a newer one means the eviction
  * is late and says nothing about it; the same version is matched against the client's other scopes.
  */
-const eviction = v.strictTuple([uid, stamp])
-export type Eviction = v.InferOutput<typeof eviction>
-
-/** A list left out on the wire when empty. */
-const list = <S extends v.GenericSchema>(item: S) => v.optional(v.array(item), () => [])
+const eviction = () => v.strictTuple([uid(), stamp()])
+export type Eviction = v.InferOutput<ReturnType<typeof eviction>>
 
 /** One page of a sync answer. Fields at their default (empty lists, `null`, `false`) may be left out on the wire. */
-export const syncPageSchema = wireSchema(
+export const syncPageSchema = /* @__PURE__ */ wireSchema(() =>
   strictObject({
     /** `resync`: the checkpoint cannot be used (retention passed, scope changed); send metadata (full). */
     mode: v.picklist(['incremental', 'full', 'resync']),
     /** When the server received the request (its clock, ms): t1 of the client's offset sample. */
-    receivedAt: num,
+    receivedAt: num(),
     /** When the server answered (its clock, ms): t2. The handling between them never biases the offset (SPEC.md, "Clock offset"). */
-    answeredAt: num,
-    outcomes: list(pushOutcome),
+    answeredAt: num(),
+    outcomes: list(pushOutcome()),
     /** The table's columns, naming the values of each row array after the three leading fields (sent with rows). */
-    columns: list(name),
-    rows: list(liveRow),
-    tombstones: list(tombstoneRow),
+    columns: list(name()),
+    rows: list(liveRow()),
+    tombstones: list(tombstoneRow()),
     /** Left the scope (or may no longer be read), with the version found outside it: remove locally, never delete on the server. */
-    evict: list(eviction),
+    evict: list(eviction()),
     /** Acknowledged once, unknown to the server now (purged after retention): remove locally, tell the app. */
-    purged: list(uid),
+    purged: list(uid()),
     /** Records the client holds newer than the server (or never pushed): push them. */
-    push: list(uid),
+    push: list(uid()),
     /** The checkpoint after this page, or `null` for a full-reconciliation page that is not the last. */
-    checkpoint: v.optional(v.nullable(str), null),
-    hasMore: v.optional(bool, false),
+    checkpoint: v.optional(v.nullable(str()), null),
+    hasMore: v.optional(bool(), false),
     /** Where to continue a paged full reconciliation. */
-    cursor: v.optional(v.nullable(fullCursor), null),
+    cursor: v.optional(v.nullable(fullCursor()), null),
     /** Why `resync` was asked for. */
-    reason: v.optional(str),
-    progress: v.optional(strictObject({ received: count, total: v.nullable(count) }), () => ({ received: 0, total: null })),
+    reason: v.optional(str()),
+    progress: v.optional(strictObject({ received: count(), total: v.nullable(count()) }), () => ({ received: 0, total: null })),
   }),
 )
 export type SyncPage = WireOutput<typeof syncPageSchema>
@@ -192,44 +190,45 @@ export function compactPage(page: SyncPage): SyncPageWire {
 }
 
 /** Changes pushed to a subscribed scope after a commit. */
-export const realtimeEventSchema = wireSchema(
+export const realtimeEventSchema = /* @__PURE__ */ wireSchema(() =>
   strictObject({
-    subscription: str,
-    table: name,
-    serverTime: num,
+    subscription: str(),
+    table: name(),
+    serverTime: num(),
     /** The revs of the event's records span [`firstRev`, `rev`]: a pull up to a checkpoint at or past `firstRev` already covered (part of) it. */
-    firstRev: count,
-    rev: count,
-    columns: v.array(name),
-    rows: v.array(liveRow),
-    tombstones: v.array(tombstoneRow),
-    evict: v.array(eviction),
+    firstRev: count(),
+    rev: count(),
+    columns: v.array(name()),
+    rows: v.array(liveRow()),
+    tombstones: v.array(tombstoneRow()),
+    evict: v.array(eviction()),
   }),
 )
 export type RealtimeEvent = WireOutput<typeof realtimeEventSchema>
 
 /** Sent by the server on connect: its protocol, its time and the synced tables. */
-export const helloSchema = wireSchema(
+export const helloSchema = /* @__PURE__ */ wireSchema(() =>
   strictObject({
-    protocolVersion: int,
-    serverTime: num,
-    tables: v.array(tableDescriptor),
+    protocolVersion: int(),
+    serverTime: num(),
+    tables: v.array(tableDescriptor()),
   }),
 )
 export type Hello = WireOutput<typeof helloSchema>
 
 /** What a client puts in the socket.io handshake `auth`. */
-const handshakeEntries = {
-  protocolVersion: int,
-  /** This client instance's node id (16 hex digits). */
-  clientId: v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/)),
-  /** Whatever the app's `authenticate` expects (a bearer token, say). */
-  token: v.optional(v.pipe(v.string(), v.maxLength(8_192))),
-}
-export const handshakeSchema = wireSchema(strictObject(handshakeEntries))
+export const handshakeSchema = /* @__PURE__ */ wireSchema(() =>
+  strictObject({
+    protocolVersion: int(),
+    /** This client instance's node id (16 hex digits). */
+    clientId: v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/)),
+    /** Whatever the app's `authenticate` expects (a bearer token, say). */
+    token: v.optional(v.pipe(v.string(), v.maxLength(8_192))),
+  }),
+)
 export type Handshake = WireOutput<typeof handshakeSchema>
 
-export const unsubscribeRequestSchema = wireSchema(
+export const unsubscribeRequestSchema = /* @__PURE__ */ wireSchema(() =>
   strictObject({ subscription: v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_BOUNDS.maxNameLength)) }),
 )
 export type UnsubscribeRequest = WireOutput<typeof unsubscribeRequestSchema>
