@@ -260,7 +260,7 @@ describe('the other messages', () => {
   })
 })
 
-describe('parseWire refuses pollution keys that zod would drop silently', () => {
+describe('parseWire refuses pollution keys that a validator would drop silently', () => {
   it.each([
     ['in a filter', '{"table":"t","where":{"__proto__":{"polluted":1}},"checkpoint":null,"push":[]}'],
     ['in a row', '{"table":"t","where":{},"checkpoint":null,"push":[{"uid":"a","created_at":"000000000001-0000-0000000000000001","updated_at":"000000000001-0000-0000000000000001","deleted_at":null,"row":{"constructor":{"prototype":{"x":1}}}}]}'],
