@@ -49,7 +49,15 @@ describe('check-layering', () => {
   }
 
   test('accepts a pure core file', () => {
-    expect(check('@lastword/core', 'a.ts', "import { z } from 'zod'\nexport const a = (now: number) => now + 1\n", { zod: '4' }).ok).toBe(true)
+    expect(check('@lastword/core', 'a.ts', 'export const a = (now: number) => now + 1\n', { valibot: '1' }).ok).toBe(true)
+  })
+
+  test('the validator is imported only behind core\'s seam (wire.ts, wire-schema.ts)', () => {
+    expect(check('@lastword/core', 'wire-schema.ts', "import * as v from 'valibot'\n", { valibot: '1' }).ok).toBe(true)
+    expect(check('@lastword/core', 'wire.ts', "import * as v from 'valibot'\n", { valibot: '1' }).ok).toBe(true)
+    expect(check('@lastword/core', 'where.ts', "import * as v from 'valibot'\n", { valibot: '1' }).output).toContain('imports the validator valibot')
+    expect(check('@lastword/client', 'a.ts', "import { object } from 'valibot'\n").output).toContain('imports the validator valibot')
+    expect(check('@lastword/server', 'a.ts', "import type { InferOutput } from 'valibot'\n").output).toContain('imports the validator valibot')
   })
 
   test.each([
@@ -65,7 +73,7 @@ describe('check-layering', () => {
   })
 
   test('refuses a runtime dependency in core beyond its schema library', () => {
-    const result = check('@lastword/core', 'a.ts', 'export {}\n', { zod: '4', lodash: '4' })
+    const result = check('@lastword/core', 'a.ts', 'export {}\n', { valibot: '1', lodash: '4' })
     expect(result.output).toContain('lodash')
   })
 

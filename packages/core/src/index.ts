@@ -125,6 +125,7 @@ export type {
   ClientToServerEvents,
   ServerToClientEvents,
 } from './wire.js'
+export type { WireSchema, WireResult, WireOutput, WireInput } from './wire-schema.js'
 
 // The client's replica: incoming states, push outcomes, re-stamping, removals (E6)
 export {

@@ -2,13 +2,15 @@
  * The protocol-version test: the wire schemas are fingerprinted, and the fingerprint is recorded with
  * the protocol version it belongs to. Change a schema and this fails until PROTOCOL_VERSION is bumped
  * and the fingerprint updated — so a client and a server that disagree on the shapes can never both
- * claim the same version. (A zod upgrade that changes `toJSONSchema` output also trips it: then check
- * the diff is cosmetic and update only the fingerprint.)
+ * claim the same version. The fingerprint hashes each schema's `describe()` (types, bounds, patterns,
+ * defaults, strictness, nesting). A validator upgrade that changes how a schema describes itself also
+ * trips it: then check the diff is cosmetic and update only the fingerprint.
  */
+import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
-import { z } from 'zod'
 import { hashString } from './checkpoint.js'
 import { LastwordError } from './errors.js'
+import { describeWireSchema, strictObject, wireSchema, type WireSchema } from './wire-schema.js'
 import {
   compactPage,
   clientEntrySchema,
@@ -26,7 +28,7 @@ import {
 } from './wire.js'
 
 /** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. */
-const RECORDED = { version: 3, fingerprint: '0ec909ca5715ed' }
+const RECORDED = { version: 3, fingerprint: '0a08e2200c1878' }
 
 /** JSON with object keys sorted at every level, so the fingerprint does not depend on key order. */
 function stableStringify(value: unknown): string {
@@ -40,10 +42,20 @@ function stableStringify(value: unknown): string {
   return JSON.stringify(value) ?? 'null'
 }
 
-function fingerprint(): string {
+function fingerprint(all: Record<string, WireSchema<unknown>> = WIRE_SCHEMAS): string {
   const schemas: Record<string, unknown> = {}
-  for (const [name, schema] of Object.entries(WIRE_SCHEMAS)) schemas[name] = z.toJSONSchema(schema)
+  for (const [name, schema] of Object.entries(all)) schemas[name] = describeWireSchema(schema)
   return hashString(stableStringify(schemas))
+}
+
+/** The handshake as wire.ts declares it, with the token's bound and the object's strictness as given. */
+function handshakeWith(maxToken: number, strict = true): WireSchema<unknown> {
+  const entries = {
+    protocolVersion: v.pipe(v.number(), v.safeInteger()),
+    clientId: v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/)),
+    token: v.optional(v.pipe(v.string(), v.maxLength(maxToken))),
+  }
+  return wireSchema(() => (strict ? strictObject(entries) : v.looseObject(entries)))
 }
 
 function caught(fn: () => unknown): LastwordError {
@@ -68,10 +80,19 @@ describe('protocol version', () => {
 
   it('the fingerprint is deterministic and sees a one-character change', () => {
     expect(fingerprint()).toBe(fingerprint())
-    const changed = { ...WIRE_SCHEMAS, handshake: handshakeSchema.extend({ token: z.string().max(8_193).optional() }) }
-    const schemas: Record<string, unknown> = {}
-    for (const [name, schema] of Object.entries(changed)) schemas[name] = z.toJSONSchema(schema)
-    expect(hashString(stableStringify(schemas))).not.toBe(fingerprint())
+    // The same declaration fingerprints the same, so what follows differs by the change alone.
+    expect(fingerprint({ ...WIRE_SCHEMAS, handshake: handshakeWith(8_192) })).toBe(fingerprint())
+    expect(fingerprint({ ...WIRE_SCHEMAS, handshake: handshakeWith(8_193) })).not.toBe(fingerprint())
+  })
+
+  it('the fingerprint sees strictness, patterns and defaults', () => {
+    expect(fingerprint({ ...WIRE_SCHEMAS, handshake: handshakeWith(8_192, false) })).not.toBe(fingerprint())
+    const pattern = (re: RegExp) => describeWireSchema(wireSchema(() => v.pipe(v.string(), v.regex(re))))
+    expect(pattern(/^[0-9a-f]{16}$/)).toEqual(pattern(/^[0-9a-f]{16}$/))
+    expect(pattern(/^[0-9a-f]{16}$/)).not.toEqual(pattern(/^[0-9a-f]{15}$/))
+    const withDefault = (value: number) => describeWireSchema(wireSchema(() => v.object({ n: v.optional(v.number(), () => value) })))
+    expect(withDefault(0)).toEqual(withDefault(0))
+    expect(withDefault(0)).not.toEqual(withDefault(1))
   })
 
   it('stableStringify ignores key order', () => {
@@ -239,7 +260,7 @@ describe('the other messages', () => {
   })
 })
 
-describe('parseWire refuses pollution keys that zod would drop silently', () => {
+describe('parseWire refuses pollution keys that a validator would drop silently', () => {
   it.each([
     ['in a filter', '{"table":"t","where":{"__proto__":{"polluted":1}},"checkpoint":null,"push":[]}'],
     ['in a row', '{"table":"t","where":{},"checkpoint":null,"push":[{"uid":"a","created_at":"000000000001-0000-0000000000000001","updated_at":"000000000001-0000-0000000000000001","deleted_at":null,"row":{"constructor":{"prototype":{"x":1}}}}]}'],

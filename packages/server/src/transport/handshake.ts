@@ -53,7 +53,7 @@ export async function identify(socket: Handshaking, deps: HandshakeDeps): Promis
     throw new LastwordError('FORBIDDEN', 'This origin may not connect; add it to allowedOrigins on the server')
   }
   assertHandshakeSize(handshake.auth)
-  // parseWire refuses a `__proto__` key (attack V5) that zod would silently drop.
+  // parseWire refuses a `__proto__` key (attack V5) that a validator would silently drop or copy.
   const auth: Handshake = parseWire(handshakeSchema, handshake.auth, 'handshake')
   if (auth.protocolVersion !== PROTOCOL_VERSION) {
     throw new LastwordError(

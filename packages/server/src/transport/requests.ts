@@ -27,7 +27,7 @@ export interface RequestDeps {
 
 /** Checks a raw `lw:sync` request against the schema and the limits; returns what the engine gets. */
 export function checkSyncRequest(raw: unknown, session: Session, limits: Limits): SyncRequest {
-  // parseWire refuses a request carrying a `__proto__` key whole (attack V5): zod would drop it silently.
+  // parseWire refuses a request carrying a `__proto__` key whole (attack V5): a validator would drop it silently.
   const request = parseWire(syncRequestSchema, raw, 'sync request')
   const id = request.subscription
   // Refused before the sync runs, so a refused subscription never leaves a half-done request behind.

@@ -45,7 +45,7 @@ describe('S11: before authentication', () => {
   it('closes a connection whose handshake is larger than maxHandshakeBytes before parsing it, answering nothing', async () => {
     fixture = await startFixture() // the default maxHandshakeBytes (16 KiB)
     const attacker = await rawConnect(fixture)
-    // 100,000 keys (~1.5 MB): parsed and walked by zod, and every key echoed back in the refusal.
+    // 100,000 keys (~1.5 MB): once parsed and walked by the validator, and every key echoed back in zod's refusal.
     const auth: Record<string, unknown> = { protocolVersion: PROTOCOL_VERSION, clientId: newClientId() }
     for (let i = 0; i < 100_000; i++) auth[`k${i}`] = 1
     const start = Date.now()
