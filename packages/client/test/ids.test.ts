@@ -15,6 +15,15 @@ describe('ids', () => {
     expect(new Set(Array.from({ length: 1_000 }, () => uuidv7(ms))).size).toBe(1_000)
   })
 
+  it('lays the time out big-endian over 48 bits, at both ends of its range, with version and variant set', () => {
+    const zeros = { now: () => 0, randomBytes: (n: number) => new Uint8Array(n) }
+    const ones = { now: () => 0, randomBytes: (n: number) => new Uint8Array(n).fill(0xff) }
+    expect(uuidv7(0, zeros)).toBe('00000000-0000-7000-8000-000000000000')
+    expect(uuidv7(2 ** 48 - 1, ones)).toBe('ffffffff-ffff-7fff-bfff-ffffffffffff')
+    expect(uuidv7(2 ** 48 + 5, zeros)).toBe('ffffffff-ffff-7000-8000-000000000000') // clamped
+    expect(uuidv7(0x0123_4567_89ab, zeros)).toBe('01234567-89ab-7000-8000-000000000000')
+  })
+
   it('makes a fresh 16-hex-digit node id per call', () => {
     const a = randomNodeId()
     expect(isNodeId(a)).toBe(true)
