@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import type { Stamp } from '@lastword/core'
+import type { Stamp, Where } from '@lastword/core'
 import { compileQuery, createLiveResult, runQuery, type QueryOptions } from '../../src/query.js'
 import type { StoredRecord } from '../../src/store/types.js'
 import { todosTable } from '../helpers.js'
@@ -16,7 +16,7 @@ console.log(`[live-result] fast-check seed=${seed} (replay with FC_SEED=${seed})
 const params = { numRuns: 150, seed, ...(env['FC_PATH'] ? { path: env['FC_PATH'] } : {}) }
 
 const QUERIES: QueryOptions[] = [{}, { orderBy: 'title' }, { orderBy: [{ column: 'priority', direction: 'desc' }, 'title'], limit: 3 }, { limit: 40 }, { orderBy: 'priority', limit: 1 }, { limit: 0 }]
-const WHERES = [{}, { done: false }]
+const WHERES: Where[] = [{}, { done: false }]
 
 const stampOf = (v: number): Stamp => `${String(v).padStart(12, '0')}-0000-0000000000000001` as Stamp
 const uidOf = (i: number): string => `0190a0b0-0000-7000-8000-${i.toString(16).padStart(12, '0')}`
