@@ -29,7 +29,12 @@ const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
 const onlyIdx = argv.indexOf('--only')
 const only = onlyIdx >= 0 ? (argv[onlyIdx + 1] ?? '').split(',').filter(Boolean) : []
-const NS = quick ? [1_000] : [1_000, 10_000, 100_000]
+const nIdx = argv.indexOf('--n')
+/** `--n 10000` (comma-separated) runs only these N (the limits included). */
+const onlyNs = nIdx >= 0 ? (argv[nIdx + 1] ?? '').split(',').map(Number).filter((x) => Number.isInteger(x) && x > 0) : []
+/** `--no-peers`: lastword's figures only (with `--only initial,resync-…`, which would otherwise run the peers' too). */
+const noPeers = argv.includes('--no-peers')
+const NS = onlyNs.length > 0 ? onlyNs : quick ? [1_000] : [1_000, 10_000, 100_000]
 const REPS = quick ? 1 : 3
 const PEER_MAX_N = quick ? 1_000 : 100_000
 const REALTIME_SAMPLES = quick ? 20 : 200
@@ -758,7 +763,7 @@ async function main(): Promise<void> {
 
   // peers: N below 100,000 for every peer and variant first, then 100,000 (once each) last, so that a
   // run short of time loses the least.
-  if (wants('peers', 'rxdb', 'pouchdb', 'initial', 'resync', 'reconnect', 'realtime', 'push', 'batch')) {
+  if (!noPeers && wants('peers', 'rxdb', 'pouchdb', 'initial', 'resync', 'reconnect', 'realtime', 'push', 'batch')) {
     const sweepN = quick ? 1_000 : 10_000
     const peerSets: Array<{ make: (b?: number) => SystemSpec; candidates: number[] }> = [
       { make: (b) => rxdb('memory', b), candidates: [1_000, 5_000] },

@@ -28,7 +28,7 @@ import { createPendingCount } from './live/pending-count.js'
 import { DEFAULT_RETRY, createDefaultRuntime, type RetryOptions, type Runtime } from './runtime.js'
 import { createIdbStore } from './store/idb-store.js'
 import { createMemoryStore } from './store/memory-store.js'
-import type { LocalStore } from './store/types.js'
+import type { LocalStore, StoredRecord } from './store/types.js'
 import { createSyncDriver, type SyncDriver } from './sync/driver.js'
 import { createDescriptorRegistry } from './tables/descriptor-registry.js'
 import { createTableHandle } from './tables/table-handle.js'
@@ -168,8 +168,8 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   }
 
   /** Local data changed (here or in another tab): live queries, the pending count. */
-  function dataChanged(tables: Iterable<string>, uids?: Iterable<string>): void {
-    live.changed(tables, uids)
+  function dataChanged(tables: Iterable<string>, uids?: Iterable<string>, states?: ReadonlyMap<string, StoredRecord | undefined>): void {
+    live.changed(tables, uids, states)
     pending.refresh()
   }
 
@@ -218,8 +218,8 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
         emitter.emit('clock', event)
       },
       // `uids` (the records written, when known) makes live queries patch rather than re-read.
-      onChanged(tables: string[], uids?: readonly string[]) {
-        dataChanged(tables, uids)
+      onChanged(tables: string[], uids?: readonly string[], states?: ReadonlyMap<string, StoredRecord | undefined>) {
+        dataChanged(tables, uids, states)
         postChanged(tables, false, uids)
       },
       onActivity: updateStatus,

@@ -131,6 +131,9 @@ export interface LiveResult {
   take<Row>(): ReadRow<Row>[]
 }
 
+/** Changes beyond which a live result is patched in one merge rather than record by record. */
+const BULK_PATCH = 32
+
 /** Records kept beyond a live query's limit, at most: a limit of 10 keeps 20, of 1,000 keeps 1,100. */
 const LIVE_SLACK = 100
 
@@ -166,6 +169,50 @@ export function createLiveResult(query: CompiledQuery): LiveResult {
     return lo
   }
 
+  /**
+   * Many changes at once (a sync page): the entries that left or moved are dropped in one pass and the
+   * new ones merged in sorted, so a page costs the result's size once rather than once per record.
+   */
+  const bulkPatch = (changes: readonly { uid: string; record: StoredRecord | undefined }[]): LivePatch => {
+    const gone = new Set<string>()
+    const added = new Map<string, LiveEntry>()
+    for (const { uid, record } of changes) {
+      const now = record !== undefined && isSelected(query, record) ? record : undefined
+      const old = byUid.get(uid)
+      added.delete(uid)
+      // The same version is the same row: a change of metadata only (an acknowledgement).
+      if (old !== undefined && now !== undefined && old.version === versionOf(now)) {
+        gone.delete(uid)
+        continue
+      }
+      if (old !== undefined) gone.add(uid)
+      if (now !== undefined) added.set(uid, toEntry(now))
+    }
+    if (gone.size === 0 && added.size === 0) return 'unchanged'
+    const kept = gone.size === 0 ? entries : entries.filter((entry) => !gone.has(entry.uid))
+    for (const uid of gone) byUid.delete(uid)
+    const incoming = [...added.values()].sort(compare)
+    const last = kept[kept.length - 1]
+    const merged: LiveEntry[] = []
+    let i = 0
+    for (const entry of incoming) {
+      // After the last record held, with more selected beyond it: its place is unknown, and not held.
+      if (truncated && (last === undefined || compare(entry, last) > 0)) break
+      while (i < kept.length && compare(kept[i] as LiveEntry, entry) < 0) merged.push(kept[i++] as LiveEntry)
+      merged.push(entry)
+      byUid.set(entry.uid, entry)
+    }
+    while (i < kept.length) merged.push(kept[i++] as LiveEntry)
+    if (merged.length > capacity) {
+      for (const entry of merged.splice(capacity)) byUid.delete(entry.uid)
+      truncated = true
+    }
+    entries = merged
+    // The limit reaches past what is held, and more records are selected: only a read can tell which.
+    if (truncated && limit !== undefined && entries.length < limit) return 'reread'
+    return 'changed'
+  }
+
   return {
     reset(records) {
       const selected = records.filter((r) => isSelected(query, r)).map(toEntry)
@@ -176,6 +223,7 @@ export function createLiveResult(query: CompiledQuery): LiveResult {
       for (const entry of entries) byUid.set(entry.uid, entry)
     },
     patch(changes) {
+      if (changes.length > BULK_PATCH) return bulkPatch(changes)
       let touched = false
       for (const { uid, record } of changes) {
         const old = byUid.get(uid)

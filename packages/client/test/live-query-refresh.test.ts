@@ -5,7 +5,8 @@
  *   a fresh `findMany` with the same filter and options (order, nulls last, limit), and each query gets
  *   at most one callback per write (plus its first result).
  * - Cost: a local write is read back alone, never with a scan of the table; a write no query can see
- *   calls no callback; changes of unknown records (sync pages, realtime) are re-read in full, coalesced.
+ *   calls no callback; a sync page is patched in from the states it stored, with no read at all; changes
+ *   of unknown records (another tab's sync) are re-read in full, coalesced.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
@@ -31,6 +32,10 @@ function countingStore(inner: LocalStore = createMemoryStore(), scanDelayMs = 0)
           getRecord(table, uid) {
             counted.gets++
             return tx.getRecord(table, uid)
+          },
+          getRecords(table, uids) {
+            counted.gets += uids.length
+            return tx.getRecords(table, uids)
           },
           async scanRecords(table, options) {
             if (options?.after == null && options?.limit === undefined) {
@@ -259,5 +264,47 @@ describe('live query cost', () => {
     expect(server.requests.length).toBeGreaterThanOrEqual(pages)
     // Without coalescing: one re-read per page. With it: about one per 60 ms of a ~120 ms... sync.
     expect(store.scans).toBeLessThan(pages / 2)
+  }, 30_000)
+
+  it('patches a paged sync in from the states each page stored: no read of the table or of its records', async () => {
+    const store = countingStore()
+    const pages = 5
+    const perPage = 50
+    const s = stamp(Date.now() - 1_000)
+    // Every scope (the queries hold four) gets the same pages: its own count of requests.
+    const requests = new Map<string, number>()
+    const server = createScriptedServer(async (request) => {
+      const key = JSON.stringify(request.where)
+      const i = requests.get(key) ?? 0
+      requests.set(key, i + 1)
+      const last = i === pages - 1
+      const rows = Array.from({ length: perPage }, (_, k) => {
+        const n = i * perPage + k
+        return wireRow(uidOf(10_000 - n), s, s, { title: `t${n % 7}`, done: n % 3 === 0, priority: n % 4 === 0 ? null : n % 5 })
+      })
+      return page(request, {
+        rows,
+        hasMore: !last,
+        cursor: last ? null : { startRev: 1, after: uidOf(10_000 - i * perPage) },
+        checkpoint: last ? 'lw1.1.00000000000000' : null,
+      } as never)
+    })
+    const client = createSyncClient({ name: `live-${Math.random()}`, tables: [todosTable], store, transport: server.transport, tabs: false })
+    clients.push(client)
+    const todos = client.table<Todo>('todos')
+    const probes: Probe[] = QUERIES.map((q) => ({ ...q, seen: [] }))
+    for (const p of probes) todos.subscribe(p.where, (rows) => p.seen.push(rows), p.options)
+    await client.ready()
+    await eventually(() => expect(probes.every((p) => p.seen.length > 0)).toBe(true))
+    const scansBefore = store.scans
+    const getsBefore = store.gets
+    server.connect()
+    await eventually(() => expect(probes.find((p) => p.options.limit === undefined && Object.keys(p.where).length === 0)?.seen.at(-1)?.length).toBe(pages * perPage))
+    const scans = store.scans - scansBefore
+    const gets = store.gets - getsBefore
+    await expectFresh(client, probes)
+    // Page application reads its records once per page (each scope's pages); live queries read nothing more.
+    expect(scans).toBe(0)
+    expect(gets).toBe(requests.size * pages * perPage)
   }, 30_000)
 })

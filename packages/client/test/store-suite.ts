@@ -101,6 +101,63 @@ export function runStoreSuite(name: string, harness: StoreHarness): void {
       await store.close()
     })
 
+    it('reads, writes and deletes several records at once, in the order asked', async () => {
+      const store = await harness.create()
+      const uid = (i: number) => `u${String(i).padStart(3, '0')}`
+      await store.transaction('readwrite', async (tx) => {
+        await tx.putRecords(Array.from({ length: 100 }, (_, i) => record('t', uid(i), { row: { n: i }, dirty: i % 10 === 0 })))
+        await tx.putRecords([record('t2', uid(5)), record('t2', uid(6))])
+        await tx.putRecords([])
+      })
+      const get = (table: string, uids: string[]) =>
+        store.transaction('readonly', async (tx) => (await tx.getRecords(table, uids)).map((r) => (r === undefined ? null : `${r.table}/${r.uid}/${String(r.row?.['n'] ?? '')}`)))
+      // A span of a few stored records (read whole), with a missing uid and a repeated one.
+      expect(await get('t', [uid(12), 'u012x', uid(11), uid(12)])).toEqual(['t/u012/12', null, 't/u011/11', 't/u012/12'])
+      // A span holding far more records than asked for (read one by one), and a span holding none.
+      expect(await get('t', [uid(99), uid(0)])).toEqual(['t/u099/99', 't/u000/0'])
+      expect(await get('t', ['v1', 'v0', 'v2'])).toEqual([null, null, null])
+      expect(await get('t', [])).toEqual([])
+      expect(await get('t2', [uid(6), uid(7), uid(5)])).toEqual(['t2/u006/', null, 't2/u005/'])
+      expect(await get('t3', [uid(1)])).toEqual([null])
+      // The dirty view follows records written several at once.
+      expect(await store.transaction('readonly', async (tx) => (await tx.dirtyRecords('t')).map((r) => r.uid))).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90].map(uid))
+      // Its own writes, seen by the same transaction's batched read; deletions of one table only.
+      const seen = await store.transaction('readwrite', async (tx) => {
+        await tx.deleteRecords('t', [uid(5), uid(6), 'absent'])
+        await tx.putRecords([record('t', uid(7), { row: { n: 700 } }), record('t', 'u006b', { row: { n: 6 } })])
+        return (await tx.getRecords('t', [uid(5), uid(6), 'u006b', uid(7)])).map((r) => r?.row?.['n'] ?? null)
+      })
+      expect(seen).toEqual([null, null, 6, 700])
+      expect(await get('t', [uid(4), uid(5), uid(6), uid(7)])).toEqual(['t/u004/4', null, null, 't/u007/700'])
+      expect(await get('t2', [uid(5), uid(6)])).toEqual(['t2/u005/', 't2/u006/'])
+      // Copies: changing what was read changes nothing stored.
+      await store.transaction('readonly', async (tx) => {
+        const [a] = await tx.getRecords('t', [uid(1)])
+        ;(a as StoredRecord).row = { n: -1 }
+      })
+      expect(await get('t', [uid(1)])).toEqual(['t/u001/1'])
+      await store.close()
+    })
+
+    it('commits batched writes with the rest of their transaction, or none of them', async () => {
+      const store = await harness.create()
+      await store.transaction('readwrite', (tx) => tx.putRecords([record('t', 'a'), record('t', 'b')]))
+      const failure = store.transaction('readwrite', async (tx) => {
+        await tx.putRecords([record('t', 'c'), record('t', 'd', { dirty: true })])
+        await tx.deleteRecords('t', ['a', 'b'])
+        await tx.putScope({ key: 'k', table: 't', where: {}, checkpoint: 'lw1.1.00000000000000', fullCursor: null, syncedAt: null })
+        throw new Error('boom')
+      })
+      await expect(failure).rejects.toThrow('boom')
+      const state = await store.transaction('readonly', async (tx) => ({
+        uids: (await tx.scanRecords('t')).map((r) => r.uid),
+        dirty: await tx.countDirty(),
+        scope: await tx.getScope('k'),
+      }))
+      expect(state).toEqual({ uids: ['a', 'b'], dirty: 0, scope: undefined })
+      await store.close()
+    })
+
     it('keeps a dirty view that follows the flag', async () => {
       const store = await harness.create()
       await store.transaction('readwrite', async (tx) => {

@@ -7,7 +7,7 @@ import { toLastwordError, type LastwordError, type Where } from '@lastword/core'
 import { randomSubscriptionId } from '../ids.js'
 import { compileQuery, type QueryOptions, type ReadRow } from '../query.js'
 import type { Runtime } from '../runtime.js'
-import type { LocalStore } from '../store/types.js'
+import type { LocalStore, StoredRecord } from '../store/types.js'
 import type { SyncDriver } from '../sync/driver.js'
 import type { DescriptorRegistry } from '../tables/descriptor-registry.js'
 import type { TabScope } from '../tabs/messages.js'
@@ -36,8 +36,8 @@ export interface LiveQueries {
   scopes(): TabScope[]
   /** The tables that have live queries. */
   tables(): string[]
-  /** Local data of `tables` changed: `uids`, when known. */
-  changed(tables: Iterable<string>, uids?: Iterable<string>): void
+  /** Local data of `tables` changed: `uids`, when known, and (one table) `states`: what some of them now are, as stored. */
+  changed(tables: Iterable<string>, uids?: Iterable<string>, states?: ReadonlyMap<string, StoredRecord | undefined>): void
   /** Brings every query up to date now. */
   settle(): Promise<void>
   close(): void
@@ -104,7 +104,7 @@ export function createLiveQueries(options: LiveQueriesOptions): LiveQueries {
     },
     scopes: () => [...live].flatMap((q) => (q.compiled === null || q.closed ? [] : [{ table: q.table, where: q.compiled.where as Record<string, unknown> }])),
     tables: () => [...new Set([...live].map((q) => q.table))],
-    changed: (tables, uids) => scheduler.changed(tables, uids),
+    changed: (tables, uids, states) => scheduler.changed(tables, uids, states),
     settle: () => scheduler.settle(),
     close() {
       scheduler.close()

@@ -1,7 +1,8 @@
 /**
  * Brings live queries up to date after changes. Known uids are read alone and patched into each
- * query's result (a write costs its records, not the table); a query sees no callback, and nothing is
- * read for it beyond those records, unless its rows changed. Changes of unknown records (sync pages,
+ * query's result (a write costs its records, not the table); records whose state the change carries (a
+ * sync page's) are patched without a read. A query sees no callback, and nothing is read for it beyond
+ * those records, unless its rows changed. Changes of unknown records (sync pages,
  * realtime, another tab's sync) mark queries as needing a full read; such reads run at most once per
  * macrotask, and after one the next waits as long as it took: a paged sync faster than the reads costs
  * a read per pause, not one per page. First results are read at once.
@@ -12,8 +13,11 @@ import type { CancelTimer, Runtime } from '../runtime.js'
 import type { LocalStore, StoredRecord } from '../store/types.js'
 import type { LiveQuery } from './live-query.js'
 
-/** Changed uids of one table beyond which live queries read it in full rather than record by record. */
+/** Changed uids of one table (to read) beyond which live queries read it in full rather than record by record. */
 export const MAX_PATCH_UIDS = 2_000
+
+/** A changed record: its state as stored (`{ record }`), or `null` when it must be read. */
+type Change = { record: StoredRecord | undefined } | null
 
 /** Options of {@link createRefreshScheduler}. */
 export interface RefreshSchedulerOptions {
@@ -26,8 +30,11 @@ export interface RefreshSchedulerOptions {
 
 /** The refresh of a client's live queries. */
 export interface RefreshScheduler {
-  /** Local data of `tables` changed: `uids` are the records, when known (else the tables are read in full). */
-  changed(tables: Iterable<string>, uids?: Iterable<string>): void
+  /**
+   * Local data of `tables` changed: `uids` are the records, when known (else the tables are read in full);
+   * `states` (one table) what some of them now are, as stored: those are patched without a read.
+   */
+  changed(tables: Iterable<string>, uids?: Iterable<string>, states?: ReadonlyMap<string, StoredRecord | undefined>): void
   /** Reads the first result of queries that have none. */
   schedule(): void
   /** Brings every query up to date now, past the throttle: `sync()` resolves once callbacks saw what it pulled. */
@@ -39,8 +46,13 @@ export interface RefreshScheduler {
 /** Creates the scheduler. */
 export function createRefreshScheduler(options: RefreshSchedulerOptions): RefreshScheduler {
   const { store, runtime, report } = options
-  /** Changes not yet shown, by table: the uids written, or `null` when unknown (read the table in full). */
-  const changes = new Map<string, Set<string> | null>()
+  /**
+   * Changes not yet shown, by table: the uids written (with their state when known; a later change of a
+   * uid replaces an earlier one), or `null` when unknown (read the table in full).
+   */
+  const changes = new Map<string, Map<string, Change> | null>()
+  /** Per table, how many pending changes must be read. */
+  const toRead = new Map<string, number>()
   let closed = false
   let running = false
   let queued = false
@@ -68,8 +80,9 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
     try {
       while (!closed) {
         if (changes.size > 0) {
-          const [table, uids] = changes.entries().next().value as [string, Set<string> | null]
+          const [table, uids] = changes.entries().next().value as [string, Map<string, Change> | null]
           changes.delete(table)
+          toRead.delete(table)
           await patchTable(table, uids)
           continue
         }
@@ -110,21 +123,26 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
   }
 
   /** Folds one table's change into its queries: patches for known uids, else marks them for a full read. */
-  async function patchTable(table: string, uids: Set<string> | null): Promise<void> {
+  async function patchTable(table: string, uids: Map<string, Change> | null): Promise<void> {
     const queries = open(table)
     for (const q of queries) if (uids === null || q.lastRefreshFailed) q.needsFullRead = true
     // A query waiting for a full read (or its first) gets these changes from that read.
     const patchable = queries.filter((q) => q.result !== null && !q.needsFullRead)
     if (uids === null || uids.size === 0 || patchable.length === 0) return
-    const wanted = [...uids]
-    let records: (StoredRecord | undefined)[]
-    try {
-      records = await store.transaction('readonly', (tx) => Promise.all(wanted.map((uid) => tx.getRecord(table, uid))))
-    } catch (error) {
-      failed(patchable, error)
-      return
+    const wanted: string[] = []
+    for (const [uid, change] of uids) if (change === null) wanted.push(uid)
+    let records: (StoredRecord | undefined)[] = []
+    if (wanted.length > 0) {
+      try {
+        records = await store.transaction('readonly', (tx) => tx.getRecords(table, wanted))
+      } catch (error) {
+        failed(patchable, error)
+        return
+      }
     }
-    const changed = wanted.map((uid, i) => ({ uid, record: records[i] }))
+    const read = new Map<string, StoredRecord | undefined>()
+    wanted.forEach((uid, i) => read.set(uid, records[i]))
+    const changed = [...uids].map(([uid, change]) => ({ uid, record: change === null ? read.get(uid) : change.record }))
     for (const q of patchable) {
       if (q.closed || q.result === null || q.needsFullRead) continue
       const outcome = q.result.patch(changed)
@@ -176,15 +194,32 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
   }
 
   return {
-    changed(tables, uids) {
+    changed(tables, uids, states) {
+      const list = [...tables]
       const known = uids === undefined ? null : [...uids]
-      for (const table of tables) {
-        const pending = changes.get(table)
-        if (known === null || (known.length > MAX_PATCH_UIDS && pending === undefined)) changes.set(table, null)
-        else if (pending === undefined) changes.set(table, new Set(known))
-        else if (pending !== null) {
-          for (const uid of known) pending.add(uid)
-          if (pending.size > MAX_PATCH_UIDS) changes.set(table, null)
+      for (const table of list) {
+        let pending = changes.get(table)
+        if (pending === null) continue
+        if (known === null) {
+          changes.set(table, null)
+          toRead.delete(table)
+          continue
+        }
+        if (pending === undefined) changes.set(table, (pending = new Map()))
+        let reads = toRead.get(table) ?? 0
+        for (const uid of known) {
+          const before = pending.get(uid)
+          // A pending read stays one: the state it would be replaced by may be older than what it reads.
+          if (before === null) continue
+          const change: Change = list.length === 1 && states?.has(uid) === true ? { record: states.get(uid) } : null
+          if (change === null) reads++
+          pending.set(uid, change)
+        }
+        toRead.set(table, reads)
+        // Too many records to read one by one: the table is read in full.
+        if (reads > MAX_PATCH_UIDS) {
+          changes.set(table, null)
+          toRead.delete(table)
         }
       }
       schedule()

@@ -262,11 +262,41 @@ function wrapTransaction(tx: Tx, KeyRange: typeof IDBKeyRange | undefined): Stor
     return out
   }
 
+  /**
+   * Records by uid in one pass. With key ranges: one probe of the keys between the least and the greatest
+   * uid (at most twice as many as wanted); an empty span (a page of new records) costs nothing more, a
+   * span no denser than that is read in one request; otherwise the gets are issued together.
+   */
+  async function getMany(table: string, uids: readonly string[]): Promise<(StoredRecord | undefined)[]> {
+    if (uids.length === 0) return []
+    if (KeyRange !== undefined && uids.length > 1) {
+      let min = uids[0] as string
+      let max = min
+      for (const uid of uids) {
+        if (uid < min) min = uid
+        if (uid > max) max = uid
+      }
+      const range = KeyRange.bound([table, min], [table, max])
+      const cap = 2 * uids.length
+      const keys = await records.getAllKeys(range, cap + 1)
+      if (keys.length <= cap) {
+        const stored = new Set(keys.map((key) => key[1]))
+        if (!uids.some((uid) => stored.has(uid))) return uids.map(() => undefined)
+        const byUid = new Map<string, StoredRecord>()
+        for (const value of await records.getAll(range, keys.length)) byUid.set(value.uid, fromIdb(value))
+        return uids.map((uid) => byUid.get(uid))
+      }
+    }
+    const values = await Promise.all(uids.map((uid) => records.get([table, uid])))
+    return values.map((value) => (value === undefined ? undefined : fromIdb(value)))
+  }
+
   return {
     async getRecord(table, uid) {
       const value = await records.get([table, uid])
       return value === undefined ? undefined : fromIdb(value)
     },
+    getRecords: (table, uids) => getMany(table, uids),
     scanRecords: (table, options = {}) => scan(table, options),
     async dirtyRecords(table) {
       const index = records.index('dirty')
@@ -277,8 +307,15 @@ function wrapTransaction(tx: Tx, KeyRange: typeof IDBKeyRange | undefined): Stor
     async putRecord(record) {
       await records.put!(toIdb(record))
     },
+    async putRecords(list) {
+      // Issued together, awaited together: no round trip through the event loop per record.
+      await Promise.all(list.map((record) => records.put!(toIdb(record))))
+    },
     async deleteRecord(table, uid) {
       await records.delete!([table, uid])
+    },
+    async deleteRecords(table, uids) {
+      await Promise.all(uids.map((uid) => records.delete!([table, uid])))
     },
     getScope: (key) => scopes.get(key),
     async listScopes(table) {

@@ -94,6 +94,12 @@ export function createMemoryStore(): LocalStore {
         const record = readRecord(table, uid)
         return record === undefined ? undefined : copy(record)
       },
+      async getRecords(table, uids) {
+        return uids.map((uid) => {
+          const record = readRecord(table, uid)
+          return record === undefined ? undefined : copy(record)
+        })
+      },
       async scanRecords(table, options: ScanOptions = {}) {
         const out: StoredRecord[] = []
         const limit = options.limit ?? Infinity
@@ -116,11 +122,25 @@ export function createMemoryStore(): LocalStore {
         if (pending === undefined) records.set(record.table, (pending = new Map()))
         pending.set(record.uid, copy(record))
       },
+      async putRecords(list) {
+        writable()
+        for (const record of list) {
+          let pending = records.get(record.table)
+          if (pending === undefined) records.set(record.table, (pending = new Map()))
+          pending.set(record.uid, copy(record))
+        }
+      },
       async deleteRecord(table, uid) {
         writable()
         let pending = records.get(table)
         if (pending === undefined) records.set(table, (pending = new Map()))
         pending.set(uid, null)
+      },
+      async deleteRecords(table, uids) {
+        writable()
+        let pending = records.get(table)
+        if (pending === undefined) records.set(table, (pending = new Map()))
+        for (const uid of uids) pending.set(uid, null)
       },
       async getScope(key) {
         const scope = readScope(key)

@@ -78,6 +78,11 @@ export interface ScanOptions {
  */
 export interface StoreTransaction {
   getRecord(table: string, uid: string): Promise<StoredRecord | undefined>
+  /**
+   * Several records of one table in one pass (one range read, or requests issued together, never one
+   * awaited per uid): the result is in the order of `uids`, `undefined` where none is stored.
+   */
+  getRecords(table: string, uids: readonly string[]): Promise<(StoredRecord | undefined)[]>
   /** Records of a table in uid order. */
   scanRecords(table: string, options?: ScanOptions): Promise<StoredRecord[]>
   /** Dirty records of one table, or of every table, in `[table, uid]` order. */
@@ -85,7 +90,11 @@ export interface StoreTransaction {
   /** How many records are dirty, in every table. */
   countDirty(): Promise<number>
   putRecord(record: StoredRecord): Promise<void>
+  /** Writes several records, issued together (the same as `putRecord` of each, in order). */
+  putRecords(records: readonly StoredRecord[]): Promise<void>
   deleteRecord(table: string, uid: string): Promise<void>
+  /** Deletes several records of one table, issued together. */
+  deleteRecords(table: string, uids: readonly string[]): Promise<void>
   getScope(key: string): Promise<StoredScope | undefined>
   /** Stored scopes, of one table or of all. */
   listScopes(table?: string): Promise<StoredScope[]>

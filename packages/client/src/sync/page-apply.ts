@@ -1,13 +1,14 @@
 /**
  * Applies one sync page in ONE store transaction with its checkpoint (or full-reconciliation cursor), so
  * an interrupted sync resumes from what it stored (invariant I10). Push outcomes (P1–P7), rows and
- * tombstones (A1–A4), evictions and purges (E1–E4, E6) are decided by core; this module reads and writes.
+ * tombstones (A1–A4), evictions and purges (E1–E4, E6) are decided by core; this module reads and writes:
+ * every record the page names is read in one pass, decided in memory, and written together.
  */
 import { assertStamp, decidePushOutcome, type ClockSample, type RecordState, type SyncPage } from '@lastword/core'
 import type { StoredRecord, StoredScope } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import { fromWireRecord, greatestVersion, readRecords } from './records.js'
-import { applyIncoming, lazily, removeUnlessHeld } from './replica-store.js'
+import { applyIncoming, lazily, loadBatch, removeUnlessHeld } from './replica-store.js'
 import type { BuiltRequest } from './request-builder.js'
 import type { ScopeEntry } from './scope-registry.js'
 import type { ClockEvent, SyncReport } from './types.js'
@@ -24,6 +25,8 @@ export interface PageResult {
   changedInFlight: number
   /** The server refused this client's clock in this page (the clock was corrected), or `null`. */
   clockRefused: Extract<ClockEvent, { kind: 'refused' }> | null
+  /** Every record the page named, as stored once it was applied (`undefined`: not stored): live queries patch from these. */
+  states: ReadonlyMap<string, StoredRecord | undefined>
 }
 
 /**
@@ -58,13 +61,22 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
   if (top !== null) clock.receive(top)
   const finished = !page.hasMore && page.mode !== 'resync'
 
+  const named = [
+    ...page.outcomes.flatMap((o) => (built.pushed.has(o.uid) ? [o.uid] : [])),
+    ...incoming.map((r) => r.uid),
+    ...page.evict.map(([uid]) => uid),
+    ...page.purged,
+    ...page.push,
+  ]
+
   return store.transaction('readwrite', async (tx) => {
     // Built afresh on each attempt: the store may run this again on a reopened connection.
-    const result: PageResult = { pushed: 0, superseded: [], rejected: [], restamped: [], evicted: [], purged: [], changedInFlight: 0, clockRefused }
+    const batch = await loadBatch(tx, table, named)
+    const result: PageResult = { pushed: 0, superseded: [], rejected: [], restamped: [], evicted: [], purged: [], changedInFlight: 0, clockRefused, states: batch.states() }
     for (const outcome of page.outcomes) {
       const sent = built.pushed.get(outcome.uid)
       if (sent === undefined) continue
-      const local = await tx.getRecord(table, outcome.uid)
+      const local = await batch.getRecord(table, outcome.uid)
       const decision = decidePushOutcome<StoredRecord>({
         local,
         sent,
@@ -75,8 +87,8 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
         next: () => clock.next(),
       })
       if (decision.changedInFlight) result.changedInFlight++
-      if (decision.local.kind === 'put') await tx.putRecord({ ...decision.local.record, table })
-      else if (decision.local.kind === 'remove') await tx.deleteRecord(table, outcome.uid)
+      if (decision.local.kind === 'put') await batch.putRecord({ ...decision.local.record, table })
+      else if (decision.local.kind === 'remove') await batch.deleteRecord(table, outcome.uid)
       const report = decision.report
       if (report === null) continue
       if (report.kind === 'pushed') result.pushed++
@@ -85,16 +97,18 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
       else if (report.kind === 'restamped') result.restamped.push(outcome.uid)
       else result.rejected.push({ uid: outcome.uid, error: report.error })
     }
-    for (const record of incoming) await applyIncoming(tx, table, record, ctx.removals)
+    for (const record of incoming) await applyIncoming(batch, table, record, ctx.removals)
     const others = lazily(() => ctx.registry.otherScopes(tx, table, entry.key))
     for (const [uid, version] of page.evict) {
-      if (await removeUnlessHeld(tx, table, uid, assertStamp(version), others, ctx.removals)) result.evicted.push(uid)
+      if (await removeUnlessHeld(batch, table, uid, assertStamp(version), others, ctx.removals)) result.evicted.push(uid)
     }
-    for (const uid of page.purged) if (await removeUnlessHeld(tx, table, uid, null, others, ctx.removals)) result.purged.push(uid)
+    for (const uid of page.purged) if (await removeUnlessHeld(batch, table, uid, null, others, ctx.removals)) result.purged.push(uid)
     for (const uid of page.push) {
-      const local = await tx.getRecord(table, uid)
-      if (local !== undefined && !local.dirty) await tx.putRecord({ ...local, dirty: true })
+      const local = await batch.getRecord(table, uid)
+      if (local !== undefined && !local.dirty) await batch.putRecord({ ...local, dirty: true })
     }
+    // The page's records, the scope's checkpoint and the clock: one transaction (I10).
+    await batch.flush()
     const scope: StoredScope = (await tx.getScope(entry.key)) ?? { key: entry.key, table, where: entry.where, checkpoint: null, fullCursor: null, syncedAt: null }
     if (page.mode === 'resync') {
       scope.checkpoint = null

@@ -6,6 +6,64 @@
 import { decideEviction, decideIncoming, matches, rememberRemoval, versionOf, type IncomingDecision, type RecordState, type Scope, type Stamp } from '@lastword/core'
 import type { StoreTransaction, StoredRecord } from '../store/types.js'
 
+/** What the replica rules read and write: a store transaction, or a {@link RecordBatch} over one. */
+export type RecordAccess = Pick<StoreTransaction, 'getRecord' | 'putRecord' | 'deleteRecord'>
+
+/**
+ * The records of one table a page touches, read in one pass (`getRecords`) before anything is decided,
+ * and its writes, kept here and issued together by {@link RecordBatch.flush} (`putRecords`,
+ * `deleteRecords`) in the same transaction. Reads see the batch's own writes, as a transaction's do.
+ */
+export interface RecordBatch extends RecordAccess {
+  /** Issues the writes (the last state of each record) to the transaction. */
+  flush(): Promise<void>
+  /** The state of each record read or written, after the batch's writes (`undefined`: not stored). */
+  states(): ReadonlyMap<string, StoredRecord | undefined>
+}
+
+/** Reads `uids` of `table` in one pass and returns the batch over them (other uids are read one by one). */
+export async function loadBatch(tx: StoreTransaction, table: string, uids: Iterable<string>): Promise<RecordBatch> {
+  const wanted = [...new Set(uids)]
+  const read = wanted.length === 0 ? [] : await tx.getRecords(table, wanted)
+  const known = new Map<string, StoredRecord | undefined>()
+  wanted.forEach((uid, i) => known.set(uid, read[i]))
+  /** Writes by uid, `null` for a deletion; a record written twice keeps its last state. */
+  const writes = new Map<string, StoredRecord | null>()
+  const own = (t: string): void => {
+    if (t !== table) throw new Error(`A record batch of "${table}" was given a record of "${t}"`)
+  }
+  return {
+    async getRecord(t, uid) {
+      own(t)
+      if (!known.has(uid)) known.set(uid, await tx.getRecord(table, uid))
+      const record = known.get(uid)
+      return record === undefined ? undefined : { ...record }
+    },
+    async putRecord(record) {
+      own(record.table)
+      known.set(record.uid, record)
+      writes.set(record.uid, record)
+    },
+    async deleteRecord(t, uid) {
+      own(t)
+      known.set(uid, undefined)
+      writes.set(uid, null)
+    },
+    async flush() {
+      const puts: StoredRecord[] = []
+      const deletes: string[] = []
+      for (const [uid, record] of writes) {
+        if (record === null) deletes.push(uid)
+        else puts.push(record)
+      }
+      writes.clear()
+      if (deletes.length > 0) await tx.deleteRecords(table, deletes)
+      if (puts.length > 0) await tx.putRecords(puts)
+    },
+    states: () => known,
+  }
+}
+
 /**
  * Records removed (evicted, purged) while syncs run, by table and uid: the version each was removed at.
  * A page or event that read the server earlier must not bring back an older state (SPEC.md E6).
@@ -34,7 +92,7 @@ export function createRemovalMemory(): RemovalMemory {
 }
 
 /** Applies a server state to the local record as core's `decideIncoming` says (a write made during a sync survives: trap 5). */
-export async function applyIncoming(tx: StoreTransaction, table: string, incoming: RecordState, removals: RemovalMemory): Promise<IncomingDecision<StoredRecord>['kind']> {
+export async function applyIncoming(tx: RecordAccess, table: string, incoming: RecordState, removals: RemovalMemory): Promise<IncomingDecision<StoredRecord>['kind']> {
   const local = await tx.getRecord(table, incoming.uid)
   const decision = decideIncoming(local, incoming, removals.removedAt(table, incoming.uid))
   if (decision.write !== null) await tx.putRecord({ ...decision.write, table })
@@ -48,7 +106,7 @@ export async function applyIncoming(tx: StoreTransaction, table: string, incomin
  * remembered for E6. Returns whether the record was removed.
  */
 export async function removeUnlessHeld(
-  tx: StoreTransaction,
+  tx: RecordAccess,
   table: string,
   uid: string,
   evictedAt: Stamp | null,

@@ -80,7 +80,7 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry): Promise<void
       ...page.purged,
       ...page.push,
     ]
-    if (touched.length > 0) ctx.deps.onChanged([entry.table], touched)
+    if (touched.length > 0) ctx.deps.onChanged([entry.table], touched, result.states)
     // A page's `progress.received` counts that page (the server's reading); the run adds them up.
     received += page.progress.received
     ctx.deps.onProgress({ table: entry.table, scopeKey: entry.key, received, total: page.progress.total })

@@ -5,7 +5,7 @@
 import type { LastwordError, Scope, Stamp, TableDescriptor, Where, WireError } from '@lastword/core'
 import type { ClientClock } from '../clock.js'
 import type { RetryOptions, Runtime } from '../runtime.js'
-import type { LocalStore } from '../store/types.js'
+import type { LocalStore, StoredRecord } from '../store/types.js'
 import type { Transport } from '../transport.js'
 
 /** What one completed sync of a scope did: the demo's log is built from it. */
@@ -82,8 +82,12 @@ export interface DriverDeps {
   onError(error: LastwordError): void
   /** The server refused this client's clock (after the page was stored). */
   onClock(event: ClockEvent): void
-  /** Local data of these tables changed (refresh live queries, pending count, other tabs): these uids, if known. */
-  onChanged(tables: string[], uids?: readonly string[]): void
+  /**
+   * Local data of these tables changed (refresh live queries, pending count, other tabs): these uids, if
+   * known, and of one table, `states`: what some of them now are, as stored (live queries patch from them
+   * without reading).
+   */
+  onChanged(tables: string[], uids?: readonly string[], states?: ReadonlyMap<string, StoredRecord | undefined>): void
   /** A run started or ended (status `syncing`). */
   onActivity(): void
 }

@@ -1,11 +1,12 @@
 // Page application: one store transaction per page, with its checkpoint (I10); push outcomes decided by core.
 import { describe, expect, it } from 'vitest'
 import { parseWire, syncPageSchema, type SyncPage } from '@lastword/core'
-import type { LocalStore } from '../../src/store/types.js'
+import { createMemoryStore } from '../../src/store/memory-store.js'
+import type { LocalStore, StoreTransaction, StoredRecord } from '../../src/store/types.js'
 import { applyPage } from '../../src/sync/page-apply.js'
 import { buildRequest } from '../../src/sync/request-builder.js'
 import { createHarness, get, page, put, query, stamp, todo } from './fixture.js'
-import { wireRow } from '../helpers.js'
+import { newIdbStore, wireRow } from '../helpers.js'
 
 /** Stores the scope with a checkpoint, so acknowledged dirty records are pushed (no full reconciliation). */
 const withCheckpoint = (h: ReturnType<typeof createHarness>, key: string) =>
@@ -76,4 +77,100 @@ describe('page application', () => {
     expect(h.ctx.removals.removedAt('todos', 'evicted')).toBe(stamp(1))
     expect(await h.deps.store.transaction('readonly', (tx) => tx.getScope(entry.key))).toMatchObject({ checkpoint: null, fullCursor: null, syncedAt: null })
   })
+
+  /**
+   * A store that counts what a page costs (transactions, record reads) and, when told, fails in the middle
+   * of the page's writes: half of them reach the transaction, then the store refuses (a full disk).
+   */
+  const instrumented = (store: LocalStore, failMidPage: boolean) => {
+    const counts = { transactions: 0, getRecord: 0, getRecords: 0, putRecords: 0 }
+    const wrapped: LocalStore = {
+      ...store,
+      kind: store.kind,
+      transaction: (mode, fn) =>
+        store.transaction(mode, (tx) => {
+          counts.transactions++
+          const counting: StoreTransaction = {
+            ...tx,
+            getRecord: (table, uid) => (counts.getRecord++, tx.getRecord(table, uid)),
+            getRecords: (table, uids) => (counts.getRecords++, tx.getRecords(table, uids)),
+            async putRecords(records) {
+              counts.putRecords++
+              if (!failMidPage) return tx.putRecords(records)
+              await tx.putRecords(records.slice(0, Math.ceil(records.length / 2)))
+              throw new Error('disk full')
+            },
+          }
+          return fn(counting)
+        }),
+    }
+    return { store: wrapped, counts }
+  }
+
+  for (const [name, make] of [
+    ['memory', () => createMemoryStore()],
+    ['indexeddb (fake-indexeddb)', () => newIdbStore(`lastword:page-${Math.random()}`)],
+  ] as const) {
+    it(`applies a page in one store transaction, its records read in one pass and written with the checkpoint; failing mid-page keeps nothing (I10, ${name})`, async () => {
+      const h = createHarness()
+      const store: LocalStore = make()
+      const ctx = { ...h.ctx, deps: { ...h.deps, store } }
+      const entry = h.ctx.registry.acquire(query({}), 'q').entry
+      await store.transaction('readwrite', (tx) =>
+        tx.putRecords([
+          todo('old', 1),
+          todo('gone', 1),
+          todo('moved', 1),
+          todo('asked', 1),
+          todo('mine', 1, { dirty: true, acknowledged: false }),
+        ]),
+      )
+      const built = await buildRequest(ctx, entry, true)
+      expect(built.request.push.map((r) => r.uid)).toEqual(['mine'])
+      const fresh = Array.from({ length: 20 }, (_, i) => `new${String(i).padStart(2, '0')}`)
+      const answer = asPage(
+        page(built.request, {
+          rows: [wireRow('old', stamp(1), stamp(2), { title: 'newer', done: true }), ...fresh.map((uid) => wireRow(uid, stamp(3), stamp(3), { title: uid, done: false }))],
+          tombstones: [['gone', stamp(1), stamp(1), stamp(4)]],
+          evict: [['moved', stamp(1)]],
+          push: ['asked'],
+          checkpoint: 'lw1.9.00000000000000',
+        }),
+      )
+      const snapshot = () =>
+        store.transaction('readonly', async (tx) => ({
+          records: (await tx.scanRecords('todos')).map((r: StoredRecord) => `${r.uid}:${r.updated_at.slice(0, 12)}:${r.deleted_at === null ? '' : 'deleted'}:${r.dirty ? 'dirty' : 'clean'}`),
+          checkpoint: (await tx.getScope(entry.key))?.checkpoint ?? null,
+        }))
+      const before = await snapshot()
+      const failing = instrumented(store, true)
+      await expect(applyPage({ ...ctx, deps: { ...ctx.deps, store: failing.store } }, entry, built, answer, null, 0)).rejects.toThrow('disk full')
+      expect(await snapshot()).toEqual(before)
+      expect(before.checkpoint).toBeNull()
+
+      const counted = instrumented(store, false)
+      const result = await applyPage({ ...ctx, deps: { ...ctx.deps, store: counted.store } }, entry, built, answer, null, 0)
+      // One transaction; every record named by the page read in one request, none one by one; written together.
+      expect(counted.counts).toEqual({ transactions: 1, getRecord: 0, getRecords: 1, putRecords: 1 })
+      const after = await snapshot()
+      expect(after.checkpoint).toBe('lw1.9.00000000000000')
+      expect(after.records).toEqual(
+        [
+          `asked:${stamp(1).slice(0, 12)}::dirty`,
+          `gone:${stamp(1).slice(0, 12)}:deleted:clean`,
+          `mine:${stamp(1).slice(0, 12)}::clean`,
+          ...fresh.map((uid) => `${uid}:${stamp(3).slice(0, 12)}::clean`),
+          `old:${stamp(2).slice(0, 12)}::clean`,
+        ].sort(),
+      )
+      expect(result).toMatchObject({ pushed: 1, evicted: ['moved'] })
+      // What live queries patch from: every record the page named, as stored now.
+      expect(result.states.get('moved')).toBeUndefined()
+      expect(result.states.has('moved')).toBe(true)
+      expect(result.states.get('old')).toMatchObject({ row: { title: 'newer', done: true }, dirty: false })
+      expect(result.states.get('new07')).toMatchObject({ row: { title: 'new07' } })
+      expect([...result.states.keys()].sort()).toEqual(['asked', 'gone', 'mine', 'moved', ...fresh, 'old'].sort())
+      await store.close()
+    })
+  }
 })
