@@ -36,6 +36,8 @@ async function bundle(external) {
   const result = await build({
     // Resolved from the client's own folder: `@lastword/client` by the package's self-reference.
     stdin: { contents: APP, resolveDir: resolve(root, 'packages/client'), sourcefile: 'app.js', loader: 'js' },
+    // Input paths in the metafile are relative to this: the repository root, whatever the caller's cwd.
+    absWorkingDir: root,
     bundle: true,
     minify: true,
     format: 'esm',
