@@ -59,7 +59,7 @@ export interface SyncClientOptions {
   indexedDB?: IDBFactory
   /** The key-range constructor of that factory (default: the global `IDBKeyRange`). */
   IDBKeyRange?: typeof IDBKeyRange
-  /** Delay between a local write and the sync that pushes it, ms. Default 50. */
+  /** Delay between a local write and the push that sends it, ms. Default 0: at once (writes made while a push is in flight go in the next one). */
   syncDebounceMs?: number
   /** Backoff of transient failures (and reconnections). */
   retry?: RetryOptions

@@ -199,7 +199,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       transport: transport ?? { open() {}, close() {}, request: () => Promise.reject(new LastwordError('TRANSIENT', 'No transport')) },
       descriptor: (table) => registry.get(table),
       settings: {
-        debounceMs: options.syncDebounceMs ?? 50,
+        debounceMs: options.syncDebounceMs ?? 0,
         retry,
         requestTimeoutMs,
         pageSize: options.pageSize,

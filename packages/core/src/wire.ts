@@ -9,7 +9,7 @@ import { LastwordError, type WireError } from './errors.js'
 import { UID_PATTERN } from './metadata.js'
 
 /** The protocol spoken by this version of lastword. A client speaking another gets `PROTOCOL_MISMATCH`. */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** Hard bounds of the schema; servers configure tighter limits (see the server's `limits`). */
 export const WIRE_BOUNDS = {
@@ -79,6 +79,11 @@ export const syncRequestSchema = z.strictObject({
   subscription: z.string().min(1).max(WIRE_BOUNDS.maxNameLength).optional(),
   /** Rows per page wanted (the server caps it). */
   pageSize: z.number().int().positive().max(100_000).optional(),
+  /**
+   * `false`: push only. The server applies `push` and answers without pulling: the page carries the
+   * outcomes and the `checkpoint` sent, unchanged (or `resync`). Needs a checkpoint and no `full`.
+   */
+  pull: z.literal(false).optional(),
 })
 export type SyncRequest = z.infer<typeof syncRequestSchema>
 
