@@ -67,7 +67,7 @@ export interface SyncClientOptions {
   requestTimeoutMs?: number
   /** Rows per page asked of the server (it caps them). */
   pageSize?: number
-  /** Records pushed per request; more go in follow-up requests. Default 1,000. */
+  /** Records pushed per request; more go in follow-up requests. Default 5,000, the server's default `maxPushRecords` (keep it at or below the server's). */
   maxPushPerRequest?: number
   /** Tab coordination (one sync owner per name); `false` makes this client the owner, alone. */
   tabs?: TabOptions | false

@@ -203,7 +203,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
         retry,
         requestTimeoutMs,
         pageSize: options.pageSize,
-        maxPushPerRequest: Math.min(options.maxPushPerRequest ?? 1_000, WIRE_BOUNDS.maxPushRecords),
+        maxPushPerRequest: Math.min(options.maxPushPerRequest ?? 5_000, WIRE_BOUNDS.maxPushRecords),
         maxEntriesPerRequest: 5_000,
       },
       runtime,
