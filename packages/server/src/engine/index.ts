@@ -6,8 +6,6 @@
 import {
   DEFAULT_WHERE_LIMITS,
   LastwordError,
-  assertStamp,
-  assertUid,
   compileScope,
   createHlc,
   decodeCheckpoint,
@@ -43,6 +41,7 @@ import {
 import { callAuthorize, readScopeFrom } from './authorize.js'
 import { bindClientId } from './clients.js'
 import { createDriver, type Driver } from './driver.js'
+import { fullRequestOf } from './full-request.js'
 import { randomNodeId } from './ids.js'
 import {
   fullPull,
@@ -52,7 +51,6 @@ import {
   pushOnlyPage,
   resyncPage,
   type ResyncReason,
-  type FullRequest,
   type PullPage,
   type PullScope,
 } from './pull.js'
@@ -212,38 +210,6 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     return result.outcomes
   }
 
-  const fullRequestOf = (full: NonNullable<SyncRequest['full']>): FullRequest => {
-    const { cursor, entries, complete } = full
-    if (!Array.isArray(entries)) throw new LastwordError('BAD_REQUEST', 'full.entries must be an array')
-    if (entries.length > limits.maxMetaEntries) {
-      throw new LastwordError('TOO_LARGE', `A full-reconciliation request may carry at most ${limits.maxMetaEntries} entries; send the rest in the next page`, {
-        limit: limits.maxMetaEntries,
-        got: entries.length,
-      })
-    }
-    if (cursor !== null && (typeof cursor !== 'object' || !Number.isSafeInteger(cursor.startRev) || cursor.startRev < 0)) {
-      throw new LastwordError('BAD_REQUEST', 'full.cursor must be null or { startRev, after } from the previous page')
-    }
-    const after = cursor?.after ?? null
-    if (after !== null) assertUid(after)
-    let previous = after
-    for (const entry of entries) {
-      if (!Array.isArray(entry) || entry.length !== 4 || typeof entry[2] !== 'boolean' || typeof entry[3] !== 'boolean') {
-        throw new LastwordError('BAD_REQUEST', 'Each full entry is [uid, version, deleted, acknowledged]')
-      }
-      const uid = assertUid(entry[0])
-      assertStamp(entry[1])
-      if (previous !== null && uid <= previous) {
-        throw new LastwordError('BAD_REQUEST', 'full.entries must be in ascending uid order, after cursor.after, without repeats')
-      }
-      previous = uid
-    }
-    if (complete !== true && entries.length === 0) {
-      throw new LastwordError('BAD_REQUEST', 'full.complete is false but no entries were sent')
-    }
-    return { cursor: cursor === null ? null : { startRev: cursor.startRev, after }, entries, complete: complete === true }
-  }
-
   const engine: Engine = {
     dialect: driver.dialect.name,
     tables: descriptors,
@@ -298,7 +264,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
           got: push.length,
         })
       }
-      const full = request.full === undefined ? undefined : fullRequestOf(request.full)
+      const full = request.full === undefined ? undefined : fullRequestOf(request.full, limits)
       if (request.pull === false && (full !== undefined || request.checkpoint === null || request.checkpoint === undefined)) {
         throw new LastwordError('BAD_REQUEST', 'pull: false (push only) needs a checkpoint and no full reconciliation')
       }
