@@ -59,7 +59,7 @@ export interface SyncClientOptions {
   indexedDB?: IDBFactory
   /** The key-range constructor of that factory (default: the global `IDBKeyRange`). */
   IDBKeyRange?: typeof IDBKeyRange
-  /** Delay between a local write and the sync that pushes it, ms. Default 50. */
+  /** Delay between a local write and the push that sends it, ms. Default 0: at once (writes made while a push is in flight go in the next one). */
   syncDebounceMs?: number
   /** Backoff of transient failures (and reconnections). */
   retry?: RetryOptions
@@ -67,7 +67,7 @@ export interface SyncClientOptions {
   requestTimeoutMs?: number
   /** Rows per page asked of the server (it caps them). */
   pageSize?: number
-  /** Records pushed per request; more go in follow-up requests. Default 1,000. */
+  /** Records pushed per request; more go in follow-up requests. Default 5,000, the server's default `maxPushRecords` (keep it at or below the server's). */
   maxPushPerRequest?: number
   /** Tab coordination (one sync owner per name); `false` makes this client the owner, alone. */
   tabs?: TabOptions | false

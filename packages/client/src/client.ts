@@ -199,11 +199,11 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       transport: transport ?? { open() {}, close() {}, request: () => Promise.reject(new LastwordError('TRANSIENT', 'No transport')) },
       descriptor: (table) => registry.get(table),
       settings: {
-        debounceMs: options.syncDebounceMs ?? 50,
+        debounceMs: options.syncDebounceMs ?? 0,
         retry,
         requestTimeoutMs,
         pageSize: options.pageSize,
-        maxPushPerRequest: Math.min(options.maxPushPerRequest ?? 1_000, WIRE_BOUNDS.maxPushRecords),
+        maxPushPerRequest: Math.min(options.maxPushPerRequest ?? 5_000, WIRE_BOUNDS.maxPushRecords),
         maxEntriesPerRequest: 5_000,
       },
       runtime,

@@ -11,7 +11,7 @@ import { UID_PATTERN } from './metadata.js'
 import { plainObject, strictObject, wireSchema, type WireInput, type WireOutput, type WireSchema } from './wire-schema.js'
 
 /** The protocol spoken by this version of lastword. A client speaking another gets `PROTOCOL_MISMATCH`. */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** Hard bounds of the schema; servers configure tighter limits (see the server's `limits`). */
 export const WIRE_BOUNDS = {
@@ -98,6 +98,11 @@ export const syncRequestSchema = /* @__PURE__ */ wireSchema(() =>
     subscription: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_BOUNDS.maxNameLength))),
     /** Rows per page wanted (the server caps it). */
     pageSize: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(100_000))),
+    /**
+     * `false`: push only. The server applies `push` and answers without pulling: the page carries the
+     * outcomes and the `checkpoint` sent, unchanged (or `resync`). Needs a checkpoint and no `full`.
+     */
+    pull: v.optional(v.literal(false)),
   }),
 )
 export type SyncRequest = WireOutput<typeof syncRequestSchema>

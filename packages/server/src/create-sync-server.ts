@@ -127,8 +127,8 @@ export function createSyncServer<P extends Principal = Principal>(options: SyncS
   })
   const cluster: Cluster | undefined =
     options.cluster === undefined ? undefined : createCluster({ engine, logger, deliver: (changes) => transport.deliver(changes), options: options.cluster })
-  const stopListening = engine.onCommit((changes) => {
-    transport.deliver(changes)
+  const stopListening = engine.onCommit((changes, origin) => {
+    transport.deliver(changes, origin)
     cluster?.publish(changes)
   })
   let closing: Promise<void> | undefined

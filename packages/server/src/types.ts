@@ -46,6 +46,11 @@ export type Authorize<P extends Principal = Principal> = (request: AuthorizeRequ
 /** Who is asking: a principal over the wire, or the app itself (`system`) through the services. */
 export interface RequestContext<P extends Principal = Principal> {
   principal: P | null
+  /**
+   * Who sent the request (the transport's session), opaque to the engine: the commit it makes is
+   * published with it ({@link CommitListener}), so realtime leaves it out of that socket's deliveries.
+   */
+  origin?: unknown
 }
 
 /** Per-table configuration beyond the Drizzle table itself. */
@@ -129,6 +134,12 @@ export interface CommittedChange {
   lastImage: Row | null
 }
 
+/**
+ * Told the changes of each commit, after it, in rev order; `origin` is the {@link RequestContext.origin}
+ * of the request that made it (`undefined` for the app's own writes).
+ */
+export type CommitListener = (changes: readonly CommittedChange[], origin?: unknown) => void
+
 /** A pino-compatible logger; silent by default. */
 export interface Logger {
   debug(obj: object, msg?: string): void
@@ -189,6 +200,6 @@ export interface SyncEngine {
   /** Compacts tombstones and the change log up to a horizon; older checkpoints must resync. */
   purge(options: { olderThanMs: number }): Promise<{ horizonRev: number; tombstones: number; changes: number }>
   /** Subscribes to committed changes (after commit, in rev order). Returns an unsubscribe function. */
-  onCommit(listener: (changes: readonly CommittedChange[]) => void): () => void
+  onCommit(listener: CommitListener): () => void
   close(): Promise<void>
 }

@@ -19,10 +19,10 @@ export interface BuiltRequest {
 }
 
 /**
- * Builds the next request of `entry`'s run (`first`: the run's first request, the only one that pushes).
- * The caller releases `pushed` from the pushes in progress once the answer is applied or lost.
+ * Builds the next request of `entry`'s run (`first`: the run's first request, the only one that pushes;
+ * `pushOnly`: it skips the pull, `pull: false`, when the scope has a checkpoint). The caller releases `pushed` from the pushes in progress once the answer is applied or lost.
  */
-export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: boolean): Promise<BuiltRequest> {
+export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: boolean, pushOnly = false): Promise<BuiltRequest> {
   const { store, settings } = ctx.deps
   const held = ctx.registry.heldOf(entry.table)
   // Any held scope (or the push-only scope of a table with none) pushes the dirty records no held scope
@@ -81,6 +81,9 @@ export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: b
           complete: records.length <= max,
         }
       }
+      // Push only (local writes): the server applies the push and keeps the checkpoint; without one the
+      // request reconciles as usual.
+      else if (pushOnly) request.pull = false
       if (entry.holders.size > 0) request.subscription = entry.subscriptionId
       if (settings.pageSize !== undefined) request.pageSize = settings.pageSize
       return { request, pushed, more: more || withheld }

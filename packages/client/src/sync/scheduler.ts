@@ -17,8 +17,13 @@ const MAX_CHECKPOINT_RESETS = 3
 
 /** The scheduler of one driver. */
 export interface Scheduler {
-  /** Runs the scope's sync now, or once more after the run in progress; settles when that run ends. */
-  requestSync(entry: ScopeEntry): Promise<void>
+  /**
+   * Runs the scope's sync now, or once more after the run in progress; settles when that run ends.
+   * `pull: false` asks only to push the scope's dirty records (local writes): the run's first request
+   * skips the pull when the scope has a checkpoint. Requests made during a run coalesce into one more
+   * run, which pulls if any of them asked to.
+   */
+  requestSync(entry: ScopeEntry, pull?: boolean): Promise<void>
   /** Whether any run is in progress. */
   busy(): boolean
   /** Ends every backoff wait now (the connection was lost or the driver stopped: the retry loop then gives up). */
@@ -52,7 +57,7 @@ export function createScheduler(ctx: SyncContext, events: SchedulerEvents): Sche
     })
   }
 
-  async function runWithRetry(entry: ScopeEntry): Promise<void> {
+  async function runWithRetry(entry: ScopeEntry, pull: boolean): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (ctx.state.stopped) throw closedError()
       if (!ctx.state.connected) throw offlineError()
@@ -60,7 +65,7 @@ export function createScheduler(ctx: SyncContext, events: SchedulerEvents): Sche
         // Held for the attempt's pages only, never across a backoff wait.
         const leave = await gate.enter(entry.table, entry.scope)
         try {
-          return await runSync(ctx, entry)
+          return await runSync(ctx, entry, pull)
         } finally {
           leave()
         }
@@ -80,27 +85,32 @@ export function createScheduler(ctx: SyncContext, events: SchedulerEvents): Sche
     }
   }
 
-  function requestSync(entry: ScopeEntry): Promise<void> {
+  function requestSync(entry: ScopeEntry, pull = true): Promise<void> {
     if (ctx.state.stopped) return Promise.reject(closedError())
     if (!ctx.state.connected) return Promise.reject(offlineError())
     if (entry.running !== null) {
       entry.rerunRequested = true
+      if (pull) entry.rerunPulls = true
       return entry.running
     }
     const run = (async () => {
       runs++
       ctx.deps.onActivity()
       let failure: LastwordError | null = null
+      let pulls = pull
       try {
         do {
           entry.rerunRequested = false
+          entry.rerunPulls = false
           try {
-            await runWithRetry(entry)
+            await runWithRetry(entry, pulls)
             failure = null
           } catch (error) {
             failure = toLastwordError(error)
             if (failure.code !== 'TRANSIENT' && failure.code !== 'CLOSED') ctx.deps.onError(failure)
           }
+          // A run's own follow-up (records left to push) only pushes; a sync asked for meanwhile pulls.
+          pulls = entry.rerunPulls
         } while (entry.rerunRequested && ctx.state.connected && !ctx.state.stopped)
       } finally {
         // Synchronously after the last check of `rerunRequested`: a request arriving later starts a new run.

@@ -19,6 +19,8 @@ export interface ScopeEntry extends ScopeQuery {
   running: Promise<void> | null
   /** A sync was requested while a run was in progress: one more run follows it. */
   rerunRequested: boolean
+  /** That run pulls (a sync, not only a push of local writes, was asked for meanwhile). */
+  rerunPulls: boolean
   /** The server keeps this scope live on the current socket. */
   serverSubscribed: boolean
 }
@@ -62,7 +64,7 @@ export function createScopeRegistry(deps: Pick<DriverDeps, 'descriptor' | 'runti
 
   function newEntry(query: ScopeQuery, isPushOnly: boolean): ScopeEntry {
     const subscriptionId = `s${nodeIdFromBytes(deps.runtime.randomBytes(8))}`
-    return { ...query, holders: new Set(), subscriptionId, pushOnly: isPushOnly, running: null, rerunRequested: false, serverSubscribed: false }
+    return { ...query, holders: new Set(), subscriptionId, pushOnly: isPushOnly, running: null, rerunRequested: false, rerunPulls: false, serverSubscribed: false }
   }
 
   function heldOf(table: string): ScopeEntry[] {

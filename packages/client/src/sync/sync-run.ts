@@ -10,8 +10,12 @@ import { buildRequest } from './request-builder.js'
 import type { ScopeEntry } from './scope-registry.js'
 import type { SyncReport } from './types.js'
 
-/** Runs one sync of `entry`; throws what the server or the store refused (the scheduler retries transient failures). */
-export async function runSync(ctx: SyncContext, entry: ScopeEntry): Promise<void> {
+/**
+ * Runs one sync of `entry`; throws what the server or the store refused (the scheduler retries transient
+ * failures). `pull: false`: a push of local writes — the first request skips the pull when the scope has
+ * a checkpoint (the page then keeps it), and with nothing to push no request is sent.
+ */
+export async function runSync(ctx: SyncContext, entry: ScopeEntry, pull = true): Promise<void> {
   const { clock, transport, settings } = ctx.deps
   const started = clock.local()
   const report: SyncReport = {
@@ -32,7 +36,12 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry): Promise<void
   for (;;) {
     if (ctx.state.stopped) throw closedError()
     if (!ctx.state.connected) throw offlineError()
-    const built = await buildRequest(ctx, entry, first)
+    const built = await buildRequest(ctx, entry, first, first && !pull)
+    if (built.request.pull === false && built.pushed.size === 0) {
+      // Nothing left to push (another run took it): no request, no report.
+      if (built.more) entry.rerunRequested = true
+      return
+    }
     const sentFull = built.request.full !== undefined
     if (sentFull) report.mode = 'full'
     let page: SyncPage

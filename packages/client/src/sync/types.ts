@@ -58,6 +58,7 @@ export interface SyncProgress {
 
 /** Limits and timings of the driver. */
 export interface DriverSettings {
+  /** Delay between a local write and its push (0: at once). */
   debounceMs: number
   retry: Required<RetryOptions>
   requestTimeoutMs: number

@@ -1,7 +1,10 @@
 /**
- * Routes local writes to the scopes that push them: after the debounce, each held scope whose filter
- * matches a dirty record syncs, the first held scope of the table pushes the records no held scope
- * matches, and a table with no held scope is pushed by a push-only scope (a stored scope of that table).
+ * Routes local writes to the scopes that push them: at once (or after `debounceMs`, when set), each held
+ * scope whose filter matches a dirty record pushes, the first held scope of the table pushes the records
+ * no held scope matches, and a table with no held scope is pushed by a push-only scope (a stored scope of
+ * that table). These runs only push (`pull: false`): the server fans the writes out to the other clients
+ * and this client learns theirs by realtime. Writes made while a push is in flight coalesce: the
+ * scheduler runs one more push after it, carrying everything written meanwhile.
  */
 import { toLastwordError } from '@lastword/core'
 import type { CancelTimer } from '../runtime.js'
@@ -12,7 +15,7 @@ import type { Scheduler } from './scheduler.js'
 
 /** The write router of one driver. */
 export interface WriteRouter {
-  /** Local writes to this table: route its dirty records after the debounce. */
+  /** Local writes to this table: route its dirty records now (or after the debounce). */
   scheduleFlush(table: string): void
   /** Syncs, as push-only scopes, a stored scope of each table (of `tables`, or all) with dirty records but no held scope. */
   syncPushOnlyScopes(tables?: Iterable<string>): Promise<Promise<void>[]>
@@ -30,13 +33,34 @@ export function createWriteRouter(ctx: SyncContext, scheduler: Scheduler): Write
   const written = new Set<string>()
   let debounce: CancelTimer | null = null
 
-  async function syncPushOnlyScopes(tables?: Iterable<string>): Promise<Promise<void>[]> {
+  async function syncPushOnlyScopes(tables?: Iterable<string>, pull = true): Promise<Promise<void>[]> {
     const found = await store.transaction('readonly', (tx) => ctx.registry.findPushOnlyScopes(tx, tables))
-    return found.map((stored) => scheduler.requestSync(ctx.registry.pushOnlyEntry(stored)))
+    return found.map((stored) => scheduler.requestSync(ctx.registry.pushOnlyEntry(stored), pull))
+  }
+
+  /** A flush is reading the dirty records; writes made meanwhile flush once more after it. */
+  let flushing = false
+  let flushAgain = false
+
+  function flush(): void {
+    debounce = null
+    if (flushing) {
+      flushAgain = true
+      return
+    }
+    flushing = true
+    flushWrites()
+      .catch((error: unknown) => ctx.deps.onError(toLastwordError(error)))
+      .finally(() => {
+        flushing = false
+        if (flushAgain && written.size > 0) {
+          flushAgain = false
+          flush()
+        }
+      })
   }
 
   async function flushWrites(): Promise<void> {
-    debounce = null
     const tables = [...written]
     written.clear()
     if (!ctx.state.connected || ctx.state.stopped) return
@@ -54,20 +78,19 @@ export function createWriteRouter(ctx: SyncContext, scheduler: Scheduler): Write
         if (records.length > 0) tablesWithoutHeldScope.push(table)
         continue
       }
-      for (const entry of held) if (records.some((r) => inScope(r, entry.scope))) quietly(scheduler.requestSync(entry))
+      for (const entry of held) if (records.some((r) => inScope(r, entry.scope))) quietly(scheduler.requestSync(entry, false))
       const first = held[0]
-      if (first !== undefined && records.some((r) => !held.some((e) => inScope(r, e.scope)))) quietly(scheduler.requestSync(first))
+      if (first !== undefined && records.some((r) => !held.some((e) => inScope(r, e.scope)))) quietly(scheduler.requestSync(first, false))
     }
-    if (tablesWithoutHeldScope.length > 0) for (const run of await syncPushOnlyScopes(tablesWithoutHeldScope)) quietly(run)
+    if (tablesWithoutHeldScope.length > 0) for (const run of await syncPushOnlyScopes(tablesWithoutHeldScope, false)) quietly(run)
   }
 
   return {
     scheduleFlush(table) {
       written.add(table)
       if (debounce !== null || ctx.state.stopped) return
-      debounce = runtime.setTimer(() => {
-        flushWrites().catch((error: unknown) => ctx.deps.onError(toLastwordError(error)))
-      }, settings.debounceMs)
+      if (settings.debounceMs <= 0) flush()
+      else debounce = runtime.setTimer(flush, settings.debounceMs)
     },
     syncPushOnlyScopes,
     stop() {

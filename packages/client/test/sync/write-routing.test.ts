@@ -1,8 +1,19 @@
-// Write routing: local writes reach the server after the debounce (runtime time), through the scopes
-// that cover them, or a push-only scope when no scope of the table is held.
+// Write routing: local writes reach the server at once (or after the debounce, in runtime time), through
+// the scopes that cover them, or a push-only scope when no scope of the table is held; they are pushed
+// without a pull (`pull: false`) and coalesce while a push is in flight.
 import { describe, expect, it } from 'vitest'
 import { createSyncDriver } from '../../src/sync/driver.js'
-import { createHarness, deferred, drain, get, page, put, query, todo } from './fixture.js'
+import { createHarness, deferred, drain, get, page, put, query, todo, type Harness } from './fixture.js'
+
+/** A driver holding `{}` on a harness without debounce, its first sync (which stores a checkpoint) done. */
+async function synced(h: Harness) {
+  const driver = createSyncDriver(h.deps)
+  driver.acquire(query({}), 'q')
+  driver.setConnected(true)
+  await drain()
+  expect(h.requests).toHaveLength(1)
+  return driver
+}
 
 describe('write routing', () => {
   it('waits for the debounce, then syncs once for several writes', async () => {
@@ -87,6 +98,67 @@ describe('write routing', () => {
     }
     expect(h.requests.filter((r) => r.where['done'] === true && r.push.some((p) => p.uid === 'moved'))).toHaveLength(1)
     expect(await get(h, 'moved')).toMatchObject({ dirty: false, acknowledged: true })
+    driver.stop()
+  })
+
+  it('without a debounce, pushes a local write at once and without a pull (pull: false), keeping the checkpoint', async () => {
+    const h = createHarness((request) => page(request, request.pull === false ? { checkpoint: request.checkpoint } : {}), { debounceMs: 0 })
+    const driver = await synced(h)
+    await put(h, todo('a', 1, { dirty: true, acknowledged: false }))
+    driver.afterWrite(['todos'])
+    expect(h.runtime.pendingTimers()).toBe(0)
+    await drain()
+    expect(h.requests).toHaveLength(2)
+    expect(h.requests[1]).toMatchObject({ checkpoint: 'lw1.1.00000000000000', pull: false, push: [{ uid: 'a' }] })
+    expect(h.requests[1]!.full).toBeUndefined()
+    const stored = await h.deps.store.transaction('readonly', (tx) => tx.getScope(query({}).key))
+    expect(stored?.checkpoint).toBe('lw1.1.00000000000000')
+    expect(await h.deps.store.transaction('readonly', (tx) => tx.dirtyRecords('todos'))).toEqual([])
+    driver.stop()
+  })
+
+  it('writes made while a push is in flight go together in one more push', async () => {
+    const answer = deferred()
+    const h = createHarness(async (request, index) => {
+      if (index === 1) await answer.promise
+      return page(request)
+    }, { debounceMs: 0 })
+    const driver = await synced(h)
+    await put(h, todo('a', 1, { dirty: true, acknowledged: false }))
+    driver.afterWrite(['todos'])
+    await drain()
+    expect(h.requests).toHaveLength(2)
+    for (const uid of ['b', 'c']) {
+      await put(h, todo(uid, 2, { dirty: true, acknowledged: false }))
+      driver.afterWrite(['todos'])
+      await drain()
+    }
+    expect(h.requests).toHaveLength(2)
+    answer.resolve()
+    await drain()
+    await drain()
+    expect(h.requests).toHaveLength(3)
+    expect(h.requests[2]).toMatchObject({ pull: false })
+    expect(h.requests[2]!.push.map((r) => r.uid).sort()).toEqual(['b', 'c'])
+    driver.stop()
+  })
+
+  it('a sync asked for while a push is in flight pulls after it', async () => {
+    const answer = deferred()
+    const h = createHarness(async (request, index) => {
+      if (index === 1) await answer.promise
+      return page(request)
+    }, { debounceMs: 0 })
+    const driver = await synced(h)
+    await put(h, todo('a', 1, { dirty: true, acknowledged: false }))
+    driver.afterWrite(['todos'])
+    await drain()
+    const all = driver.syncAll()
+    answer.resolve()
+    await all
+    expect(h.requests).toHaveLength(3)
+    expect(h.requests[1]!.pull).toBe(false)
+    expect(h.requests[2]!.pull).toBeUndefined()
     driver.stop()
   })
 

@@ -6,8 +6,6 @@
 import {
   DEFAULT_WHERE_LIMITS,
   LastwordError,
-  assertStamp,
-  assertUid,
   compileScope,
   createHlc,
   decodeCheckpoint,
@@ -30,6 +28,7 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
 import {
   DEFAULT_LIMITS,
   type Authorize,
+  type CommitListener,
   type CommittedChange,
   type EffectiveScope,
   type Limits,
@@ -42,14 +41,16 @@ import {
 import { callAuthorize, readScopeFrom } from './authorize.js'
 import { bindClientId } from './clients.js'
 import { createDriver, type Driver } from './driver.js'
+import { fullRequestOf } from './full-request.js'
 import { randomNodeId } from './ids.js'
 import {
   fullPull,
   fullResyncReason,
   incrementalPull,
   incrementalResyncReason,
+  pushOnlyPage,
   resyncPage,
-  type FullRequest,
+  type ResyncReason,
   type PullPage,
   type PullScope,
 } from './pull.js'
@@ -140,7 +141,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
   const descriptors: readonly TableDescriptor[] = [...tables.values()].map((t) => t.descriptor)
   const clock = createHlc({ node: randomNodeId(), now })
   const locks = createScopeLocks(hooks.onScopeLock)
-  const listeners = new Set<(changes: readonly CommittedChange[]) => void>()
+  const listeners = new Set<CommitListener>()
   const services = new Map<string, TableService>()
   let closed = false
 
@@ -181,10 +182,10 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     return { scope, hash: hashString(scopeKey(table.name, scope)), readScope }
   }
 
-  const notify = (changes: readonly CommittedChange[]): void => {
+  const notify = (changes: readonly CommittedChange[], origin: unknown): void => {
     for (const listener of listeners) {
       try {
-        listener(changes)
+        listener(changes, origin)
       } catch (error) {
         logger.error({ err: error }, 'lastword: an onCommit listener threw')
       }
@@ -197,6 +198,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     records: readonly WireRecord[],
     readScope: Scope | null,
     on: Driver = driver,
+    origin?: unknown,
   ): Promise<PushOutcome[]> => {
     const result = await applyWrites(
       { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger },
@@ -204,40 +206,8 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     )
     // Only stamps that passed validation move the clock (a refused far-future stamp must not).
     if (result.acceptedMax !== null) clock.receive(result.acceptedMax)
-    if (result.changes.length > 0) notify(result.changes)
+    if (result.changes.length > 0) notify(result.changes, origin)
     return result.outcomes
-  }
-
-  const fullRequestOf = (full: NonNullable<SyncRequest['full']>): FullRequest => {
-    const { cursor, entries, complete } = full
-    if (!Array.isArray(entries)) throw new LastwordError('BAD_REQUEST', 'full.entries must be an array')
-    if (entries.length > limits.maxMetaEntries) {
-      throw new LastwordError('TOO_LARGE', `A full-reconciliation request may carry at most ${limits.maxMetaEntries} entries; send the rest in the next page`, {
-        limit: limits.maxMetaEntries,
-        got: entries.length,
-      })
-    }
-    if (cursor !== null && (typeof cursor !== 'object' || !Number.isSafeInteger(cursor.startRev) || cursor.startRev < 0)) {
-      throw new LastwordError('BAD_REQUEST', 'full.cursor must be null or { startRev, after } from the previous page')
-    }
-    const after = cursor?.after ?? null
-    if (after !== null) assertUid(after)
-    let previous = after
-    for (const entry of entries) {
-      if (!Array.isArray(entry) || entry.length !== 4 || typeof entry[2] !== 'boolean' || typeof entry[3] !== 'boolean') {
-        throw new LastwordError('BAD_REQUEST', 'Each full entry is [uid, version, deleted, acknowledged]')
-      }
-      const uid = assertUid(entry[0])
-      assertStamp(entry[1])
-      if (previous !== null && uid <= previous) {
-        throw new LastwordError('BAD_REQUEST', 'full.entries must be in ascending uid order, after cursor.after, without repeats')
-      }
-      previous = uid
-    }
-    if (complete !== true && entries.length === 0) {
-      throw new LastwordError('BAD_REQUEST', 'full.complete is false but no entries were sent')
-    }
-    return { cursor: cursor === null ? null : { startRev: cursor.startRev, after }, entries, complete: complete === true }
   }
 
   const engine: Engine = {
@@ -294,7 +264,10 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
           got: push.length,
         })
       }
-      const full = request.full === undefined ? undefined : fullRequestOf(request.full)
+      const full = request.full === undefined ? undefined : fullRequestOf(request.full, limits)
+      if (request.pull === false && (full !== undefined || request.checkpoint === null || request.checkpoint === undefined)) {
+        throw new LastwordError('BAD_REQUEST', 'pull: false (push only) needs a checkpoint and no full reconciliation')
+      }
       const scopes = await scopesOf(ctx, table, request.where)
       const checkpoint = request.checkpoint === null || request.checkpoint === undefined ? null : decodeCheckpoint(request.checkpoint)
       const requested = request.pageSize ?? limits.defaultPageSize
@@ -309,20 +282,25 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       try {
         const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize, readScope: scopes.readScope }
         const columns = table.descriptor.columns.map((c) => c.name)
-        if (push.length > 0 && (checkpoint !== null || full !== undefined)) {
+        const pull = request.pull !== false
+        let reason: ResyncReason | null = null
+        if ((push.length > 0 || !pull) && (checkpoint !== null || full !== undefined)) {
           // A push is not applied when the server no longer knows what the client may hold: with a
           // checkpoint behind the retention horizon (or ahead of a restored database) the client may hold
           // records deleted and purged since, and an edit of one would come back as a create (R1). It
-          // waits until full reconciliation has told the client what was purged.
-          const reason = await on.read(function* () {
+          // waits until full reconciliation has told the client what was purged. One statement: outside
+          // a transaction unless the table has a cross-node lock to take first.
+          const check = function* () {
             const state = yield* readState()
             return full !== undefined ? fullResyncReason(full, state) : incrementalResyncReason(p, checkpoint as Checkpoint, state)
-          })
+          }
+          reason = await (lease === null ? driver.once(check) : on.read(check))
           if (reason === 'retention' || reason === 'checkpoint-ahead') return { ...resyncPage(reason), receivedAt, answeredAt: now(), outcomes: [], columns }
         }
-        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on)
+        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on, ctx.origin)
         let page: PullPage
-        if (full !== undefined) page = await on.read(() => fullPull(p, full))
+        if (!pull) page = reason === null ? pushOnlyPage(request.checkpoint as string) : resyncPage(reason)
+        else if (full !== undefined) page = await on.read(() => fullPull(p, full))
         else if (checkpoint !== null) page = await on.read(() => incrementalPull(p, checkpoint))
         else page = resyncPage('no-checkpoint')
         return { ...page, receivedAt, answeredAt: now(), outcomes, columns }

@@ -47,6 +47,11 @@ export function resyncPage(reason: ResyncReason): PullPage {
   }
 }
 
+/** The answer to a push-only request (`pull: false`): nothing pulled, the client's `checkpoint` unchanged. */
+export function pushOnlyPage(checkpoint: string): PullPage {
+  return { mode: 'incremental', rows: [], tombstones: [], evict: [], purged: [], push: [], checkpoint, hasMore: false, cursor: null, progress: { received: 0, total: null } }
+}
+
 /** Why an incremental pull from `checkpoint` cannot be answered (`null`: it can). */
 export function incrementalResyncReason(p: Pick<PullScope, 'hash'>, checkpoint: Checkpoint, state: { rev: number; horizonRev: number }): ResyncReason | null {
   if (checkpoint.scopeHash !== p.hash) return 'scope-changed'

@@ -42,8 +42,11 @@ export interface Realtime {
   unsubscribe(session: Session, id: string): boolean
   /** Forgets a socket (on disconnect). */
   forget(session: Session): void
-  /** Queues a commit's changes for delivery; batches are delivered one after another, in commit order. */
-  deliver(changes: readonly CommittedChange[]): void
+  /**
+   * Queues a commit's changes for delivery; batches are delivered one after another, in commit order.
+   * `origin`, the session whose request made the commit, is left out: its push's outcomes told it.
+   */
+  deliver(changes: readonly CommittedChange[], origin?: unknown): void
   /** Resolves once every queued batch has been delivered. */
   idle(): Promise<void>
 }
@@ -89,7 +92,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     return true
   }
 
-  async function deliverBatch(changes: readonly CommittedChange[]): Promise<void> {
+  async function deliverBatch(changes: readonly CommittedChange[], origin: unknown): Promise<void> {
     const tables = new Map<string, Map<string, RecordChange>>()
     for (const change of changes) {
       let records = tables.get(change.table)
@@ -106,7 +109,11 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       const subscriptions = byTable.get(table)
       if (descriptor === undefined || subscriptions === undefined) continue
       const reads: ReadScopes = new Map()
-      for (const [subscription, session] of [...subscriptions]) tasks.push(deliverTo(session, subscription, descriptor, records, reads))
+      for (const [subscription, session] of [...subscriptions]) {
+        // No echo: the socket that pushed these changes has their outcomes (its other sockets — another
+        // tab, a reconnect — are other sessions and do get them).
+        if (session !== origin) tasks.push(deliverTo(session, subscription, descriptor, records, reads))
+      }
     }
     await Promise.all(tasks)
   }
@@ -193,7 +200,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       for (const subscription of session.subscriptions.values()) removeFromIndex(subscription)
       session.subscriptions.clear()
     },
-    deliver(changes) {
+    deliver(changes, origin) {
       if (changes.length === 0 || byTable.size === 0) return
       if (pending >= MAX_PENDING_BATCHES) {
         logger.warn({ changes: changes.length }, 'lastword: realtime backlog full; batch dropped (clients catch up on their next sync)')
@@ -201,7 +208,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       }
       pending++
       chain = chain
-        .then(() => deliverBatch(changes))
+        .then(() => deliverBatch(changes, origin))
         .catch((error: unknown) => logger.error({ err: error }, 'lastword: realtime delivery failed'))
         .finally(() => {
           pending--

@@ -43,7 +43,8 @@ export async function handleSync(raw: unknown, session: Session, deps: RequestDe
   const context = { principal: session.principal.id, clientId: session.clientId, event: 'lw:sync' }
   try {
     const request = checkSyncRequest(raw, session, deps.limits)
-    const page = await deps.engine.sync({ principal: session.principal }, request)
+    // The session as the commit's origin: realtime does not echo a socket's own writes back to it.
+    const page = await deps.engine.sync({ principal: session.principal, origin: session }, request)
     // A socket that left while the sync ran must not be indexed again.
     if (request.subscription !== undefined && session.socket.connected) {
       deps.realtime.subscribe(session, { id: request.subscription, table: request.table, where: request.where })

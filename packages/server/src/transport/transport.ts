@@ -49,7 +49,7 @@ export interface Transport {
   /** The first socket.io server attached, if any. */
   readonly io: SyncIoServer | undefined
   /** Fans committed changes out to subscribed sockets (wired to `engine.onCommit`). */
-  deliver(changes: readonly CommittedChange[]): void
+  deliver(changes: readonly CommittedChange[], origin?: unknown): void
   /** Resolves once queued realtime deliveries are done (tests, shutdown). */
   idle(): Promise<void>
   /**
@@ -295,7 +295,7 @@ export function createTransport(options: TransportOptions): Transport {
     get io() {
       return ios[0]
     },
-    deliver: (changes) => realtime.deliver(changes),
+    deliver: (changes, origin) => realtime.deliver(changes, origin),
     idle: () => realtime.idle(),
     serveConnection,
     async close() {

@@ -24,6 +24,22 @@ describe.skipIf(!available)('push on postgres: statements', () => {
     }
   })
 
+  it('a push-only request (pull: false) costs the same fixed count whatever its size, and pulls nothing', async () => {
+    const start = await fx.engine.sync(A, request('todos', { full: { cursor: null, entries: [], complete: true } }))
+    const checkpoint = start.checkpoint as string
+    const counts: number[] = []
+    for (const [n, prefix, ms] of [[1, 'p', 1], [1_000, 'q', 1], [1_000, 'q', 2]] as const) {
+      const before = fx.t.statements()
+      const page = await fx.engine.sync(A, request('todos', { checkpoint, push: records(n, prefix, ms), pull: false }))
+      expect(page.outcomes.every((o) => o.status === 'applied')).toBe(true)
+      expect(page.checkpoint).toBe(checkpoint)
+      expect(page.rows).toEqual([])
+      counts.push(fx.t.statements() - before)
+    }
+    // The resync check (lock, BEGIN, state, COMMIT) and the 8 of the push after it (the lock taken already).
+    expect(counts).toEqual([12, 12, 12])
+  })
+
   it('a batch the database refuses is written again row by row, and only the bad row is rejected', async () => {
     const batch = records(20, 'c')
     batch[7] = live('c7', stamp(1), todo({ title: 'x'.repeat(300) }))

@@ -91,7 +91,8 @@ describe('realtime fan-out', () => {
 
   it('never sends a tenant another tenant’s change, whatever its filter asks for (I8)', async () => {
     const { as } = await setup({ alice: ['pA'], bob: ['pB'] })
-    const [alice, bob] = await Promise.all([as('alice'), as('bob')])
+    // Each user writes through another socket (another tab): a socket is not told its own commits.
+    const [alice, bob, aliceTab, bobTab] = await Promise.all([as('alice'), as('bob'), as('alice'), as('bob')])
     const aliceEvents = collectChanges(alice)
     const bobEvents = collectChanges(bob)
     await syncOk(alice, { table: 'todos', subscription: 'all' })
@@ -100,11 +101,11 @@ describe('realtime fan-out', () => {
     await syncOk(bob, { table: 'todos', where: { project: { in: ['pA', 'pB'] } }, subscription: 'spy2' })
 
     const a1 = record({ project: 'pA', title: 'secret', done: false })
-    await syncOk(alice, { table: 'todos', push: [a1] })
-    await syncOk(alice, { table: 'todos', push: [revise(a1, { project: 'pA', title: 'secret2', done: true })] })
-    await syncOk(alice, { table: 'todos', push: [revise(revise(a1, { project: 'pA', title: 'x', done: true }), null)] })
+    await syncOk(aliceTab, { table: 'todos', push: [a1] })
+    await syncOk(aliceTab, { table: 'todos', push: [revise(a1, { project: 'pA', title: 'secret2', done: true })] })
+    await syncOk(aliceTab, { table: 'todos', push: [revise(revise(a1, { project: 'pA', title: 'x', done: true }), null)] })
     const b1 = record({ project: 'pB', title: 'mine', done: false })
-    await syncOk(bob, { table: 'todos', push: [b1] })
+    await syncOk(bobTab, { table: 'todos', push: [b1] })
 
     await expect.poll(() => told(bobEvents, 'all')).toEqual([`row:${b1.uid}:mine`])
     await expect.poll(() => told(bobEvents, 'spy2')).toEqual([`row:${b1.uid}:mine`])
