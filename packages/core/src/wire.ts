@@ -6,10 +6,11 @@
 import { z } from 'zod'
 import { MAX_DECLARED_LENGTH, assertSafeJson } from './descriptor.js'
 import { LastwordError, type WireError } from './errors.js'
+import { LINEAGE_PATTERN, LINEAGE_POINT_PATTERN } from './lineage.js'
 import { UID_PATTERN } from './metadata.js'
 
 /** The protocol spoken by this version of lastword. A client speaking another gets `PROTOCOL_MISMATCH`. */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** Hard bounds of the schema; servers configure tighter limits (see the server's `limits`). */
 export const WIRE_BOUNDS = {
@@ -23,6 +24,8 @@ const stamp = z.string().regex(/^[0-9a-f]{12}-[0-9a-f]{4}-[0-9a-f]{16}$/)
 const uid = z.string().regex(UID_PATTERN)
 const name = z.string().min(1).max(WIRE_BOUNDS.maxNameLength)
 const plainObject = z.record(z.string(), z.unknown())
+/** A point of the server's history, `<db>.<segment>.<rev>` (lineage.ts, R12). */
+const lineagePoint = z.string().regex(LINEAGE_POINT_PATTERN)
 
 export const columnDescriptorSchema = z.strictObject({
   name,
@@ -44,16 +47,23 @@ export const wireRecordSchema = z.strictObject({
   row: plainObject.nullable(),
   /** Pushes: the server acknowledged this uid once (R10: if it no longer knows it, the write is `PURGED`). */
   acknowledged: z.boolean().optional(),
+  /** Pushes: the point of the server's history the acknowledged state was read at (R12: the evidence R10 needs). */
+  knownAt: lineagePoint.optional(),
 })
 export type WireRecord = z.infer<typeof wireRecordSchema>
 
-/** The client's metadata for one record in full reconciliation: `[uid, version, deleted, acknowledged]`. */
-export const clientEntrySchema = z.tuple([uid, stamp, z.boolean(), z.boolean()])
+/**
+ * The client's metadata for one record in full reconciliation: `[uid, version, deleted, acknowledged,
+ * knownAt]`, `knownAt` the point of the server's history the acknowledged state was read at (or `null`).
+ */
+export const clientEntrySchema = z.tuple([uid, stamp, z.boolean(), z.boolean(), lineagePoint.nullable()])
 
 /** Where a paged full reconciliation stands: the rev it started at and the last uid it covered. */
 export const fullCursorSchema = z.strictObject({
   startRev: z.number().int().nonnegative(),
   after: uid.nullable(),
+  /** `<db>.<segment>` of `startRev` (lineage.ts): a reconciliation is not continued on another history. */
+  lineage: z.string().regex(LINEAGE_PATTERN).optional(),
 })
 export type FullCursor = z.infer<typeof fullCursorSchema>
 
@@ -129,8 +139,12 @@ export const syncPageSchema = z.strictObject({
   tombstones: z.array(tombstoneRow).default([]),
   /** Left the scope (or may no longer be read), with the version found outside it: remove locally, never delete on the server. */
   evict: z.array(eviction).default([]),
-  /** Acknowledged once, unknown to the server now (purged after retention): remove locally, tell the app. */
+  /** Acknowledged once, unknown to the server now, and R12's evidence that it was purged: remove locally, tell the app. */
   purged: z.array(uid).default([]),
+  /** Erased on request (`erase()`): remove locally, dirty or not, and tell the app. */
+  erased: z.array(uid).default([]),
+  /** The point of the server's history this page's rows, tombstones and outcomes were read at (R12); `null` on `resync`. */
+  knownAt: lineagePoint.nullable().default(null),
   /** Records the client holds newer than the server (or never pushed): push them. */
   push: z.array(uid).default([]),
   /** The checkpoint after this page, or `null` for a full-reconciliation page that is not the last. */
@@ -162,6 +176,8 @@ export function compactPage(page: SyncPage): SyncPageWire {
   if (page.tombstones.length > 0) out.tombstones = page.tombstones
   if (page.evict.length > 0) out.evict = page.evict
   if (page.purged.length > 0) out.purged = page.purged
+  if (page.erased.length > 0) out.erased = page.erased
+  if (page.knownAt !== null) out.knownAt = page.knownAt
   if (page.push.length > 0) out.push = page.push
   if (page.checkpoint !== null) out.checkpoint = page.checkpoint
   if (page.hasMore) out.hasMore = true
@@ -183,6 +199,10 @@ export const realtimeEventSchema = z.strictObject({
   rows: z.array(liveRow),
   tombstones: z.array(tombstoneRow),
   evict: z.array(eviction),
+  /** The point of the server's history the event's records were committed at (R12), when the node knows it. */
+  knownAt: lineagePoint.nullable().default(null),
+  /** Erased on request: remove locally, dirty or not. */
+  erased: z.array(uid).default([]),
 })
 export type RealtimeEvent = z.infer<typeof realtimeEventSchema>
 
