@@ -70,17 +70,18 @@ export function parseLineage(text: unknown): Lineage {
 export type LineageBreak = 'other-database' | 'restored'
 
 /**
- * Whether `point` is part of `history`: the same database, a segment it knows, and a rev that segment
- * reached (between the rev it started at and the rev it ended at, or the database's rev for the open
- * one). `other-database`: another id; `restored`: a segment it does not know (opened after the backup
- * it was restored from, or on a copy) or a rev past the end of a segment it knows.
+ * Whether `point` is part of `history`: the same database, a segment it knows, and a rev no later than
+ * that segment reached (the rev it ended at, or the database's rev for the open one). A segment the
+ * database knows was opened in its own history, so every rev before the segment's end is shared — also
+ * one below the segment's start (a page boundary of an older record, say). `other-database`: another
+ * id; `restored`: a segment it does not know (opened after the backup it was restored from, or on a
+ * copy) or a rev past the end of a segment it knows.
  */
 export function lineageBreak(point: LineagePoint, history: LineageHistory): LineageBreak | null {
   if (point.db !== history.db) return 'other-database'
   const segment = history.segments.get(point.segment)
   if (segment === undefined) return 'restored'
-  const end = segment.to ?? history.rev
-  return point.rev >= segment.from && point.rev <= end ? null : 'restored'
+  return point.rev <= (segment.to ?? history.rev) ? null : 'restored'
 }
 
 /**

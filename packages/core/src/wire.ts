@@ -199,10 +199,8 @@ export const realtimeEventSchema = z.strictObject({
   rows: z.array(liveRow),
   tombstones: z.array(tombstoneRow),
   evict: z.array(eviction),
-  /** The point of the server's history the event's records were committed at (R12), when the node knows it. */
-  knownAt: lineagePoint.nullable().default(null),
-  /** Erased on request: remove locally, dirty or not. */
-  erased: z.array(uid).default([]),
+  /** The point of the server's history at the event's greatest rev (R12): what its records' knowledge dates from. */
+  knownAt: lineagePoint.nullable().optional(),
 })
 export type RealtimeEvent = z.infer<typeof realtimeEventSchema>
 

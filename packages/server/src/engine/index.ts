@@ -6,7 +6,6 @@
 import {
   DEFAULT_WHERE_LIMITS,
   LastwordError,
-  assertStamp,
   assertUid,
   compileScope,
   createHlc,
@@ -14,10 +13,13 @@ import {
   hashString,
   intersectScopes,
   scopeKey,
+  segmentsNamed,
+  formatLineagePoint,
   validateWhere,
   type Checkpoint,
   type CompiledScope,
   type Hlc,
+  type LineageHistory,
   type PushOutcome,
   type Scope,
   type SyncPage,
@@ -43,13 +45,15 @@ import { callAuthorize, readScopeFrom } from './authorize.js'
 import { bindClientId } from './clients.js'
 import { createDriver, type Driver } from './driver.js'
 import { randomNodeId } from './ids.js'
+import { fullRequestOf } from './full-request.js'
+import { eraseRecord, openLineage, openSegment, readHistory, readLineageState } from './lineage.js'
 import {
+  PUSH_WITHHELD,
   fullPull,
   fullResyncReason,
   incrementalPull,
   incrementalResyncReason,
   resyncPage,
-  type FullRequest,
   type PullPage,
   type PullScope,
 } from './pull.js'
@@ -103,6 +107,8 @@ export interface Engine extends SyncEngine {
   activeScopes(table: string): Scope[]
   /** The rev the database stands at: the version row, every rev up to it committed. */
   currentRev(): Promise<number>
+  /** The point of its history the database stands at, `<db>.<segment>.<rev>` (SPEC.md R12). */
+  currentPoint(): Promise<string>
   /**
    * Committed changes with rev in (`after`, `upTo`], each with its logged rev, rebuilt from the change
    * log and the record's current state (its latest rev, which may be later), in rev order, for a server node that missed
@@ -197,47 +203,16 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     records: readonly WireRecord[],
     readScope: Scope | null,
     on: Driver = driver,
+    history: LineageHistory | null = null,
   ): Promise<PushOutcome[]> => {
     const result = await applyWrites(
-      { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger },
+      { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger, history },
       records,
     )
     // Only stamps that passed validation move the clock (a refused far-future stamp must not).
     if (result.acceptedMax !== null) clock.receive(result.acceptedMax)
     if (result.changes.length > 0) notify(result.changes)
     return result.outcomes
-  }
-
-  const fullRequestOf = (full: NonNullable<SyncRequest['full']>): FullRequest => {
-    const { cursor, entries, complete } = full
-    if (!Array.isArray(entries)) throw new LastwordError('BAD_REQUEST', 'full.entries must be an array')
-    if (entries.length > limits.maxMetaEntries) {
-      throw new LastwordError('TOO_LARGE', `A full-reconciliation request may carry at most ${limits.maxMetaEntries} entries; send the rest in the next page`, {
-        limit: limits.maxMetaEntries,
-        got: entries.length,
-      })
-    }
-    if (cursor !== null && (typeof cursor !== 'object' || !Number.isSafeInteger(cursor.startRev) || cursor.startRev < 0)) {
-      throw new LastwordError('BAD_REQUEST', 'full.cursor must be null or { startRev, after } from the previous page')
-    }
-    const after = cursor?.after ?? null
-    if (after !== null) assertUid(after)
-    let previous = after
-    for (const entry of entries) {
-      if (!Array.isArray(entry) || entry.length !== 4 || typeof entry[2] !== 'boolean' || typeof entry[3] !== 'boolean') {
-        throw new LastwordError('BAD_REQUEST', 'Each full entry is [uid, version, deleted, acknowledged]')
-      }
-      const uid = assertUid(entry[0])
-      assertStamp(entry[1])
-      if (previous !== null && uid <= previous) {
-        throw new LastwordError('BAD_REQUEST', 'full.entries must be in ascending uid order, after cursor.after, without repeats')
-      }
-      previous = uid
-    }
-    if (complete !== true && entries.length === 0) {
-      throw new LastwordError('BAD_REQUEST', 'full.complete is false but no entries were sent')
-    }
-    return { cursor: cursor === null ? null : { startRev: cursor.startRev, after }, entries, complete: complete === true }
   }
 
   const engine: Engine = {
@@ -250,6 +225,21 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       ensureOpen()
       await driver.checkSettings()
       await driver.script(driver.dialect.migrationStatements())
+      // A segment of the database's history per run (lineage.ts): costs nothing to clients of this
+      // database, and ends the segment a restored backup was in at its rev.
+      await driver.write(() => openSegment())
+    },
+
+    async markRestored() {
+      ensureOpen()
+      return driver.write(() => openSegment())
+    },
+
+    async erase(name, uid) {
+      ensureOpen()
+      const table = tableOf(name)
+      assertUid(uid)
+      return (await driver.write(() => eraseRecord(table, uid))).erased
     },
 
     now: () => now(),
@@ -294,7 +284,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
           got: push.length,
         })
       }
-      const full = request.full === undefined ? undefined : fullRequestOf(request.full)
+      const full = request.full === undefined ? undefined : fullRequestOf(request.full, limits.maxMetaEntries)
       const scopes = await scopesOf(ctx, table, request.where)
       const checkpoint = request.checkpoint === null || request.checkpoint === undefined ? null : decodeCheckpoint(request.checkpoint)
       const requested = request.pageSize ?? limits.defaultPageSize
@@ -309,18 +299,24 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       try {
         const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize, readScope: scopes.readScope }
         const columns = table.descriptor.columns.map((c) => c.name)
-        if (push.length > 0 && (checkpoint !== null || full !== undefined)) {
+        let history: LineageHistory | null = null
+        if (push.length > 0 && (checkpoint !== null || full !== undefined || push.some((r) => r.acknowledged === true))) {
           // A push is not applied when the server no longer knows what the client may hold: with a
-          // checkpoint behind the retention horizon (or ahead of a restored database) the client may hold
-          // records deleted and purged since, and an edit of one would come back as a create (R1). It
-          // waits until full reconciliation has told the client what was purged.
-          const reason = await on.read(function* () {
-            const state = yield* readState()
-            return full !== undefined ? fullResyncReason(full, state) : incrementalResyncReason(p, checkpoint as Checkpoint, state)
+          // checkpoint behind the retention horizon, or from a history this database does not share (a
+          // restored backup, another database: R12), the client may hold records deleted and purged
+          // since, and an edit of one would come back as a create (R1). It waits until full
+          // reconciliation has told the client what was purged. The history also judges R10's evidence.
+          const named = [...segmentsNamed(push.map((r) => r.knownAt)), checkpoint?.lineage?.segment, full?.cursor?.lineage?.slice(17)]
+          const read = await on.read(function* () {
+            const state = yield* readLineageState()
+            const h = yield* readHistory(driver.dialect, state, named.filter((id): id is string => id !== undefined))
+            const reason = full !== undefined ? fullResyncReason(full, state, h) : checkpoint !== null ? incrementalResyncReason(p, checkpoint, state, h) : null
+            return { reason, h }
           })
-          if (reason === 'retention' || reason === 'checkpoint-ahead') return { ...resyncPage(reason), receivedAt, answeredAt: now(), outcomes: [], columns }
+          if (read.reason !== null && PUSH_WITHHELD.has(read.reason)) return { ...resyncPage(read.reason), receivedAt, answeredAt: now(), outcomes: [], columns }
+          history = read.h
         }
-        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on)
+        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on, history)
         let page: PullPage
         if (full !== undefined) page = await on.read(() => fullPull(p, full))
         else if (checkpoint !== null) page = await on.read(() => incrementalPull(p, checkpoint))
@@ -365,11 +361,18 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       return (await driver.once(() => readState())).rev
     },
 
+    async currentPoint() {
+      ensureOpen()
+      return formatLineagePoint(await driver.read(() => readLineageState()))
+    },
+
     async changesSince(after, upTo, limit) {
       ensureOpen()
       if (upTo <= after) return { entries: [], scannedTo: after }
       const size = Math.max(1, Math.floor(limit))
-      const logged = await driver.once(() => readChangeLog(after, upTo, size))
+      const { logged, lineage } = await driver.once(function* () {
+        return { logged: yield* readChangeLog(after, upTo, size), lineage: yield* openLineage() }
+      })
       const entries = logged.map(({ rev, tbl, before, current }) => {
         const deleted = current.deleted_at !== null
         const change: CommittedChange = {
@@ -380,6 +383,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
           before,
           after: deleted ? null : current.image,
           lastImage: deleted ? current.image : null,
+          knownAt: formatLineagePoint({ ...lineage, rev: current.rev }),
         }
         return { rev, change }
       })
