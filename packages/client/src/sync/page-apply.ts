@@ -7,7 +7,7 @@ import { assertStamp, decidePushOutcome, type ClockSample, type RecordState, typ
 import type { StoredRecord, StoredScope } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import { fromWireRecord, greatestVersion, readRecords } from './records.js'
-import { applyIncoming, lazily, removeUnlessHeld } from './replica-store.js'
+import { applyIncoming, lazily, removeErased, removeUnlessHeld, withKnownAt } from './replica-store.js'
 import type { BuiltRequest } from './request-builder.js'
 import type { ScopeEntry } from './scope-registry.js'
 import type { ClockEvent, SyncReport } from './types.js'
@@ -75,7 +75,7 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
         next: () => clock.next(),
       })
       if (decision.changedInFlight) result.changedInFlight++
-      if (decision.local.kind === 'put') await tx.putRecord({ ...decision.local.record, table })
+      if (decision.local.kind === 'put') await tx.putRecord(withKnownAt({ ...decision.local.record, table }, page.knownAt, local))
       else if (decision.local.kind === 'remove') await tx.deleteRecord(table, outcome.uid)
       const report = decision.report
       if (report === null) continue
@@ -85,7 +85,9 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
       else if (report.kind === 'restamped') result.restamped.push(outcome.uid)
       else result.rejected.push({ uid: outcome.uid, error: report.error })
     }
-    for (const record of incoming) await applyIncoming(tx, table, record, ctx.removals)
+    for (const record of incoming) await applyIncoming(tx, table, record, ctx.removals, page.knownAt)
+    // Erased on request: gone for good, dirty or not (reported with the purged).
+    for (const uid of page.erased) if (await removeErased(tx, table, uid, ctx.removals)) result.purged.push(uid)
     const others = lazily(() => ctx.registry.otherScopes(tx, table, entry.key))
     for (const [uid, version] of page.evict) {
       if (await removeUnlessHeld(tx, table, uid, assertStamp(version), others, ctx.removals)) result.evicted.push(uid)
