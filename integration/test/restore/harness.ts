@@ -143,6 +143,8 @@ export interface Site {
   /** Every record the server stores, tombstones included, by uid. */
   states(): Promise<ServerState[]>
   client(name?: string): SyncClient
+  /** Raw SQL on the server's database (reads only). */
+  query(text: string): Promise<Array<Record<string, unknown>>>
   close(): Promise<void>
 }
 
@@ -186,6 +188,7 @@ export async function openSite(dialect: 'sqlite' | 'postgres', label: string): P
       await start()
     },
     backup: () => store.backup(),
+    query: (text: string) => store.query(text),
     async states() {
       const rows = await store.query(
         `SELECT m.uid AS uid, m.created_at AS created_at, m.updated_at AS updated_at, m.deleted_at AS deleted_at, i.title AS title

@@ -1,7 +1,8 @@
-/** T20 and T21 on better-sqlite3 (scenarios.ts). */
+/** T20, T21 and erasure on better-sqlite3 (scenarios.ts). */
 import { describe } from 'vitest'
-import { restoreScenarios } from './scenarios.js'
+import { erasureScenarios, restoreScenarios } from './scenarios.js'
 
 describe('restore and another database (SQLite)', () => {
   restoreScenarios('sqlite')
+  erasureScenarios('sqlite')
 })

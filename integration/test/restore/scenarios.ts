@@ -14,6 +14,62 @@ import { follow, heldStates, liveTitles, openSite, type Item, type Site } from '
 
 const item = (title: string): Item => ({ list: 'a', title, done: false, n: null })
 
+/** Erasure on request, on the same real parts (scenarios below). */
+export function erasureScenarios(dialect: 'sqlite' | 'postgres'): void {
+  let site: Site
+  beforeEach(async () => {
+    site = await openSite(dialect, 'erase')
+  })
+  afterEach(async () => {
+    await site.close()
+  })
+
+  it('an erased record leaves every client (a dirty copy too) and the server\'s history; nothing else changes', async () => {
+    const a = site.client()
+    const b = site.client()
+    await Promise.all([follow(a), follow(b)])
+    const secret = await a.table<Item>('items').create(item('to erase'))
+    const other = await a.table<Item>('items').create(item('stays'))
+    const deleted = await a.table<Item>('items').create(item('deleted, then erased'))
+    await settle(a)
+    await eventually(async () => {
+      await settle(b)
+      expect(await b.table<Item>('items').record(secret)).not.toBeNull()
+    })
+    await b.table<Item>('items').update(secret, { title: 'to erase, edited' })
+    await a.table<Item>('items').delete(deleted)
+    await Promise.all([settle(a), settle(b)])
+    await settle(a)
+    // b holds a dirty edit of it while offline.
+    b.disconnect()
+    await b.table<Item>('items').update(secret, { title: 'edited offline' })
+    const before = (await site.states()).filter((s) => s.uid === other)
+
+    expect(await site.sync.erase('items', secret)).toBe(true)
+    expect(await site.sync.erase('items', deleted)).toBe(true)
+    expect(await site.sync.erase('items', 'never-existed')).toBe(false)
+    for (const uid of [secret, deleted]) {
+      expect(await site.query(`SELECT uid FROM items WHERE uid = '${uid}'`)).toEqual([])
+      expect(await site.query(`SELECT uid FROM lastword_meta WHERE uid = '${uid}'`)).toEqual([])
+      expect(await site.query(`SELECT uid FROM lastword_changes WHERE uid = '${uid}'`)).toEqual([])
+    }
+    b.connect()
+    await eventually(async () => {
+      await settle(a)
+      await settle(b)
+      for (const c of [a, b]) {
+        expect(await c.table<Item>('items').record(secret)).toBeNull()
+        expect(await c.table<Item>('items').record(deleted)).toBeNull()
+        expect(await liveTitles(c)).toEqual([[other, 'stays']])
+      }
+    }, 30_000)
+    // Not created again by b's dirty edit (R10, the evidence of R12: b's knowledge is of this history).
+    expect(await site.query(`SELECT uid FROM lastword_meta WHERE uid = '${secret}'`)).toEqual([])
+    expect((await site.states()).filter((s) => s.uid === other)).toEqual(before)
+    expect((await site.states()).map((s) => s.uid)).toEqual([other])
+  })
+}
+
 export function restoreScenarios(dialect: 'sqlite' | 'postgres'): void {
   let site: Site
   beforeEach(async () => {
