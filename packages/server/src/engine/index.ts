@@ -13,7 +13,6 @@ import {
   hashString,
   intersectScopes,
   scopeKey,
-  segmentsNamed,
   formatLineagePoint,
   validateWhere,
   type Checkpoint,
@@ -46,13 +45,11 @@ import { bindClientId } from './clients.js'
 import { createDriver, type Driver } from './driver.js'
 import { randomNodeId } from './ids.js'
 import { fullRequestOf } from './full-request.js'
-import { eraseRecord, openLineage, openSegment, readHistory, readLineageState } from './lineage.js'
+import { eraseRecord, openLineage, openSegment, readLineageState } from './lineage.js'
 import {
-  PUSH_WITHHELD,
   fullPull,
-  fullResyncReason,
   incrementalPull,
-  incrementalResyncReason,
+  pushVerdict,
   resyncPage,
   type PullPage,
   type PullScope,
@@ -301,20 +298,9 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
         const columns = table.descriptor.columns.map((c) => c.name)
         let history: LineageHistory | null = null
         if (push.length > 0 && (checkpoint !== null || full !== undefined || push.some((r) => r.acknowledged === true))) {
-          // A push is not applied when the server no longer knows what the client may hold: with a
-          // checkpoint behind the retention horizon, or from a history this database does not share (a
-          // restored backup, another database: R12), the client may hold records deleted and purged
-          // since, and an edit of one would come back as a create (R1). It waits until full
-          // reconciliation has told the client what was purged. The history also judges R10's evidence.
-          const named = [...segmentsNamed(push.map((r) => r.knownAt)), checkpoint?.lineage?.segment, full?.cursor?.lineage?.slice(17)]
-          const read = await on.read(function* () {
-            const state = yield* readLineageState()
-            const h = yield* readHistory(driver.dialect, state, named.filter((id): id is string => id !== undefined))
-            const reason = full !== undefined ? fullResyncReason(full, state, h) : checkpoint !== null ? incrementalResyncReason(p, checkpoint, state, h) : null
-            return { reason, h }
-          })
-          if (read.reason !== null && PUSH_WITHHELD.has(read.reason)) return { ...resyncPage(read.reason), receivedAt, answeredAt: now(), outcomes: [], columns }
-          history = read.h
+          const verdict = await on.read(() => pushVerdict(p, checkpoint, full, push))
+          if (verdict.withheld !== null) return { ...resyncPage(verdict.withheld), receivedAt, answeredAt: now(), outcomes: [], columns }
+          history = verdict.history
         }
         const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on, history)
         let page: PullPage

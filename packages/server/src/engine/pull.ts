@@ -97,6 +97,28 @@ export function fullResyncReason(request: Pick<FullRequest, 'cursor'>, state: { 
   return null
 }
 
+/**
+ * Before a push: whether it must wait (`withheld`, the reason to resync) and the history R10 judges the
+ * pushed records' `knownAt` against (R12). A push is not applied when the server no longer knows what
+ * the client may hold: with a checkpoint behind the retention horizon, or from a history this database
+ * does not share (a restored backup, another database), the client may hold records deleted and purged
+ * since, and an edit of one would come back as a create (R1). It waits until full reconciliation has
+ * told the client what was purged.
+ */
+export function* pushVerdict(
+  p: PullScope,
+  checkpoint: Checkpoint | null,
+  full: FullRequest | undefined,
+  push: ReadonlyArray<{ knownAt?: string | undefined }>,
+): Tx<{ withheld: ResyncReason | null; history: LineageHistory }> {
+  const state = yield* readLineageState()
+  const named = segmentsOf(full?.cursor?.lineage, push.map((r) => r.knownAt ?? null))
+  if (checkpoint?.lineage !== undefined) named.push(checkpoint.lineage.segment)
+  const history = yield* readHistory(p.dialect, state, named)
+  const reason = full !== undefined ? fullResyncReason(full, state, history) : checkpoint !== null ? incrementalResyncReason(p, checkpoint, state, history) : null
+  return { withheld: reason !== null && PUSH_WITHHELD.has(reason) ? reason : null, history }
+}
+
 /** What a pull reads about its table and scope. */
 export interface PullScope {
   dialect: Dialect
