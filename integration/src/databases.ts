@@ -123,7 +123,7 @@ export function pgSchema(label: string): PgSchema {
         for (const statement of PG_DDL) await pools.side.query(statement)
       } else {
         await pools.side.query(
-          `TRUNCATE items, docs; DO $$ BEGIN IF to_regclass('lastword_meta') IS NOT NULL THEN TRUNCATE lastword_meta, lastword_changes; UPDATE lastword_state SET rev = 0, horizon_rev = 0; END IF; END $$`,
+          `TRUNCATE items, docs; DO $$ BEGIN IF to_regclass('lastword_meta') IS NOT NULL THEN TRUNCATE lastword_meta, lastword_changes, lastword_erasures; UPDATE lastword_state SET rev = 0, horizon_rev = 0; END IF; END $$`,
         )
       }
       const { pool, side } = pools

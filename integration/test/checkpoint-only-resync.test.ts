@@ -34,7 +34,7 @@ it('sends only the checkpoint when nothing changed', async () => {
   const requests = spy.requests.slice(before)
   expect(requests).toHaveLength(1)
   const [request] = requests
-  expect(request!.checkpoint).toMatch(/^lw1\.\d+\.[0-9a-f]{14}$/)
+  expect(request!.checkpoint).toMatch(/^lw2\.[0-9a-f]{16}\.[0-9a-f]{16}\.\d+\.[0-9a-f]{14}$/)
   expect(request!.full).toBeUndefined()
   expect(request!.push).toEqual([])
   const answer = spy.pages.at(-1)!

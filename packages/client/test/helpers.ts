@@ -101,6 +101,8 @@ export function page(request: SyncRequest, overrides: Partial<SyncPage> = {}): R
       tombstones: [],
       evict: [],
       purged: [],
+      erased: [],
+      knownAt: null,
       push: [],
       checkpoint: 'lw1.1.00000000000000',
       hasMore: false,

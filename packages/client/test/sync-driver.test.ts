@@ -65,7 +65,7 @@ describe('sync driver', () => {
     await eventually(() => expect(log.length).toBeGreaterThan(0))
     const first = server.requests[0] as SyncRequest
     expect(first.checkpoint).toBeNull()
-    expect(first.full).toEqual({ cursor: null, entries: [[uid, expect.any(String), false, false]], complete: true })
+    expect(first.full).toEqual({ cursor: null, entries: [[uid, expect.any(String), false, false, null]], complete: true })
     expect(first.push.map((r) => r.uid)).toEqual([uid])
     expect(first.push[0]?.row).toEqual({ title: 'offline', done: false, priority: null, due: null, tags: null }) // no server-owned column
     expect(first.subscription).toMatch(/^s[0-9a-f]{16}$/)

@@ -53,6 +53,17 @@ describe('encodeCheckpoint / decodeCheckpoint', () => {
     expect(caught(() => decodeCheckpoint(token)).code).toBe('CHECKPOINT_INVALID')
   })
 
+  it('carries the lineage of its rev (lw2: database id and segment), and reads a token without one (lw1)', () => {
+    const lineage = { db: '0123456789abcdef', segment: 'fedcba9876543210' }
+    expect(encodeCheckpoint({ rev: 7, scopeHash: '0123456789abcd', lineage })).toBe('lw2.0123456789abcdef.fedcba9876543210.7.0123456789abcd')
+    expect(decodeCheckpoint('lw2.0123456789abcdef.fedcba9876543210.9~3.0123456789abcd')).toEqual({ rev: 9, since: 3, scopeHash: '0123456789abcd', lineage })
+    expect(decodeCheckpoint('lw1.7.0123456789abcd')).toEqual({ rev: 7, scopeHash: '0123456789abcd' })
+    expect(caught(() => encodeCheckpoint({ rev: 7, scopeHash: hash, lineage: { db: 'x', segment: lineage.segment } })).code).toBe('CHECKPOINT_INVALID')
+    for (const bad of [`lw2.0123456789abcdef.7.${hash}`, `lw2.0123456789ABCDEF.fedcba9876543210.7.${hash}`, `lw2.0123456789abcdef.fedcba9876543210.07.${hash}`]) {
+      expect(caught(() => decodeCheckpoint(bad)).code).toBe('CHECKPOINT_INVALID')
+    }
+  })
+
   it('writes a versioned token', () => {
     expect(encodeCheckpoint({ rev: 7, scopeHash: '0123456789abcd' })).toBe('lw1.7.0123456789abcd')
   })

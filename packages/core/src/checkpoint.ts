@@ -4,6 +4,7 @@
  * longer matches — a membership was revoked, say — the server answers with full reconciliation.
  */
 import { LastwordError } from './errors.js'
+import type { Lineage } from './lineage.js'
 
 /** A decoded checkpoint. */
 export interface Checkpoint {
@@ -15,11 +16,19 @@ export interface Checkpoint {
    */
   since?: number
   scopeHash: string
+  /**
+   * The database and segment of its history the rev belongs to (SPEC.md section 7, "Lineage"). Every
+   * token the server writes has one (`lw2`); a token without one (`lw1`) is judged outside the
+   * server's history, so it leads to full reconciliation.
+   */
+  lineage?: Lineage
 }
 
 // rev: canonical decimal (no leading zeros) up to 16 digits, so every safe integer round-trips.
 const REV = '(0|[1-9]\\d{0,15})'
 const TOKEN_PATTERN = new RegExp(`^lw1\\.${REV}(?:~${REV})?\\.([0-9a-f]{14})$`)
+const TOKEN2_PATTERN = new RegExp(`^lw2\\.([0-9a-f]{16})\\.([0-9a-f]{16})\\.${REV}(?:~${REV})?\\.([0-9a-f]{14})$`)
+const ID_PATTERN = /^[0-9a-f]{16}$/
 const HASH_PATTERN = /^[0-9a-f]{14}$/
 
 /** Encodes a checkpoint as an opaque token. */
@@ -35,11 +44,21 @@ export function encodeCheckpoint(checkpoint: Checkpoint): string {
   if (since !== undefined && (!Number.isSafeInteger(since) || since < 0 || since >= checkpoint.rev)) {
     throw new LastwordError('CHECKPOINT_INVALID', `A checkpoint's since must be a non-negative integer below its rev, got ${String(since)}`)
   }
-  return since === undefined ? `lw1.${checkpoint.rev}.${checkpoint.scopeHash}` : `lw1.${checkpoint.rev}~${since}.${checkpoint.scopeHash}`
+  const { lineage } = checkpoint
+  if (lineage !== undefined && (!ID_PATTERN.test(lineage.db) || !ID_PATTERN.test(lineage.segment))) {
+    throw new LastwordError('CHECKPOINT_INVALID', 'A checkpoint lineage is two ids of 16 lowercase hex digits')
+  }
+  const prefix = lineage === undefined ? 'lw1' : `lw2.${lineage.db}.${lineage.segment}`
+  return since === undefined ? `${prefix}.${checkpoint.rev}.${checkpoint.scopeHash}` : `${prefix}.${checkpoint.rev}~${since}.${checkpoint.scopeHash}`
 }
 
 /** Decodes a checkpoint token; anything malformed is `CHECKPOINT_INVALID`. */
 export function decodeCheckpoint(token: unknown): Checkpoint {
+  const v2 = typeof token === 'string' ? TOKEN2_PATTERN.exec(token) : null
+  if (v2 !== null) {
+    const rest = decodeCheckpoint(`lw1.${v2[3] as string}${v2[4] === undefined ? '' : `~${v2[4]}`}.${v2[5] as string}`)
+    return { ...rest, lineage: { db: v2[1] as string, segment: v2[2] as string } }
+  }
   const match = typeof token === 'string' ? TOKEN_PATTERN.exec(token) : null
   if (match === null) {
     throw new LastwordError('CHECKPOINT_INVALID', 'Malformed checkpoint token; drop it and sync without one (full reconciliation)')

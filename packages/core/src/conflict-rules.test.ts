@@ -62,13 +62,18 @@ const INCOMING: IncomingKind[] = ['live', 'tombstone']
 const ORDERS: Order[] = ['newer', 'equal', 'older']
 
 describe('isPurgedWrite (R10)', () => {
-  it('refuses a write of an acknowledged uid the server no longer knows, and nothing else', () => {
-    expect(isPurgedWrite(null, { acknowledged: true })).toBe(true)
-    expect(isPurgedWrite(undefined, { acknowledged: true })).toBe(true)
-    expect(isPurgedWrite(null, { acknowledged: false })).toBe(false) // an offline create
-    expect(isPurgedWrite(null, {})).toBe(false)
-    expect(isPurgedWrite(live(10), { acknowledged: true })).toBe(false)
-    expect(isPurgedWrite(tomb(10), { acknowledged: true })).toBe(false) // the tombstone decides (R9/R5)
+  it('refuses a write of an acknowledged uid the server no longer knows, with the evidence of its purge, and nothing else', () => {
+    expect(isPurgedWrite(null, { acknowledged: true }, true)).toBe(true)
+    expect(isPurgedWrite(undefined, { acknowledged: true }, true)).toBe(true)
+    expect(isPurgedWrite(null, { acknowledged: false }, true)).toBe(false) // an offline create
+    expect(isPurgedWrite(null, {}, true)).toBe(false)
+    expect(isPurgedWrite(live(10), { acknowledged: true }, true)).toBe(false)
+    expect(isPurgedWrite(tomb(10), { acknowledged: true }, true)).toBe(false) // the tombstone decides (R9/R5)
+  })
+
+  it('R12: without evidence (acknowledged by a history the server does not share) the write is a create, not PURGED', () => {
+    expect(isPurgedWrite(null, { acknowledged: true }, false)).toBe(false)
+    expect(isPurgedWrite(undefined, { acknowledged: true }, false)).toBe(false)
   })
 })
 

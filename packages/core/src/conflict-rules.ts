@@ -112,10 +112,12 @@ export function resolveWrite<T extends RecordMeta>(stored: T | null | undefined,
  * R10 (trap 3, tombstone retention, in docs/guarantees.md): a write of a record its sender says the server
  * acknowledged once, while the server no longer knows the uid, is of a record deleted and purged after
  * retention — refused (`PURGED`, and the client removes its copy), never a create (R1) that would bring
- * back what was deleted.
+ * back what was deleted. Only on R12's evidence (`purgeProven`: the sender's knowledge of the record is
+ * part of the server's history, lineage.ts): a record acknowledged by a history the server does not
+ * share (a restored backup, another database) is created with its original stamps (R1/R2).
  */
-export function isPurgedWrite(stored: RecordMeta | null | undefined, incoming: { acknowledged?: boolean | undefined }): boolean {
-  return stored == null && incoming.acknowledged === true
+export function isPurgedWrite(stored: RecordMeta | null | undefined, incoming: { acknowledged?: boolean | undefined }, purgeProven: boolean): boolean {
+  return stored == null && incoming.acknowledged === true && purgeProven
 }
 
 /** Whether `incoming` should replace `stored` (a write that would be `applied`). */

@@ -36,6 +36,20 @@ export type { ClockSample, ClockFilterOptions, OffsetEstimate } from './clock-of
 export { versionOf, isTombstone, isUid, assertUid, assertMetaOrder, UID_PATTERN } from './metadata.js'
 export type { RecordMeta, ServerRecordMeta, RecordState, RowValues } from './metadata.js'
 
+// Lineage: which history a client's knowledge comes from (R12)
+export {
+  formatLineagePoint,
+  parseLineagePoint,
+  formatLineage,
+  parseLineage,
+  lineageBreak,
+  isPurgeProven,
+  segmentsNamed,
+  LINEAGE_PATTERN,
+  LINEAGE_POINT_PATTERN,
+} from './lineage.js'
+export type { Lineage, LineagePoint, LineageHistory, LineageBreak } from './lineage.js'
+
 // Conflict rules
 export { CONFLICT_TABLE, resolveWrite, ruleFor, compareVersions, storedKind, isNewer, isPurgedWrite, isSameContent, assertSameWrite } from './conflict-rules.js'
 export type { StoredKind, IncomingKind, Order, Decision, Rule, Resolution, WriteContent } from './conflict-rules.js'

@@ -10,6 +10,10 @@
  *     renaming uids renames the plan.
  *  L4 indistinguishability (I13) — a server entry the principal may not read plans exactly as if the
  *     server had no entry for that uid.
+ *  L5 purge only on evidence (R12) — a record the client holds leaves it only for a readable server
+ *     state (a newer tombstone in scope, or a version found outside the scope) or, acknowledged and
+ *     unknown (or unreadable) to the server, on the evidence `purgeProven`; without it an acknowledged
+ *     record the server does not know is pushed back, a tombstone as a tombstone.
  *
  * Model: the server map is uid → { version, deleted, inScope, readable } (in scope implies readable); the client map is uid → { version,
  * deleted, acknowledged } for the records the client holds in its scope. Stamps are unique per write
@@ -40,7 +44,7 @@ const version = fc.integer({ min: 1, max: 6 })
 const situation: fc.Arbitrary<Situation> = fc
   .record({
     server: fc.option(fc.record({ v: version, deleted: fc.boolean(), inScope: fc.boolean(), readable: fc.boolean() }), { nil: null }),
-    client: fc.option(fc.record({ v: version, deleted: fc.boolean(), acknowledged: fc.boolean() }), { nil: null }),
+    client: fc.option(fc.record({ v: version, deleted: fc.boolean(), acknowledged: fc.boolean(), purgeProven: fc.boolean() }), { nil: null }),
   })
   .map(({ server, client }) => ({
     server: server && { version: stamp(server.v), deleted: server.deleted, inScope: server.inScope && server.readable, readable: server.readable },
@@ -48,6 +52,7 @@ const situation: fc.Arbitrary<Situation> = fc
       version: stamp(client.v),
       deleted: server !== null && server.v === client.v ? server.deleted : client.deleted,
       acknowledged: client.acknowledged,
+      purgeProven: client.acknowledged && client.purgeProven,
     },
   }))
 
@@ -68,7 +73,7 @@ function applyPlan(plan: SyncPlan, server: Map<string, ServerEntry>, client: Map
     const s = server.get(uid)
     if (s === undefined) throw new Error(`plan sends ${uid} to the client, but the server has no ${uid}`)
     // These lists carry rows: a tombstone sent here would wrongly come back to life (L1 catches it).
-    client.set(uid, { version: s.version, deleted: false, acknowledged: true })
+    client.set(uid, { version: s.version, deleted: false, acknowledged: true, purgeProven: true })
   }
   for (const uid of [...plan.deleteClient, ...plan.evictClient]) client.delete(uid)
   for (const uid of [...plan.addDatabase, ...plan.updateDatabase, ...plan.deleteDatabase]) {
@@ -76,7 +81,7 @@ function applyPlan(plan: SyncPlan, server: Map<string, ServerEntry>, client: Map
     if (c === undefined) throw new Error(`plan asks the client to push ${uid}, which it does not hold`)
     // The pushed row is the client's, which matched its scope: the server's copy is now in scope.
     server.set(uid, { version: c.version, deleted: c.deleted, inScope: true, readable: true })
-    client.set(uid, { ...c, acknowledged: true })
+    client.set(uid, { ...c, acknowledged: true, purgeProven: true })
   }
 }
 
@@ -115,6 +120,29 @@ describe('computePlan laws', () => {
       fc.property(world, ({ server, client }) => {
         const readableOnly = new Map([...server].filter(([, s]) => s.readable))
         expect(computePlan(server, client)).toEqual(computePlan(readableOnly, client))
+      }),
+      fcParams(1000),
+    )
+  })
+
+  it('L5: a held record leaves only on a readable server state or on the evidence of its purge (R12)', () => {
+    fc.assert(
+      fc.property(world, ({ server, client }) => {
+        const plan = computePlan(server, client)
+        const pushed = new Set([...plan.addDatabase, ...plan.updateDatabase, ...plan.deleteDatabase])
+        for (const uid of [...plan.deleteClient, ...plan.evictClient]) {
+          const s = server.get(uid)
+          const c = client.get(uid) as ClientEntry
+          if (s?.readable === true) continue
+          // Unknown or unreadable: only proven purges, and tombstones never acknowledged, leave.
+          expect(c.purgeProven || (!c.acknowledged && c.deleted), uid).toBe(true)
+        }
+        for (const [uid, c] of client) {
+          const s = server.get(uid)
+          if (s?.readable === true || !c.acknowledged || c.purgeProven) continue
+          expect(pushed.has(uid), uid).toBe(true)
+          expect(plan[c.deleted ? 'deleteDatabase' : 'addDatabase']).toContain(uid)
+        }
       }),
       fcParams(1000),
     )

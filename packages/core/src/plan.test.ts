@@ -4,7 +4,7 @@ import { formatStamp, type Stamp } from './stamp.js'
 
 const s = (ms: number): Stamp => formatStamp({ ms, counter: 0, node: '0123456789abcdef' })
 const srv = (ms: number, deleted = false, inScope = true, readable = true): ServerEntry => ({ version: s(ms), deleted, inScope, readable })
-const cli = (ms: number, deleted = false, acknowledged = true): ClientEntry => ({ version: s(ms), deleted, acknowledged })
+const cli = (ms: number, deleted = false, acknowledged = true, purgeProven = acknowledged): ClientEntry => ({ version: s(ms), deleted, acknowledged, purgeProven })
 
 function plan(server: Record<string, ServerEntry>, client: Record<string, ClientEntry>): SyncPlan {
   return computePlan(new Map(Object.entries(server)), new Map(Object.entries(client)))
@@ -52,13 +52,21 @@ describe('computePlan: each list', () => {
     expect(plan({ a: srv(6, true) }, { a: cli(5) })).toEqual(only('deleteClient', ['a']))
   })
 
-  it('deleteClient: acknowledged once, unknown to the server now (purged after retention)', () => {
+  it('deleteClient: acknowledged once, unknown to the server now, and the purge proven (R12)', () => {
     expect(plan({}, { a: cli(5, false, true) })).toEqual(only('deleteClient', ['a']))
+    expect(plan({}, { a: cli(5, true, true) })).toEqual(only('deleteClient', ['a']))
+  })
+
+  it('R12: acknowledged and unknown without evidence of a purge (a restored backup, another database): pushed back', () => {
+    // The old rule dropped both (deleteClient): the only copies of records the server lost.
+    expect(plan({}, { a: cli(5, false, true, false) })).toEqual(only('addDatabase', ['a']))
+    expect(plan({}, { a: cli(5, true, true, false) })).toEqual(only('deleteDatabase', ['a']))
+    // Unreadable plans like unknown (I13): the server authorizes the push.
+    expect(plan({ a: srv(6, false, false, false) }, { a: cli(5, false, true, false) })).toEqual(only('addDatabase', ['a']))
   })
 
   it('deleteClient: a local tombstone the server never saw (created and deleted offline) is just dropped', () => {
     expect(plan({}, { a: cli(5, true, false) })).toEqual(only('deleteClient', ['a']))
-    expect(plan({}, { a: cli(5, true, true) })).toEqual(only('deleteClient', ['a']))
   })
 
   it('addDatabase: never acknowledged and unknown to the server (an offline create)', () => {

@@ -27,6 +27,13 @@ export interface ClientEntry {
   deleted: boolean
   /** Whether the server ever acknowledged this record (trap 3, tombstone retention). */
   acknowledged: boolean
+  /**
+   * R12: the server can show that an acknowledged record it does not know was purged (or erased, or
+   * left the principal's read scope) — the client's knowledge of it is part of the server's own history
+   * (`isPurgeProven`, lineage.ts). Without that evidence (a restored backup, another database) the
+   * record is offered back, never dropped.
+   */
+  purgeProven: boolean
 }
 
 /** The full-reconciliation plan: what each side must change. Lists are of uids, in uid order. */
@@ -35,11 +42,11 @@ export interface SyncPlan {
   addClient: string[]
   /** Server rows newer than the client's: send them. */
   updateClient: string[]
-  /** Records the client must delete: tombstoned on the server, or acknowledged once and since purged. */
+  /** Records the client must delete: tombstoned on the server, or acknowledged once and purged since (R12's evidence). */
   deleteClient: string[]
   /** Records that left the client's scope: remove locally, never delete on the server. */
   evictClient: string[]
-  /** Records the server has never seen (offline creates): the client pushes them. */
+  /** Records the server does not know (offline creates, and acknowledged ones it cannot show it purged: R12): the client pushes them. */
   addDatabase: string[]
   /** Client versions newer than the server's: the client pushes them. */
   updateDatabase: string[]
@@ -75,9 +82,12 @@ export function computePlan(server: ReadonlyMap<string, ServerEntry>, client: Re
     // read scope still leaves the client: as purged, if the server ever acknowledged it.
     const s = known?.readable === true ? known : undefined
     if (s === undefined) {
-      // Unknown to the server (or unreadable): purged after acknowledgement, or an offline create never pushed.
-      if (c.acknowledged || c.deleted) plan.deleteClient.push(uid)
-      else plan.addDatabase.push(uid)
+      // Unknown to the server (or unreadable): purged after acknowledgement — only if the server can show
+      // it (R12); acknowledged in a history the server does not share (a restored backup, another
+      // database): offered back, live or deleted; never acknowledged: an offline create (or created and
+      // deleted offline, which nothing needs).
+      if (c.acknowledged) (c.purgeProven ? plan.deleteClient : c.deleted ? plan.deleteDatabase : plan.addDatabase).push(uid)
+      else (c.deleted ? plan.deleteClient : plan.addDatabase).push(uid)
       continue
     }
     const order = compareStamps(c.version, s.version)

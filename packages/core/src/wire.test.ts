@@ -28,7 +28,7 @@ import {
 } from './wire.js'
 
 /** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. */
-const RECORDED = { version: 4, fingerprint: '1b2467090b46eb' }
+const RECORDED = { version: 5, fingerprint: '109da009954c42' }
 
 /** JSON with object keys sorted at every level, so the fingerprint does not depend on key order. */
 function stableStringify(value: unknown): string {
@@ -103,7 +103,7 @@ describe('protocol version', () => {
 describe('syncRequestSchema', () => {
   it('accepts an incremental and a full request', () => {
     expect(syncRequestSchema.parse(request)).toEqual(request)
-    const full = { ...request, full: { cursor: null, entries: [['abc', STAMP, false, true]], complete: true }, pageSize: 500, subscription: 's1' }
+    const full = { ...request, full: { cursor: null, entries: [['abc', STAMP, false, true, '0123456789abcdef.fedcba9876543210.42']], complete: true }, pageSize: 500, subscription: 's1' }
     expect(syncRequestSchema.parse(full)).toEqual(full)
   })
 
@@ -116,7 +116,7 @@ describe('syncRequestSchema', () => {
   it('refuses malformed stamps and uids', () => {
     expect(syncRequestSchema.safeParse({ ...request, push: [{ ...record, updated_at: '2024-01-01' }] }).success).toBe(false)
     expect(syncRequestSchema.safeParse({ ...request, push: [{ ...record, uid: 'a b' }] }).success).toBe(false)
-    expect(clientEntrySchema.safeParse(['abc', STAMP.toUpperCase(), false, true]).success).toBe(false)
+    expect(clientEntrySchema.safeParse(['abc', STAMP.toUpperCase(), false, true, null]).success).toBe(false)
   })
 
   it('accepts uids such as __proto__ and constructor', () => {

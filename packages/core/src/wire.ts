@@ -7,11 +7,12 @@
 import * as v from 'valibot'
 import { MAX_DECLARED_LENGTH, assertSafeJson } from './descriptor.js'
 import type { WireError } from './errors.js'
+import { LINEAGE_PATTERN, LINEAGE_POINT_PATTERN } from './lineage.js'
 import { UID_PATTERN } from './metadata.js'
 import { plainObject, strictObject, wireSchema, type WireInput, type WireOutput, type WireSchema } from './wire-schema.js'
 
 /** The protocol spoken by this version of lastword. A client speaking another gets `PROTOCOL_MISMATCH`. */
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 
 /** Hard bounds of the schema; servers configure tighter limits (see the server's `limits`). */
 export const WIRE_BOUNDS = {
@@ -27,6 +28,8 @@ export const WIRE_BOUNDS = {
 const str = () => v.string()
 const stamp = () => v.pipe(v.string(), v.regex(/^[0-9a-f]{12}-[0-9a-f]{4}-[0-9a-f]{16}$/))
 const uid = () => v.pipe(v.string(), v.regex(UID_PATTERN))
+/** A point of the server's history, `<db>.<segment>.<rev>` (lineage.ts, R12). */
+const lineagePoint = () => v.pipe(v.string(), v.regex(LINEAGE_POINT_PATTERN))
 const name = () => v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_BOUNDS.maxNameLength))
 /** A number as JSON carries it: finite. */
 const num = () => v.pipe(v.number(), v.finite())
@@ -62,16 +65,28 @@ const wireRecord = () =>
     row: v.nullable(plainObject()),
     /** Pushes: the server acknowledged this uid once (R10: if it no longer knows it, the write is `PURGED`). */
     acknowledged: v.optional(bool()),
+    /** Pushes: the point of the server's history the acknowledged state was read at (R12: the evidence R10 needs). */
+    knownAt: v.optional(lineagePoint()),
   })
 export const wireRecordSchema = /* @__PURE__ */ wireSchema(wireRecord)
 export type WireRecord = WireOutput<typeof wireRecordSchema>
 
 /** The client's metadata for one record in full reconciliation: `[uid, version, deleted, acknowledged]`. */
-const clientEntry = () => v.strictTuple([uid(), stamp(), bool(), bool()])
+/**
+ * The client's metadata for one record in full reconciliation: `[uid, version, deleted, acknowledged,
+ * knownAt]`, `knownAt` the point of the server's history the acknowledged state was read at (or `null`).
+ */
+const clientEntry = () => v.strictTuple([uid(), stamp(), bool(), bool(), v.nullable(lineagePoint())])
 export const clientEntrySchema = /* @__PURE__ */ wireSchema(clientEntry)
 
 /** Where a paged full reconciliation stands: the rev it started at and the last uid it covered. */
-const fullCursor = () => strictObject({ startRev: count(), after: v.nullable(uid()) })
+const fullCursor = () =>
+  strictObject({
+    startRev: count(),
+    after: v.nullable(uid()),
+    /** `<db>.<segment>` of `startRev` (lineage.ts): a reconciliation is not continued on another history. */
+    lineage: v.optional(v.pipe(v.string(), v.regex(LINEAGE_PATTERN))),
+  })
 export const fullCursorSchema = /* @__PURE__ */ wireSchema(fullCursor)
 export type FullCursor = WireOutput<typeof fullCursorSchema>
 
@@ -153,8 +168,12 @@ export const syncPageSchema = /* @__PURE__ */ wireSchema(() =>
     tombstones: list(tombstoneRow()),
     /** Left the scope (or may no longer be read), with the version found outside it: remove locally, never delete on the server. */
     evict: list(eviction()),
-    /** Acknowledged once, unknown to the server now (purged after retention): remove locally, tell the app. */
+    /** Acknowledged once, unknown to the server now, and R12's evidence that it was purged: remove locally, tell the app. */
     purged: list(uid()),
+    /** Erased on request (`erase()`): remove locally, dirty or not, and tell the app. */
+    erased: list(uid()),
+    /** The point of the server's history this page's rows, tombstones and outcomes were read at (R12); `null` on `resync`. */
+    knownAt: v.optional(v.nullable(lineagePoint()), null),
     /** Records the client holds newer than the server (or never pushed): push them. */
     push: list(uid()),
     /** The checkpoint after this page, or `null` for a full-reconciliation page that is not the last. */
@@ -185,6 +204,8 @@ export function compactPage(page: SyncPage): SyncPageWire {
   if (page.tombstones.length > 0) out.tombstones = page.tombstones
   if (page.evict.length > 0) out.evict = page.evict
   if (page.purged.length > 0) out.purged = page.purged
+  if (page.erased.length > 0) out.erased = page.erased
+  if (page.knownAt !== null) out.knownAt = page.knownAt
   if (page.push.length > 0) out.push = page.push
   if (page.checkpoint !== null) out.checkpoint = page.checkpoint
   if (page.hasMore) out.hasMore = true
@@ -207,6 +228,8 @@ export const realtimeEventSchema = /* @__PURE__ */ wireSchema(() =>
     rows: v.array(liveRow()),
     tombstones: v.array(tombstoneRow()),
     evict: v.array(eviction()),
+    /** The point of the server's history at the event's greatest rev (R12): what its records' knowledge dates from. */
+    knownAt: v.optional(v.nullable(lineagePoint())),
   }),
 )
 export type RealtimeEvent = WireOutput<typeof realtimeEventSchema>

@@ -69,6 +69,10 @@ export interface SyncServer {
   service(table: string): TableService
   /** Compacts tombstones and the change log older than `olderThanMs`; clients behind it resync fully. */
   purge(options: { olderThanMs: number }): ReturnType<SyncEngine['purge']>
+  /** After restoring (or copying) the database under a running server: see `SyncEngine.markRestored` and the README's operations section. */
+  markRestored(): ReturnType<SyncEngine['markRestored']>
+  /** Erases a record for good and tells its clients to drop it: see `SyncEngine.erase`. */
+  erase(table: string, uid: string): Promise<boolean>
   /**
    * Refuses new connections, disconnects every socket, waits for realtime deliveries and closes the
    * engine. HTTP servers passed to `attach` stay open: they are the app's to close.
@@ -143,6 +147,8 @@ export function createSyncServer<P extends Principal = Principal>(options: SyncS
     },
     service: (table) => engine.service(table),
     purge: (purgeOptions) => engine.purge(purgeOptions),
+    markRestored: () => engine.markRestored(),
+    erase: (table, uid) => engine.erase(table, uid),
     close() {
       closing ??= (async () => {
         stopListening()

@@ -132,6 +132,8 @@ export interface CommittedChange {
   after: Row | null
   /** For a tombstone, the last image of the row (what scopes and authorization filter on). */
   lastImage: Row | null
+  /** The point of the database's history at `rev` (`<db>.<segment>.<rev>`, SPEC.md R12), sent with realtime events. */
+  knownAt?: string
 }
 
 /**
@@ -171,8 +173,25 @@ export interface EffectiveScope {
 export interface SyncEngine {
   readonly dialect: 'sqlite' | 'postgres'
   readonly tables: readonly TableDescriptor[]
-  /** Creates lastword's own tables, idempotently. */
+  /**
+   * Creates lastword's own tables, idempotently; the first run gives the database its id. Each run opens
+   * a segment of the database's history (SPEC.md R12): after a restore, a restart is enough for clients
+   * past the backup to be reconciled, never trusted.
+   */
   migrate(): Promise<void>
+  /**
+   * Tells the engine the database was restored (or copied) under it: opens a segment of its history,
+   * so a checkpoint or record acknowledged past the restored rev is judged outside it (SPEC.md R12).
+   * `migrate()` does the same at a restart; this is for a restore while the process runs.
+   */
+  markRestored(): Promise<{ db: string; segment: string; from: number }>
+  /**
+   * Erases a record for good (its row, its metadata and last image, its change-log history) and tells
+   * the clients that may hold it to drop it, dirty or not (`erased` on their next pull). Resolves
+   * `false` when the database does not know the uid. What remains: the uid and the rev of the erasure,
+   * until `purge` passes it.
+   */
+  erase(table: string, uid: string): Promise<boolean>
   /** The server's clock (ms), sent with every answer. */
   now(): number
   /**

@@ -21,6 +21,11 @@ export interface StoredRecord {
   dirty: boolean
   /** Whether the server ever acknowledged this record (docs/guarantees.md: a client reset by retention). */
   acknowledged: boolean
+  /**
+   * The point of the server's history (`<db>.<segment>.<rev>`) the acknowledged state was read at: the
+   * evidence the server needs to call the record purged if it no longer knows it (SPEC.md R12).
+   */
+  knownAt?: string
   /** Why the server refused the last push of this record; the data is kept, never deleted silently. */
   rejected?: WireError
   /** Its stamps were re-made after the server refused this device's clock (SPEC.md P6); cleared by the next local write. */

@@ -8,7 +8,7 @@ import { assertStamp, decidePushOutcome, type ClockSample, type RecordState, typ
 import type { StoredRecord, StoredScope } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import { fromWireRecord, greatestVersion, readRecords } from './records.js'
-import { applyIncoming, lazily, loadBatch, removeUnlessHeld } from './replica-store.js'
+import { applyIncoming, lazily, loadBatch, removeErased, removeUnlessHeld, withKnownAt } from './replica-store.js'
 import type { BuiltRequest } from './request-builder.js'
 import type { ScopeEntry } from './scope-registry.js'
 import type { ClockEvent, SyncReport } from './types.js'
@@ -66,6 +66,7 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
     ...incoming.map((r) => r.uid),
     ...page.evict.map(([uid]) => uid),
     ...page.purged,
+    ...page.erased,
     ...page.push,
   ]
 
@@ -87,7 +88,7 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
         next: () => clock.next(),
       })
       if (decision.changedInFlight) result.changedInFlight++
-      if (decision.local.kind === 'put') await batch.putRecord({ ...decision.local.record, table })
+      if (decision.local.kind === 'put') await batch.putRecord(withKnownAt({ ...decision.local.record, table }, page.knownAt, local))
       else if (decision.local.kind === 'remove') await batch.deleteRecord(table, outcome.uid)
       const report = decision.report
       if (report === null) continue
@@ -97,7 +98,9 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
       else if (report.kind === 'restamped') result.restamped.push(outcome.uid)
       else result.rejected.push({ uid: outcome.uid, error: report.error })
     }
-    for (const record of incoming) await applyIncoming(batch, table, record, ctx.removals)
+    for (const record of incoming) await applyIncoming(batch, table, record, ctx.removals, page.knownAt)
+    // Erased on request: gone for good, dirty or not (reported with the purged).
+    for (const uid of page.erased) if (await removeErased(batch, table, uid, ctx.removals)) result.purged.push(uid)
     const others = lazily(() => ctx.registry.otherScopes(tx, table, entry.key))
     for (const [uid, version] of page.evict) {
       if (await removeUnlessHeld(batch, table, uid, assertStamp(version), others, ctx.removals)) result.evicted.push(uid)

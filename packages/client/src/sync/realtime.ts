@@ -75,7 +75,7 @@ export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntr
       const decision = decideRealtime(event, { scope: coveredRev(scopes.find((s) => s.key === entry.key)), table, overlapAwaitsFirstPage })
       if (decision !== 'apply') return decision
       appliedRev.set(entry.table, maxRev(appliedRev.get(entry.table) ?? null, event.rev) as number)
-      for (const record of incoming) await applyIncoming(tx, entry.table, record, ctx.removals)
+      for (const record of incoming) await applyIncoming(tx, entry.table, record, ctx.removals, event.knownAt)
       const others = lazily(() => ctx.registry.otherScopes(tx, entry.table, entry.key))
       for (const [uid, version] of event.evict) await removeUnlessHeld(tx, entry.table, uid, assertStamp(version), others, ctx.removals)
       await clock.persist(tx)

@@ -76,6 +76,8 @@ export function toWireRecord(record: StoredRecord, table: TableDescriptor | unde
   const wire: WireRecord = { uid: record.uid, created_at: record.created_at, updated_at: record.updated_at, deleted_at: record.deleted_at, row }
   // R10: the server, not knowing an acknowledged uid any more, refuses the write (PURGED) instead of creating it.
   if (record.acknowledged) wire.acknowledged = true
+  // R12: where its acknowledged state was read, so the server can tell a purge from a restored database.
+  if (record.acknowledged && record.knownAt !== undefined) wire.knownAt = record.knownAt
   return wire
 }
 

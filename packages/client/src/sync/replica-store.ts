@@ -91,12 +91,39 @@ export function createRemovalMemory(): RemovalMemory {
   }
 }
 
-/** Applies a server state to the local record as core's `decideIncoming` says (a write made during a sync survives: trap 5). */
-export async function applyIncoming(tx: RecordAccess, table: string, incoming: RecordState, removals: RemovalMemory): Promise<IncomingDecision<StoredRecord>['kind']> {
+/**
+ * Applies a server state to the local record as core's `decideIncoming` says (a write made during a sync
+ * survives: trap 5). `knownAt`: the point of the server's history the state was read at (R12).
+ */
+export async function applyIncoming(
+  tx: RecordAccess,
+  table: string,
+  incoming: RecordState,
+  removals: RemovalMemory,
+  knownAt: string | null | undefined,
+): Promise<IncomingDecision<StoredRecord>['kind']> {
   const local = await tx.getRecord(table, incoming.uid)
   const decision = decideIncoming(local, incoming, removals.removedAt(table, incoming.uid))
-  if (decision.write !== null) await tx.putRecord({ ...decision.write, table })
+  if (decision.write !== null) await tx.putRecord(withKnownAt({ ...decision.write, table }, knownAt, local))
   return decision.kind
+}
+
+/**
+ * An acknowledged record as it is stored: with the point of the server's history the page or event that
+ * acknowledged it was read at, or the one it had (SPEC.md R12: the evidence of a purge).
+ */
+export function withKnownAt(record: StoredRecord, knownAt: string | null | undefined, local: StoredRecord | undefined): StoredRecord {
+  const at = knownAt ?? local?.knownAt
+  return record.acknowledged && at !== undefined ? { ...record, knownAt: at } : record
+}
+
+/** Removes a record erased on request, dirty or not; remembered for E6. Returns whether one was held. */
+export async function removeErased(tx: RecordAccess, table: string, uid: string, removals: RemovalMemory): Promise<boolean> {
+  const local = await tx.getRecord(table, uid)
+  if (local === undefined) return false
+  await tx.deleteRecord(table, uid)
+  removals.remember(table, uid, null, local)
+  return true
 }
 
 /**

@@ -77,7 +77,9 @@ export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: b
         const records = await tx.scanRecords(entry.table, { after: cursor?.after ?? null, limit: max + 1, filter: (r) => inScope(r, entry.scope) })
         request.full = {
           cursor,
-          entries: records.slice(0, max).map((r) => [r.uid, versionOf(r), r.deleted_at !== null, r.acknowledged] as [string, string, boolean, boolean]),
+          entries: records
+            .slice(0, max)
+            .map((r) => [r.uid, versionOf(r), r.deleted_at !== null, r.acknowledged, r.acknowledged ? (r.knownAt ?? null) : null] as [string, string, boolean, boolean, string | null]),
           complete: records.length <= max,
         }
       }

@@ -15,9 +15,9 @@ describe('replica store', () => {
     const h = createHarness()
     await put(h, todo('old', 1, { dirty: true }), todo('mine', 9, { dirty: true }), todo('same', 5, { dirty: true, acknowledged: false }))
     await h.deps.store.transaction('readwrite', async (tx) => {
-      expect(await applyIncoming(tx, 'todos', state('old', 2), h.ctx.removals)).toBe('applied')
-      expect(await applyIncoming(tx, 'todos', state('mine', 3), h.ctx.removals)).toBe('kept')
-      expect(await applyIncoming(tx, 'todos', state('same', 5), h.ctx.removals)).toBe('same')
+      expect(await applyIncoming(tx, 'todos', state('old', 2), h.ctx.removals, null)).toBe('applied')
+      expect(await applyIncoming(tx, 'todos', state('mine', 3), h.ctx.removals, null)).toBe('kept')
+      expect(await applyIncoming(tx, 'todos', state('same', 5), h.ctx.removals, null)).toBe('same')
     })
     expect(await get(h, 'old')).toMatchObject({ row: { title: 'server' }, dirty: false, acknowledged: true, table: 'todos' })
     expect(await get(h, 'mine')).toMatchObject({ row: { title: 'mine' }, dirty: true })
@@ -30,12 +30,12 @@ describe('replica store', () => {
     await put(h, todo('a', 1))
     await h.deps.store.transaction('readwrite', async (tx) => {
       expect(await removeUnlessHeld(tx, 'todos', 'a', assertStamp(stamp(5)), noOtherScopes, removals)).toBe(true)
-      expect(await applyIncoming(tx, 'todos', state('a', 3), removals)).toBe('kept')
+      expect(await applyIncoming(tx, 'todos', state('a', 3), removals, null)).toBe('kept')
     })
     expect(removals.removedAt('todos', 'a')).toBe(stamp(5))
     expect(await get(h, 'a')).toBeUndefined()
     removals.clear()
-    await h.deps.store.transaction('readwrite', (tx) => applyIncoming(tx, 'todos', state('a', 3), removals))
+    await h.deps.store.transaction('readwrite', (tx) => applyIncoming(tx, 'todos', state('a', 3), removals, null))
     expect(await get(h, 'a')).toBeDefined()
   })
 

@@ -28,13 +28,15 @@ describe('request builder', () => {
   it('withholds acknowledged dirty records from a full reconciliation (B3) and caps a request at maxPushPerRequest', async () => {
     const h = createHarness(undefined, { maxPushPerRequest: 1 })
     const all = h.ctx.registry.acquire(query({}), 'q').entry
-    await put(h, todo('edited', 1, { dirty: true }), todo('created1', 1, { dirty: true, acknowledged: false }), todo('created2', 1, { dirty: true, acknowledged: false }))
+    const knownAt = '0123456789abcdef.fedcba9876543210.7'
+    await put(h, { ...todo('edited', 1, { dirty: true }), knownAt }, todo('created1', 1, { dirty: true, acknowledged: false }), todo('created2', 1, { dirty: true, acknowledged: false }))
     const built = await buildRequest(h.ctx, all, true)
     expect(built.request.push.map((r) => r.uid)).toEqual(['created1'])
     expect(built.more).toBe(true)
     expect(built.request.full).toEqual({
       cursor: null,
-      entries: ['created1', 'created2', 'edited'].map((uid) => [uid, expect.any(String), false, uid === 'edited']),
+      // Each acknowledged record says where its acknowledged state was read (R12), so a purge can be told from a restore.
+      entries: ['created1', 'created2', 'edited'].map((uid) => [uid, expect.any(String), false, uid === 'edited', uid === 'edited' ? knownAt : null]),
       complete: true,
     })
   })

@@ -3,7 +3,7 @@
  * committed changes themselves (the images realtime needs to decide per socket). Nodes are trusted, but
  * what comes through the adapter is still checked for shape before any socket sees it.
  */
-import { isStamp } from '@lastword/core'
+import { LINEAGE_POINT_PATTERN, isStamp } from '@lastword/core'
 import type { CommittedChange } from '../types.js'
 
 /** The inter-server event lastword publishes after each commit (`io.serverSideEmit`). */
@@ -77,6 +77,7 @@ function isChange(value: unknown): value is CommittedChange {
     (meta.deleted_at === null || isStamp(meta.deleted_at)) &&
     isRow(c.before) &&
     isRow(c.after) &&
-    isRow(c.lastImage)
+    isRow(c.lastImage) &&
+    (c.knownAt === undefined || (typeof c.knownAt === 'string' && LINEAGE_POINT_PATTERN.test(c.knownAt)))
   )
 }

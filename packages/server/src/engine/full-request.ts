@@ -1,30 +1,37 @@
 /**
- * A full-reconciliation request checked before anything runs: its size against the limit, its cursor,
- * and its entries (each `[uid, version, deleted, acknowledged]`, in ascending uid order after the cursor).
+ * The client's side of a full-reconciliation page, checked by the engine at a cost bounded by its size
+ * (the transport's schema checked its shape; the engine may be called directly).
  */
-import { LastwordError, assertStamp, assertUid, type SyncRequest } from '@lastword/core'
-import type { Limits } from '../types.js'
+import { LINEAGE_PATTERN, LINEAGE_POINT_PATTERN, LastwordError, assertStamp, assertUid, type SyncRequest } from '@lastword/core'
 import type { FullRequest } from './pull.js'
 
-/** Validates `full` (bounded by its size); throws `BAD_REQUEST` or `TOO_LARGE`. */
-export function fullRequestOf(full: NonNullable<SyncRequest['full']>, limits: Pick<Limits, 'maxMetaEntries'>): FullRequest {
+/** Validates `full`: at most `maxEntries` entries, uids ascending after the cursor, each well-formed. */
+export function fullRequestOf(full: NonNullable<SyncRequest['full']>, maxEntries: number): FullRequest {
   const { cursor, entries, complete } = full
   if (!Array.isArray(entries)) throw new LastwordError('BAD_REQUEST', 'full.entries must be an array')
-  if (entries.length > limits.maxMetaEntries) {
-    throw new LastwordError('TOO_LARGE', `A full-reconciliation request may carry at most ${limits.maxMetaEntries} entries; send the rest in the next page`, {
-      limit: limits.maxMetaEntries,
+  if (entries.length > maxEntries) {
+    throw new LastwordError('TOO_LARGE', `A full-reconciliation request may carry at most ${maxEntries} entries; send the rest in the next page`, {
+      limit: maxEntries,
       got: entries.length,
     })
   }
   if (cursor !== null && (typeof cursor !== 'object' || !Number.isSafeInteger(cursor.startRev) || cursor.startRev < 0)) {
-    throw new LastwordError('BAD_REQUEST', 'full.cursor must be null or { startRev, after } from the previous page')
+    throw new LastwordError('BAD_REQUEST', 'full.cursor must be null or { startRev, after, lineage } from the previous page')
+  }
+  const lineage = cursor?.lineage
+  if (lineage !== undefined && (typeof lineage !== 'string' || !LINEAGE_PATTERN.test(lineage))) {
+    throw new LastwordError('BAD_REQUEST', 'full.cursor.lineage must be the one the previous page gave')
   }
   const after = cursor?.after ?? null
   if (after !== null) assertUid(after)
   let previous = after
   for (const entry of entries) {
-    if (!Array.isArray(entry) || entry.length !== 4 || typeof entry[2] !== 'boolean' || typeof entry[3] !== 'boolean') {
-      throw new LastwordError('BAD_REQUEST', 'Each full entry is [uid, version, deleted, acknowledged]')
+    if (!Array.isArray(entry) || entry.length !== 5 || typeof entry[2] !== 'boolean' || typeof entry[3] !== 'boolean') {
+      throw new LastwordError('BAD_REQUEST', 'Each full entry is [uid, version, deleted, acknowledged, knownAt]')
+    }
+    const knownAt = entry[4]
+    if (knownAt !== null && (typeof knownAt !== 'string' || !LINEAGE_POINT_PATTERN.test(knownAt))) {
+      throw new LastwordError('BAD_REQUEST', 'A full entry\'s knownAt is null or a point the server gave (<db>.<segment>.<rev>)')
     }
     const uid = assertUid(entry[0])
     assertStamp(entry[1])
@@ -36,5 +43,6 @@ export function fullRequestOf(full: NonNullable<SyncRequest['full']>, limits: Pi
   if (complete !== true && entries.length === 0) {
     throw new LastwordError('BAD_REQUEST', 'full.complete is false but no entries were sent')
   }
-  return { cursor: cursor === null ? null : { startRev: cursor.startRev, after }, entries, complete: complete === true }
+  const out: FullRequest['cursor'] = cursor === null ? null : { startRev: cursor.startRev, after, ...(lineage === undefined ? {} : { lineage }) }
+  return { cursor: out, entries, complete: complete === true }
 }

@@ -6,16 +6,19 @@
 import {
   DEFAULT_WHERE_LIMITS,
   LastwordError,
+  assertUid,
   compileScope,
   createHlc,
   decodeCheckpoint,
   hashString,
   intersectScopes,
   scopeKey,
+  formatLineagePoint,
   validateWhere,
   type Checkpoint,
   type CompiledScope,
   type Hlc,
+  type LineageHistory,
   type PushOutcome,
   type Scope,
   type SyncPage,
@@ -43,12 +46,12 @@ import { bindClientId } from './clients.js'
 import { createDriver, type Driver } from './driver.js'
 import { fullRequestOf } from './full-request.js'
 import { randomNodeId } from './ids.js'
+import { eraseRecord, openLineage, openSegment, readLineageState } from './lineage.js'
 import {
   fullPull,
-  fullResyncReason,
   incrementalPull,
-  incrementalResyncReason,
   pushOnlyPage,
+  pushVerdict,
   resyncPage,
   type ResyncReason,
   type PullPage,
@@ -104,6 +107,8 @@ export interface Engine extends SyncEngine {
   activeScopes(table: string): Scope[]
   /** The rev the database stands at: the version row, every rev up to it committed. */
   currentRev(): Promise<number>
+  /** The point of its history the database stands at, `<db>.<segment>.<rev>` (SPEC.md R12). */
+  currentPoint(): Promise<string>
   /**
    * Committed changes with rev in (`after`, `upTo`], each with its logged rev, rebuilt from the change
    * log and the record's current state (its latest rev, which may be later), in rev order, for a server node that missed
@@ -199,9 +204,10 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     readScope: Scope | null,
     on: Driver = driver,
     origin?: unknown,
+    history: LineageHistory | null = null,
   ): Promise<PushOutcome[]> => {
     const result = await applyWrites(
-      { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger },
+      { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger, history },
       records,
     )
     // Only stamps that passed validation move the clock (a refused far-future stamp must not).
@@ -220,6 +226,21 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       ensureOpen()
       await driver.checkSettings()
       await driver.script(driver.dialect.migrationStatements())
+      // A segment of the database's history per run (lineage.ts): costs nothing to clients of this
+      // database, and ends the segment a restored backup was in at its rev.
+      await driver.write(() => openSegment())
+    },
+
+    async markRestored() {
+      ensureOpen()
+      return driver.write(() => openSegment())
+    },
+
+    async erase(name, uid) {
+      ensureOpen()
+      const table = tableOf(name)
+      assertUid(uid)
+      return (await driver.write(() => eraseRecord(table, uid))).erased
     },
 
     now: () => now(),
@@ -264,7 +285,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
           got: push.length,
         })
       }
-      const full = request.full === undefined ? undefined : fullRequestOf(request.full, limits)
+      const full = request.full === undefined ? undefined : fullRequestOf(request.full, limits.maxMetaEntries)
       if (request.pull === false && (full !== undefined || request.checkpoint === null || request.checkpoint === undefined)) {
         throw new LastwordError('BAD_REQUEST', 'pull: false (push only) needs a checkpoint and no full reconciliation')
       }
@@ -283,23 +304,20 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
         const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize, readScope: scopes.readScope }
         const columns = table.descriptor.columns.map((c) => c.name)
         const pull = request.pull !== false
+        let history: LineageHistory | null = null
         let reason: ResyncReason | null = null
-        if ((push.length > 0 || !pull) && (checkpoint !== null || full !== undefined)) {
-          // A push is not applied when the server no longer knows what the client may hold: with a
-          // checkpoint behind the retention horizon (or ahead of a restored database) the client may hold
-          // records deleted and purged since, and an edit of one would come back as a create (R1). It
-          // waits until full reconciliation has told the client what was purged. One statement: outside
-          // a transaction unless the table has a cross-node lock to take first.
-          const check = function* () {
-            const state = yield* readState()
-            return full !== undefined ? fullResyncReason(full, state) : incrementalResyncReason(p, checkpoint as Checkpoint, state)
-          }
-          reason = await (lease === null ? driver.once(check) : on.read(check))
-          if (reason === 'retention' || reason === 'checkpoint-ahead') return { ...resyncPage(reason), receivedAt, answeredAt: now(), outcomes: [], columns }
+        if ((push.length > 0 || !pull) && (checkpoint !== null || full !== undefined || push.some((r) => r.acknowledged === true))) {
+          // A push is not applied when the server cannot tell what the client may hold: a checkpoint behind
+          // the retention horizon, ahead of the database, or from another history (R12). It waits until
+          // full reconciliation has told the client what was purged.
+          const verdict = await on.read(() => pushVerdict(p, checkpoint, full, push))
+          if (verdict.withheld !== null) return { ...resyncPage(verdict.withheld), receivedAt, answeredAt: now(), outcomes: [], columns }
+          history = verdict.history
+          reason = verdict.reason
         }
-        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on, ctx.origin)
+        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on, ctx.origin, history)
         let page: PullPage
-        if (!pull) page = reason === null ? pushOnlyPage(request.checkpoint as string) : resyncPage(reason)
+        if (!pull) page = reason === null ? pushOnlyPage(request.checkpoint as string, formatLineagePoint(await on.read(() => readLineageState()))) : resyncPage(reason)
         else if (full !== undefined) page = await on.read(() => fullPull(p, full))
         else if (checkpoint !== null) page = await on.read(() => incrementalPull(p, checkpoint))
         else page = resyncPage('no-checkpoint')
@@ -335,19 +353,24 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
         listeners.delete(listener)
       }
     },
-
     activeScopes: (table) => locks.active(table),
-
     async currentRev() {
       ensureOpen()
       return (await driver.once(() => readState())).rev
+    },
+
+    async currentPoint() {
+      ensureOpen()
+      return formatLineagePoint(await driver.read(() => readLineageState()))
     },
 
     async changesSince(after, upTo, limit) {
       ensureOpen()
       if (upTo <= after) return { entries: [], scannedTo: after }
       const size = Math.max(1, Math.floor(limit))
-      const logged = await driver.once(() => readChangeLog(after, upTo, size))
+      const { logged, lineage } = await driver.once(function* () {
+        return { logged: yield* readChangeLog(after, upTo, size), lineage: yield* openLineage() }
+      })
       const entries = logged.map(({ rev, tbl, before, current }) => {
         const deleted = current.deleted_at !== null
         const change: CommittedChange = {
@@ -358,6 +381,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
           before,
           after: deleted ? null : current.image,
           lastImage: deleted ? current.image : null,
+          knownAt: formatLineagePoint({ ...lineage, rev: current.rev }),
         }
         return { rev, change }
       })

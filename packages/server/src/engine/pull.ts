@@ -6,6 +6,12 @@ import {
   classifyChange,
   computePlan,
   encodeCheckpoint,
+  formatLineagePoint,
+  isPurgeProven,
+  lineageBreak,
+  parseLineage,
+  segmentsNamed,
+  type LineageHistory,
   matches,
   rowToArray,
   versionOf,
@@ -21,14 +27,18 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { Dialect } from './dialect/types.js'
 import { all, type Tx } from './tx.js'
 import { scopeSql } from './scope-sql.js'
-import { META_COLUMNS as META, decodeMeta, readState, type ServerRecord } from './store.js'
+import { readErasures, readHistory, readLineageState } from './lineage.js'
+import { META_COLUMNS as META, decodeMeta, type ServerRecord } from './store.js'
 import { decodeRow, type SyncedTable } from './tables.js'
 
 /** The part of a {@link SyncPage} the pull decides. */
 export type PullPage = Omit<SyncPage, 'receivedAt' | 'answeredAt' | 'outcomes' | 'columns'>
 
 /** Why a checkpoint cannot be used. */
-export type ResyncReason = 'no-checkpoint' | 'scope-changed' | 'retention' | 'checkpoint-ahead'
+export type ResyncReason = 'no-checkpoint' | 'scope-changed' | 'retention' | 'checkpoint-ahead' | 'restored' | 'other-database'
+
+/** The reasons a push is not applied: the server cannot tell what the client may hold (trap 3, R12). */
+export const PUSH_WITHHELD: ReadonlySet<ResyncReason> = new Set(['retention', 'checkpoint-ahead', 'restored', 'other-database'])
 
 /** The answer asking the client for a full reconciliation. */
 export function resyncPage(reason: ResyncReason): PullPage {
@@ -39,6 +49,8 @@ export function resyncPage(reason: ResyncReason): PullPage {
     tombstones: [],
     evict: [],
     purged: [],
+    erased: [],
+    knownAt: null,
     push: [],
     checkpoint: null,
     hasMore: false,
@@ -47,26 +59,73 @@ export function resyncPage(reason: ResyncReason): PullPage {
   }
 }
 
-/** The answer to a push-only request (`pull: false`): nothing pulled, the client's `checkpoint` unchanged. */
-export function pushOnlyPage(checkpoint: string): PullPage {
-  return { mode: 'incremental', rows: [], tombstones: [], evict: [], purged: [], push: [], checkpoint, hasMore: false, cursor: null, progress: { received: 0, total: null } }
+/**
+ * The answer to a push-only request (`pull: false`): nothing pulled, the client's `checkpoint` unchanged.
+ * `knownAt`: a point of the history read after the push committed — what the outcomes' states are known
+ * as of (R12: never a point before the write, which a restore to a backup in between would still hold).
+ */
+export function pushOnlyPage(checkpoint: string, knownAt: string): PullPage {
+  return { mode: 'incremental', rows: [], tombstones: [], evict: [], purged: [], erased: [], knownAt, push: [], checkpoint, hasMore: false, cursor: null, progress: { received: 0, total: null } }
+}
+
+/**
+ * Whether a point of some history (a checkpoint's rev and lineage) is part of this database's (R12,
+ * lineage.ts): a token without a lineage (`lw1`) never is. Another database, or a point past a restore.
+ */
+function lineageReason(lineage: Checkpoint['lineage'], rev: number, history: LineageHistory): ResyncReason | null {
+  if (lineage === undefined) return 'restored'
+  return lineageBreak({ ...lineage, rev }, history)
 }
 
 /** Why an incremental pull from `checkpoint` cannot be answered (`null`: it can). */
-export function incrementalResyncReason(p: Pick<PullScope, 'hash'>, checkpoint: Checkpoint, state: { rev: number; horizonRev: number }): ResyncReason | null {
+export function incrementalResyncReason(p: Pick<PullScope, 'hash'>, checkpoint: Checkpoint, state: { rev: number; horizonRev: number }, history: LineageHistory): ResyncReason | null {
   if (checkpoint.scopeHash !== p.hash) return 'scope-changed'
-  if (checkpoint.rev > state.rev) return 'checkpoint-ahead'
+  if (checkpoint.rev > state.rev && checkpoint.lineage?.db === history.db) return 'checkpoint-ahead'
+  const broken = lineageReason(checkpoint.lineage, checkpoint.rev, history)
+  if (broken !== null) return broken
   // The before-images since the client's holdings date from must all still be logged.
   if ((checkpoint.since ?? checkpoint.rev) < state.horizonRev) return 'retention'
   return null
 }
 
 /** Why a full-reconciliation page cannot be answered (`null`: it can). */
-export function fullResyncReason(request: Pick<FullRequest, 'cursor'>, state: { rev: number; horizonRev: number }): ResyncReason | null {
+export function fullResyncReason(request: Pick<FullRequest, 'cursor'>, state: { rev: number; horizonRev: number }, history: LineageHistory): ResyncReason | null {
   const startRev = request.cursor?.startRev ?? state.rev
   if (startRev > state.rev) return 'checkpoint-ahead'
+  if (request.cursor !== null) {
+    let lineage: Checkpoint['lineage']
+    try {
+      lineage = request.cursor.lineage === undefined ? undefined : parseLineage(request.cursor.lineage)
+    } catch {
+      lineage = undefined
+    }
+    const broken = lineageReason(lineage, startRev, history)
+    if (broken !== null) return broken
+  }
   if (startRev < state.horizonRev) return 'retention'
   return null
+}
+
+/**
+ * Before a push: whether it must wait (`withheld`, the reason to resync) and the history R10 judges the
+ * pushed records' `knownAt` against (R12). A push is not applied when the server no longer knows what
+ * the client may hold: with a checkpoint behind the retention horizon, or from a history this database
+ * does not share (a restored backup, another database), the client may hold records deleted and purged
+ * since, and an edit of one would come back as a create (R1). It waits until full reconciliation has
+ * told the client what was purged.
+ */
+export function* pushVerdict(
+  p: PullScope,
+  checkpoint: Checkpoint | null,
+  full: FullRequest | undefined,
+  push: ReadonlyArray<{ knownAt?: string | undefined }>,
+): Tx<{ withheld: ResyncReason | null; reason: ResyncReason | null; history: LineageHistory }> {
+  const state = yield* readLineageState()
+  const named = segmentsOf(full?.cursor?.lineage, push.map((r) => r.knownAt ?? null))
+  if (checkpoint?.lineage !== undefined) named.push(checkpoint.lineage.segment)
+  const history = yield* readHistory(p.dialect, state, named)
+  const reason = full !== undefined ? fullResyncReason(full, state, history) : checkpoint !== null ? incrementalResyncReason(p, checkpoint, state, history) : null
+  return { withheld: reason !== null && PUSH_WITHHELD.has(reason) ? reason : null, reason, history }
 }
 
 /** What a pull reads about its table and scope. */
@@ -113,9 +172,11 @@ function tombstoneRow(meta: ServerRecord): [string, Stamp, Stamp, Stamp] {
  * before-images logged since the checkpoint) and the current one.
  */
 export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullPage> {
-  const state = yield* readState()
-  const reason = incrementalResyncReason(p, checkpoint, state)
+  const state = yield* readLineageState()
+  const history = yield* readHistory(p.dialect, state, checkpoint.lineage === undefined ? [] : [checkpoint.lineage.segment])
+  const reason = incrementalResyncReason(p, checkpoint, state, history)
   if (reason !== null) return resyncPage(reason)
+  const lineage = { db: state.db, segment: state.segment }
   // The rev the client's holdings date from: its checkpoint's, or — between the pages of one pull —
   // the first page's (a record changed before a page boundary and again after it must be judged against
   // what the client held before both).
@@ -126,8 +187,12 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullP
     tombstones: [],
     evict: [],
     purged: [],
+    // Erasures since the checkpoint, whatever the scope: the image that would tell whose it was is gone
+    // (a residual of I13, docs/guarantees.md).
+    erased: checkpoint.rev === state.rev ? [] : yield* readErasures(p.table.name, checkpoint.rev, state.rev),
+    knownAt: formatLineagePoint({ ...lineage, rev: state.rev }),
     push: [],
-    checkpoint: encodeCheckpoint({ rev: state.rev, scopeHash: p.hash }),
+    checkpoint: encodeCheckpoint({ rev: state.rev, scopeHash: p.hash, lineage }),
     hasMore: false,
     cursor: null,
     progress: { received: 0, total: null },
@@ -166,7 +231,9 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullP
   if (hasMore) {
     page.hasMore = true
     const rev = records[records.length - 1]?.meta.rev ?? checkpoint.rev
-    page.checkpoint = encodeCheckpoint(rev > since ? { rev, since, scopeHash: p.hash } : { rev, scopeHash: p.hash })
+    page.checkpoint = encodeCheckpoint(rev > since ? { rev, since, scopeHash: p.hash, lineage } : { rev, scopeHash: p.hash, lineage })
+    // The next page tells the erasures after its checkpoint.
+    page.erased = yield* readErasures(p.table.name, checkpoint.rev, rev)
   }
   return page
 }
@@ -174,8 +241,15 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullP
 /** The client's side of a full-reconciliation page, already validated (uids ascending, > `after`). */
 export interface FullRequest {
   cursor: FullCursor | null
-  entries: ReadonlyArray<readonly [string, string, boolean, boolean]>
+  entries: ReadonlyArray<readonly [string, string, boolean, boolean, string | null]>
   complete: boolean
+}
+
+/** The segment ids a full request names (its cursor's, and its entries' `knownAt`), to look up once. */
+function segmentsOf(cursorLineage: string | undefined, knownAt: ReadonlyArray<string | null>): string[] {
+  const ids = segmentsNamed(knownAt)
+  if (cursorLineage !== undefined) ids.push(cursorLineage.slice(17))
+  return ids
 }
 
 /**
@@ -183,10 +257,14 @@ export interface FullRequest {
  * client's uids in the same range looked up in one statement, and core's `computePlan` over both.
  */
 export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
-  const state = yield* readState()
+  const state = yield* readLineageState()
   const startRev = request.cursor?.startRev ?? state.rev
-  const reason = fullResyncReason(request, state)
+  const named = request.entries.map((entry) => entry[4])
+  const history = yield* readHistory(p.dialect, state, segmentsOf(request.cursor?.lineage, named))
+  const reason = fullResyncReason(request, state, history)
   if (reason !== null) return resyncPage(reason)
+  // The reconciliation's checkpoint names the lineage of its start rev (a segment may open meanwhile).
+  const lineage = request.cursor?.lineage === undefined ? { db: state.db, segment: state.segment } : parseLineage(request.cursor.lineage)
   const { table } = p
   const after = request.cursor?.after ?? null
   const lastEntry = request.entries[request.entries.length - 1]
@@ -215,8 +293,10 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
     records.set(meta.uid, { meta, raw })
   }
   const client = new Map<string, ClientEntry>()
-  for (const [uid, version, deleted, acknowledged] of request.entries) {
-    if (inRange(uid)) client.set(uid, { version: version as Stamp, deleted, acknowledged })
+  for (const [uid, version, deleted, acknowledged, knownAt] of request.entries) {
+    // R12: whether the server can show an acknowledged record it does not know was purged — the
+    // client's knowledge of it is part of this database's history. Judged from the entry alone (I13).
+    if (inRange(uid)) client.set(uid, { version: version as Stamp, deleted, acknowledged, purgeProven: isPurgeProven({ acknowledged, knownAt }, history) })
   }
   // The client's other uids, in one statement: tombstones (in scope by their last image), live rows
   // outside the scope, or unknown. Looked up by primary key, within the page's range: `+m.rev` keeps
@@ -245,10 +325,12 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
     tombstones: [],
     evict: plan.evictClient.map((uid) => [uid, (server.get(uid) as ServerEntry).version]),
     purged: [],
+    erased: [],
+    knownAt: formatLineagePoint({ db: state.db, segment: state.segment, rev: state.rev }),
     push: [...plan.addDatabase, ...plan.updateDatabase, ...plan.deleteDatabase].sort(),
-    checkpoint: upper === null ? encodeCheckpoint({ rev: startRev, scopeHash: p.hash }) : null,
+    checkpoint: upper === null ? encodeCheckpoint({ rev: startRev, scopeHash: p.hash, lineage }) : null,
     hasMore: upper !== null,
-    cursor: upper === null ? null : { startRev, after: upper },
+    cursor: upper === null ? null : { startRev, after: upper, lineage: `${lineage.db}.${lineage.segment}` },
     progress: { received: 0, total: null },
   }
   for (const uid of [...plan.addClient, ...plan.updateClient].sort()) {

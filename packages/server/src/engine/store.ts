@@ -74,6 +74,8 @@ export function* purgeUpTo(cutoff: number): Tx<{ horizonRev: number; tombstones:
   if (horizonRev === state.horizonRev) return { horizonRev, tombstones: 0, changes: 0 }
   const tombstones = yield* run(sql`DELETE FROM lastword_meta WHERE deleted_at IS NOT NULL AND rev > 0 AND rev <= ${horizonRev}`)
   const changes = yield* run(sql`DELETE FROM lastword_changes WHERE rev <= ${horizonRev}`)
+  // Clients behind the horizon reconcile in full, where an erased uid answers as purged (R12).
+  yield* run(sql`DELETE FROM lastword_erasures WHERE rev <= ${horizonRev}`)
   yield* run(sql`UPDATE lastword_state SET horizon_rev = ${horizonRev} WHERE id = 1`)
   return { horizonRev, tombstones, changes }
 }

@@ -29,11 +29,16 @@ import {
   type Scope,
   type Stamp,
   type WireRecord,
+  type LineageHistory,
   isPurgedWrite,
+  isPurgeProven,
+  formatLineagePoint,
+  type Lineage,
 } from '@lastword/core'
 import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../types.js'
 import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
 import type { Driver, MetaWrite } from './dialect/types.js'
+import { openLineage } from './lineage.js'
 import { readMeta, type ServerRecord } from './store.js'
 import { assertStorable, type SyncedTable } from './tables.js'
 import { RestartError, call, type Tx } from './tx.js'
@@ -61,6 +66,8 @@ export interface WriteContext {
   maxDriftMs: number
   hooks: WriteHooks
   logger: Logger
+  /** The database's history as far as the pushed records' `knownAt` name it (R12); `null`: nothing is proven purged. */
+  history: LineageHistory | null
 }
 
 /** The result of a write, with what it committed. */
@@ -76,6 +83,8 @@ export interface Candidate {
   meta: RecordMeta
   /** The sender says the server acknowledged this uid once (R10). */
   acknowledged: boolean
+  /** R12: the sender's knowledge of the record is part of this database's history, so a uid unknown now was purged. */
+  purgeProven: boolean
   /** Normalised values the writer may set (`null` for a tombstone). */
   row: Record<string, unknown> | null
 }
@@ -111,7 +120,7 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
     if (record.row !== null && record.row !== undefined) {
       throw new LastwordError('BAD_REQUEST', 'A tombstone (deleted_at set) carries no row; send row: null')
     }
-    return { index, meta, row: null, acknowledged: record.acknowledged === true }
+    return { index, meta, row: null, ...evidence(ctx, record) }
   }
   const input = record.row as unknown
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -133,7 +142,13 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
   for (const column of ctx.table.columns) {
     if (Object.prototype.hasOwnProperty.call(row, column.descriptor.name)) assertStorable(column, row[column.descriptor.name])
   }
-  return { index, meta, row, acknowledged: record.acknowledged === true }
+  return { index, meta, row, ...evidence(ctx, record) }
+}
+
+/** What a pushed record says of its acknowledgement, and whether that proves a purge (R10, R12). */
+function evidence(ctx: WriteContext, record: WireRecord): { acknowledged: boolean; purgeProven: boolean } {
+  const acknowledged = record.acknowledged === true
+  return { acknowledged, purgeProven: ctx.history !== null && isPurgeProven({ acknowledged, knownAt: record.knownAt }, ctx.history) }
 }
 
 function composeRow(ctx: WriteContext, candidate: Candidate, before: Record<string, unknown> | null): Record<string, unknown> {
@@ -184,7 +199,7 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
     // ("own rows only") protects deleted records from being re-stamped or re-created by another tenant.
     const stored = current?.image ?? null
     try {
-      if (isPurgedWrite(current, candidate)) throw purged(uid)
+      if (isPurgedWrite(current, candidate, candidate.purgeProven)) throw purged(uid)
       const after = candidate.meta.deleted_at === null ? composeRow(ctx, candidate, before) : null
       if (ctx.principal !== null && ctx.authorize !== undefined) {
         const op: WriteOp = after === null ? 'delete' : before === null ? 'create' : 'update'
@@ -194,7 +209,9 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
         if (!isWriteAllowed(result, ctx.table, stored, after, ctx.logger)) {
           // I13: a write of a uid the server acknowledged to this client, refused on a record the caller
           // may not read, answers as for a uid the server no longer knows (R10): FORBIDDEN would say it exists.
-          if (candidate.acknowledged && current !== undefined && !readableBy(ctx.readScope, stored)) throw purged(uid)
+          // Without R12's evidence a never-known uid would be created, so this one answers FORBIDDEN as a
+          // taken uid does (the residual "creating on a taken uid", docs/guarantees.md).
+          if (candidate.purgeProven && current !== undefined && !readableBy(ctx.readScope, stored)) throw purged(uid)
           throw new LastwordError('FORBIDDEN', `Not allowed to ${op} this record of "${ctx.table.name}"`, { op })
         }
       }
@@ -246,6 +263,8 @@ interface TxResult {
   resolutions: Resolution<ServerRecord>[]
   finals: Final[]
   lastRev: number
+  /** The open segment the revs were committed in (`undefined` when nothing was). */
+  lineage?: Lineage
 }
 
 /** What `applyWrites` decided before the transaction, against the metadata it read then. */
@@ -308,11 +327,13 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     before: live(f.initial) && f.initial?.image != null ? JSON.stringify(f.initial.image) : null,
   }))
   const lastRev = yield* dialect.commitChanges(table.name, writes, ctx.now)
+  // The open segment, held by the version row this transaction took (openSegment takes it first).
+  const lineage = yield* openLineage()
   if (ctx.hooks.afterVersionRow !== undefined) {
     const hook = ctx.hooks.afterVersionRow
     yield* call(() => hook({ table: table.name, uids: finalUids, firstRev: lastRev - finals.length + 1, lastRev }))
   }
-  return { prepared, resolutions, finals, lastRev }
+  return { prepared, resolutions, finals, lastRev, lineage }
 }
 
 /** Applies records under the conflict rule in one transaction; one outcome per record, in order. */
@@ -367,6 +388,7 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
       before: live(f.initial) ? (f.initial?.image ?? null) : null,
       after: f.state.deleted_at === null ? f.state.image : null,
       lastImage: f.state.deleted_at === null ? null : f.state.image,
+      ...(result.lineage === undefined ? {} : { knownAt: formatLineagePoint({ ...result.lineage, rev: firstRev + i }) }),
     }))
     let acceptedMax: Stamp | null = null
     for (const a of result.prepared.accepted) acceptedMax = maxStamp(acceptedMax, versionOf(a.candidate.meta))

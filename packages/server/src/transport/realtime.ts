@@ -154,6 +154,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       rows: [],
       tombstones: [],
       evict: [],
+      knownAt: null,
     }
     for (const [uid, { first, last }] of records) {
       const image = last.after ?? last.lastImage
@@ -179,6 +180,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           continue
       }
       event.firstRev = Math.min(event.firstRev, last.rev)
+      // The point of the history at the event's greatest rev (R12): what the client's records date from.
+      if (last.rev >= event.rev) event.knownAt = last.knownAt ?? null
       event.rev = Math.max(event.rev, last.rev)
     }
     if (event.rows.length + event.tombstones.length + event.evict.length === 0) return

@@ -40,7 +40,7 @@ describe('S15 full-reconciliation oracle', () => {
     await server.close()
   })
 
-  const full = (socket: ClientSocket, entries: Array<[string, string, boolean, boolean]>, where: Record<string, unknown> = {}) =>
+  const full = (socket: ClientSocket, entries: Array<[string, string, boolean, boolean, string | null]>, where: Record<string, unknown> = {}) =>
     syncOk(socket, { table: 'todos', where, full: { cursor: null, entries: [...entries].sort((a, b) => (a[0] < b[0] ? -1 : 1)), complete: true } })
 
   it("answers another tenant's uids exactly like uids that never existed", async () => {
@@ -50,15 +50,17 @@ describe('S15 full-reconciliation oracle', () => {
     await syncOk(alice, { table: 'todos', push: [todo(live, 'secret'), created, deleted(created)] })
     const older = stamp('00000000000000cc', Date.now() - 3_600_000)
     const newer = stamp('00000000000000cc')
-    for (const version of [older, newer]) {
+    // With and without the evidence of R12 (a point of this database's history, or none).
+    const point = await server.sync.engine.currentPoint()
+    for (const [version, knownAt] of [[older, point], [newer, point], [older, null], [newer, null]] as const) {
       for (const [isDeleted, acknowledged] of [[false, false], [false, true], [true, false], [true, true]] as const) {
         const unknownLive = newUid()
         const unknownTomb = newUid()
         // Listed one by one, so that uid order says nothing either.
         for (const [real, unknown] of [[live, unknownLive], [tomb, unknownTomb]] as const) {
-          const a = answerAbout(await full(mallory, [[real, version, isDeleted, acknowledged]]), [real])
-          const b = answerAbout(await full(mallory, [[unknown, version, isDeleted, acknowledged]]), [unknown])
-          expect({ version, isDeleted, acknowledged, answer: a }).toEqual({ version, isDeleted, acknowledged, answer: b })
+          const a = answerAbout(await full(mallory, [[real, version, isDeleted, acknowledged, knownAt]]), [real])
+          const b = answerAbout(await full(mallory, [[unknown, version, isDeleted, acknowledged, knownAt]]), [unknown])
+          expect({ version, isDeleted, acknowledged, knownAt, answer: a }).toEqual({ version, isDeleted, acknowledged, knownAt, answer: b })
         }
       }
     }
@@ -68,7 +70,8 @@ describe('S15 full-reconciliation oracle', () => {
     const uid = newUid()
     await syncOk(alice, { table: 'todos', push: [todo(uid, 'secret')] })
     const before = await server.db.snapshot()
-    const probe = (target: string) => ({ ...todo(target, 'probe', '00000000000000cc'), acknowledged: true })
+    const knownAt = await server.sync.engine.currentPoint()
+    const probe = (target: string) => ({ ...todo(target, 'probe', '00000000000000cc'), acknowledged: true, knownAt })
     const unknown = newUid()
     const [real] = (await syncOk(mallory, { table: 'todos', push: [probe(uid)] })).outcomes
     const [never] = (await syncOk(mallory, { table: 'todos', push: [probe(unknown)] })).outcomes
@@ -86,7 +89,7 @@ describe('S15 full-reconciliation oracle', () => {
     const record = todo(uid, 'open')
     await syncOk(alice, { table: 'todos', push: [record] })
     await server.sync.service('todos').update(uid, { done: true })
-    const page = await full(alice, [[uid, record.updated_at, false, true]], { done: false })
+    const page = await full(alice, [[uid, record.updated_at, false, true, await server.sync.engine.currentPoint()]], { done: false })
     expect(page.evict).toHaveLength(1)
     expect(page.evict[0]?.[0]).toBe(uid)
     expect(page.evict[0]?.[1]).not.toBe(record.updated_at)
@@ -97,7 +100,7 @@ describe('S15 full-reconciliation oracle', () => {
     const record = todo(uid, 'mine')
     await syncOk(alice, { table: 'todos', push: [record] })
     await server.sync.service('todos').update(uid, { tenant: 'bob' })
-    const page = await full(alice, [[uid, record.updated_at, false, true]])
+    const page = await full(alice, [[uid, record.updated_at, false, true, await server.sync.engine.currentPoint()]])
     expect(answerAbout(page, [uid])).toEqual({ rows: [], tombstones: [], evict: [], purged: ['uid0'], push: [] })
   })
 })

@@ -21,7 +21,9 @@ describe.skipIf(!available)('full reconciliation on postgres: query plans', () =
     const uid = (i: number): string => `u${String(i).padStart(3, '0')}`
     await fx.engine.sync(A, request('todos', { push: Array.from({ length: 30 }, (_, i) => live(uid(i), stamp(1), todo({ title: uid(i) }))) }))
     await fx.engine.sync(A, request('todos', { push: Array.from({ length: 10 }, (_, i) => tomb(uid(i * 3), stamp(2), stamp(1))) }))
-    const entries = Array.from({ length: 40 }, (_, i) => [uid(i), stamp(1), false, true] as [string, string, boolean, boolean])
+    // Acknowledged at a point of this database's history: the ten unknown uids answer purged (R12).
+    const at = await fx.engine.currentPoint()
+    const entries = Array.from({ length: 40 }, (_, i) => [uid(i), stamp(1), false, true, at] as [string, string, boolean, boolean, string | null])
 
     // Every statement of the reconciliation that reads lastword_meta, with its parameters.
     const seen: Array<{ text: string; values: unknown[] }> = []

@@ -19,7 +19,9 @@ describe('full reconciliation on better-sqlite3: query plans', () => {
     await fx.engine.sync(A, request('todos', { push: Array.from({ length: 30 }, (_, i) => live(uid(i), stamp(1), todo({ title: uid(i) }))) }))
     // Tombstones and uids the server never saw: the lookup of the client's other uids has work to do.
     await fx.engine.sync(A, request('todos', { push: Array.from({ length: 10 }, (_, i) => tomb(uid(i * 3), stamp(2), stamp(1))) }))
-    const entries = Array.from({ length: 40 }, (_, i) => [uid(i), stamp(1), false, true] as [string, string, boolean, boolean])
+    // Acknowledged at a point of this database's history: the ten unknown uids answer purged (R12).
+    const at = await fx.engine.currentPoint()
+    const entries = Array.from({ length: 40 }, (_, i) => [uid(i), stamp(1), false, true, at] as [string, string, boolean, boolean, string | null])
 
     const client = (fx.t.db as unknown as { $client: { prepare: (...args: unknown[]) => unknown } }).$client
     const prepare = client.prepare

@@ -82,6 +82,8 @@ interface Held {
   deleted_at: Stamp | null
   row: Record<string, unknown> | null
   acknowledged: boolean
+  /** The point of the server's history the page that brought it was read at (R12). */
+  knownAt: string | null
 }
 
 /**
@@ -120,12 +122,12 @@ export class Replica {
     this.pages.push(page)
     for (const array of page.rows) {
       const [uid, created_at, updated_at, ...values] = array as [string, Stamp, Stamp, ...unknown[]]
-      this.records.set(uid, { created_at, updated_at, deleted_at: null, row: arrayToRow(this.descriptor, values), acknowledged: true })
+      this.records.set(uid, { created_at, updated_at, deleted_at: null, row: arrayToRow(this.descriptor, values), acknowledged: true, knownAt: page.knownAt })
     }
     for (const [uid, created_at, updated_at, deleted_at] of page.tombstones) {
-      this.records.set(uid, { created_at: created_at as Stamp, updated_at: updated_at as Stamp, deleted_at: deleted_at as Stamp, row: null, acknowledged: true })
+      this.records.set(uid, { created_at: created_at as Stamp, updated_at: updated_at as Stamp, deleted_at: deleted_at as Stamp, row: null, acknowledged: true, knownAt: page.knownAt })
     }
-    for (const uid of [...page.evict.map(([u]) => u), ...page.purged]) this.records.delete(uid)
+    for (const uid of [...page.evict.map(([u]) => u), ...page.purged, ...page.erased]) this.records.delete(uid)
   }
 
   /** Full reconciliation from the start, every page; the entries are sent in pages of `entryPage`. */
@@ -133,8 +135,8 @@ export class Replica {
     const pages: SyncPage[] = []
     const entries = [...this.records]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([uid, h]) => [uid, h.deleted_at ?? h.updated_at, h.deleted_at !== null, h.acknowledged] as [string, Stamp, boolean, boolean])
-    let cursor: { startRev: number; after: string | null } | null = null
+      .map(([uid, h]) => [uid, h.deleted_at ?? h.updated_at, h.deleted_at !== null, h.acknowledged, h.knownAt] as [string, Stamp, boolean, boolean, string | null])
+    let cursor: SyncPage['cursor'] = null
     for (let guard = 0; guard < 10_000; guard++) {
       const after = cursor?.after ?? null
       const remaining = entries.filter(([uid]) => after === null || uid > after)

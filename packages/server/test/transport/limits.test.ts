@@ -45,7 +45,7 @@ describe('size limits, one over each', () => {
     const socket = fixture.connect(handshake())
     await connected(socket)
     const entries = (n: number) =>
-      Array.from({ length: n }, () => [newUid(), stamp(), false, true])
+      Array.from({ length: n }, () => [newUid(), stamp(), false, true, null])
         .sort((a, b) => String(a[0]).localeCompare(String(b[0])))
     await syncOk(socket, { table: 'todos', full: { cursor: null, entries: entries(5) as never, complete: true } })
     const error = await syncError(socket, { ...base, full: { cursor: null, entries: entries(6), complete: true } })

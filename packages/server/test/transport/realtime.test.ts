@@ -164,8 +164,9 @@ describe('membership revoked mid-session (S07, V8)', () => {
       full: {
         cursor: null,
         entries: [
-          [a.uid, a2.updated_at, false, true],
-          [b.uid, b.updated_at, false, true],
+          // Acknowledged at the point her first page was read at: part of this database's history (R12).
+          [a.uid, a2.updated_at, false, true, first.knownAt],
+          [b.uid, b.updated_at, false, true, first.knownAt],
         ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))) as never,
         complete: true,
       },

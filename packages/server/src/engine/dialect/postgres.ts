@@ -102,6 +102,10 @@ export const postgresDialect: Dialect = {
     // Which principal each handshake clientId belongs to, until when (engine/clients.ts).
     `CREATE TABLE IF NOT EXISTS lastword_clients (client_id text PRIMARY KEY, principal text NOT NULL, expires_at bigint NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS lastword_clients_expiry ON lastword_clients (expires_at)`,
+    // The database's id and the segments of its history (engine/lineage.ts, SPEC.md R12).
+    `CREATE TABLE IF NOT EXISTS lastword_lineage (segment text PRIMARY KEY, db_id text NOT NULL, from_rev bigint NOT NULL, to_rev bigint)`,
+    // Records erased on request, with the rev of their erasure, until retention passes it (engine/lineage.ts).
+    `CREATE TABLE IF NOT EXISTS lastword_erasures (rev bigint PRIMARY KEY, tbl text NOT NULL, uid text COLLATE "C" NOT NULL)`,
   ],
   // `= ANY(array)` plans as index lookups or a hashed filter even on tables without statistics (an
   // `IN (SELECT unnest(…))` can degrade to a nested loop there).

@@ -199,6 +199,10 @@ export const sqliteDialect: Dialect = {
     // Which principal each handshake clientId belongs to, until when (engine/clients.ts).
     `CREATE TABLE IF NOT EXISTS lastword_clients (client_id TEXT PRIMARY KEY, principal TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS lastword_clients_expiry ON lastword_clients (expires_at)`,
+    // The database's id and the segments of its history (engine/lineage.ts, SPEC.md R12).
+    `CREATE TABLE IF NOT EXISTS lastword_lineage (segment TEXT PRIMARY KEY, db_id TEXT NOT NULL, from_rev INTEGER NOT NULL, to_rev INTEGER) WITHOUT ROWID`,
+    // Records erased on request, with the rev of their erasure, until retention passes it (engine/lineage.ts).
+    `CREATE TABLE IF NOT EXISTS lastword_erasures (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, uid TEXT NOT NULL)`,
   ],
   inUids,
   scopeValue,
