@@ -313,6 +313,26 @@ export class Monitor {
   /** Tombstones may vanish from the server (purged after retention). */
   allowPurge = false
   private readonly serverDeleted = new Set<string>()
+  /** While the server's database is being restored (T20) its state is not judged. */
+  private restoring = false
+
+  /** After a restore, checkpoints are no longer judged (below). */
+  private restored = false
+
+  /**
+   * The server's database goes back to a backup (T20): while `restoring`, its samples are not judged;
+   * when done, the server's versions start afresh, and the clients' checkpoints are no longer judged —
+   * a client keeps its pre-restore checkpoint until its next sync tells it to reconcile, whenever that
+   * is, and the new one names a lower rev, by design. A client's own record versions never may go back:
+   * they are what the restore is repaired from.
+   */
+  serverRestoring(restoring: boolean): void {
+    this.restoring = restoring
+    if (restoring) return
+    this.restored = true
+    this.server.clear()
+    this.serverDeleted.clear()
+  }
 
   private flag(v: Violation): void {
     const key = `${v.invariant}\u0000${v.client ?? ''}\u0000${v.uid ?? v.message}`
@@ -348,6 +368,7 @@ export class Monitor {
         tombstone: tombstone !== null && (before?.tombstone == null || tombstone > before.tombstone) ? tombstone : (before?.tombstone ?? null),
       })
     }
+    if (this.restored) return
     let cps = this.checkpoints.get(client)
     if (cps === undefined) this.checkpoints.set(client, (cps = new Map()))
     for (const s of state.scopes) {
@@ -360,6 +381,7 @@ export class Monitor {
   }
 
   observeServer(state: ServerState, at: number): void {
+    if (this.restoring) return
     for (const [uid, before] of this.server) {
       const m = state.meta.get(uid)
       if (m === undefined && this.allowPurge && this.serverDeleted.has(uid)) {

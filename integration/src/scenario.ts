@@ -7,6 +7,7 @@ import 'fake-indexeddb/auto'
 import { IDBKeyRange } from 'fake-indexeddb'
 import { createIdbStore, type StoredScope } from '@lastword/client'
 import { idbConnection } from '@lastword/client/testing'
+import { restoreBackup, takeBackup } from './backup.js'
 import { runCampaign, type CampaignOptions, type CampaignResult } from './campaign.js'
 import { formatViolations, type Violation } from './checkers.js'
 import { Cluster, type ClusterOptions, type SimClient } from './cluster.js'
@@ -33,6 +34,8 @@ export interface ScenarioOptions extends Omit<ClusterOptions, 'faults'> {
   skews?: readonly number[]
   /** Scope changes (subscribe/unsubscribe) per client per minute. */
   scopeChangesPerClientPerMinute?: number
+  /** Every client holds this scope (an index of SCOPES) besides its random one; T20 uses `{}`. */
+  heldByAll?: number
   /** At most this many scopes per client (default 2). */
   maxScopesPerClient?: number
   /** Explicit `sync()` calls per client per minute. */
@@ -47,6 +50,13 @@ export interface ScenarioOptions extends Omit<ClusterOptions, 'faults'> {
   idbClosesPerClientPerMinute?: number
   /** Tombstone retention: the server purges everything older than `olderThanMs` at random moments. */
   purges?: { perMinute: number; olderThanMs: number }
+  /**
+   * T20: the server's database is backed up at a random moment of the run's first half and restored in
+   * its second half (the server stopped, the backup written back, a new server started on it), while
+   * the clients keep writing. `purgeBeforeBackup`: retention purges tombstones older than this just
+   * before the backup, so the restored database really purged something.
+   */
+  restore?: { purgeBeforeBackupMs?: number }
 }
 
 export interface ScenarioResult {
@@ -71,6 +81,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       // One or two scopes each, drawn from overlapping ones.
       cluster.subscribe(c, rng.int(SCOPES.length))
       if (rng.chance(0.5) && (options.maxScopesPerClient ?? 2) > 1) cluster.subscribe(c, rng.int(SCOPES.length))
+      if (options.heldByAll !== undefined && !c.subscriptions.has(options.heldByAll)) cluster.subscribe(c, options.heldByAll)
     }
     let stopped = false
     const meanWriteMs = (1_000 * count) / options.writesPerSecond
@@ -255,6 +266,26 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         ),
       )
     }
+    if (options.restore !== undefined) {
+      const { purgeBeforeBackupMs } = options.restore
+      if (purgeBeforeBackupMs !== undefined) cluster.monitor.allowPurge = true
+      const r = rng.fork()
+      loops.push(
+        track('restore', (async () => {
+          await sleep(r.between(Math.round(options.durationMs * 0.15), Math.round(options.durationMs * 0.45)))
+          if (stopped) return
+          if (purgeBeforeBackupMs !== undefined) await vt.await(cluster.server.engine.purge({ olderThanMs: purgeBeforeBackupMs }))
+          const backup = await vt.await(takeBackup(cluster.database))
+          await sleep(r.between(Math.round(options.durationMs * 0.2), Math.round(options.durationMs * 0.4)))
+          cluster.monitor.serverRestoring(true)
+          try {
+            await cluster.restartServer((database) => restoreBackup(database, backup))
+          } finally {
+            cluster.monitor.serverRestoring(false)
+          }
+        })()),
+      )
+    }
     let sampling = Promise.resolve()
     const sampleEvery = options.sampleEveryMs ?? 500
     const sampler = setInterval(() => {
@@ -275,7 +306,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       await vt.await(sampling, 60_000, 'sampling')
     }
     const violations = [...extra, ...(await cluster.heal(options.healBoundMs ?? 60_000))]
-    violations.push(...(await cluster.check({ purged: options.purges !== undefined })))
+    const purged = options.purges !== undefined || options.restore?.purgeBeforeBackupMs !== undefined
+    violations.push(...(await cluster.check({ purged, restored: options.restore !== undefined })))
     const s = network.stats
     const summary = `${count} clients; ${cluster.history.summary()}; up ${s.up.sent}/${s.up.dropped}d/${s.up.duplicated}x, down ${s.down.sent}/${s.down.dropped}d/${s.down.duplicated}x, realtime ${s.realtime.sent}/${s.realtime.dropped}d/${s.realtime.duplicated}x; samples ${cluster.monitor.samples}`
     return { seed: options.seed, violations, summary }
