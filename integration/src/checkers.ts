@@ -401,7 +401,7 @@ export class Monitor {
 }
 
 /** Violations grouped for a failure message. */
-export function formatViolations(violations: readonly Violation[], limit = 12): string {
+export function formatViolations(violations: readonly Violation[], limit = Number(process.env["LW_VIOLATIONS"] ?? 12)): string {
   const lines = violations.slice(0, limit).map((v) => `  ${v.invariant}: ${v.message}`)
   if (violations.length > limit) lines.push(`  … and ${violations.length - limit} more`)
   return lines.join('\n')

@@ -82,6 +82,11 @@ export interface ScriptedServer {
 
 export const TODO_COLUMNS = todosTable.columns.map((c) => c.name)
 
+/** The scripted server's history (database and segment): its realtime events name points of it. */
+export const HISTORY = 'aaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbb'
+/** A checkpoint at `rev` of that history (revs compare only within one: SPEC.md E5). */
+export const checkpointAt = (rev: number, hash = '00000000000000'): string => `lw2.${HISTORY}.${rev}.${hash}`
+
 /** A row array as pages carry it. */
 export function wireRow(uid: string, created: string, updated: string, row: Partial<Todo>): unknown[] {
   return [uid, created, updated, ...TODO_COLUMNS.map((c) => (row as Record<string, unknown>)[c] ?? null)]
@@ -159,7 +164,7 @@ export function createScriptedServer(handler: ScriptedServer['handler'] = (reque
     },
     changes(event) {
       const rev = event.rev ?? ++nextRev
-      handlers?.onChanges({ columns: TODO_COLUMNS, serverTime: Date.now(), firstRev: event.firstRev ?? rev, rev, ...event })
+      handlers?.onChanges({ columns: TODO_COLUMNS, serverTime: Date.now(), firstRev: event.firstRev ?? rev, rev, knownAt: `${HISTORY}.${rev}`, ...event })
     },
   }
   return server

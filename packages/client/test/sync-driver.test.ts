@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION, versionOf, type SyncRequest } from '@lastword/core'
 import { createSyncClient, type ClockEvent, type SyncClient, type SyncClientOptions, type SyncReport } from '../src/index.js'
 import { createManualRuntime, withDroppedRealtime } from '../src/testing/index.js'
-import { createScriptedServer, eventually, newIndexedDB, page, stamp, todosTable, wireRow, type ScriptedServer, type Todo } from './helpers.js'
+import { checkpointAt, createScriptedServer, eventually, newIndexedDB, page, stamp, todosTable, wireRow, type ScriptedServer, type Todo } from './helpers.js'
 
 const clients: SyncClient[] = []
 afterEach(async () => {
@@ -445,7 +445,7 @@ describe('sync driver', () => {
   })
 
   it('applies realtime changes only when newer, never moves the checkpoint, and loses nothing when the transport drops them', async () => {
-    const server = createScriptedServer((request) => page(request, { checkpoint: 'lw1.3.00000000000000' }))
+    const server = createScriptedServer((request) => page(request, { checkpoint: checkpointAt(3) }))
     let drop = false
     const client = setup(server, { transport: withDroppedRealtime(server.transport, () => drop) })
     const todos = client.table<Todo>('todos')
@@ -471,11 +471,11 @@ describe('sync driver', () => {
     server.changes({ subscription, table: 'todos', rows: [], tombstones: [['z', a1, a1, a2]], evict: [] })
     await eventually(async () => expect(await todos.record('z')).not.toBeNull())
     expect(await todos.findMany()).toEqual([])
-    expect((await client.store.transaction('readonly', (tx) => tx.listScopes()))[0]?.checkpoint).toBe('lw1.3.00000000000000')
+    expect((await client.store.transaction('readonly', (tx) => tx.listScopes()))[0]?.checkpoint).toBe(checkpointAt(3))
   })
 
   it('skips a realtime event its pull already covered, and pulls when one straddles the checkpoint (E5)', async () => {
-    const server = createScriptedServer((request) => page(request, { checkpoint: 'lw1.10.00000000000000' }))
+    const server = createScriptedServer((request) => page(request, { checkpoint: checkpointAt(10) }))
     const client = setup(server)
     const todos = client.table<Todo>('todos')
     todos.subscribe({}, () => undefined)
@@ -492,7 +492,7 @@ describe('sync driver', () => {
     // 10..12 straddles it: not applied, the scope is pulled instead.
     server.changes({ subscription, table: 'todos', firstRev: 10, rev: 12, rows: [wireRow('mixed', v, v, { title: 'mixed', done: false })], tombstones: [], evict: [] })
     await eventually(() => expect(server.requests.length).toBeGreaterThan(before))
-    expect(server.requests.at(-1)!.checkpoint).toBe('lw1.10.00000000000000')
+    expect(server.requests.at(-1)!.checkpoint).toBe(checkpointAt(10))
     expect((await todos.findMany()).map((r) => r.uid)).toEqual(['new'])
   })
 

@@ -212,4 +212,10 @@ describe('decideRealtime: an event against what the pulls and earlier events cov
     expect(decideRealtime({ firstRev: 3, rev: 4 }, { scope: 4, table: 4, overlapAwaitsFirstPage: true })).toBe('skip')
     expect(decideRealtime({ firstRev: 5, rev: 7 }, { scope: 4, table: 4, overlapAwaitsFirstPage: false })).toBe('apply')
   })
+  it('decides nothing from revs of another history, and pulls (B15, T20 seed 902632790)', () => {
+    // Restored: rev 40 of the new segment is news to a checkpoint at rev 56 of the lost one.
+    expect(decideRealtime({ firstRev: 40, rev: 40 }, { scope: 56, table: 56, otherHistory: true })).toBe('skip-and-pull')
+    expect(decideRealtime({ firstRev: 60, rev: 61 }, { scope: 56, table: 56, otherHistory: true })).toBe('skip-and-pull')
+    expect(decideRealtime({ firstRev: 40, rev: 40 }, { scope: 56, table: 56, otherHistory: false })).toBe('skip')
+  })
 })

@@ -165,6 +165,13 @@ export interface RealtimeCoverage {
    * the event brought into its range meanwhile would be invisible to it.
    */
   overlapAwaitsFirstPage?: boolean
+  /**
+   * Some of those revs were counted in another history than the event's (lineage.ts): another segment
+   * (the server restarted, or was restored from a backup), another database, or an event or token that
+   * names none. Revs of two histories do not compare — after a restore, rev 40 of the new segment may
+   * be news to a checkpoint at rev 56 of the lost one — so nothing is decided from them.
+   */
+  otherHistory?: boolean
 }
 
 /**
@@ -177,10 +184,11 @@ export interface RealtimeCoverage {
  * While the scope's first full-reconciliation page is awaited (`scope` null) — or that of another scope
  * overlapping it (`overlapAwaitsFirstPage`) — nothing is applied either: that page's plan is made from
  * the entries the client sent, so a record an event brought in meanwhile would be invisible to it (and,
- * deleted later, would stay for ever: B11, B13); the pull after it brings the event's news.
+ * deleted later, would stay for ever: B11, B13); the pull after it brings the event's news. Revs counted
+ * in another history than the event's (`otherHistory`) do not compare: the scope is pulled (B15).
  */
 export function decideRealtime(event: { firstRev: number; rev: number }, covered: RealtimeCoverage): RealtimeDecision {
-  if (covered.scope === null) return 'skip-and-pull'
+  if (covered.scope === null || covered.otherHistory === true) return 'skip-and-pull'
   const table = covered.table ?? covered.scope
   if (event.firstRev > table && covered.overlapAwaitsFirstPage !== true) return 'apply'
   return event.rev <= covered.scope ? 'skip' : 'skip-and-pull'

@@ -118,6 +118,12 @@ export const syncRequestSchema = /* @__PURE__ */ wireSchema(() =>
      * outcomes and the `checkpoint` sent, unchanged (or `resync`). Needs a checkpoint and no `full`.
      */
     pull: v.optional(v.literal(false)),
+    /**
+     * With a checkpoint: the furthest point of the server's history the client applied realtime events
+     * of, past its checkpoint (R12). Realtime never moves a checkpoint, so only this tells a restored
+     * server that the client holds records of a future it lost: then the pull is a full reconciliation.
+     */
+    seen: v.optional(lineagePoint()),
   }),
 )
 export type SyncRequest = WireOutput<typeof syncRequestSchema>

@@ -44,6 +44,11 @@ export interface StoredScope {
   fullCursor: FullCursor | null
   /** When the last sync of this scope completed (client clock, ms), or `null`. */
   syncedAt: number | null
+  /**
+   * The point of the server's history (`<db>.<segment>.<rev>`) of the latest realtime event applied to
+   * this scope past its checkpoint; sent with the next pull (`seen`) and dropped once a checkpoint covers it.
+   */
+  seen?: string
 }
 
 /** The lease of the sync owner among tabs, when Web Locks are not available. */

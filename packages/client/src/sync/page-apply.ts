@@ -10,6 +10,7 @@ import type { SyncContext } from './context.js'
 import { fromWireRecord, greatestVersion, readRecords } from './records.js'
 import { applyIncoming, lazily, loadBatch, removeErased, removeUnlessHeld, withKnownAt } from './replica-store.js'
 import type { BuiltRequest } from './request-builder.js'
+import { coversPoint } from './realtime.js'
 import type { ScopeEntry } from './scope-registry.js'
 import type { ClockEvent, SyncReport } from './types.js'
 
@@ -113,6 +114,19 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
     // The page's records, the scope's checkpoint and the clock: one transaction (I10).
     await batch.flush()
     const scope: StoredScope = (await tx.getScope(entry.key)) ?? { key: entry.key, table, where: entry.where, checkpoint: null, fullCursor: null, syncedAt: null }
+    // What realtime brought past the checkpoint: settled once a pull that sent it was answered (the server
+    // found it in its history; the new checkpoint is past it), or by a full reconciliation (its entries
+    // carry each record's point). A push-only answer settles nothing, nor a pull that sent an older one.
+    const settled = page.mode !== 'incremental' || (built.request.pull !== false && page.checkpoint !== null && scope.seen === built.request.seen)
+    if (scope.seen !== undefined && settled) delete scope.seen
+    // A push-only answer acknowledges records at a point past the checkpoint (which it leaves): every
+    // scope of the table remembers it, so a restored server that lost that point makes them reconcile.
+    if (built.request.pull === false && page.knownAt !== null && page.outcomes.length > 0) {
+      for (const other of await tx.listScopes(table)) {
+        if (other.key !== scope.key && !coversPoint(other.seen, page.knownAt)) await tx.putScope({ ...other, seen: page.knownAt })
+      }
+      if (!coversPoint(scope.seen, page.knownAt)) scope.seen = page.knownAt
+    }
     if (page.mode === 'resync') {
       scope.checkpoint = null
       scope.fullCursor = null

@@ -8,6 +8,8 @@ import {
   assertStamp,
   decideRealtime,
   decodeCheckpoint,
+  formatLineage,
+  parseLineagePoint,
   realtimeEventSchema,
   scopesOverlap,
   toLastwordError,
@@ -38,6 +40,46 @@ export function coveredRev(stored: StoredScope | undefined): number | null {
   return stored.fullCursor?.startRev ?? null
 }
 
+/**
+ * The history (`<db>.<segment>`) a scope's covered rev was counted in: its checkpoint's lineage, or its
+ * running full reconciliation's; `undefined` when the token names none (revs of two histories never
+ * compare: core's `decideRealtime`, `otherHistory`).
+ */
+export function coveredHistory(stored: StoredScope | undefined): string | undefined {
+  if (stored === undefined) return undefined
+  if (stored.checkpoint !== null) {
+    try {
+      const { lineage } = decodeCheckpoint(stored.checkpoint)
+      return lineage === undefined ? undefined : formatLineage(lineage)
+    } catch {
+      return undefined
+    }
+  }
+  return stored.fullCursor?.lineage
+}
+
+/** The history an event's revs were counted in (`undefined`: it names none). */
+function historyOfPoint(knownAt: string | null | undefined): string | undefined {
+  if (knownAt === null || knownAt === undefined) return undefined
+  try {
+    return formatLineage(parseLineagePoint(knownAt))
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether point `a` (`<db>.<segment>.<rev>`) is of the same history as `b` and at least as far. */
+export function coversPoint(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false
+  try {
+    const x = parseLineagePoint(a)
+    const y = parseLineagePoint(b)
+    return x.db === y.db && x.segment === y.segment && x.rev >= y.rev
+  } catch {
+    return false
+  }
+}
+
 function maxRev(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.max(a, b)
 }
@@ -46,8 +88,8 @@ function maxRev(a: number | null, b: number | null): number | null {
 export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntry) => void): RealtimeReceiver {
   const { store, clock } = ctx.deps
   let queue: Promise<void> = Promise.resolve()
-  /** By table: the greatest rev of the realtime events applied (decideRealtime's table coverage). */
-  const appliedRev = new Map<string, number>()
+  /** By table: the greatest rev of the realtime events applied, and the history it was counted in (decideRealtime's table coverage). */
+  const appliedRev = new Map<string, { rev: number; history: string }>()
 
   async function apply(raw: unknown): Promise<void> {
     const parsed = realtimeEventSchema.safeParse(raw)
@@ -66,15 +108,23 @@ export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntr
     // stored after (and then wins on versions).
     const decision = await store.transaction('readwrite', async (tx): Promise<RealtimeDecision> => {
       const scopes = await tx.listScopes(entry.table)
-      let table = appliedRev.get(entry.table) ?? null
-      for (const stored of scopes) table = maxRev(table, coveredRev(stored))
+      const own = scopes.find((s) => s.key === entry.key)
+      // Revs compare only within one history (B15): the table's coverage counts what was counted in the
+      // event's, and an event of another history than its own scope's checkpoint is not decided from revs.
+      const history = historyOfPoint(event.knownAt)
+      const applied = appliedRev.get(entry.table)
+      let table = applied !== undefined && applied.history === history ? applied.rev : null
+      for (const stored of scopes) if (coveredHistory(stored) === history) table = maxRev(table, coveredRev(stored))
+      const otherHistory = history === undefined || coveredHistory(own) !== history
       // B13: an overlapping scope's first full-reconciliation page would not see what this event adds.
       const overlapAwaitsFirstPage = ctx.registry
         .runningOf(entry.table)
         .some((other) => other.key !== entry.key && scopesOverlap(other.scope, entry.scope) && coveredRev(scopes.find((s) => s.key === other.key)) === null)
-      const decision = decideRealtime(event, { scope: coveredRev(scopes.find((s) => s.key === entry.key)), table, overlapAwaitsFirstPage })
-      if (decision !== 'apply') return decision
-      appliedRev.set(entry.table, maxRev(appliedRev.get(entry.table) ?? null, event.rev) as number)
+      const decision = decideRealtime(event, { scope: coveredRev(own), table, overlapAwaitsFirstPage, otherHistory })
+      if (decision !== 'apply' || history === undefined) return decision
+      appliedRev.set(entry.table, { rev: maxRev(applied?.rev ?? null, event.rev) as number, history })
+      // Remembered with the scope until a checkpoint covers it: a restored server must hear of it (B16).
+      if (own !== undefined && event.knownAt !== null && event.knownAt !== undefined && !coversPoint(own.seen, event.knownAt)) await tx.putScope({ ...own, seen: event.knownAt })
       for (const record of incoming) await applyIncoming(tx, entry.table, record, ctx.removals, event.knownAt)
       const others = lazily(() => ctx.registry.otherScopes(tx, entry.table, entry.key))
       for (const [uid, version] of event.evict) await removeUnlessHeld(tx, entry.table, uid, assertStamp(version), others, ctx.removals)

@@ -86,6 +86,8 @@ export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: b
       // Push only (local writes): the server applies the push and keeps the checkpoint; without one the
       // request reconciles as usual.
       else if (pushOnly) request.pull = false
+      // Records taken from realtime past the checkpoint: the server must know that point too (B16).
+      if (checkpoint !== null && stored?.seen !== undefined) request.seen = stored.seen
       if (entry.holders.size > 0) request.subscription = entry.subscriptionId
       if (settings.pageSize !== undefined) request.pageSize = settings.pageSize
       return { request, pushed, more: more || withheld }

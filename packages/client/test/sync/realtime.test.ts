@@ -7,6 +7,9 @@ import { TODO_COLUMNS, wireRow } from '../helpers.js'
 import { createHarness, deferred, drain, get, page, query, stamp } from './fixture.js'
 
 const scope = { key: 'k', table: 'todos', where: {}, syncedAt: null }
+/** One history of the server (database and segment) and a checkpoint at rev 10 of it. */
+const HISTORY = 'aaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbb'
+const CHECKPOINT = `lw2.${HISTORY}.10.00000000000000`
 
 describe('realtime', () => {
   it('reads the rev a scope covered: its checkpoint, or a running reconciliation start, or nothing', () => {
@@ -17,14 +20,15 @@ describe('realtime', () => {
   })
 
   it('applies news, skips what the pull covered, pulls on a straddle, and ignores unknown subscriptions', async () => {
-    const h = createHarness((request) => page(request, { checkpoint: 'lw1.10.00000000000000' }))
+    const h = createHarness((request) => page(request, { checkpoint: CHECKPOINT }))
     const driver = createSyncDriver(h.deps)
     driver.acquire(query({}), 'q')
     driver.setConnected(true)
     await drain()
     const subscription = h.requests[0]!.subscription!
     const v = stamp(5)
-    const event = (uid: string, firstRev: number, rev: number, sub = subscription) => ({
+    const event = (uid: string, firstRev: number, rev: number, sub = subscription, history = HISTORY) => ({
+      knownAt: `${history}.${rev}`,
       subscription: sub,
       table: 'todos',
       columns: TODO_COLUMNS,
@@ -47,7 +51,21 @@ describe('realtime', () => {
     await drain()
     expect(await get(h, 'straddle')).toBeUndefined()
     expect(h.requests).toHaveLength(2)
-    expect(h.requests[1]!.checkpoint).toBe('lw1.10.00000000000000')
+    expect(h.requests[1]!.checkpoint).toBe(CHECKPOINT)
+    // B15 (T20 seed 902632790): revs of another segment (the server was restored, or restarted) do not
+    // compare with rev 10 of this one: rev 3 there is not covered (it was skipped, and a tombstone never
+    // came), rev 20 there is not news (it could be older than what is held). Neither applied; pulled.
+    const other = 'aaaaaaaaaaaaaaaa.cccccccccccccccc'
+    const before = h.requests.length
+    driver.onRealtime(event('restored-old', 3, 3, subscription, other))
+    await drain()
+    expect(await get(h, 'restored-old')).toBeUndefined()
+    expect(h.requests.length).toBe(before + 1)
+    expect(h.requests.at(-1)!.checkpoint).toBe(CHECKPOINT)
+    driver.onRealtime(event('restored-new', 20, 20, subscription, other))
+    await drain()
+    expect(await get(h, 'restored-new')).toBeUndefined()
+    expect(h.requests.length).toBe(before + 2)
     driver.onRealtime({ nonsense: true })
     await drain()
     expect(h.errors).toEqual(['BAD_REQUEST'])
@@ -55,7 +73,7 @@ describe('realtime', () => {
   })
 
   it('never moves the clock offset: one server time without a round trip is not a sample', async () => {
-    const h = createHarness((request) => page(request, { checkpoint: 'lw1.10.00000000000000' }))
+    const h = createHarness((request) => page(request, { checkpoint: CHECKPOINT }))
     const driver = createSyncDriver(h.deps)
     driver.acquire(query({}), 'q')
     driver.setConnected(true)
@@ -67,6 +85,7 @@ describe('realtime', () => {
       table: 'todos',
       columns: TODO_COLUMNS,
       serverTime: h.runtime.now() + offset + 3_600_000, // an hour off: it used to become the offset
+      knownAt: `${HISTORY}.11`,
       firstRev: 11,
       rev: 11,
       rows: [wireRow('news', v, v, { title: 'news', done: false })],

@@ -14,6 +14,7 @@ import {
   intersectScopes,
   scopeKey,
   formatLineagePoint,
+  parseLineagePoint,
   validateWhere,
   type Checkpoint,
   type CompiledScope,
@@ -66,7 +67,6 @@ import { applyWrites, type WriteHooks } from './write.js'
 export type { ScopeLockEvent, ScopeLockObserver } from './scope-lock.js'
 export type { AnyDrizzleTable, TableInput } from './tables.js'
 export type { WriteHooks } from './write.js'
-
 /** A Drizzle database lastword can serve. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SyncDatabase = BetterSQLite3Database<any> | NodePgDatabase<any>
@@ -303,7 +303,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       try {
         const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize, readScope: scopes.readScope }
         const columns = table.descriptor.columns.map((c) => c.name)
-        const pull = request.pull !== false
+        const [pull, seen] = [request.pull !== false, request.seen === undefined ? undefined : parseLineagePoint(request.seen)]
         let history: LineageHistory | null = null
         let reason: ResyncReason | null = null
         if ((push.length > 0 || !pull) && (checkpoint !== null || full !== undefined || push.some((r) => r.acknowledged === true))) {
@@ -319,7 +319,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
         let page: PullPage
         if (!pull) page = reason === null ? pushOnlyPage(request.checkpoint as string, formatLineagePoint(await on.read(() => readLineageState()))) : resyncPage(reason)
         else if (full !== undefined) page = await on.read(() => fullPull(p, full))
-        else if (checkpoint !== null) page = await on.read(() => incrementalPull(p, checkpoint))
+        else if (checkpoint !== null) page = await on.read(() => incrementalPull(p, checkpoint, seen))
         else page = resyncPage('no-checkpoint')
         return { ...page, receivedAt, answeredAt: now(), outcomes, columns }
       } finally {

@@ -12,6 +12,7 @@ import {
   parseLineage,
   segmentsNamed,
   type LineageHistory,
+  type LineagePoint,
   matches,
   rowToArray,
   versionOf,
@@ -171,10 +172,12 @@ function tombstoneRow(meta: ServerRecord): [string, Stamp, Stamp, Stamp] {
  * order, each decided by core's `classifyChange` from the images the client could have held (the
  * before-images logged since the checkpoint) and the current one.
  */
-export function* incrementalPull(p: PullScope, checkpoint: Checkpoint): Tx<PullPage> {
+export function* incrementalPull(p: PullScope, checkpoint: Checkpoint, seen?: LineagePoint): Tx<PullPage> {
   const state = yield* readLineageState()
-  const history = yield* readHistory(p.dialect, state, checkpoint.lineage === undefined ? [] : [checkpoint.lineage.segment])
-  const reason = incrementalResyncReason(p, checkpoint, state, history)
+  const named = [...(checkpoint.lineage === undefined ? [] : [checkpoint.lineage.segment]), ...(seen === undefined ? [] : [seen.segment])]
+  const history = yield* readHistory(p.dialect, state, named)
+  // Records the client took from realtime past its checkpoint must be of this history too (B16).
+  const reason = incrementalResyncReason(p, checkpoint, state, history) ?? (seen === undefined ? null : lineageBreak(seen, history))
   if (reason !== null) return resyncPage(reason)
   const lineage = { db: state.db, segment: state.segment }
   // The rev the client's holdings date from: its checkpoint's, or — between the pages of one pull —
