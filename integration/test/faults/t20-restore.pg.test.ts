@@ -8,13 +8,13 @@ import { scaledTimeout } from '../../src/random.js'
 import { runScenarioCampaign } from '../../src/scenario.js'
 
 /**
- * Not in the default run yet: the campaign finds B17 (docs/test-matrix.md) in about one run in three —
- * an acknowledged tombstone of the lost future is never offered back, because full-reconciliation entries
- * list live records only. `LW_T20=1` runs it. The deterministic restore scenarios (integration/test/restore)
- * run by default.
+ * Not in the default run yet: the campaign still finds B18 (docs/test-matrix.md) in about one run in
+ * twenty — after a restore, a held state of the lost future evicted and the restored server's older one
+ * back through another scope (I7, I4). `LW_T20=1` runs it. The deterministic restore scenarios
+ * (integration/test/restore) run by default.
  */
 const enabled = process.env['LW_T20'] === '1'
-if (!enabled) console.warn('[T20-P] skipped: set LW_T20=1 to run the restore campaign (open bug B17, docs/test-matrix.md)')
+if (!enabled) console.warn('[T20-P] skipped: set LW_T20=1 to run the restore campaign (open bug B18, docs/test-matrix.md)')
 import { RESTORE_AFTER_PURGE_SCENARIO, RESTORE_SCENARIO } from '../../src/restore-campaign.js'
 
 const available = await requirePostgres('T20-P')

@@ -74,7 +74,10 @@ export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: b
       if (checkpoint === null) {
         const cursor = stored?.fullCursor ?? null
         const max = settings.maxEntriesPerRequest
-        const records = await tx.scanRecords(entry.table, { after: cursor?.after ?? null, limit: max + 1, filter: (r) => inScope(r, entry.scope) })
+        // The scope's live records, and every tombstone of the table: a tombstone matches no filter (its
+        // row is gone), yet the server must hear of it — after a restore it may be the only trace of a
+        // delete the restored database lost, newer than the live row it holds (B17).
+        const records = await tx.scanRecords(entry.table, { after: cursor?.after ?? null, limit: max + 1, filter: (r) => r.deleted_at !== null || inScope(r, entry.scope) })
         request.full = {
           cursor,
           entries: records
