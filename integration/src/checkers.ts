@@ -318,6 +318,8 @@ export class Monitor {
 
   /** After a restore, checkpoints are no longer judged (below). */
   private restored = false
+  /** Per client, the uids its latest sample held. */
+  private readonly lastHeld = new Map<string, Set<string>>()
 
   /**
    * The server's database goes back to a backup (T20): while `restoring`, its samples are not judged;
@@ -328,7 +330,17 @@ export class Monitor {
    */
   serverRestoring(restoring: boolean): void {
     this.restoring = restoring
-    if (restoring) return
+    if (restoring) {
+      // What a client no longer held when the database went back (evicted, or a tombstone removed) it
+      // cannot offer back: the restored server's older state may come back to it until another client
+      // pushes the newer one, by design. Versions of what it held are judged as ever. (Sample the
+      // clients first: `lastHeld` is their latest sample.)
+      for (const [client, seen] of this.seen) {
+        const held = this.lastHeld.get(client)
+        for (const uid of [...seen.keys()]) if (held === undefined || !held.has(uid)) seen.delete(uid)
+      }
+      return
+    }
     this.restored = true
     this.server.clear()
     this.serverDeleted.clear()
@@ -349,6 +361,7 @@ export class Monitor {
 
   observeClient(client: string, state: ClientState, at: number): void {
     this.samples++
+    this.lastHeld.set(client, new Set(state.records.map((r) => r.uid)))
     let seen = this.seen.get(client)
     if (seen === undefined) this.seen.set(client, (seen = new Map()))
     for (const r of state.records) {

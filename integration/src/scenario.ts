@@ -277,6 +277,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
           if (purgeBeforeBackupMs !== undefined) await vt.await(cluster.server.engine.purge({ olderThanMs: purgeBeforeBackupMs }))
           const backup = await vt.await(takeBackup(cluster.database))
           await sleep(r.between(Math.round(options.durationMs * 0.2), Math.round(options.durationMs * 0.4)))
+          await cluster.sample()
           cluster.monitor.serverRestoring(true)
           try {
             await cluster.restartServer((database) => restoreBackup(database, backup))
