@@ -11,7 +11,6 @@ import { idbConnection } from '@lastword/client/testing'
 import type { Authorize, Principal } from '@lastword/server'
 import type { EngineOptions } from '@lastword/server/testing'
 import {
-  Monitor,
   checkDriftBound,
   checkIdempotent,
   checkNothingVanished,
@@ -23,6 +22,7 @@ import {
   type ClientState,
   type Violation,
 } from './checkers.js'
+import { Monitor } from './monitor.js'
 import type { TestDatabase } from './databases.js'
 import { PERFECT, createFaultNetwork, type FaultNetwork, type FaultTransport, type LinkFaults } from './fault-network.js'
 import { History } from './history.js'
