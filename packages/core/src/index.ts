@@ -45,6 +45,8 @@ export {
   lineageBreak,
   isPurgeProven,
   segmentsNamed,
+  historyOfPoint,
+  pointCovers,
   LINEAGE_PATTERN,
   LINEAGE_POINT_PATTERN,
 } from './lineage.js'

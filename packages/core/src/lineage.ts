@@ -114,3 +114,23 @@ export function segmentsNamed(points: Iterable<string | null | undefined>): stri
   }
   return [...out].sort()
 }
+
+/** `<db>.<segment>` of a point's text: the history its rev was counted in (`undefined`: none, or malformed). */
+export function historyOfPoint(text: string | null | undefined): string | undefined {
+  const match = typeof text === 'string' ? LINEAGE_POINT_PATTERN.exec(text) : null
+  return match === null ? undefined : `${match[1] as string}.${match[2] as string}`
+}
+
+/**
+ * Whether point `a` covers point `b`: the same history, and at least as far. Revs of two histories never
+ * compare (SPEC.md E5, R12), so a point of another history covers nothing; a missing or malformed one neither.
+ */
+export function pointCovers(a: string | null | undefined, b: string): boolean {
+  const history = historyOfPoint(a)
+  if (history === undefined || history !== historyOfPoint(b)) return false
+  try {
+    return parseLineagePoint(a).rev >= parseLineagePoint(b).rev
+  } catch {
+    return false // a rev past the safe integers proves nothing
+  }
+}

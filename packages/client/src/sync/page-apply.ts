@@ -4,13 +4,12 @@
  * tombstones (A1–A4), evictions and purges (E1–E4, E6) are decided by core; this module reads and writes:
  * every record the page names is read in one pass, decided in memory, and written together.
  */
-import { assertStamp, decidePushOutcome, type ClockSample, type RecordState, type SyncPage } from '@lastword/core'
+import { assertStamp, decidePushOutcome, pointCovers, type ClockSample, type RecordState, type SyncPage } from '@lastword/core'
 import type { StoredRecord, StoredScope } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import { fromWireRecord, greatestVersion, readRecords } from './records.js'
 import { applyIncoming, lazily, loadBatch, removeErased, removeUnlessHeld, withKnownAt } from './replica-store.js'
 import type { BuiltRequest } from './request-builder.js'
-import { coversPoint } from './realtime.js'
 import type { ScopeEntry } from './scope-registry.js'
 import type { ClockEvent, SyncReport } from './types.js'
 
@@ -123,9 +122,9 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
     // scope of the table remembers it, so a restored server that lost that point makes them reconcile.
     if (built.request.pull === false && page.knownAt !== null && page.outcomes.length > 0) {
       for (const other of await tx.listScopes(table)) {
-        if (other.key !== scope.key && !coversPoint(other.seen, page.knownAt)) await tx.putScope({ ...other, seen: page.knownAt })
+        if (other.key !== scope.key && !pointCovers(other.seen, page.knownAt)) await tx.putScope({ ...other, seen: page.knownAt })
       }
-      if (!coversPoint(scope.seen, page.knownAt)) scope.seen = page.knownAt
+      if (!pointCovers(scope.seen, page.knownAt)) scope.seen = page.knownAt
     }
     if (page.mode === 'resync') {
       scope.checkpoint = null

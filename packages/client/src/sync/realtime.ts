@@ -9,7 +9,8 @@ import {
   decideRealtime,
   decodeCheckpoint,
   formatLineage,
-  parseLineagePoint,
+  historyOfPoint,
+  pointCovers,
   realtimeEventSchema,
   scopesOverlap,
   toLastwordError,
@@ -52,32 +53,10 @@ export function coveredHistory(stored: StoredScope | undefined): string | undefi
       const { lineage } = decodeCheckpoint(stored.checkpoint)
       return lineage === undefined ? undefined : formatLineage(lineage)
     } catch {
-      return undefined
+      return undefined // unreadable: the next sync drops it and reconciles in full
     }
   }
   return stored.fullCursor?.lineage
-}
-
-/** The history an event's revs were counted in (`undefined`: it names none). */
-function historyOfPoint(knownAt: string | null | undefined): string | undefined {
-  if (knownAt === null || knownAt === undefined) return undefined
-  try {
-    return formatLineage(parseLineagePoint(knownAt))
-  } catch {
-    return undefined
-  }
-}
-
-/** Whether point `a` (`<db>.<segment>.<rev>`) is of the same history as `b` and at least as far. */
-export function coversPoint(a: string | undefined, b: string): boolean {
-  if (a === undefined) return false
-  try {
-    const x = parseLineagePoint(a)
-    const y = parseLineagePoint(b)
-    return x.db === y.db && x.segment === y.segment && x.rev >= y.rev
-  } catch {
-    return false
-  }
 }
 
 function maxRev(a: number | null, b: number | null): number | null {
@@ -124,7 +103,7 @@ export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntr
       if (decision !== 'apply' || history === undefined) return decision
       appliedRev.set(entry.table, { rev: maxRev(applied?.rev ?? null, event.rev) as number, history })
       // Remembered with the scope until a checkpoint covers it: a restored server must hear of it (B16).
-      if (own !== undefined && event.knownAt !== null && event.knownAt !== undefined && !coversPoint(own.seen, event.knownAt)) await tx.putScope({ ...own, seen: event.knownAt })
+      if (own !== undefined && event.knownAt !== null && event.knownAt !== undefined && !pointCovers(own.seen, event.knownAt)) await tx.putScope({ ...own, seen: event.knownAt })
       for (const record of incoming) await applyIncoming(tx, entry.table, record, ctx.removals, event.knownAt)
       const others = lazily(() => ctx.registry.otherScopes(tx, entry.table, entry.key))
       for (const [uid, version] of event.evict) await removeUnlessHeld(tx, entry.table, uid, assertStamp(version), others, ctx.removals)

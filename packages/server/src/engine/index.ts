@@ -117,7 +117,6 @@ export interface Engine extends SyncEngine {
    */
   changesSince(after: number, upTo: number, limit: number): Promise<{ entries: Array<{ rev: number; change: CommittedChange }>; scannedTo: number }>
 }
-
 const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
 
 /**
@@ -303,7 +302,8 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       try {
         const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize, readScope: scopes.readScope }
         const columns = table.descriptor.columns.map((c) => c.name)
-        const [pull, seen] = [request.pull !== false, request.seen === undefined ? undefined : parseLineagePoint(request.seen)]
+        const pull = request.pull !== false
+        const seen = request.seen === undefined ? undefined : parseLineagePoint(request.seen)
         let history: LineageHistory | null = null
         let reason: ResyncReason | null = null
         if ((push.length > 0 || !pull) && (checkpoint !== null || full !== undefined || push.some((r) => r.acknowledged === true))) {
