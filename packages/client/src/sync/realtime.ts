@@ -1,5 +1,6 @@
 /**
- * Realtime events (`lw:changes`), applied one at a time in arrival order. Realtime never moves a
+ * Realtime events (`lw:changes`), applied one at a time in arrival order, each in one store transaction
+ * that reads the records it names in one pass and writes them together. Realtime never moves a
  * checkpoint — the checkpointed pull stays the truth — and an event its scope's pull or another event may
  * have overtaken is not applied (core's `decideRealtime`, SPEC.md E5); instead the scope is pulled.
  */
@@ -16,10 +17,10 @@ import {
   toLastwordError,
   type RealtimeDecision,
 } from '@lastword/core'
-import type { StoredScope } from '../store/types.js'
+import type { StoredRecord, StoredScope } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import { greatestVersion, readRecords } from './records.js'
-import { applyIncoming, lazily, removeUnlessHeld } from './replica-store.js'
+import { applyIncoming, lazily, loadBatch, removeUnlessHeld } from './replica-store.js'
 import type { ScopeEntry } from './scope-registry.js'
 
 /** Takes realtime events. */
@@ -85,6 +86,8 @@ export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntr
     if (top !== null) clock.receive(top)
     // Read in the same transaction as the writes, so a page stored meanwhile is either seen here or
     // stored after (and then wins on versions).
+    const named = [...incoming.map((r) => r.uid), ...event.evict.map(([uid]) => uid)]
+    let states: ReadonlyMap<string, StoredRecord | undefined> | undefined
     const decision = await store.transaction('readwrite', async (tx): Promise<RealtimeDecision> => {
       const scopes = await tx.listScopes(entry.table)
       const own = scopes.find((s) => s.key === entry.key)
@@ -104,13 +107,18 @@ export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntr
       appliedRev.set(entry.table, { rev: maxRev(applied?.rev ?? null, event.rev) as number, history })
       // Remembered with the scope until a checkpoint covers it: a restored server must hear of it (B16).
       if (own !== undefined && event.knownAt !== null && event.knownAt !== undefined && !pointCovers(own.seen, event.knownAt)) await tx.putScope({ ...own, seen: event.knownAt })
-      for (const record of incoming) await applyIncoming(tx, entry.table, record, ctx.removals, event.knownAt)
+      // Like a page: every record the event names read in one pass, decided in memory, written together.
+      const batch = await loadBatch(tx, entry.table, named)
+      for (const record of incoming) await applyIncoming(batch, entry.table, record, ctx.removals, event.knownAt)
       const others = lazily(() => ctx.registry.otherScopes(tx, entry.table, entry.key))
-      for (const [uid, version] of event.evict) await removeUnlessHeld(tx, entry.table, uid, assertStamp(version), others, ctx.removals)
+      for (const [uid, version] of event.evict) await removeUnlessHeld(batch, entry.table, uid, assertStamp(version), others, ctx.removals)
+      await batch.flush()
+      states = batch.states()
       await clock.persist(tx)
       return decision
     })
-    if (decision === 'apply') ctx.deps.onChanged([entry.table], [...incoming.map((r) => r.uid), ...event.evict.map(([uid]) => uid)])
+    // Live queries patch from the stored states, without reading the records again.
+    if (decision === 'apply') ctx.deps.onChanged([entry.table], named, states)
     else if (decision === 'skip-and-pull' && ctx.state.connected && !ctx.state.stopped && entry.holders.size > 0) pull(entry)
   }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { coveredRev } from '../../src/sync/realtime.js'
 import { createSyncDriver } from '../../src/sync/driver.js'
+import type { LocalStore, StoreTransaction, StoredRecord } from '../../src/store/types.js'
 import { TODO_COLUMNS, wireRow } from '../helpers.js'
 import { createHarness, deferred, drain, get, page, query, stamp } from './fixture.js'
 
@@ -69,6 +70,55 @@ describe('realtime', () => {
     driver.onRealtime({ nonsense: true })
     await drain()
     expect(h.errors).toEqual(['BAD_REQUEST'])
+    driver.stop()
+  })
+
+  it('applies an event in one store transaction: its records read in one pass, written together, and handed to live queries as stored', async () => {
+    const h = createHarness((request) => page(request, { checkpoint: CHECKPOINT }))
+    const counts = { getRecord: 0, getRecords: 0, putRecord: 0, putRecords: 0 }
+    const inner = h.deps.store
+    const store: LocalStore = {
+      ...inner,
+      kind: inner.kind,
+      transaction: (mode, fn) =>
+        inner.transaction(mode, (tx) => {
+          const counting: StoreTransaction = {
+            ...tx,
+            getRecord: (table, uid) => (counts.getRecord++, tx.getRecord(table, uid)),
+            getRecords: (table, uids) => (counts.getRecords++, tx.getRecords(table, uids)),
+            putRecord: (record) => (counts.putRecord++, tx.putRecord(record)),
+            putRecords: (records) => (counts.putRecords++, tx.putRecords(records)),
+          }
+          return fn(counting)
+        }),
+    }
+    const handed: Array<ReadonlyMap<string, StoredRecord | undefined> | undefined> = []
+    const driver = createSyncDriver({ ...h.deps, store, onChanged: (_tables, _uids, states) => void handed.push(states) })
+    driver.acquire(query({}), 'q')
+    driver.setConnected(true)
+    await drain()
+    Object.assign(counts, { getRecord: 0, getRecords: 0, putRecord: 0, putRecords: 0 })
+    handed.length = 0
+    const v = stamp(5)
+    const uids = ['e1', 'e2', 'e3', 'e4']
+    driver.onRealtime({
+      knownAt: `${HISTORY}.11`,
+      subscription: h.requests[0]!.subscription!,
+      table: 'todos',
+      columns: TODO_COLUMNS,
+      serverTime: h.runtime.now(),
+      firstRev: 11,
+      rev: 11,
+      rows: uids.map((uid) => wireRow(uid, v, v, { title: uid, done: false })),
+      tombstones: [],
+      evict: [],
+    })
+    await drain()
+    expect(counts).toEqual({ getRecord: 0, getRecords: 1, putRecord: 0, putRecords: 1 })
+    for (const uid of uids) expect(await get(h, uid)).toMatchObject({ dirty: false, acknowledged: true })
+    expect(handed).toHaveLength(1)
+    expect([...(handed[0]?.keys() ?? [])].sort()).toEqual(uids)
+    expect(handed[0]?.get('e1')).toMatchObject({ uid: 'e1', row: { title: 'e1' } })
     driver.stop()
   })
 
