@@ -28,7 +28,7 @@ export function setActorLog(path: string): void {
 
 export async function spawnActor(module: string, env: Record<string, string> = {}, maxOldSpaceMb = 4096): Promise<Actor> {
   const child: ChildProcess = fork(actorPath, [module], {
-    execArgv: ['--conditions=@lastword/source', '--import', 'tsx', '--expose-gc', `--max-old-space-size=${maxOldSpaceMb}`],
+    execArgv: ['--conditions=@lastword/source', '--import', 'tsx', '--expose-gc', `--max-old-space-size=${maxOldSpaceMb}`, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, ...env },
     serialization: 'advanced',
