@@ -110,6 +110,14 @@ function Body({ snapshot, maxRows }: { snapshot: ClientInspection; maxRows: numb
 
       <Section title="Pending" count={pending.count} empty="Nothing to push.">
         <table className="lwdt-table">
+          <thead>
+            <tr>
+              <th>table</th>
+              <th>uid</th>
+              <th>change</th>
+              <th>why it waits</th>
+            </tr>
+          </thead>
           <tbody>
             {pending.records.slice(0, maxRows).map((r) => {
               const state = PENDING_STATES[r.state]

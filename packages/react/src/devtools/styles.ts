@@ -23,7 +23,7 @@ export const DEVTOOLS_CSS = `
 .lwdt-table th{color:var(--lwdt-muted);font-weight:400;text-align:left;padding:2px 6px 2px 0;font-size:10px}
 .lwdt-table td{padding:3px 6px 3px 0;vertical-align:top;white-space:nowrap}
 .lwdt-table tr+tr td{border-top:1px solid var(--lwdt-line)}
-.lwdt code{color:#c4b5fd;font:inherit}
+.lwdt code{color:#c4b5fd;font:inherit;background:none;border:0;padding:0;border-radius:0}
 .lwdt-tags{display:inline-flex;flex-wrap:wrap;gap:4px;align-items:center}
 .lwdt-badge{display:inline-block;border-radius:4px;padding:0 5px;margin-right:4px;font-size:11px;border:1px solid currentColor}
 .lwdt-tone-ok{color:var(--lwdt-ok)}.lwdt-tone-warn{color:var(--lwdt-warn)}.lwdt-tone-busy{color:var(--lwdt-busy)}.lwdt-tone-off{color:var(--lwdt-muted)}
