@@ -52,12 +52,21 @@ export function createLiveQueryStore<R>(table: LiveSource<R> | null | undefined,
     subscribe(listener) {
       listeners.add(listener)
       if (listeners.size === 1 && table != null && snapshot.error === null) {
+        let active = true
         try {
-          const unsubscribe = table.subscribe(where, (rows) => {
-            if (stop === unsubscribe || stop === null) set({ rows, loading: false, error: null })
-          }, options)
-          stop = unsubscribe
+          const unsubscribe = table.subscribe(
+            where,
+            (rows) => {
+              if (active) set({ rows, loading: false, error: null })
+            },
+            options,
+          )
+          stop = () => {
+            active = false
+            unsubscribe()
+          }
         } catch (error) {
+          active = false
           set({ rows: [], loading: false, error: toLastwordError(error) })
         }
       }
@@ -86,7 +95,6 @@ export function createLiveQueryStore<R>(table: LiveSource<R> | null | undefined,
 export function useLiveQuery<R>(table: LiveSource<R> | null | undefined, where: Where = {}, options: QueryOptions = {}): LiveQueryResult<R> {
   const key = argsKey([where, options])
   // `where` and `options` are read through `key`: a new literal with equal content keeps the store.
-  // eslint-disable-next-line react-hooks/exhaustive-deps
   const store = useMemo(() => createLiveQueryStore(table, where, options), [table, key])
   return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot)
 }
