@@ -9,7 +9,7 @@ import { INSPECT_LIMITS, LastwordError, createMemoryStore, createSyncClient, typ
 import { createClientClock } from '../src/clock.js'
 import { createInspector } from '../src/inspect.js'
 import { createManualRuntime } from '../src/testing/index.js'
-import { createScriptedServer, eventually, page, todosTable, type ScriptedServer, type Todo } from './helpers.js'
+import { createScriptedServer, eventually, newIndexedDB, page, todosTable, type ScriptedServer, type Todo } from './helpers.js'
 
 const clients: SyncClient[] = []
 afterEach(async () => {
@@ -156,6 +156,28 @@ describe('client.inspect()', () => {
     const { errors } = await inspector.inspect()
     expect(errors).toHaveLength(INSPECT_LIMITS.errors)
     expect(errors[0]!.message).toBe(`e${INSPECT_LIMITS.errors + 2}`)
+  })
+
+  it('tells a follower tab’s role, and that its writes are the owner tab’s to push', async () => {
+    const indexedDB = newIndexedDB()
+    const name = `inspect-tabs-${counter++}`
+    const tab = (): SyncClient => {
+      const client = createSyncClient({ name, tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: { leaseMs: 300, heartbeatMs: 50 } })
+      clients.push(client)
+      return client
+    }
+    const owner = tab()
+    await eventually(() => expect(owner.isOwner).toBe(true))
+    const follower = tab()
+    await follower.ready()
+    expect(follower.isOwner).toBe(false)
+    const uid = await follower.table<Todo>('todos').create({ title: 'from the follower', done: false })
+    const seen = await inspect(follower)
+    expect(seen.tab.role).toBe('follower')
+    expect(seen.pending.records).toMatchObject([{ uid, state: 'owner-tab' }])
+    const fromOwner = await inspect(owner)
+    expect(fromOwner.tab.role).toBe('owner')
+    expect(fromOwner.pending.records).toMatchObject([{ uid, state: 'waiting-for-connection' }])
   })
 
   it('refuses once the client is closed', async () => {
