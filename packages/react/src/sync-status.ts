@@ -101,7 +101,14 @@ export function syncStatusStore(client: SyncClient): SyncStatusStore {
         }
       }
     },
-    getSnapshot: () => snapshot,
+    getSnapshot() {
+      // Unwatched (before the first subscriber, after the last), the client's getters are read afresh.
+      if (listeners.size === 0) {
+        const next = readSyncStatus(client, snapshot)
+        if (!sameStatus(snapshot, next)) snapshot = next
+      }
+      return snapshot
+    },
   }
   stores.set(client, store)
   return store
