@@ -40,6 +40,17 @@ export default defineConfig({
           exclude: special,
         },
       })),
+      // The framework bindings: their unit tests render in a DOM (happy-dom).
+      ...['react', 'vue'].map((name) => ({
+        ...shared,
+        test: {
+          name,
+          root: at(`packages/${name}/`),
+          include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'],
+          exclude: special,
+          environment: 'happy-dom',
+        },
+      })),
       {
         ...shared,
         test: { name: 'repo', root: at('scripts/'), include: ['test/**/*.test.ts'], exclude: special },

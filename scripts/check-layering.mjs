@@ -34,6 +34,9 @@ const rules = {
   '@lastword/core': { forbidWorkspace: ['@lastword/server', '@lastword/client'], pure: true, allowedDeps: ['valibot'] },
   '@lastword/server': { forbidWorkspace: ['@lastword/client'] },
   '@lastword/client': { forbidWorkspace: ['@lastword/server'] },
+  // The framework bindings sit on the client's public entry points only.
+  '@lastword/react': { forbidWorkspace: ['@lastword/server', '@lastword/core'] },
+  '@lastword/vue': { forbidWorkspace: ['@lastword/server', '@lastword/core'] },
 }
 
 /** The workspace's packages (from pnpm-workspace.yaml): name → { dir, exports }. */

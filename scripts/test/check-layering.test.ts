@@ -120,3 +120,26 @@ describe('package imports', () => {
     expect(result.output).toContain('Layering violations in @lastword/integration')
   })
 })
+
+describe('the framework bindings', () => {
+  const binding = (name: 'react' | 'vue', source: string): Record<string, string> => ({
+    [`packages/${name}/package.json`]: JSON.stringify({ name: `@lastword/${name}`, exports: { '.': './src/index.ts' } }),
+    [`packages/${name}/src/index.ts`]: source,
+  })
+
+  test.each(['react', 'vue'] as const)('@lastword/%s passes through the client’s entry points', (name) => {
+    const root = workspace(binding(name, "import { client } from '@lastword/client'\nimport { t } from '@lastword/client/testing'\n"))
+    expect(check(root, `packages/${name}`).ok).toBe(true)
+  })
+
+  test.each([
+    ['react', '@lastword/server'],
+    ['react', '@lastword/core'],
+    ['vue', '@lastword/server'],
+    ['vue', '@lastword/core'],
+  ] as const)('@lastword/%s fails importing %s', (name, spec) => {
+    const result = check(workspace(binding(name, `import { x } from '${spec}'\n`)), `packages/${name}`)
+    expect(result.ok).toBe(false)
+    expect(result.output).toContain(spec)
+  })
+})

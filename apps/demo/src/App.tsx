@@ -1,4 +1,5 @@
-import { useSyncExternalStore } from 'react'
+import { LastwordDevtools } from '@lastword/react/devtools'
+import { useState, useSyncExternalStore } from 'react'
 import { ConflictCard } from './ConflictCard'
 import { conflictStore, makeConflict } from './conflict'
 import { DevicePane } from './DevicePane'
@@ -8,6 +9,7 @@ import { ServerPane } from './ServerPane'
 export function App() {
   const run = useSyncExternalStore(conflictStore.subscribe, conflictStore.get)
   const running = run !== null && run.phase !== 'done' && run.phase !== 'failed'
+  const [devtools, setDevtools] = useState(false)
   return (
     <div className="app">
       <header className="topbar">
@@ -24,6 +26,18 @@ export function App() {
           </div>
         </div>
         <div className="topbar-actions">
+          <button
+            type="button"
+            className={`btn ${devtools ? 'is-on' : ''}`}
+            data-testid="devtools-toggle"
+            aria-pressed={devtools}
+            onClick={() => setDevtools((on) => !on)}
+          >
+            <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
+              <path d="M7 6l-4 4 4 4M13 6l4 4-4 4" stroke="currentColor" strokeWidth="2" fill="none" strokeLinecap="round" strokeLinejoin="round" />
+            </svg>
+            {devtools ? 'Hide devtools' : 'Devtools'}
+          </button>
           <button
             type="button"
             className="btn btn-primary"
@@ -46,6 +60,13 @@ export function App() {
       </p>
 
       {run && <ConflictCard run={run} onDismiss={conflictStore.dismiss} />}
+
+      {devtools && (
+        <section className="devtools-dock" data-testid="devtools-dock" aria-label="lastword devtools">
+          <LastwordDevtools client={devices.laptop.client} title="Laptop" />
+          <LastwordDevtools client={devices.phone.client} title="Phone" />
+        </section>
+      )}
 
       <main className="grid">
         <DevicePane device={devices.laptop} icon="laptop" />

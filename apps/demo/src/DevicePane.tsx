@@ -1,3 +1,4 @@
+import { LastwordProvider, useLiveQuery, useSyncStatus, useTable } from '@lastword/react'
 import { useRef, useState, useSyncExternalStore, type FormEvent } from 'react'
 import type { Device, LogEntry, Status, Todo } from './devices'
 import { clockTime, plural } from './format'
@@ -11,7 +12,19 @@ const STATUS_LABEL: Record<Status, string> = {
 }
 
 export function DevicePane({ device, icon }: { device: Device; icon: 'laptop' | 'phone' }) {
+  return (
+    <LastwordProvider client={device.client}>
+      <Pane device={device} icon={icon} />
+    </LastwordProvider>
+  )
+}
+
+function Pane({ device, icon }: { device: Device; icon: 'laptop' | 'phone' }) {
+  // The switch and the log are the demo's own; the rows and the sync status come from @lastword/react.
   const state = useSyncExternalStore(device.subscribe, device.getState)
+  const sync = useSyncStatus()
+  const pending = sync.pending ?? 0
+  const todos = useLiveQuery(useTable<Todo>('todos')) // every row, uid order (creation order); keeps the scope synced
   const [title, setTitle] = useState('')
   const id = device.id
 
@@ -23,7 +36,7 @@ export function DevicePane({ device, icon }: { device: Device; icon: 'laptop' | 
     void device.attempt(() => device.create(text))
   }
 
-  const rows = state.rows ?? []
+  const rows = todos.rows
   const open = rows.filter((row) => !row.done).length
 
   return (
@@ -53,16 +66,16 @@ export function DevicePane({ device, icon }: { device: Device; icon: 'laptop' | 
       </header>
 
       <div className="status-row">
-        <span className={`pill pill-${state.status}`} data-testid={`${id}-status`} data-status={state.status}>
+        <span className={`pill pill-${sync.status}`} data-testid={`${id}-status`} data-status={sync.status}>
           <span className="dot" />
-          {STATUS_LABEL[state.status] ?? state.status}
+          {STATUS_LABEL[sync.status] ?? sync.status}
         </span>
         <span
-          className={`pending ${state.pending > 0 ? 'has-pending' : ''}`}
+          className={`pending ${pending > 0 ? 'has-pending' : ''}`}
           data-testid={`${id}-pending`}
-          data-count={state.pending}
+          data-count={pending}
         >
-          {state.pending > 0 ? `${plural(state.pending, 'change')} waiting to sync` : 'All changes synced'}
+          {pending > 0 ? `${plural(pending, 'change')} waiting to sync` : 'All changes synced'}
         </span>
       </div>
 
@@ -81,13 +94,13 @@ export function DevicePane({ device, icon }: { device: Device; icon: 'laptop' | 
       </form>
 
       <div className="list-head">
-        <span>{state.rows === null ? 'Loading…' : `${open} open · ${rows.length - open} done`}</span>
+        <span>{todos.loading ? 'Loading…' : `${open} open · ${rows.length - open} done`}</span>
       </div>
       <ul className="todos" data-testid={`${id}-todos`} data-count={rows.length}>
         {rows.map((row) => (
           <TodoItem key={row.uid} device={device} row={row} />
         ))}
-        {state.rows !== null && rows.length === 0 && <li className="empty">Nothing to do. Add a todo above.</li>}
+        {!todos.loading && rows.length === 0 && <li className="empty">Nothing to do. Add a todo above.</li>}
       </ul>
 
       <Log entries={state.log} testid={`${id}-log`} onClear={() => device.clearLog()} />

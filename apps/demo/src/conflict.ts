@@ -79,9 +79,9 @@ export async function makeConflict(): Promise<void> {
       first.setOnline(true)
       second.setOnline(true)
       uid = await first.create('Plan the team offsite')
-      await waitFor(() => second.getState().rows?.some((row) => row.uid === uid), 15_000)
+      await waitFor(() => second.rows?.some((row) => row.uid === uid), 15_000)
     }
-    const original = (first.getState().rows?.find((row) => row.uid === uid)?.title ?? '').replace(SUFFIX, '')
+    const original = (first.rows?.find((row) => row.uid === uid)?.title ?? '').replace(SUFFIX, '')
     set({ uid, original })
 
     first.setOnline(false)
@@ -110,8 +110,7 @@ export async function makeConflict(): Promise<void> {
     first.setOnline(true)
 
     const settled = (device: Device) => {
-      const s = device.getState()
-      return s.status === 'online' && s.pending === 0 && s.rows?.find((row) => row.uid === target)
+      return device.status === 'online' && device.pending === 0 && device.rows?.find((row) => row.uid === target)
     }
     const a = await waitFor(() => {
       const x = settled(first)
@@ -156,6 +155,6 @@ async function editedAt(device: Device, uid: string): Promise<number> {
 }
 
 function sharedUid(a: Device, b: Device): string | null {
-  const theirs = new Set((b.getState().rows ?? []).map((row) => row.uid))
-  return (a.getState().rows ?? []).find((row) => theirs.has(row.uid))?.uid ?? null
+  const theirs = new Set((b.rows ?? []).map((row) => row.uid))
+  return (a.rows ?? []).find((row) => theirs.has(row.uid))?.uid ?? null
 }

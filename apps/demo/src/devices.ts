@@ -1,7 +1,9 @@
 /**
  * The two simulated devices. Each is a real lastword client with its own IndexedDB database, its own
  * online/offline switch (kept in localStorage, so a reload while offline stays offline) and its own log
- * of what each sync did. React reads a device through `useSyncExternalStore`.
+ * of what each sync did. The panes read the rows, the status and the pending count through
+ * @lastword/react's hooks; React reads the switch and the log through `useSyncExternalStore`. The
+ * device also follows its rows itself, to log what arrived from elsewhere and for the conflict walkthrough.
  */
 import { createSyncClient, type ClientStatus, type SyncClient, type SyncReport, type TableHandle } from '@lastword/client'
 import type { Todo } from '../server/schema'
@@ -28,10 +30,6 @@ export interface LogEntry {
 export interface DeviceState {
   /** The switch: does the user want this device connected? */
   online: boolean
-  status: Status
-  pending: number
-  /** Live rows, or null before the first local read. */
-  rows: Todo[] | null
   log: LogEntry[]
 }
 
@@ -95,6 +93,9 @@ export class Device {
   /** What this device last did to each record, for "this device's … lost to …". */
   private readonly written: Map<string, string>
   private readonly deletedHere = new Set<string>()
+  /** Live rows (null before the first local read) and the pending count, for the log and the walkthrough. */
+  rows: Todo[] | null = null
+  pending = 0
 
   constructor(
     readonly id: DeviceId,
@@ -102,27 +103,27 @@ export class Device {
   ) {
     const online = localStorage.getItem(onlineKey(id)) !== 'false'
     this.written = loadWritten(id)
-    this.state = { online, status: online ? 'connecting' : 'offline', pending: 0, rows: null, log: loadLog(id) }
+    this.state = { online, log: loadLog(id) }
     // The table descriptors come from the server's hello and are kept in IndexedDB, so a device that
     // connected once starts offline with everything it needs.
     this.client = createSyncClient({ url: serverUrls(id), name: `lastword-demo-${id}`, autoConnect: online })
     this.todos = this.client.table<Todo>('todos')
 
-    this.client.on('status', (status) => this.set({ status }))
-    this.client.on('pending', (pending) => this.set({ pending }))
+    this.client.on('pending', (pending) => {
+      this.pending = pending
+    })
     this.client.on('sync', (report) => this.onSync(report))
     this.client.on('error', (error) => {
       this.addLog({ kind: 'error', title: 'Error', lines: [{ text: errorText(error), tone: 'error' }] })
     })
     // Live query of the whole table (uid order: UUIDv7, creation order); it also keeps the scope synced.
     this.todos.subscribe({}, (rows) => {
-      const before = this.state.rows
+      const before = this.rows
       for (const row of rows) this.titles.set(row.uid, row.title)
-      this.set({ rows })
+      this.rows = rows
       if (before !== null) this.logRemote(before, rows)
     })
     void this.refreshPending()
-    this.set({ status: this.client.status })
     if (!online) {
       this.addLog({
         kind: 'status',
@@ -140,6 +141,10 @@ export class Device {
   }
 
   getState = (): DeviceState => this.state
+
+  get status(): Status {
+    return this.client.status
+  }
 
   /** Called with every completed sync (the conflict walkthrough listens). */
   onSyncReport(listener: (report: SyncReport) => void): () => void {
@@ -165,8 +170,7 @@ export class Device {
 
   private async refreshPending(): Promise<void> {
     try {
-      const pending = await this.client.pendingCount()
-      this.set({ pending })
+      this.pending = await this.client.pendingCount()
     } catch {
       // closed
     }
@@ -188,8 +192,8 @@ export class Device {
       lines: [
         {
           text: online
-            ? this.state.pending > 0
-              ? `Reconnecting to push ${plural(this.state.pending, 'pending change')}.`
+            ? this.pending > 0
+              ? `Reconnecting to push ${plural(this.pending, 'pending change')}.`
               : 'Reconnecting.'
             : 'Edits are kept in IndexedDB until the device reconnects.',
           tone: 'muted',
@@ -248,7 +252,7 @@ export class Device {
     this.addLog({
       kind: 'local',
       title,
-      lines: this.state.status === 'offline' ? [{ text: 'offline — queued', tone: 'muted' }] : [],
+      lines: this.client.status === 'offline' ? [{ text: 'offline — queued', tone: 'muted' }] : [],
     })
     void this.refreshPending()
   }

@@ -191,4 +191,33 @@ describe.runIf(hasChromium || process.env.CI)('the demo in a real browser', () =
     await page.screenshot({ path: join(RESULTS, 'conflict.png'), fullPage: true })
     expect(pageErrors).toEqual([])
   })
+
+  it('the devtools toggle shows each device’s inspect() snapshot, with an offline edit waiting for a connection', async () => {
+    const dock = page.getByTestId('devtools-dock')
+    expect(await dock.count()).toBe(0)
+    await page.getByTestId('devtools-toggle').click()
+    await dock.waitFor()
+    const panels = dock.getByTestId('lastword-devtools')
+    expect(await panels.count()).toBe(2)
+    const laptopPanel = panels.nth(0)
+    await expect.poll(() => laptopPanel.getByTestId('lastword-devtools-status').getAttribute('data-status'), LIVENESS).toBe('online')
+
+    // An offline edit on the Laptop: its panel lists it as waiting for a connection.
+    await setOnline('laptop', false)
+    await page.getByTestId('laptop-new-title').fill('Pack the charger')
+    await page.getByTestId('laptop-add').click()
+    await item('laptop', 'Pack the charger').waitFor()
+    const waiting = laptopPanel.locator('[data-testid="lastword-devtools-pending-record"][data-state="waiting-for-connection"]')
+    await expect.poll(() => waiting.count(), LIVENESS).toBe(1)
+    expect(await laptopPanel.getByTestId('lastword-devtools-scope').count()).toBeGreaterThan(0)
+    mkdirSync(RESULTS, { recursive: true })
+    await dock.screenshot({ path: join(RESULTS, 'devtools.png') })
+
+    // Back online: the record is pushed and the panel empties; the toggle hides the panels.
+    await setOnline('laptop', true)
+    await expect.poll(() => laptopPanel.getByTestId('lastword-devtools-pending').getAttribute('data-count'), LIVENESS).toBe('0')
+    await page.getByTestId('devtools-toggle').click()
+    await dock.waitFor({ state: 'detached' })
+    expect(pageErrors).toEqual([])
+  })
 })

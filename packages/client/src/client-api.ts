@@ -5,6 +5,7 @@
 import type { LastwordError, RowValues, TableDescriptor, Where } from '@lastword/core'
 import type { Socket } from 'socket.io-client'
 import type { Clock } from './clock.js'
+import type { ClientInspection } from './inspect.js'
 import type { QueryOptions, ReadRow } from './query.js'
 import type { RetryOptions, Runtime } from './runtime.js'
 import type { LocalStore, StoredRecord } from './store/types.js'
@@ -125,6 +126,12 @@ export interface SyncClient {
   /** How many records are dirty (written locally, not yet acknowledged). */
   pendingCount(): Promise<number>
   on<E extends keyof ClientEvents>(event: E, listener: (payload: ClientEvents[E]) => void): () => void
+  /**
+   * A plain, JSON-serialisable snapshot of the client's state for devtools and bug reports: scopes and
+   * their checkpoints, dirty records and why each waits, refused records, last errors, the clock, the
+   * tab role. Reads only.
+   */
+  inspect(): Promise<ClientInspection>
   /** Stops syncing on purpose (work offline) until {@link SyncClient.connect}. */
   disconnect(): void
   connect(): void

@@ -23,6 +23,7 @@ import { takeHello } from './connection/hello.js'
 import { deriveStatus } from './connection/machine.js'
 import { createEmitter } from './emitter.js'
 import { createInstanceIds } from './ids.js'
+import { createInspector } from './inspect.js'
 import { createLiveQueries } from './live/live-queries.js'
 import { createPendingCount } from './live/pending-count.js'
 import { DEFAULT_RETRY, createDefaultRuntime, type RetryOptions, type Runtime } from './runtime.js'
@@ -255,6 +256,19 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     report,
   }
   const handles = new Map<string, TableHandle<object>>()
+  const inspector = createInspector({
+    name,
+    clientId,
+    store,
+    runtime,
+    clock: () => ready,
+    driver: () => driver,
+    status: () => status,
+    isOwner: () => tabs.isOwner,
+    clockRefused: () => clockRefused,
+  })
+  emitter.on('error', inspector.noteError)
+  emitter.on('sync', inspector.noteSync)
 
   async function shutdown(): Promise<void> {
     connection.dispatch({ type: 'close-requested' })
@@ -302,6 +316,10 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       return store.transaction('readonly', (tx) => tx.countDirty())
     },
     on: (event, listener) => emitter.on(event, listener),
+    async inspect() {
+      assertOpen()
+      return inspector.inspect()
+    },
     disconnect() {
       connection.dispatch({ type: 'disconnect-requested' })
     },

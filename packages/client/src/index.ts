@@ -10,6 +10,17 @@
 export { createSyncClient } from './client.js'
 export type { SyncClient, SyncClientOptions, TableHandle, ClientStatus, ClientEvents } from './client-api.js'
 
+// Inspection (devtools)
+export { INSPECT_LIMITS } from './inspect.js'
+export type {
+  ClientInspection,
+  ScopeInspection,
+  PendingRecordInspection,
+  PendingState,
+  RejectedRecordInspection,
+  ErrorInspection,
+} from './inspect.js'
+
 // Errors and filters (from core, so that an app needs no other lastword package to handle them)
 export { LastwordError, isLastwordError, ERROR_CODES } from '@lastword/core'
 export type { ErrorCode, WireError, Where } from '@lastword/core'

@@ -23,8 +23,9 @@ import { createScheduler } from './scheduler.js'
 import { createScopeRegistry, type ScopeEntry } from './scope-registry.js'
 import type { DriverDeps, SyncDriver } from './types.js'
 import { createWriteRouter } from './write-routing.js'
+import { inspectDriver } from './inspect-driver.js'
 
-export type { ClockEvent, DriverDeps, DriverSettings, ScopeQuery, SyncDriver, SyncProgress, SyncReport } from './types.js'
+export type { ClockEvent, DriverDeps, DriverInspection, DriverSettings, ScopeQuery, SyncDriver, SyncProgress, SyncReport } from './types.js'
 export type { RetryOptions } from '../runtime.js'
 
 const quietly = (promise: Promise<unknown>): void => {
@@ -103,6 +104,7 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
     },
     onRealtime: (raw) => realtime.receive(raw),
     busy: () => scheduler.busy(),
+    inspect: (tables) => inspectDriver(ctx, tables),
     stop() {
       state.stopped = true
       state.connected = false

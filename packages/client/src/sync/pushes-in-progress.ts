@@ -14,6 +14,8 @@ export interface PushesInProgress {
   take(records: Iterable<StoredRecord>): void
   /** Releases records taken earlier, unless another push took a newer version of them since. */
   release(records: Iterable<StoredRecord>): void
+  /** The records being pushed now, as `[table, uid]` (for `client.inspect()`). */
+  list(): [table: string, uid: string][]
 }
 
 const keyOf = (record: StoredRecord): string => `${record.table}\u0000${record.uid}`
@@ -33,5 +35,6 @@ export function createPushesInProgress(): PushesInProgress {
     release(records) {
       for (const r of records) if (isSent(r)) sent.delete(keyOf(r))
     },
+    list: () => [...sent.keys()].map((key) => key.split('\u0000') as [string, string]),
   }
 }

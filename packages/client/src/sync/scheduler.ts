@@ -80,7 +80,13 @@ export function createScheduler(ctx: SyncContext, events: SchedulerEvents): Sche
           continue
         }
         if (!RETRYABLE.has(lw.code) || !ctx.state.connected || ctx.state.stopped) throw lw
-        await wait(backoffDelay(settings.retry, attempt, () => runtime.random()))
+        const delay = backoffDelay(settings.retry, attempt, () => runtime.random())
+        entry.retry = { attempt: attempt + 1, code: lw.code, at: runtime.now() + delay }
+        try {
+          await wait(delay)
+        } finally {
+          delete entry.retry
+        }
       }
     }
   }

@@ -23,6 +23,15 @@ export interface ScopeEntry extends ScopeQuery {
   rerunPulls: boolean
   /** The server keeps this scope live on the current socket. */
   serverSubscribed: boolean
+  /** Its run waits to retry after a transient failure (set by the scheduler during the backoff). */
+  retry?: RetryWait
+}
+
+/** A run waiting out its backoff: the attempt that failed, why, and when the next one starts (runtime ms). */
+export interface RetryWait {
+  attempt: number
+  code: string
+  at: number
 }
 
 /** The registry of one driver. */

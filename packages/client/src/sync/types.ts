@@ -101,6 +101,27 @@ export interface ScopeQuery {
   where: Where
 }
 
+/** What the sync driver is doing, for `client.inspect()` (inspect-driver.ts). */
+export interface DriverInspection {
+  /** After `lw:hello`, until the connection is lost. */
+  connected: boolean
+  /** The scopes it syncs now: held ones, released ones still running, running push-only ones. */
+  scopes: {
+    key: string
+    table: string
+    where: Where
+    /** Live queries and other tabs holding it. */
+    holders: number
+    pushOnly: boolean
+    running: boolean
+    /** The server keeps it live on the current socket. */
+    live: boolean
+    retry: { attempt: number; code: string; at: number } | null
+  }[]
+  /** Records whose push awaits its answer. */
+  inFlight: [table: string, uid: string][]
+}
+
 /** The sync driver of one client. */
 export interface SyncDriver {
   /** Keeps a scope synced on behalf of `holder` (a live query, or another tab). */
@@ -117,5 +138,7 @@ export interface SyncDriver {
   onRealtime(event: unknown): void
   /** Whether a sync is running. */
   busy(): boolean
+  /** What the driver is doing now (for `client.inspect()`); `tables`: also the push-only runs of these. */
+  inspect(tables?: Iterable<string>): DriverInspection
   stop(): void
 }
