@@ -49,7 +49,7 @@ export const wants = (...names: string[]) =>
 
 export const here = dirname(fileURLToPath(import.meta.url))
 export const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-export const resultsDir = join(here, '..', 'results')
+export const resultsDir = join(here, '..', '..', 'results')
 mkdirSync(resultsDir, { recursive: true })
 setActorLog(join(resultsDir, `${stamp}.log`))
 
