@@ -94,9 +94,11 @@ export interface SyncClientOptions {
  * A handle on one synced table. `Row` is the table's select model (from the schema given to
  * `createSyncClient`, or `client.table<Row>(name)` without one) and `ServerOwned` its server-owned
  * columns (the server's `serverColumns`): they are read, never written. Rows are read with timestamps
- * as ISO strings; filters and sorts name filterable columns only (core's `TypedWhere`).
+ * as ISO strings; filters and sorts name filterable columns only (core's `TypedWhere`). `TableHandle`
+ * alone is untyped: what every typed handle is assignable to (for helpers that take any handle).
  */
-export interface TableHandle<Row extends object = UntypedRow, ServerOwned extends string = never> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- `TableHandle` alone: the type every typed handle is assignable to
+export interface TableHandle<Row extends object = any, ServerOwned extends string = never> {
   readonly name: string
   /**
    * Creates a record locally (a UUIDv7 uid unless `uid` is given) and returns its uid. Every
@@ -129,14 +131,16 @@ export type TableHandleOf<S, N extends keyof S> = TableHandle<SelectModelOf<S[N]
  * (`client.table<Todo>('todos')`, default untyped); with one, only the schema's table names.
  */
 export type TableAccessor<S extends SyncSchema | undefined> = [S] extends [undefined]
-  ? <Row extends object = UntypedRow>(name: string) => TableHandle<Row>
+  ? <Row extends object = UntypedRow>(name: string) => TableHandle<Row, never>
   : <N extends TableName<S>>(name: N) => TableHandleOf<S, N & keyof S>
 
 /**
  * A sync client. `S` is the app's schema as a type (`createSyncClient<typeof tables>(…)`, core's
- * `SyncSchema`), `undefined` for an untyped client.
+ * `SyncSchema`), `undefined` for an untyped client. `SyncClient` alone is untyped: what every typed
+ * client is assignable to (for helpers and bindings that take any client).
  */
-export interface SyncClient<S extends SyncSchema | undefined = undefined> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export interface SyncClient<S extends SyncSchema | undefined = any> {
   readonly name: string
   /**
    * This client instance's id: its tab id, and the `clientId` its handshakes present (unless the server

@@ -46,6 +46,8 @@ export type ServerColumnsOf<E> = E extends { readonly serverColumns?: infer C } 
 /** Whether `Row` is the untyped row (`Record<string, unknown>`): any column name goes. */
 type IsUntyped<Row> = string extends keyof Row ? true : false
 
+type Expand<T> = { [K in keyof T]: T[K] } & {}
+
 /** A value as lastword reads it: timestamps as ISO strings. */
 export type ReadValue<V> = V extends Date ? string : V
 
@@ -53,7 +55,7 @@ export type ReadValue<V> = V extends Date ? string : V
 export type WriteValue<V> = V extends Date ? Date | string : V
 
 /** A row as the app reads it: its columns (timestamps as ISO strings) and its uid. */
-export type ReadRow<Row> = { [K in keyof Row]: ReadValue<Row[K]> } & { uid: string }
+export type ReadRow<Row> = Expand<{ [K in keyof Row]: ReadValue<Row[K]> } & { uid: string }>
 
 /** The app columns of a row type: every key but lastword's `uid`. */
 export type ColumnOf<Row> = Exclude<keyof Row & string, 'uid'>
@@ -62,13 +64,12 @@ export type ColumnOf<Row> = Exclude<keyof Row & string, 'uid'>
 export type WritableColumnOf<Row, ServerOwned extends string = never> = Exclude<ColumnOf<Row>, ServerOwned>
 
 type RequiredColumnOf<Row, ServerOwned extends string> = {
-  [K in WritableColumnOf<Row, ServerOwned>]: null extends Row[K] ? never : K
+  [K in WritableColumnOf<Row, ServerOwned>]: null extends Row[K] ? never : undefined extends Row[K] ? never : K
 }[WritableColumnOf<Row, ServerOwned>]
 
-type Expand<T> = { [K in keyof T]: T[K] } & {}
-
 /**
- * What a client's `create` takes: every non-nullable writable column, the nullable ones optionally,
+ * What a client's `create` takes: every non-nullable writable column, the nullable (or, in a row type
+ * the app wrote itself, optional) ones optionally,
  * `uid` optionally (a UUIDv7 otherwise), and no server-owned column.
  */
 export type CreateInput<Row, ServerOwned extends string = never> =
