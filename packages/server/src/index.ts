@@ -8,7 +8,10 @@
 
 // The sync server
 export { createSyncServer } from './create-sync-server.js'
-export type { SyncServerOptions, SyncServer } from './create-sync-server.js'
+export type { SyncServerOptions, SyncServer, SyncTables, ServiceOf } from './create-sync-server.js'
+
+// The table descriptors of the app's tables, for the browser (written out at build time)
+export { describeTables } from './describe-tables.js'
 
 // Several nodes on one database
 export { preparePostgresAdapter, COMMITTED_EVENT, DEFAULT_ATTACHMENTS_TABLE } from './cluster/index.js'
