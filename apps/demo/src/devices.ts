@@ -4,7 +4,8 @@
  * of what each sync did. React reads a device through `useSyncExternalStore`.
  */
 import { createSyncClient, type ClientStatus, type SyncClient, type SyncReport, type TableHandle } from '@lastword/client'
-import type { Todo } from '../server/schema'
+import type { DemoTables, Todo } from '../server/schema'
+import descriptors from './lastword-tables.json'
 import { plural, ruleText, stampTime } from './format'
 
 export type { Todo }
@@ -86,7 +87,7 @@ function saveWritten(id: DeviceId, written: Map<string, string>): void {
 }
 
 export class Device {
-  readonly client: SyncClient
+  readonly client: SyncClient<DemoTables>
   readonly todos: TableHandle<Todo>
   private state: DeviceState
   private readonly listeners = new Set<() => void>()
@@ -103,10 +104,10 @@ export class Device {
     const online = localStorage.getItem(onlineKey(id)) !== 'false'
     this.written = loadWritten(id)
     this.state = { online, status: online ? 'connecting' : 'offline', pending: 0, rows: null, log: loadLog(id) }
-    // The table descriptors come from the server's hello and are kept in IndexedDB, so a device that
-    // connected once starts offline with everything it needs.
-    this.client = createSyncClient({ url: serverUrls(id), name: `lastword-demo-${id}`, autoConnect: online })
-    this.todos = this.client.table<Todo>('todos')
+    // Typed by the server's tables (a type-only import), with their descriptors as data
+    // (`describeTables`), so a device can write before it ever connects.
+    this.client = createSyncClient<DemoTables>({ url: serverUrls(id), name: `lastword-demo-${id}`, autoConnect: online, tables: descriptors })
+    this.todos = this.client.table('todos')
 
     this.client.on('status', (status) => this.set({ status }))
     this.client.on('pending', (pending) => this.set({ pending }))

@@ -37,6 +37,25 @@ export interface DescriptorRegistry {
   reload(): Promise<boolean>
 }
 
+/** How to get descriptors, said by every `UNKNOWN_TABLE` of the client. */
+const HOW_TO_DESCRIBE =
+  'describeTables(tables) of @lastword/server writes them from the Drizzle tables the server syncs (the client README, "Typed tables")'
+
+/**
+ * The message of `UNKNOWN_TABLE`: what is known and how to pass descriptors. The name is the app's own
+ * (`client.table(name)`, a safe key), shown at most 64 characters long.
+ */
+function unknownTableMessage(table: string, known: readonly string[], fromApp: boolean): string {
+  const name = JSON.stringify(table.slice(0, 64))
+  if (known.length === 0) {
+    return `Table ${name} is not known yet: pass its descriptors as \`tables\` to createSyncClient (${HOW_TO_DESCRIBE}), or connect to the server once`
+  }
+  if (fromApp) {
+    return `Table ${name} is not in the descriptors passed as \`tables\`; known: ${known.join(', ')}. After a schema change, write them out again: ${HOW_TO_DESCRIBE}`
+  }
+  return `Table ${name} is not synced by the server; known: ${known.join(', ')}`
+}
+
 /** Creates the registry. */
 export function createDescriptorRegistry(options: DescriptorRegistryOptions): DescriptorRegistry {
   const { appTables, store, report } = options
@@ -57,13 +76,7 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
     require(table) {
       const descriptor = tables.get(table)
       if (descriptor !== undefined) return descriptor
-      throw new LastwordError(
-        'UNKNOWN_TABLE',
-        tables.size === 0
-          ? `Table "${table}" is not known yet: pass \`tables\` to createSyncClient, or connect to the server once`
-          : `Table "${table}" is not synced; known: ${[...tables.keys()].join(', ')}`,
-        { table },
-      )
+      throw new LastwordError('UNKNOWN_TABLE', unknownTableMessage(table, [...tables.keys()], fromApp), { table })
     },
     restore(stored) {
       if (!fromApp && stored !== undefined) replace(stored)
