@@ -183,7 +183,7 @@ describe('persistence', () => {
     expect(await client.table('todos').findUnique('x')).toBeNull()
     expect(await codeOf(client.table('todos').create({ title: 'x' }))).toBe('UNKNOWN_TABLE')
     // The message says how to get past it; nothing was written.
-    await expect(client.table('todos').create({ title: 'x' })).rejects.toThrow(/pass its descriptors as `tables` to createSyncClient \(describeTables/)
+    await expect(client.table('todos').create({ title: 'x' })).rejects.toThrow(/pass its descriptors as `tables` to createSyncClient \(describeTables of @lastword\/server/)
     expect(await client.pendingCount()).toBe(0)
     const stop = client.table('todos').subscribe({ done: false }, () => undefined)
     stop()

@@ -7,6 +7,8 @@
 import { integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { describe, expectTypeOf, it } from 'vitest'
 import { createSyncClient, type ClientStatus, type SyncClient, type SyncReport, type TableHandle } from '../src/index.js'
+// What `describeTables(tables)` of @lastword/server wrote for the schema below (a JSON import, as an app does).
+import descriptors from './fixtures/lastword-tables.json'
 
 // The app's schema (server side); the client only ever sees its type.
 const todos = sqliteTable('todos', {
@@ -24,7 +26,7 @@ const notes = sqliteTable('notes', { uid: text('uid').primaryKey(), body: text('
 // The server's `tables` option: `tenant` is server-owned (filled from the principal).
 const tables = { todos: { table: todos, serverColumns: { tenant: (p: { tenant?: string } | null) => p?.tenant } }, notes }
 
-const client = createSyncClient<typeof tables>({ name: 'types', store: 'memory' })
+const client = createSyncClient<typeof tables>({ name: 'types', store: 'memory', tables: descriptors })
 const handle = client.table('todos')
 
 describe('a client typed by the schema', () => {
@@ -139,6 +141,15 @@ describe('a client typed by the schema', () => {
     expectTypeOf(plain.table).parameter(0).toEqualTypeOf<string>()
     const untypedHandle: TableHandle = handle
     void untypedHandle
+  })
+})
+
+describe('descriptors', () => {
+  it('takes descriptors as a JSON import gives them, or as core typed them', () => {
+    void createSyncClient({ name: 'json', tables: descriptors })
+    void createSyncClient({ name: 'core', tables: [{ name: 'notes', columns: [{ name: 'body', type: 'text', nullable: false, writable: true }] }] })
+    // @ts-expect-error a descriptor has columns
+    void createSyncClient({ name: 'bad', tables: [{ name: 'notes' }] })
   })
 })
 

@@ -37,23 +37,16 @@ export interface DescriptorRegistry {
   reload(): Promise<boolean>
 }
 
-/** How to get descriptors, said by every `UNKNOWN_TABLE` of the client. */
-const HOW_TO_DESCRIBE =
-  'describeTables(tables) of @lastword/server writes them from the Drizzle tables the server syncs (the client README, "Typed tables")'
-
 /**
- * The message of `UNKNOWN_TABLE`: what is known and how to pass descriptors. The name is the app's own
+ * The message of `UNKNOWN_TABLE`: what is known, and how to pass descriptors (`describeTables` of
+ * `@lastword/server` writes them; the client README, "Typed tables"). The name is the app's own
  * (`client.table(name)`, a safe key), shown at most 64 characters long.
  */
 function unknownTableMessage(table: string, known: readonly string[], fromApp: boolean): string {
-  const name = JSON.stringify(table.slice(0, 64))
-  if (known.length === 0) {
-    return `Table ${name} is not known yet: pass its descriptors as \`tables\` to createSyncClient (${HOW_TO_DESCRIBE}), or connect to the server once`
-  }
-  if (fromApp) {
-    return `Table ${name} is not in the descriptors passed as \`tables\`; known: ${known.join(', ')}. After a schema change, write them out again: ${HOW_TO_DESCRIBE}`
-  }
-  return `Table ${name} is not synced by the server; known: ${known.join(', ')}`
+  const name = `Table ${JSON.stringify(table.slice(0, 64))}`
+  const how = 'describeTables of @lastword/server writes them from the Drizzle tables'
+  if (known.length === 0) return `${name} is not known yet: pass its descriptors as \`tables\` to createSyncClient (${how}), or connect once`
+  return fromApp ? `${name} is not in \`tables\` (known: ${known.join(', ')}); write them again (${how})` : `${name} is not synced by the server; known: ${known.join(', ')}`
 }
 
 /** Creates the registry. */
