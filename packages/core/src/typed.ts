@@ -29,8 +29,8 @@ export type SchemaEntry = DrizzleTableLike | { readonly table: DrizzleTableLike;
 
 /**
  * An app's schema as lastword types it: the object passed as `tables` to `createSyncServer`
- * (`{ todos, notes: { table: notes, serverColumns: {…} } }`), or a Drizzle schema module
- * (`typeof import('./schema')`), whose entries that are not tables (relations…) are left out.
+ * (`{ todos, notes: { table: notes, serverColumns: {…} } }`), or any object of Drizzle tables by the
+ * name clients use. Entries that are neither are left out of its table names.
  */
 export type SyncSchema = object
 

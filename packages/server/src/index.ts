@@ -26,7 +26,7 @@ export type { SyncDatabase, TableInput, AnyDrizzleTable } from './engine/index.j
 
 // Errors, so an app handles them without depending on @lastword/core
 export { LastwordError, isLastwordError, ERROR_CODES } from '@lastword/core'
-export type { ErrorCode, WireError, Where } from '@lastword/core'
+export type { ErrorCode, WireError, Where, TableDescriptor, SyncSchema, TableName, TypedWhere, ServiceCreateInput, UpdatePatch, ReadRow } from '@lastword/core'
 
 // Seams and shared types
 export { DEFAULT_LIMITS } from './types.js'
