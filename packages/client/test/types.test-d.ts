@@ -4,6 +4,7 @@
  * the package's `typecheck`; nothing here runs. Each `@ts-expect-error` is a mistake the compiler must
  * refuse: if a type stops refusing it, the directive itself is the error.
  */
+import { integer as pgInteger, jsonb, pgTable, text as pgText, timestamp, varchar } from 'drizzle-orm/pg-core'
 import { integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { describe, expectTypeOf, it } from 'vitest'
 import { createSyncClient, type ClientStatus, type SyncClient, type SyncReport, type TableHandle } from '../src/index.js'
@@ -141,6 +142,27 @@ describe('a client typed by the schema', () => {
     expectTypeOf(plain.table).parameter(0).toEqualTypeOf<string>()
     const untypedHandle: TableHandle = handle
     void untypedHandle
+  })
+})
+
+describe('a PostgreSQL schema', () => {
+  const events = pgTable('events', {
+    uid: pgText('uid').primaryKey(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull(),
+    code: varchar('code', { length: 8 }).notNull(),
+    n: pgInteger('n'),
+    data: jsonb('data').$type<{ a: number }>(),
+  })
+  const pg = createSyncClient<{ events: typeof events }>({ name: 'pg', store: 'memory' })
+  it('types its rows, writes and filters the same way', async () => {
+    const handle = pg.table('events')
+    expectTypeOf(await handle.findUnique('u')).toEqualTypeOf<{ uid: string; at: string; code: string; n: number | null; data: { a: number } | null } | null>()
+    void handle.create({ at: new Date(), code: 'x' })
+    void handle.findMany({ at: { gte: new Date(), lt: '2027-01-01T00:00:00.000Z' }, n: null }, { orderBy: 'at' })
+    // @ts-expect-error `at` is required
+    void handle.create({ code: 'x' })
+    // @ts-expect-error JSON columns cannot be sorted on
+    void handle.findMany({}, { orderBy: 'data' })
   })
 })
 
