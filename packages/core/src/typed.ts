@@ -69,8 +69,8 @@ type RequiredColumnOf<Row, ServerOwned extends string> = {
 
 /**
  * What a client's `create` takes: every non-nullable writable column, the nullable (or, in a row type
- * the app wrote itself, optional) ones optionally,
- * `uid` optionally (a UUIDv7 otherwise), and no server-owned column.
+ * the app wrote itself, optional) ones optionally, `uid` optionally (a UUIDv7 otherwise), and no
+ * server-owned column.
  */
 export type CreateInput<Row, ServerOwned extends string = never> =
   IsUntyped<Row> extends true
