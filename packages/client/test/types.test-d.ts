@@ -93,6 +93,8 @@ describe('a client typed by the schema', () => {
     void handle.update('u', { titel: 'x' })
     // @ts-expect-error a value of the wrong type
     void handle.update('u', { done: 'yes' })
+    // @ts-expect-error `title` is not nullable
+    void handle.update('u', { title: null })
   })
 
   it('where: column names, value types and the operators of the where language', () => {
