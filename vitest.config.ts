@@ -19,6 +19,7 @@ const nodeConditions = ['@lastword/source', 'node', 'default']
 //   *.test.ts          Node, no external service
 //   *.pg.test.ts       needs PostgreSQL (PG_URL, default the local server)
 //   *.browser.test.ts  drives Debian's Chromium through playwright-core
+//   *.test-d.ts        type tests, compiled (never run) by vitest's typecheck mode
 const shared = {
   resolve: { conditions },
   ssr: { resolve: { conditions: nodeConditions, externalConditions: nodeConditions } },
@@ -38,6 +39,9 @@ export default defineConfig({
           root: at(`packages/${name}/`),
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: special,
+          // Type tests (`*.test-d.ts`: `expectTypeOf`, `@ts-expect-error`) are compiled by tsc with the
+          // package's tsconfig and reported as tests of the project (CONTRIBUTING.md, "Test files").
+          typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: at(`packages/${name}/tsconfig.json`) },
         },
       })),
       // The framework bindings: their unit tests render in a DOM (happy-dom).

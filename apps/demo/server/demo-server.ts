@@ -6,8 +6,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { createSyncServer, preparePostgresAdapter, type ClusterOptions } from '@lastword/server'
+import { isDeepStrictEqual } from 'node:util'
+import { createSyncServer, describeTables, preparePostgresAdapter, type ClusterOptions } from '@lastword/server'
+import descriptors from '../src/lastword-tables.json' with { type: 'json' }
 import { openDatabase } from './db.js'
+import { demoTables } from './schema.js'
 import { APP_DIR, buildWeb, staticHandler } from './web.js'
 
 export interface DemoServerOptions {
@@ -50,6 +53,14 @@ const SEED = ['Buy oat milk', 'Book train tickets', 'Water the plants']
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const outDir = options.outDir ?? join(APP_DIR, 'dist')
   if (options.build !== false) await buildWeb(outDir)
+
+  // The web app's descriptors (src/lastword-tables.json) must be the server's: refuse to start on stale ones.
+  const described = describeTables(demoTables)
+  if (!isDeepStrictEqual(described, descriptors)) {
+    throw new Error(
+      `apps/demo/src/lastword-tables.json is stale; rewrite it: (cd apps/demo && node --conditions=@lastword/source --import tsx -e "import { describeTables } from '@lastword/server'; import { demoTables } from './server/schema.ts'; console.log(JSON.stringify(describeTables(demoTables), null, 2))" > src/lastword-tables.json)`,
+    )
+  }
 
   const database = await openDatabase({
     databasePath: options.databasePath ?? DEFAULT_DATABASE_PATH,

@@ -23,6 +23,14 @@ export const pgTodos = pgTable('todos', {
 /** A todo as the app sees it. */
 export type Todo = typeof sqliteTodos.$inferSelect
 
+/**
+ * The synced tables as the web app types its client (`createSyncClient<DemoTables>`, a type-only
+ * import). Both dialects' tables have the same columns, so the same descriptors
+ * (`src/lastword-tables.json`, written by `describeTables`; the server checks them at start).
+ */
+export const demoTables = { todos: sqliteTodos }
+export type DemoTables = typeof demoTables
+
 /** Raw DDL run at start, before lastword's own `migrate()`. */
 export const CREATE_TODOS_SQLITE = `CREATE TABLE IF NOT EXISTS todos (
   uid text PRIMARY KEY NOT NULL,

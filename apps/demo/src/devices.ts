@@ -6,7 +6,8 @@
  * device also follows its rows itself, to log what arrived from elsewhere and for the conflict walkthrough.
  */
 import { createSyncClient, type ClientStatus, type SyncClient, type SyncReport, type TableHandle } from '@lastword/client'
-import type { Todo } from '../server/schema'
+import type { DemoTables, Todo } from '../server/schema'
+import descriptors from './lastword-tables.json'
 import { plural, ruleText, stampTime } from './format'
 
 export type { Todo }
@@ -84,7 +85,7 @@ function saveWritten(id: DeviceId, written: Map<string, string>): void {
 }
 
 export class Device {
-  readonly client: SyncClient
+  readonly client: SyncClient<DemoTables>
   readonly todos: TableHandle<Todo>
   private state: DeviceState
   private readonly listeners = new Set<() => void>()
@@ -104,10 +105,10 @@ export class Device {
     const online = localStorage.getItem(onlineKey(id)) !== 'false'
     this.written = loadWritten(id)
     this.state = { online, log: loadLog(id) }
-    // The table descriptors come from the server's hello and are kept in IndexedDB, so a device that
-    // connected once starts offline with everything it needs.
-    this.client = createSyncClient({ url: serverUrls(id), name: `lastword-demo-${id}`, autoConnect: online })
-    this.todos = this.client.table<Todo>('todos')
+    // Typed by the server's tables (a type-only import), with their descriptors as data
+    // (`describeTables`), so a device can write before it ever connects.
+    this.client = createSyncClient<DemoTables>({ url: serverUrls(id), name: `lastword-demo-${id}`, autoConnect: online, tables: descriptors })
+    this.todos = this.client.table('todos')
 
     this.client.on('pending', (pending) => {
       this.pending = pending

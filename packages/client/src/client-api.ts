@@ -2,7 +2,19 @@
  * The client's public shapes: its options, its status and events, the table handle and the client
  * itself. `client.ts` builds one from the modules that own each job.
  */
-import type { LastwordError, RowValues, TableDescriptor, Where } from '@lastword/core'
+import type {
+  CreateInput,
+  LastwordError,
+  SelectModelOf,
+  ServerColumnsOf,
+  SyncSchema,
+  TableDescriptor,
+  TableDescriptorJson,
+  TableName,
+  TypedWhere,
+  UntypedRow,
+  UpdatePatch,
+} from '@lastword/core'
 import type { Socket } from 'socket.io-client'
 import type { Clock } from './clock.js'
 import type { ClientInspection } from './inspect.js'
@@ -16,9 +28,8 @@ import type { Transport } from './transport.js'
 /** Where the client stands: no connection, connecting, syncing, or connected and idle. */
 export type ClientStatus = 'offline' | 'connecting' | 'syncing' | 'online'
 
-/** Events of a client, by name. */
+/** Events of a client, by name (`client.on` takes only these). */
 export interface ClientEvents {
-  [event: string]: unknown
   status: ClientStatus
   /** One per completed sync of a scope. */
   sync: SyncReport
@@ -43,8 +54,12 @@ export interface SyncClientOptions {
   socket?: Socket
   /** Or any transport (a fault-injecting one in tests). Without `url`, `socket` or `transport` the client stays offline. */
   transport?: Transport
-  /** Table descriptors; without them they come from the server's `lw:hello` and are kept locally. */
-  tables?: TableDescriptor[]
+  /**
+   * Table descriptors (core's `TableDescriptor[]`, or the JSON `describeTables` of `@lastword/server`
+   * writes from the app's Drizzle tables); without them they come from the server's `lw:hello` and are
+   * kept locally, so a table is unknown (`UNKNOWN_TABLE`) until the client has connected once.
+   */
+  tables?: readonly (TableDescriptor | TableDescriptorJson)[]
   /** What the server's `authenticate` gets as `token`: a string, or a function asked on every connection. */
   auth?: { token?: string | (() => string | undefined | Promise<string | undefined>) }
   /** The physical clock (default: the runtime's); the learned server offset is added to it. */
@@ -76,31 +91,57 @@ export interface SyncClientOptions {
   autoConnect?: boolean
 }
 
-/** A handle on one synced table. `Row` is the app's row type (a type-only import of its schema). */
-export interface TableHandle<Row extends object> {
+/**
+ * A handle on one synced table. `Row` is the table's select model (from the schema given to
+ * `createSyncClient`, or `client.table<Row>(name)` without one) and `ServerOwned` its server-owned
+ * columns (the server's `serverColumns`): they are read, never written. Rows are read with timestamps
+ * as ISO strings; filters and sorts name filterable columns only (core's `TypedWhere`). `TableHandle`
+ * alone is untyped: what every typed handle is assignable to (for helpers that take any handle).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- `TableHandle` alone: the type every typed handle is assignable to
+export interface TableHandle<Row extends object = any, ServerOwned extends string = never> {
   readonly name: string
-  /** Creates a record locally (a UUIDv7 uid unless `uid` is given) and returns its uid. */
-  create(row: Partial<Row> & { uid?: string }): Promise<string>
+  /**
+   * Creates a record locally (a UUIDv7 uid unless `uid` is given) and returns its uid. Every
+   * non-nullable column the client writes is required (lastword applies no database default).
+   */
+  create(row: CreateInput<Row, ServerOwned>): Promise<string>
   /** Merges `patch` into the record's row and re-stamps it. `NOT_FOUND` if absent or deleted. */
-  update(uid: string, patch: Partial<Row>): Promise<void>
+  update(uid: string, patch: UpdatePatch<Row, ServerOwned>): Promise<void>
   /** Deletes the record (a tombstone, pushed like any write). `NOT_FOUND` if absent or deleted. */
   delete(uid: string): Promise<void>
   /** The live record with this uid, or `null`. */
   findUnique(uid: string): Promise<ReadRow<Row> | null>
   /** The live records matching `where` (core's matcher), sorted and limited. */
-  findMany(where?: Where, options?: QueryOptions): Promise<ReadRow<Row>[]>
+  findMany(where?: TypedWhere<Row>, options?: QueryOptions<Row>): Promise<ReadRow<Row>[]>
   /**
    * A live query: `callback` gets the matching rows now and after every local or remote change that
    * affects them. While at least one subscriber holds it, the scope is kept synced (and live on the
    * server). Returns the unsubscribe function.
    */
-  subscribe(where: Where, callback: (rows: ReadRow<Row>[]) => void, options?: QueryOptions): () => void
+  subscribe(where: TypedWhere<Row>, callback: (rows: ReadRow<Row>[]) => void, options?: QueryOptions<Row>): () => void
   /** The stored record with its metadata (stamps, `dirty`, `acknowledged`, `rejected`), tombstones included. */
   record(uid: string): Promise<StoredRecord | null>
 }
 
-/** A sync client. */
-export interface SyncClient {
+/** The handle of table `N` of schema `S`: its select model, less its server-owned columns for writes. */
+export type TableHandleOf<S, N extends keyof S> = TableHandle<SelectModelOf<S[N]>, ServerColumnsOf<S[N]>>
+
+/**
+ * `client.table` of a client: without a schema, any name and the row type the app states
+ * (`client.table<Todo>('todos')`, default untyped); with one, only the schema's table names.
+ */
+export type TableAccessor<S extends SyncSchema | undefined> = [S] extends [undefined]
+  ? <Row extends object = UntypedRow>(name: string) => TableHandle<Row, never>
+  : <N extends TableName<S>>(name: N) => TableHandleOf<S, N & keyof S>
+
+/**
+ * A sync client. `S` is the app's schema as a type (`createSyncClient<typeof tables>(…)`, core's
+ * `SyncSchema`), `undefined` for an untyped client. `SyncClient` alone is untyped: what every typed
+ * client is assignable to (for helpers and bindings that take any client).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export interface SyncClient<S extends SyncSchema | undefined = any> {
   readonly name: string
   /**
    * This client instance's id: its tab id, and the `clientId` its handshakes present (unless the server
@@ -120,7 +161,8 @@ export interface SyncClient {
   readonly isOwner: boolean
   /** The local store. */
   readonly store: LocalStore
-  table<Row extends object = RowValues>(name: string): TableHandle<Row>
+  /** The handle on a synced table (one per name). */
+  readonly table: TableAccessor<S>
   /** Syncs every subscribed scope now (in a non-owner tab: asks the owner). Rejects when offline. */
   sync(): Promise<void>
   /** How many records are dirty (written locally, not yet acknowledged). */

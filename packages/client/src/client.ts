@@ -14,6 +14,8 @@ import {
   toLastwordError,
   type Handshake,
   type RowValues,
+  type SyncSchema,
+  type TableDescriptor,
 } from '@lastword/core'
 import type { ClientEvents, ClientStatus, SyncClient, SyncClientOptions, TableHandle } from './client-api.js'
 import type { ClockEvent } from './sync/types.js'
@@ -41,21 +43,21 @@ import { createSocketTransport, type Transport } from './transport.js'
 export type { ClientEvents, ClientStatus, SyncClient, SyncClientOptions, TableHandle } from './client-api.js'
 
 /**
- * Creates a sync client.
+ * Creates a sync client. Typed by the app's schema given as a type (a type-only import: no Drizzle
+ * reaches the browser), with the descriptors as data so that it can write before ever connecting.
  *
  * @example
- * import type { InferSelectModel } from 'drizzle-orm'
- * import type { todos } from '../server/schema'
- * type Todo = InferSelectModel<typeof todos>
+ * import type { tables } from '../server/sync-tables' // the object passed to createSyncServer
+ * import descriptors from './lastword-tables.json' // written by describeTables (@lastword/server)
  *
- * const client = createSyncClient({ name: 'app', url: 'https://api.example.com', auth: { token: () => getToken() } })
- * const todos = client.table<Todo>('todos')
+ * const client = createSyncClient<typeof tables>({ name: 'app', url: 'https://api.example.com', tables: descriptors })
+ * const todos = client.table('todos') // 'todoz' does not compile
  * const uid = await todos.create({ title: 'milk', done: false })
  * const stop = todos.subscribe({ done: false }, (rows) => render(rows), { orderBy: 'title' })
  * client.on('sync', (report) => console.log(report.table, report.pushed, report.pulled))
  * await todos.update(uid, { done: true })
  */
-export function createSyncClient(options: SyncClientOptions): SyncClient {
+export function createSyncClient<S extends SyncSchema | undefined = undefined>(options: SyncClientOptions): SyncClient<S> {
   if (typeof options.name !== 'string' || options.name.length === 0) {
     throw new LastwordError('BAD_REQUEST', 'createSyncClient needs a `name` (one local database per name)')
   }
@@ -95,7 +97,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     if (closed) throw new LastwordError('CLOSED', `The client "${name}" is closed; create a new one`)
   }
 
-  const registry = createDescriptorRegistry({ appTables: options.tables?.map((t) => assertTableDescriptor(t)), store, report })
+  const registry = createDescriptorRegistry({ appTables: options.tables?.map((t) => assertTableDescriptor(t as TableDescriptor)), store, report })
   const pending = createPendingCount({ store, isClosed: () => closed, onChange: (count) => emitter.emit('pending', count) })
   const live = createLiveQueries({ store, runtime, registry, driver: () => driver, report, onScopesChanged: () => tabs.postScopes() })
   const tabs = createTabSession({
@@ -280,7 +282,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     emitter.clear()
   }
 
-  return {
+  const client: SyncClient = {
     name,
     clientId,
     get status() {
@@ -344,4 +346,5 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       if (ownsStore) await store.close()
     },
   }
+  return client as SyncClient<S>
 }

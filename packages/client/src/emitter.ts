@@ -3,14 +3,14 @@
  * client that emitted). Kept hand-written rather than `mitt` or `nanoevents`: neither isolates listeners,
  * and the wrapper that would add it is as long as this file.
  */
-export interface Emitter<Events extends Record<string, unknown>> {
+export interface Emitter<Events extends object> {
   on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void
   emit<E extends keyof Events>(event: E, payload: Events[E]): void
   clear(): void
 }
 
 /** Creates an emitter with no listeners. */
-export function createEmitter<Events extends Record<string, unknown>>(): Emitter<Events> {
+export function createEmitter<Events extends object>(): Emitter<Events> {
   const listeners = new Map<keyof Events, Set<(payload: never) => void>>()
   return {
     on(event, listener) {

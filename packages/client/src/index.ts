@@ -8,7 +8,20 @@
 
 // Client
 export { createSyncClient } from './client.js'
-export type { SyncClient, SyncClientOptions, TableHandle, ClientStatus, ClientEvents } from './client-api.js'
+export type { SyncClient, SyncClientOptions, TableHandle, TableHandleOf, TableAccessor, ClientStatus, ClientEvents } from './client-api.js'
+
+// Types of a client typed by the app's schema (core's, so an app needs no other lastword package)
+export type {
+  SyncSchema,
+  TableName,
+  CreateInput,
+  UpdatePatch,
+  TypedWhere,
+  TypedWhereOps,
+  FilterValue,
+  TableDescriptor,
+  TableDescriptorJson,
+} from '@lastword/core'
 
 // Inspection (devtools)
 export { INSPECT_LIMITS } from './inspect.js'

@@ -15,25 +15,28 @@ import {
   type Scope,
   type Stamp,
   type TableDescriptor,
+  type TypedOrderBy,
+  type UntypedRow,
   type Where,
   type WhereOps,
   type WhereValue,
 } from '@lastword/core'
 import type { StoredRecord } from './store/types.js'
 
-/** A sort key: a column, ascending unless `direction: 'desc'`. */
-export type OrderBy = string | { column: string; direction?: 'asc' | 'desc' }
+/** A sort key: a column (of `Row`'s filterable columns when typed), ascending unless `direction: 'desc'`. */
+export type OrderBy<Row = UntypedRow> = TypedOrderBy<Row>
 
 /** Options of `findMany` and `subscribe`. */
-export interface QueryOptions {
+export interface QueryOptions<Row = UntypedRow> {
   /** Sort keys, most significant first; ties are broken by uid (UUIDv7: creation order). Nulls sort last. */
-  orderBy?: OrderBy | readonly OrderBy[]
+  orderBy?: OrderBy<Row> | readonly OrderBy<Row>[]
   /** At most this many rows. */
   limit?: number
 }
 
-/** A row as the app reads it: its columns and its uid. */
-export type ReadRow<Row> = Row & { uid: string }
+/** A row as the app reads it: its columns (timestamps as ISO strings) and its uid (core's type). */
+export type { ReadRow } from '@lastword/core'
+import type { ReadRow } from '@lastword/core'
 
 /** A validated query. */
 export interface CompiledQuery {

@@ -71,11 +71,11 @@ const uidOf = (i: number): string => `0190a0b0-0000-7000-8000-${i.toString(16).p
 
 interface Probe {
   where: Where
-  options: QueryOptions
+  options: QueryOptions<Todo>
   seen: ReadRow<Todo>[][]
 }
 
-const QUERIES: { where: Where; options: QueryOptions }[] = [
+const QUERIES: { where: Where; options: QueryOptions<Todo> }[] = [
   { where: { done: false }, options: { orderBy: 'title' } },
   { where: {}, options: { orderBy: [{ column: 'priority', direction: 'desc' }, 'title'], limit: 3 } },
   { where: { priority: { gte: 2 } }, options: { limit: 2 } },

@@ -95,6 +95,33 @@ export {
 } from './where.js'
 export type { Where, WhereOps, WhereValue, Operator, ScalarValue, Condition, Scope, WhereLimits } from './where.js'
 export { compileScope } from './compiled-scope.js'
+
+// Types only: the app's Drizzle schema through lastword's rules (the typed client and services)
+export type {
+  DrizzleTableLike,
+  SchemaEntry,
+  SyncSchema,
+  TableName,
+  SelectModelOf,
+  InsertModelOf,
+  ServerColumnsOf,
+  SchemaRow,
+  UntypedRow,
+  ReadValue,
+  WriteValue,
+  ReadRow,
+  ColumnOf,
+  WritableColumnOf,
+  FilterableColumnOf,
+  CreateInput,
+  UpdatePatch,
+  ServiceCreateInput,
+  FilterValue,
+  TypedWhere,
+  TypedWhereOps,
+  TypedOrderBy,
+  TableDescriptorJson,
+} from './typed.js'
 export type { CompiledScope } from './compiled-scope.js'
 
 // Sync plans

@@ -9,12 +9,13 @@ import { useMemo, useSyncExternalStore } from 'react'
 import { argsKey } from './args-key.js'
 
 /**
- * What `useLiveQuery` needs of a table: its `subscribe`. A `TableHandle<Row>` is one, and the rows'
- * type is read from it, so a handle typed from the app's schema types the rows too.
+ * What `useLiveQuery` needs of a table: its `subscribe`. A `TableHandle<Row>` is one, and the rows',
+ * filter's and options' types are read from it, so a handle typed from the app's schema checks the
+ * query's column names and values too.
  */
-export interface LiveSource<R> {
+export interface LiveSource<R, W = Where, O = QueryOptions> {
   readonly name: string
-  subscribe(where: Where, callback: (rows: R[]) => void, options?: QueryOptions): () => void
+  subscribe(where: W, callback: (rows: R[]) => void, options?: O): () => void
 }
 
 /** The state of a live query. */
@@ -40,7 +41,7 @@ const LOADING: LiveQueryResult<never> = Object.freeze({ rows: Object.freeze([]) 
  * Creates the store of one query: the table's subscription is made with the first listener and
  * stopped with the last (React's own subscribe and unsubscribe, so unmounting stops it).
  */
-export function createLiveQueryStore<R>(table: LiveSource<R> | null | undefined, where: Where, options: QueryOptions): LiveQueryStore<R> {
+export function createLiveQueryStore<R, W, O>(table: LiveSource<R, W, O> | null | undefined, where: W, options: O): LiveQueryStore<R> {
   let snapshot: LiveQueryResult<R> = table == null ? IDLE : LOADING
   const listeners = new Set<() => void>()
   let stop: (() => void) | null = null
@@ -92,7 +93,11 @@ export function createLiveQueryStore<R>(table: LiveSource<R> | null | undefined,
  * const todos = useTable<Todo>('todos')
  * const { rows, loading, error } = useLiveQuery(todos, { done: false }, { orderBy: 'title' })
  */
-export function useLiveQuery<R>(table: LiveSource<R> | null | undefined, where: Where = {}, options: QueryOptions = {}): LiveQueryResult<R> {
+export function useLiveQuery<R, W = Where, O = QueryOptions>(
+  table: LiveSource<R, W, O> | null | undefined,
+  where: NoInfer<W> = {} as NoInfer<W>,
+  options: NoInfer<O> = {} as NoInfer<O>,
+): LiveQueryResult<R> {
   const key = argsKey([where, options])
   // `where` and `options` are read through `key`: a new literal with equal content keeps the store.
   const store = useMemo(() => createLiveQueryStore(table, where, options), [table, key])

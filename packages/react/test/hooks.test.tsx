@@ -1,6 +1,6 @@
 /** The React hooks against a real client on a memory store: loading → rows, live updates, errors, cleanup. */
-import type { SyncClient, TableHandle, Where } from '@lastword/client'
-import { afterEach, describe, expect, it } from 'vitest'
+import type { ReadRow, SyncClient, TableHandle, Where } from '@lastword/client'
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
 import { LastwordProvider, useLiveQuery, useSyncStatus, useTable, type LiveQueryResult, type LiveSource, type SyncStatus } from '../src/index.js'
 import { inAct, manualTransport, mount, newClient, settle, until, type Todo } from './setup.js'
 
@@ -15,12 +15,12 @@ afterEach(async () => {
 })
 
 /** A table handle that counts its open subscriptions and the `where` of each subscribe call. */
-function counting<R>(table: LiveSource<R>): LiveSource<R> & { open: number; calls: Where[] } {
+function counting<R>(table: LiveSource<R, any, any>): LiveSource<R, any, any> & { open: number; calls: Where[] } {
   const spy = {
     name: table.name,
     open: 0,
     calls: [] as Where[],
-    subscribe(where: Where, callback: (rows: R[]) => void, options?: Parameters<LiveSource<R>['subscribe']>[2]) {
+    subscribe(where: Where, callback: (rows: R[]) => void, options?: Parameters<LiveSource<R, any, any>['subscribe']>[2]) {
       spy.calls.push(where)
       const stop = table.subscribe(where, callback, options)
       spy.open++
@@ -35,13 +35,28 @@ function counting<R>(table: LiveSource<R>): LiveSource<R> & { open: number; call
   return spy
 }
 
-function Probe<R>({ table, where, seen }: { table: LiveSource<R> | null; where: Where; seen: LiveQueryResult<R>[] }) {
+function Probe<R>({ table, where, seen }: { table: LiveSource<R, any, any> | null; where: Where; seen: LiveQueryResult<R>[] }) {
   const result = useLiveQuery(table, where, { orderBy: 'title' })
   if (seen.at(-1) !== result) seen.push(result)
   return null
 }
 
 describe('useLiveQuery', () => {
+  it('types the rows, the filter and the options from a typed table handle (compile-time)', () => {
+    const todos = client().table<Todo>('todos')
+    // Never called: a hook needs a component; the compiler checks the calls.
+    const calls = () => {
+      expectTypeOf(useLiveQuery(todos, { done: false }, { orderBy: 'title' }).rows).toEqualTypeOf<ReadRow<Todo>[]>()
+      // @ts-expect-error a misspelt column
+      useLiveQuery(todos, { titel: 'x' })
+      // @ts-expect-error a value of the wrong type
+      useLiveQuery(todos, { done: 'yes' })
+      // @ts-expect-error an unknown column to sort on
+      useLiveQuery(todos, {}, { orderBy: 'nope' })
+    }
+    expect(typeof calls).toBe('function')
+  })
+
   it('is loading, then has the rows, then follows a local write', async () => {
     const c = client()
     const todos = c.table<Todo>('todos')

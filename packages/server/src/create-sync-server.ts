@@ -2,7 +2,7 @@
  * `createSyncServer`: the one object an app's server meets. It creates the engine (storage, services,
  * sync) over the app's Drizzle database and tables, and the socket.io transport in front of it.
  */
-import { LastwordError } from '@lastword/core'
+import { LastwordError, type InsertModelOf, type SelectModelOf, type TableName } from '@lastword/core'
 import { createCluster, type Cluster, type ClusterOptions, type ClusterStats } from './cluster/index.js'
 import { createEngine, type Engine, type EngineHooks, type SyncDatabase, type TableInput } from './engine/index.js'
 import { createTransport, type AttachTarget } from './transport/transport.js'
@@ -10,16 +10,26 @@ import { silentLogger } from './transport/logger.js'
 import type { Authenticate, SyncIoServer } from './transport/types.js'
 import { DEFAULT_LIMITS, type Authorize, type Limits, type Logger, type Principal, type SyncEngine, type TableService } from './types.js'
 
+/** The synced tables of a server, by the name clients use (the `tables` option). */
+export type SyncTables<P extends Principal = Principal> = Record<string, TableInput<P>>
+
+/**
+ * The services of table `N` of `tables` `T`, typed by its Drizzle select and insert models (untyped
+ * when `T` is not known, e.g. a `Record<string, TableInput>`).
+ */
+export type ServiceOf<T, N extends keyof T> = string extends keyof T ? TableService : TableService<SelectModelOf<T[N]>, InsertModelOf<T[N]>>
+
 /** Options of {@link createSyncServer}. */
-export interface SyncServerOptions<P extends Principal = Principal> {
+export interface SyncServerOptions<P extends Principal = Principal, T extends SyncTables<P> = SyncTables<P>> {
   /** The app's Drizzle database (better-sqlite3 or node-postgres). */
   db: SyncDatabase
   /**
    * The synced Drizzle tables by the name clients use: `{ todos }`, or `{ todos: { table: todos,
    * serverColumns: { tenant: (p) => p?.tenant } } }` for columns the server fills from the principal.
-   * Each has a text primary key `uid`.
+   * Each has a text primary key `uid`. Its type types `service(name)`, and the client's
+   * `createSyncClient<typeof tables>` (a type-only import of this object).
    */
-  tables: Record<string, TableInput<P>>
+  tables: T
   /**
    * Who is connecting: return a principal, or `null` / throw to refuse with `UNAUTHENTICATED`. Without
    * it, **every connection is the anonymous principal `{ id: 'anonymous' }`** — fine for a demo or a
@@ -55,8 +65,12 @@ export interface SyncServerOptions<P extends Principal = Principal> {
   hooks?: EngineHooks
 }
 
-/** What {@link createSyncServer} returns. */
-export interface SyncServer {
+/**
+ * What {@link createSyncServer} returns; `T` is the type of its `tables`. `SyncServer` alone (any
+ * tables: service names unchecked, rows untyped) is what every typed server is assignable to.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one type every SyncServer<T> is assignable to
+export interface SyncServer<T extends object = any> {
   /** Creates lastword's own tables (metadata, change log, version row); idempotent. Call before serving. */
   migrate(): Promise<void>
   /**
@@ -65,14 +79,17 @@ export interface SyncServer {
    * namespace lastword then handles). Returns the socket.io server. May be called for several servers.
    */
   attach(target: AttachTarget): SyncIoServer
-  /** Tombstone-aware services of a table for the app's own code (they run as the system, not a principal). */
-  service(table: string): TableService
+  /**
+   * Tombstone-aware services of a table for the app's own code (they run as the system, not a
+   * principal), typed by the table's Drizzle models: `sync.service('todos')`.
+   */
+  service<N extends TableName<T>>(table: N): ServiceOf<T, N & keyof T>
   /** Compacts tombstones and the change log older than `olderThanMs`; clients behind it resync fully. */
   purge(options: { olderThanMs: number }): ReturnType<SyncEngine['purge']>
   /** After restoring (or copying) the database under a running server: see `SyncEngine.markRestored` and the README's operations section. */
   markRestored(): ReturnType<SyncEngine['markRestored']>
   /** Erases a record for good and tells its clients to drop it: see `SyncEngine.erase`. */
-  erase(table: string, uid: string): Promise<boolean>
+  erase(table: TableName<T>, uid: string): Promise<boolean>
   /**
    * Refuses new connections, disconnects every socket, waits for realtime deliveries and closes the
    * engine. HTTP servers passed to `attach` stay open: they are the app's to close.
@@ -109,7 +126,9 @@ export interface SyncServer {
  * sync.attach(http)
  * http.listen(3000)
  */
-export function createSyncServer<P extends Principal = Principal>(options: SyncServerOptions<P>): SyncServer {
+export function createSyncServer<P extends Principal = Principal, const T extends SyncTables<P> = SyncTables<P>>(
+  options: SyncServerOptions<P, T>,
+): SyncServer<T> {
   const limits = resolveLimits(options.limits)
   const logger = options.logger ?? silentLogger
   const engine = createEngine<P>({
@@ -145,7 +164,7 @@ export function createSyncServer<P extends Principal = Principal>(options: SyncS
       cluster?.bind(io, io !== target)
       return io
     },
-    service: (table) => engine.service(table),
+    service: <N extends TableName<T>>(table: N) => engine.service(table) as ServiceOf<T, N & keyof T>,
     purge: (purgeOptions) => engine.purge(purgeOptions),
     markRestored: () => engine.markRestored(),
     erase: (table, uid) => engine.erase(table, uid),

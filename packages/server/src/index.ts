@@ -8,7 +8,10 @@
 
 // The sync server
 export { createSyncServer } from './create-sync-server.js'
-export type { SyncServerOptions, SyncServer } from './create-sync-server.js'
+export type { SyncServerOptions, SyncServer, SyncTables, ServiceOf } from './create-sync-server.js'
+
+// The table descriptors of the app's tables, for the browser (written out at build time)
+export { describeTables } from './describe-tables.js'
 
 // Several nodes on one database
 export { preparePostgresAdapter, COMMITTED_EVENT, DEFAULT_ATTACHMENTS_TABLE } from './cluster/index.js'
@@ -23,7 +26,7 @@ export type { SyncDatabase, TableInput, AnyDrizzleTable } from './engine/index.j
 
 // Errors, so an app handles them without depending on @lastword/core
 export { LastwordError, isLastwordError, ERROR_CODES } from '@lastword/core'
-export type { ErrorCode, WireError, Where } from '@lastword/core'
+export type { ErrorCode, WireError, Where, TableDescriptor, SyncSchema, TableName, TypedWhere, ServiceCreateInput, UpdatePatch, ReadRow } from '@lastword/core'
 
 // Seams and shared types
 export { DEFAULT_LIMITS } from './types.js'

@@ -2,7 +2,21 @@
  * The server's internal seams: the engine (storage, services, sync) and what the transport needs of it.
  * `engine/` implements {@link SyncEngine}; `transport/` (socket.io, auth, realtime) uses it.
  */
-import type { CompiledScope, PushOutcome, RecordMeta, Scope, SyncPage, SyncRequest, TableDescriptor, Where, WireRecord } from '@lastword/core'
+import type {
+  CompiledScope,
+  PushOutcome,
+  ReadRow,
+  RecordMeta,
+  Scope,
+  ServiceCreateInput,
+  SyncPage,
+  SyncRequest,
+  TableDescriptor,
+  TypedWhere,
+  UpdatePatch,
+  Where,
+  WireRecord,
+} from '@lastword/core'
 
 /** Whoever `authenticate` says is on the other end. Apps put what they need in it (tenant, roles…). */
 export interface Principal {
@@ -150,13 +164,18 @@ export interface Logger {
   error(obj: object, msg?: string): void
 }
 
-/** Tombstone-aware services of one table, for the app's own server code (run as `system`). */
-export interface TableService {
-  findUnique(uid: string): Promise<(Row & { uid: string }) | null>
-  findMany(where?: Where): Promise<Array<Row & { uid: string }>>
-  /** Creates a record stamped by the server's clock; returns its uid. */
-  create(row: Row & { uid?: string }): Promise<string>
-  update(uid: string, patch: Row): Promise<void>
+/**
+ * Tombstone-aware services of one table, for the app's own server code (run as `system`). `Select` and
+ * `Insert` are the table's Drizzle select and insert models when the server is typed by its `tables`
+ * (`sync.service('todos')`); rows are read with timestamps as ISO strings.
+ */
+export interface TableService<Select extends object = Row, Insert extends object = Select> {
+  findUnique(uid: string): Promise<ReadRow<Select> | null>
+  findMany(where?: TypedWhere<Select>): Promise<ReadRow<Select>[]>
+  /** Creates a record stamped by the server's clock (Drizzle defaults filled in); returns its uid. */
+  create(row: ServiceCreateInput<Insert>): Promise<string>
+  /** Merges `patch` into the stored row (server-owned columns included: the app writes as the system). */
+  update(uid: string, patch: UpdatePatch<Select>): Promise<void>
   delete(uid: string): Promise<void>
   /** Applies records under the conflict rule; one outcome per record (see ARCHITECTURE.md, "Push"). */
   push(records: WireRecord[]): Promise<PushOutcome[]>

@@ -9,10 +9,10 @@ import { computed, shallowRef, toRaw, toValue, watch, type MaybeRefOrGetter, typ
 import { argsKey } from './args-key.js'
 import { toLastwordError, type LastwordError, type QueryOptions, type Where } from './client-types.js'
 
-/** What `useLiveQuery` needs of a table: its `subscribe` (a `TableHandle<Row>` is one; the rows' type is read from it). */
-export interface LiveSource<R> {
+/** What `useLiveQuery` needs of a table: its `subscribe` (a `TableHandle<Row>` is one; the rows', filter's and options' types are read from it). */
+export interface LiveSource<R, W = Where, O = QueryOptions> {
   readonly name: string
-  subscribe(where: Where, callback: (rows: R[]) => void, options?: QueryOptions): () => void
+  subscribe(where: W, callback: (rows: R[]) => void, options?: O): () => void
 }
 
 /** The refs of a live query. */
@@ -34,10 +34,10 @@ export interface LiveQueryRefs<R> {
  * const done = ref(false)
  * const { rows, loading, error } = useLiveQuery(todos, () => ({ done: done.value }), { orderBy: 'title' })
  */
-export function useLiveQuery<R>(
-  table: MaybeRefOrGetter<LiveSource<R> | null | undefined>,
-  where: MaybeRefOrGetter<Where> = {},
-  options: MaybeRefOrGetter<QueryOptions> = {},
+export function useLiveQuery<R, W = Where, O = QueryOptions>(
+  table: MaybeRefOrGetter<LiveSource<R, W, O> | null | undefined>,
+  where: MaybeRefOrGetter<NoInfer<W>> = {} as NoInfer<W>,
+  options: MaybeRefOrGetter<NoInfer<O>> = {} as NoInfer<O>,
 ): LiveQueryRefs<R> {
   const rows = shallowRef<R[]>([])
   const loading = shallowRef(false)

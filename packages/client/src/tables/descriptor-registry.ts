@@ -37,6 +37,18 @@ export interface DescriptorRegistry {
   reload(): Promise<boolean>
 }
 
+/**
+ * The message of `UNKNOWN_TABLE`: what is known, and how to pass descriptors (`describeTables` of
+ * `@lastword/server` writes them; the client README, "Typed tables"). The name is the app's own
+ * (`client.table(name)`, a safe key), shown at most 64 characters long.
+ */
+function unknownTableMessage(table: string, known: readonly string[], fromApp: boolean): string {
+  const name = `Table ${JSON.stringify(table.slice(0, 64))}`
+  const how = 'describeTables of @lastword/server writes them from the Drizzle tables'
+  if (known.length === 0) return `${name} is not known yet: pass its descriptors as \`tables\` to createSyncClient (${how}), or connect once`
+  return fromApp ? `${name} is not in \`tables\` (known: ${known.join(', ')}); write them again (${how})` : `${name} is not synced by the server; known: ${known.join(', ')}`
+}
+
 /** Creates the registry. */
 export function createDescriptorRegistry(options: DescriptorRegistryOptions): DescriptorRegistry {
   const { appTables, store, report } = options
@@ -57,13 +69,7 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
     require(table) {
       const descriptor = tables.get(table)
       if (descriptor !== undefined) return descriptor
-      throw new LastwordError(
-        'UNKNOWN_TABLE',
-        tables.size === 0
-          ? `Table "${table}" is not known yet: pass \`tables\` to createSyncClient, or connect to the server once`
-          : `Table "${table}" is not synced; known: ${[...tables.keys()].join(', ')}`,
-        { table },
-      )
+      throw new LastwordError('UNKNOWN_TABLE', unknownTableMessage(table, [...tables.keys()], fromApp), { table })
     },
     restore(stored) {
       if (!fromApp && stored !== undefined) replace(stored)

@@ -2,12 +2,12 @@
  * The handle on one synced table: local writes (validated by core's `normalizeClientWrite`, stamped by
  * the client's clock, marked dirty for the next push), reads of the local copy, and live queries.
  */
-import { LastwordError, assertUid, getColumn, normalizeClientWrite, toLastwordError, versionOf, type RowValues, type Stamp, type TableDescriptor } from '@lastword/core'
+import { LastwordError, assertUid, getColumn, normalizeClientWrite, toLastwordError, versionOf, type RowValues, type Stamp, type TableDescriptor, type Where } from '@lastword/core'
 import type { TableHandle } from '../client-api.js'
 import type { ClientClock } from '../clock.js'
 import { uuidv7 } from '../ids.js'
 import type { LiveQueries } from '../live/live-queries.js'
-import { compileQuery, isLive, runQuery, toReadRow, type ReadRow } from '../query.js'
+import { compileQuery, isLive, runQuery, toReadRow, type QueryOptions, type ReadRow } from '../query.js'
 import type { Runtime } from '../runtime.js'
 import type { LocalStore, StoredRecord } from '../store/types.js'
 import type { DescriptorRegistry } from './descriptor-registry.js'
@@ -122,14 +122,14 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
       await deps.clock()
       if (registry.get(table) === undefined) await deps.reloadTables()
       if (registry.size === 0) return [] // nothing can be stored before the descriptors are known
-      const query = compileQuery(registry.require(table), where, queryOptions)
+      const query = compileQuery(registry.require(table), where as Where, queryOptions as QueryOptions)
       const records = await store.transaction('readonly', (tx) => tx.scanRecords(table))
       return runQuery<Row>(query, records)
     },
     subscribe(where, callback, queryOptions = {}) {
       assertOpen()
       if (typeof callback !== 'function') throw new LastwordError('BAD_REQUEST', 'subscribe needs a callback')
-      return deps.live.subscribe<Row>(table, where, callback as (rows: ReadRow<Row>[]) => void, queryOptions)
+      return deps.live.subscribe<Row>(table, where as Where, callback as (rows: ReadRow<Row>[]) => void, queryOptions as QueryOptions)
     },
     async record(uid) {
       assertOpen()
