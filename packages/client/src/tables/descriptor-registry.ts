@@ -60,7 +60,7 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
       throw new LastwordError(
         'UNKNOWN_TABLE',
         tables.size === 0
-          ? `Table "${table}" is not known yet: pass \`tables\` to createSyncClient, or connect to the server once`
+          ? `Table "${table}" is not known yet: pass \`tables\` to createSyncClient (core's TableDescriptor[]: { name, columns }), or connect to the server once and wait for status 'online'`
           : `Table "${table}" is not synced; known: ${[...tables.keys()].join(', ')}`,
         { table },
       )
