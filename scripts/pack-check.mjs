@@ -10,9 +10,11 @@
 //
 // Needs the npm registry for the app's install. Unreachable: under CI=true the check fails; elsewhere it
 // is skipped with the reason printed. npm's cache lives in <tmp>/lastword-pack-check/npm-cache, kept
-// between runs; better-sqlite3 compiles from source where no prebuilt binary can be downloaded.
+// between runs; the required peers are installed once into a template there (`peersTemplate`: better-
+// sqlite3 compiles from source where no prebuilt binary can be downloaded) that each fresh app copies.
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { extractPrograms, manifestProblems, packedManifestProblems, publicPackages, tarballProblems } from './pack-check-lib.mjs'
@@ -114,6 +116,29 @@ const npmCache = join(tmpdir(), 'lastword-pack-check', 'npm-cache')
 mkdirSync(npmCache, { recursive: true })
 const npmArgs = ['--cache', npmCache, '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline']
 
+const npmEnv = { ...process.env, JOBS: String(Math.min(2, availableParallelism())) }
+
+/**
+ * The required peers installed by npm once (better-sqlite3 compiles for a minute or two where no
+ * prebuilt binary can be downloaded) into <tmp>/lastword-pack-check/peers-<hash of the specs, Node and
+ * platform>, whose package.json, lock and node_modules each fresh app starts from. Made in a folder of
+ * its own and renamed into place, so a run that dies halfway leaves no half template.
+ */
+function peersTemplate(specs) {
+  const key = createHash('sha256').update(JSON.stringify([specs, process.version, process.platform, process.arch])).digest('hex').slice(0, 16)
+  const dir = join(tmpdir(), 'lastword-pack-check', `peers-${key}`)
+  if (existsSync(join(dir, 'package-lock.json'))) return dir
+  const building = mkdtempSync(join(tmpdir(), 'lastword-pack-check', 'peers-building-'))
+  writeFileSync(join(building, 'package.json'), `${JSON.stringify({ name: 'lastword-pack-app', private: true, type: 'module' }, null, 2)}\n`)
+  run('npm', ['install', ...npmArgs, ...specs], { cwd: building, env: npmEnv })
+  try {
+    renameSync(building, dir)
+  } catch {
+    rmSync(building, { recursive: true, force: true }) // another run made it first
+  }
+  return dir
+}
+
 const reachable = await step('npm registry', () => {
   const ping = spawnSync('npm', ['ping', ...npmArgs], { encoding: 'utf8', timeout: 30_000 })
   return ping.status === 0 ? null : `${ping.error?.message ?? `npm ping exited ${ping.status}`} ${(ping.stderr ?? '').trim().split('\n').at(-1) ?? ''}`
@@ -126,10 +151,12 @@ if (reachable !== null) {
 
 const app = mkdtempSync(join(tmpdir(), 'lastword-pack-app-'))
 try {
-  writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'lastword-pack-app', private: true, type: 'module' }, null, 2)}\n`)
-  const specs = [...tarballs.map((t) => t.tarball), ...[...peers].map(([name, range]) => `${name}@${range}`)]
+  const peerSpecs = [...peers].map(([name, range]) => `${name}@${range}`).sort()
+  const template = await step('peers template', () => peersTemplate(peerSpecs))
+  cpSync(template, app, { recursive: true, verbatimSymlinks: true })
+  const specs = [...tarballs.map((t) => t.tarball), ...peerSpecs]
   await step(`npm install in ${app} (${specs.length} packages, cache ${npmCache})`, () => {
-    run('npm', ['install', ...npmArgs, ...specs], { cwd: app, env: { ...process.env, JOBS: String(Math.min(2, availableParallelism())) } })
+    run('npm', ['install', ...npmArgs, ...specs], { cwd: app, env: npmEnv })
   })
   for (const name of notInstalled) {
     if (existsSync(join(app, 'node_modules', name))) fail(`optional peer ${name} was installed: the check would not show the app works without it`)
