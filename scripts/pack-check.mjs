@@ -167,7 +167,9 @@ try {
   if (problems.length > 0) finish()
   for (const [file, text] of programs) writeFileSync(join(app, file), text)
 
-  await step(`README program (without ${notInstalled.join(', ') || 'any optional peer'})`, () => runProgram(app))
+  await step(`README program (without ${notInstalled.join(', ') || 'any optional peer'})`, () =>
+    runProgram(app).catch((error) => fail(`the README program: ${error instanceof Error ? error.message : String(error)}`)),
+  )
 } finally {
   if (keep) console.log(`pack-check: kept the app at ${app}`)
   else rmSync(app, { recursive: true, force: true })
