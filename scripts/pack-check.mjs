@@ -57,6 +57,8 @@ const rootLicense = readFileSync(join(root, 'LICENSE'), 'utf8')
 const packDir = mkdtempSync(join(tmpdir(), 'lastword-packs-'))
 
 await step(`build ${packages.map((p) => p.name).join(', ')}`, () => {
+  // From clean dist/ folders: a file left by an older build (a module since removed) must not be packed.
+  for (const pkg of packages) rmSync(join(pkg.dir, 'dist'), { recursive: true, force: true })
   run(bin('turbo'), ['run', 'build', '--output-logs=errors-only', ...packages.map((p) => `--filter=${p.name}`)], { cwd: root, stdio: 'inherit' })
 })
 
@@ -152,8 +154,9 @@ if (reachable !== null) {
 const app = mkdtempSync(join(tmpdir(), 'lastword-pack-app-'))
 try {
   const peerSpecs = [...peers].map(([name, range]) => `${name}@${range}`).sort()
-  const template = await step('peers template', () => peersTemplate(peerSpecs))
-  cpSync(template, app, { recursive: true, verbatimSymlinks: true })
+  await step('peers template, copied into the app', () => {
+    cpSync(peersTemplate(peerSpecs), app, { recursive: true, verbatimSymlinks: true })
+  })
   const specs = [...tarballs.map((t) => t.tarball), ...peerSpecs]
   await step(`npm install in ${app} (${specs.length} packages, cache ${npmCache})`, () => {
     run('npm', ['install', ...npmArgs, ...specs], { cwd: app, env: npmEnv })
