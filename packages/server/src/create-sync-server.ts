@@ -57,7 +57,11 @@ export interface SyncServerOptions<P extends Principal = Principal> {
 
 /** What {@link createSyncServer} returns. */
 export interface SyncServer {
-  /** Creates lastword's own tables (metadata, change log, version row); idempotent. Call before serving. */
+  /**
+   * Creates lastword's own tables (metadata, change log, version row); idempotent. Call before serving,
+   * after the app's own migrations: a synced table the database lacks (or a column of its schema) is
+   * refused with `BAD_REQUEST` naming it, and nothing is created.
+   */
   migrate(): Promise<void>
   /**
    * Serves the sync protocol on an HTTP(S) server (creating a socket.io server with
