@@ -28,15 +28,23 @@ describe('Node host: IndexedDB from options, no globals', () => {
     const client = createSyncClient({ name: 'node-host', tables: [todosTable], indexedDB, IDBKeyRange })
     expect(client.store.kind).toBe('indexeddb')
     const todos = client.table<{ title: string; done: boolean }>('todos')
-    const seen: string[][] = []
-    const stop = todos.subscribe({ done: false }, (rows) => seen.push(rows.map((r) => r.title)))
+    // The live query's latest rows, and a wait for a given result driven by its callback (no polling).
+    let latest: string[] | undefined
+    let wake: (() => void) | undefined
+    const stop = todos.subscribe({ done: false }, (rows) => {
+      latest = rows.map((r) => r.title)
+      wake?.()
+    })
+    const until = async (want: string[]): Promise<void> => {
+      while (JSON.stringify(latest) !== JSON.stringify(want)) await new Promise<void>((resolve) => (wake = resolve))
+    }
     const milk = await todos.create({ title: 'milk', done: false })
     await todos.create({ title: 'eggs', done: true })
     expect((await todos.findMany({}, { orderBy: 'title' })).map((r) => r.title)).toEqual(['eggs', 'milk'])
     expect(await client.pendingCount()).toBe(2)
-    await expect.poll(() => seen.at(-1)).toEqual(['milk'])
+    await until(['milk'])
     await todos.update(milk, { done: true })
-    await expect.poll(() => seen.at(-1)).toEqual([])
+    await until([])
     stop()
     await client.close()
     expect(IDB_GLOBALS.filter((name) => name in globalThis)).toEqual([])
