@@ -6,8 +6,8 @@
 // Reports:
 // - total: the whole bundle, min+gzip;
 // - own: the same bundle with socket.io-client (and so engine.io-client, the parsers, the emitter)
-//   left external, min+gzip: lastword's own code with its validator and its small dependencies (idb,
-//   uuid), which is what this repository controls;
+//   left external, min+gzip: lastword's own code with its validator (the client
+//   speaks to IndexedDB directly), which is what this repository controls;
 // - per package: the minified bytes each package contributes to the total (esbuild's metafile), before
 //   gzip, to see what grew.
 //
@@ -21,7 +21,7 @@ import { gzipSync } from 'node:zlib'
  * The most an app may pay, min+gzip, in bytes (scripts/test/bundle-size.test.ts enforces them). The
  * aim is 40 KB in all and 25 KB of lastword's own with its validator; these are a little above what the
  * code reaches today (41.6 KB and 28.8 KB): lastword's own client and core code alone is about 25 KB,
- * the validator (valibot) 2 KB, idb and uuid 1.6 KB (README.md, "Bundle size").
+ * the validator (valibot) 2 KB (README.md, "Bundle size").
  */
 export const LIMITS = { total: 44.5 * 1024, own: 31.5 * 1024 }
 

@@ -1,7 +1,7 @@
 /**
- * Test helpers of the client package. `idb` recognises IndexedDB objects with `instanceof` against the
- * global IDB classes, so Node tests load `fake-indexeddb/auto` for those classes; each test still gets
- * its own database factory (`newIndexedDB()`) for isolation.
+ * Test helpers of the client package. They install fake-indexeddb's globals (`fake-indexeddb/auto`) for
+ * the tests that use the client's default factory; each test still gets its own database factory
+ * (`newIndexedDB()`) for isolation. The store itself needs no global (test/node-host.test.ts).
  */
 import 'fake-indexeddb/auto'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'

@@ -71,7 +71,11 @@ export interface SyncServerOptions<P extends Principal = Principal, T extends Sy
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one type every SyncServer<T> is assignable to
 export interface SyncServer<T extends object = any> {
-  /** Creates lastword's own tables (metadata, change log, version row); idempotent. Call before serving. */
+  /**
+   * Creates lastword's own tables (metadata, change log, version row); idempotent. Call before serving,
+   * after the app's own migrations: a synced table the database lacks (or a column of its schema) is
+   * refused with `BAD_REQUEST` naming it, and nothing is created.
+   */
   migrate(): Promise<void>
   /**
    * Serves the sync protocol on an HTTP(S) server (creating a socket.io server with

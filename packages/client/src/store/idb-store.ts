@@ -1,13 +1,14 @@
 /**
- * The IndexedDB `LocalStore`, through `idb`. One database per client name (`lastword:<name>`), its schema
- * versioned by the `upgrade` callback of `openDB`. Local writes commit with `{ durability: 'strict' }`
+ * The IndexedDB `LocalStore`, on the raw IndexedDB API of the factory it is given (`idb-requests.ts`:
+ * no IndexedDB global is needed, so Node with fake-indexeddb passed as options works). One database per client name (`lastword:<name>`), its schema
+ * versioned by the `upgrade` callback of `openDatabase`. Local writes commit with `{ durability: 'strict' }`
  * (browsers default to relaxed durability; docs/guarantees.md). A connection closed under
  * us — Safari closing background tabs, DevTools clearing storage (`close`), another tab upgrading or
  * deleting the database (`versionchange`) — is dropped and reopened on the next transaction; a
  * transaction that failed because its connection went away is run again on the new one.
  */
-import { unwrap, wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb'
 import { LastwordError } from '@lastword/core'
+import { openDatabase, request, transactionDone } from './idb-requests.js'
 import type { LocalStore, ScanOptions, StoreMeta, StoreMode, StoreTransaction, StoredRecord, StoredScope } from './types.js'
 import { closedStoreError, toStoreError } from './store-errors.js'
 
@@ -22,14 +23,8 @@ const SCAN_MIN_FILTERED_BATCH = 200
 /** A record as IndexedDB holds it: `dirtyTable` is set only while dirty, so the `dirty` index is sparse. */
 type IdbRecord = StoredRecord & { dirtyTable?: string }
 
-interface ClientSchema extends DBSchema {
-  records: { key: [string, string]; value: IdbRecord; indexes: { table: string; dirty: string } }
-  scopes: { key: string; value: StoredScope; indexes: { table: string } }
-  meta: { key: string; value: unknown }
-}
-
-type Db = IDBPDatabase<ClientSchema>
-type Tx = IDBPTransaction<ClientSchema, ('records' | 'scopes' | 'meta')[], IDBTransactionMode>
+type Db = IDBDatabase
+type Tx = IDBTransaction
 const STORES = ['records', 'scopes', 'meta'] as const
 
 /** Options of {@link createIdbStore}. */
@@ -90,12 +85,7 @@ export function createIdbStore(options: IdbStoreOptions): IdbStore {
   }
 
   function open(): Promise<Db> {
-    const request = factory.open(name, IDB_SCHEMA_VERSION)
-    // idb's `openDB` takes no factory; this is its body, on ours.
-    request.addEventListener('upgradeneeded', (event) => {
-      upgrade(wrap(request.result) as unknown as Db, event.oldVersion)
-    })
-    return (wrap(request) as unknown as Promise<Db>).then((db) => {
+    return openDatabase(factory, name, IDB_SCHEMA_VERSION, upgrade).then((db) => {
       db.addEventListener('close', () => drop(db))
       db.addEventListener('versionchange', () => {
         // Another connection upgrades or deletes the database: let it, reopen on the next transaction.
@@ -133,14 +123,14 @@ export function createIdbStore(options: IdbStoreOptions): IdbStore {
       }
       let tx: Tx
       try {
-        tx = db.transaction([...STORES], mode, { durability: 'strict' }) as Tx
+        tx = db.transaction([...STORES], mode, { durability: 'strict' })
       } catch (error) {
         // InvalidStateError: the connection is closing (force-closed, or a versionchange is pending).
         drop(db)
         if (attempt < 3 && !closed) continue
         throw closed ? closedStoreError() : toStoreError(error)
       }
-      const done = tx.done
+      const done = transactionDone(tx)
       done.catch(() => undefined)
       try {
         const result = await fn(wrapTransaction(tx, KeyRange))
@@ -175,7 +165,7 @@ export function createIdbStore(options: IdbStoreOptions): IdbStore {
         }
       }
       try {
-        await (wrap(factory.deleteDatabase(name)) as unknown as Promise<unknown>)
+        await request(factory.deleteDatabase(name))
       } catch (error) {
         throw toStoreError(error)
       }
@@ -188,7 +178,7 @@ export function createIdbStore(options: IdbStoreOptions): IdbStore {
       if (db !== null) (await db.catch(() => null))?.close()
     },
   }
-  rawConnections.set(store, async () => unwrap(await connection()) as IDBDatabase)
+  rawConnections.set(store, () => connection())
   return store
 }
 
@@ -225,7 +215,7 @@ function wrapTransaction(tx: Tx, KeyRange: typeof IDBKeyRange | undefined): Stor
     const { after, limit, filter } = options
     if (KeyRange === undefined) {
       // One request through the `table` index (an index orders equal keys by primary key: uid order).
-      let all = (await records.index('table').getAll(table)).map(fromIdb)
+      let all = (await request<IdbRecord[]>(records.index('table').getAll(table))).map(fromIdb)
       if (after != null) all = all.filter((r) => r.uid > after)
       if (filter !== undefined) all = all.filter(filter)
       return limit === undefined ? all : all.slice(0, limit)
@@ -234,7 +224,7 @@ function wrapTransaction(tx: Tx, KeyRange: typeof IDBKeyRange | undefined): Stor
     const rangeAfter = (from: string | null): IDBKeyRange => KeyRange.bound([table, from ?? ''], [table, []], from !== null, false)
     if (limit === undefined) {
       // Everything after `after`: one request on the primary key (no per-record lookup through the index).
-      const all = (await records.getAll(rangeAfter(after ?? null))).map(fromIdb)
+      const all = (await request<IdbRecord[]>(records.getAll(rangeAfter(after ?? null)))).map(fromIdb)
       return filter === undefined ? all : all.filter(filter)
     }
     // Batches of `getAll` over the primary-key range, each starting after the last uid read: one request
@@ -248,7 +238,7 @@ function wrapTransaction(tx: Tx, KeyRange: typeof IDBKeyRange | undefined): Stor
       const wanted = max - out.length
       // With a filter, some records read are dropped: read at least a modest batch even for a few wanted.
       const count = Math.min(SCAN_BATCH, filter === undefined ? wanted : Math.max(wanted, SCAN_MIN_FILTERED_BATCH))
-      const values = await records.getAll(rangeAfter(from), count)
+      const values = await request<IdbRecord[]>(records.getAll(rangeAfter(from), count))
       for (const value of values) {
         const record = fromIdb(value)
         if (filter !== undefined && !filter(record)) continue
@@ -278,61 +268,61 @@ function wrapTransaction(tx: Tx, KeyRange: typeof IDBKeyRange | undefined): Stor
       }
       const range = KeyRange.bound([table, min], [table, max])
       const cap = 2 * uids.length
-      const keys = await records.getAllKeys(range, cap + 1)
+      const keys = (await request(records.getAllKeys(range, cap + 1))) as [string, string][]
       if (keys.length <= cap) {
         const stored = new Set(keys.map((key) => key[1]))
         if (!uids.some((uid) => stored.has(uid))) return uids.map(() => undefined)
         const byUid = new Map<string, StoredRecord>()
-        for (const value of await records.getAll(range, keys.length)) byUid.set(value.uid, fromIdb(value))
+        for (const value of await request<IdbRecord[]>(records.getAll(range, keys.length))) byUid.set(value.uid, fromIdb(value))
         return uids.map((uid) => byUid.get(uid))
       }
     }
-    const values = await Promise.all(uids.map((uid) => records.get([table, uid])))
+    const values = await Promise.all(uids.map((uid) => request<IdbRecord | undefined>(records.get([table, uid]))))
     return values.map((value) => (value === undefined ? undefined : fromIdb(value)))
   }
 
   return {
     async getRecord(table, uid) {
-      const value = await records.get([table, uid])
+      const value = await request<IdbRecord | undefined>(records.get([table, uid]))
       return value === undefined ? undefined : fromIdb(value)
     },
     getRecords: (table, uids) => getMany(table, uids),
     scanRecords: (table, options = {}) => scan(table, options),
     async dirtyRecords(table) {
       const index = records.index('dirty')
-      const values = table === undefined ? await index.getAll() : await index.getAll(table)
+      const values = await request<IdbRecord[]>(table === undefined ? index.getAll() : index.getAll(table))
       return values.map(fromIdb)
     },
-    countDirty: () => records.index('dirty').count(),
+    countDirty: () => request(records.index('dirty').count()),
     async putRecord(record) {
-      await records.put!(toIdb(record))
+      await request(records.put(toIdb(record)))
     },
     async putRecords(list) {
       // Issued together, awaited together: no round trip through the event loop per record.
-      await Promise.all(list.map((record) => records.put!(toIdb(record))))
+      await Promise.all(list.map((record) => request(records.put(toIdb(record)))))
     },
     async deleteRecord(table, uid) {
-      await records.delete!([table, uid])
+      await request(records.delete([table, uid]))
     },
     async deleteRecords(table, uids) {
-      await Promise.all(uids.map((uid) => records.delete!([table, uid])))
+      await Promise.all(uids.map((uid) => request(records.delete([table, uid]))))
     },
-    getScope: (key) => scopes.get(key),
+    getScope: (key) => request<StoredScope | undefined>(scopes.get(key)),
     async listScopes(table) {
-      return table === undefined ? scopes.getAll() : scopes.index('table').getAll(table)
+      return request<StoredScope[]>(table === undefined ? scopes.getAll() : scopes.index('table').getAll(table))
     },
     async putScope(scope) {
-      await scopes.put!(scope)
+      await request(scopes.put(scope))
     },
     async deleteScope(key) {
-      await scopes.delete!(key)
+      await request(scopes.delete(key))
     },
-    getMeta: async <K extends keyof StoreMeta>(key: K) => (await meta.get(key)) as StoreMeta[K] | undefined,
+    getMeta: async <K extends keyof StoreMeta>(key: K) => (await request(meta.get(key))) as StoreMeta[K] | undefined,
     async putMeta(key, value) {
-      await meta.put!(value, key)
+      await request(meta.put(value, key))
     },
     async deleteMeta(key) {
-      await meta.delete!(key)
+      await request(meta.delete(key))
     },
   }
 }

@@ -45,7 +45,7 @@ export interface DescriptorRegistry {
 function unknownTableMessage(table: string, known: readonly string[], fromApp: boolean): string {
   const name = `Table ${JSON.stringify(table.slice(0, 64))}`
   const how = 'describeTables of @lastword/server writes them from the Drizzle tables'
-  if (known.length === 0) return `${name} is not known yet: pass its descriptors as \`tables\` to createSyncClient (${how}), or connect once`
+  if (known.length === 0) return `${name} is not known yet: pass its descriptors as \`tables\` to createSyncClient (${how}), or connect once and wait for status 'online'`
   return fromApp ? `${name} is not in \`tables\` (known: ${known.join(', ')}); write them again (${how})` : `${name} is not synced by the server; known: ${known.join(', ')}`
 }
 

@@ -58,6 +58,7 @@ import {
   type PullPage,
   type PullScope,
 } from './pull.js'
+import { checkAppTables } from './app-tables.js'
 import { createScopeLocks, type ScopeLockObserver } from './scope-lock.js'
 import { createTableService } from './services.js'
 import { purgeUpTo, readChangeLog, readState } from './store.js'
@@ -224,6 +225,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     async migrate() {
       ensureOpen()
       await driver.checkSettings()
+      await checkAppTables(driver, tables.values())
       await driver.script(driver.dialect.migrationStatements())
       // A segment of the database's history per run (lineage.ts): costs nothing to clients of this
       // database, and ends the segment a restored backup was in at its rev.

@@ -12,7 +12,6 @@
  */
 import { LastwordError } from '@lastword/core'
 import { sql, type SQL } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/node-postgres'
 import { pgTable, text } from 'drizzle-orm/pg-core'
 import { createMutex, type Mutex } from '../mutex.js'
 import { createTableGates } from '../table-lock.js'
@@ -76,6 +75,13 @@ function loggerOption(db: unknown): unknown {
 
 const ignoreError = (): void => undefined
 
+/**
+ * drizzle-orm/node-postgres, loaded on first use: it imports `pg`, an optional peer dependency that an
+ * app on SQLite does not have. An app whose db is a node-postgres one has it.
+ */
+let nodePostgres: Promise<typeof import('drizzle-orm/node-postgres')> | undefined
+const loadNodePostgres = (): Promise<typeof import('drizzle-orm/node-postgres')> => (nodePostgres ??= import('drizzle-orm/node-postgres'))
+
 /** The PostgreSQL driver over the app's `drizzle(pool)` (or `drizzle(client)`). */
 export function openPostgres(dialect: Dialect, input: unknown, options: DriverOptions): Driver {
   const db = input as PgDb
@@ -94,6 +100,7 @@ export function openPostgres(dialect: Dialect, input: unknown, options: DriverOp
 
   /** A checked-out connection and a Drizzle database over it; see the module comment. */
   const checkOut = async (): Promise<{ connection: PgPoolClient; target: PgDb }> => {
+    const { drizzle } = await loadNodePostgres()
     const connection = await (client as PgPool).connect()
     connection.on('error', ignoreError)
     const target = drizzle({ client: connection as never, ...(boundConfig as object) }) as unknown as PgDb

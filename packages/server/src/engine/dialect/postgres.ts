@@ -90,6 +90,11 @@ export const postgresDialect: Dialect = {
     return code !== undefined && (code.startsWith('23') || code.startsWith('22'))
   },
 
+  missingObject(error) {
+    const code = codeOf(error)
+    return code === '42P01' ? 'table' : code === '42703' ? 'column' : undefined
+  },
+
   migrationStatements: () => [
     // uid in "C" collation: pages are cut in code-point order, the order clients list their uids in.
     `CREATE TABLE IF NOT EXISTS lastword_meta (tbl text NOT NULL, uid text COLLATE "C" NOT NULL, created_at text NOT NULL, updated_at text NOT NULL, deleted_at text, rev bigint NOT NULL, image text, PRIMARY KEY (tbl, uid))`,

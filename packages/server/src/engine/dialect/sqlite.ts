@@ -16,6 +16,7 @@ import type { SyncedColumn, SyncedTable } from '../tables.js'
 import {
   casingOf,
   codeOf,
+  rootCause,
   sleep,
   standardSavepoint,
   toEngineError,
@@ -186,6 +187,12 @@ export const sqliteDialect: Dialect = {
   isRowError(error) {
     const code = codeOf(error)
     return code !== undefined && (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG')
+  },
+
+  missingObject(error) {
+    const message = rootCause(error).message
+    if (typeof message !== 'string') return undefined
+    return message.startsWith('no such table') ? 'table' : message.startsWith('no such column') ? 'column' : undefined
   },
 
   migrationStatements: () => [

@@ -100,6 +100,8 @@ export interface Dialect {
   isConnectionLoss(error: unknown): boolean
   /** Whether the failure is the row's fault (a constraint, or a value the column refuses). */
   isRowError(error: unknown): boolean
+  /** Whether the failure is a missing table or column of the app's schema (`app-tables.ts`). */
+  missingObject(error: unknown): 'table' | 'column' | undefined
 
   /** The idempotent DDL of lastword's own tables. */
   migrationStatements(): string[]
