@@ -33,6 +33,8 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry, pull = true):
   }
   let first = true
   let received = 0
+  // The first page's total holds for the run (the server counts on first pages only, progress-total.ts).
+  let total: number | null = null
   for (;;) {
     if (ctx.state.stopped) throw closedError()
     if (!ctx.state.connected) throw offlineError()
@@ -92,9 +94,14 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry, pull = true):
     if (touched.length > 0) ctx.deps.onChanged([entry.table], touched, result.states)
     // A page's `progress.received` counts that page (the server's reading); the run adds them up.
     received += page.progress.received
-    ctx.deps.onProgress({ table: entry.table, scopeKey: entry.key, received, total: page.progress.total })
+    if (page.mode === 'resync') total = null
+    else total ??= page.progress.total
+    const done = page.mode !== 'resync' && !page.hasMore
+    // Never below what arrived (the incremental count is an estimate); exact once the run is done.
+    const shown = done ? received : total === null ? null : Math.max(total, received)
+    ctx.deps.onProgress({ table: entry.table, scopeKey: entry.key, received, total: shown })
     first = false
-    if (page.mode !== 'resync' && !page.hasMore) break
+    if (done) break
   }
   report.durationMs = Math.max(0, clock.local() - started)
   ctx.deps.onReport(report)

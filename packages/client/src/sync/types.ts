@@ -52,7 +52,13 @@ export interface SyncProgress {
   scopeKey: string
   /** Records received so far in this sync (rows, tombstones, evictions, purges). */
   received: number
-  /** The total, when the server knows it. */
+  /**
+   * How many records this sync will receive, `null` while unknown. Counted by the server on the first
+   * page of a pull (an estimate: exact for a full reconciliation of an empty replica, an upper bound for
+   * one that holds records; for an incremental pull, the changed records live in the scope, to which
+   * evictions and tombstones add; `null` past 100,000). Never below `received`, and equal to it on a
+   * sync's last event.
+   */
   total: number | null
 }
 
