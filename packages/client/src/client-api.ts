@@ -11,6 +11,8 @@ import type { LocalStore, StoredRecord } from './store/types.js'
 import type { ClockEvent, SyncProgress, SyncReport } from './sync/driver.js'
 import type { TabOptions } from './tabs/coordinator.js'
 import type { Transport } from './transport.js'
+import type { ClientLogger } from './status/logger.js'
+import type { SyncedState } from './status/sync-status.js'
 
 /** Where the client stands: no connection, connecting, syncing, or connected and idle. */
 export type ClientStatus = 'offline' | 'connecting' | 'syncing' | 'online'
@@ -27,6 +29,8 @@ export interface ClientEvents {
   progress: SyncProgress
   /** A clock problem: the server refused this device's clock (the owner tab's client tells it). */
   clock: ClockEvent
+  /** A sync of some scope completed (here or in another tab): `hasSynced` and `lastSyncedAt` now. */
+  synced: SyncedState
 }
 
 /** Options of {@link createSyncClient}. */
@@ -73,6 +77,11 @@ export interface SyncClientOptions {
   tabs?: TabOptions | false
   /** Connect on creation (default `true`); otherwise call `connect()`. */
   autoConnect?: boolean
+  /**
+   * Where the client logs (levels `debug`, `info`, `warn`, `error`, each optional). Default: warnings
+   * and errors to the console; `false`: nothing.
+   */
+  logger?: ClientLogger | false
 }
 
 /** A handle on one synced table. `Row` is the app's row type (a type-only import of its schema). */
@@ -115,6 +124,10 @@ export interface SyncClient {
    * (`null`: never, since this client started). The app may tell the user to fix the device's clock.
    */
   readonly clockRefused: ClockEvent | null
+  /** Whether a sync of any scope ever completed for this local database (persisted: true after a reload). */
+  readonly hasSynced: boolean
+  /** When a sync last completed (server-corrected clock, ms; persisted), or `null`: never. */
+  readonly lastSyncedAt: number | null
   /** Whether this client is the sync owner among the tabs sharing its database. */
   readonly isOwner: boolean
   /** The local store. */

@@ -36,6 +36,8 @@ import { createTabCoordinator } from './tabs/coordinator.js'
 import type { TabMessage } from './tabs/messages.js'
 import { createTabSession } from './tabs/tab-session.js'
 import { createSocketTransport, type Transport } from './transport.js'
+import { createLog, logError } from './status/logger.js'
+import { createSyncStatus } from './status/sync-status.js'
 
 export type { ClientEvents, ClientStatus, SyncClient, SyncClientOptions, TableHandle } from './client-api.js'
 
@@ -86,8 +88,11 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   let closed = false
   let driver: SyncDriver | null = null
 
+  const log = createLog(options.logger)
+  const syncStatus = createSyncStatus((state) => emitter.emit('synced', state))
   const report = (error: LastwordError): void => {
     lastError = error
+    logError(log, error)
     emitter.emit('error', error)
   }
   const assertOpen = (): void => {
@@ -118,7 +123,10 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     isClosed: () => closed,
     onDataChanged: (tables, uids) => dataChanged(tables, uids),
     onStatusChanged: () => updateStatus(),
-    onReport: (syncReport) => emitter.emit('sync', syncReport),
+    onReport(syncReport) {
+      emitter.emit('sync', syncReport)
+      void syncStatus.noteSynced(store)
+    },
     reloadTables,
     onOwnerChange(owner) {
       connection.dispatch({ type: 'owner-changed', owner })
@@ -151,6 +159,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     const next = deriveStatus(connection.state, { owner: tabs.isOwner, ownerStatus: tabs.ownerStatus, syncing: driver?.busy() === true })
     if (next === status) return
     status = next
+    log.info(`status ${next}`)
     emitter.emit('status', next)
     if (tabs.isOwner) tabs.post({ type: 'status', from: clientId, status: next })
   }
@@ -192,6 +201,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       tables: await tx.getMeta('tables'),
     }))
     registry.restore(meta.tables)
+    await syncStatus.restore(store)
     const clock = createClientClock({ node, clock: runtime, last: meta.clock ?? null, offset: meta.offset })
     driver = createSyncDriver({
       store,
@@ -208,13 +218,16 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       },
       runtime,
       onReport(syncReport) {
+        log.debug('sync completed', { table: syncReport.table, mode: syncReport.mode, pushed: syncReport.pushed, pulled: syncReport.pulled })
         emitter.emit('sync', syncReport)
+        void syncStatus.noteSynced(store)
         tabs.post({ type: 'report', from: clientId, report: syncReport as unknown as Record<string, unknown> })
       },
       onProgress: (progress) => emitter.emit('progress', progress),
       onError: report,
       onClock(event) {
         clockRefused = event
+        log.warn('the server refused this device clock; records re-stamped', { skewMs: event.skewMs })
         emitter.emit('clock', event)
       },
       // `uids` (the records written, when known) makes live queries patch rather than re-read.
@@ -277,6 +290,12 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     },
     get clockRefused() {
       return clockRefused
+    },
+    get hasSynced() {
+      return syncStatus.state.hasSynced
+    },
+    get lastSyncedAt() {
+      return syncStatus.state.lastSyncedAt
     },
     get isOwner() {
       return tabs.isOwner

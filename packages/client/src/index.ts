@@ -41,3 +41,7 @@ export { uuidv7 } from './ids.js'
 
 // Tabs
 export type { TabOptions, LockManagerLike, BroadcastChannelFactory } from './tabs/coordinator.js'
+
+// Status, logging, what happened to local edits, storage
+export type { ClientLogger, LogLevel } from './status/logger.js'
+export type { SyncedState } from './status/sync-status.js'
