@@ -13,6 +13,8 @@ import type { TabOptions } from './tabs/coordinator.js'
 import type { Transport } from './transport.js'
 import type { ClientLogger } from './status/logger.js'
 import type { SyncedState } from './status/sync-status.js'
+import type { EditEvent } from './edits/edit-events.js'
+import type { RejectedEdit } from './edits/rejected-edits.js'
 
 /** Where the client stands: no connection, connecting, syncing, or connected and idle. */
 export type ClientStatus = 'offline' | 'connecting' | 'syncing' | 'online'
@@ -31,6 +33,8 @@ export interface ClientEvents {
   clock: ClockEvent
   /** A sync of some scope completed (here or in another tab): `hasSynced` and `lastSyncedAt` now. */
   synced: SyncedState
+  /** A local edit lost to a later write (`superseded`, with the winner when readable) or was refused (`rejected`). */
+  edit: EditEvent
 }
 
 /** Options of {@link createSyncClient}. */
@@ -133,6 +137,15 @@ export interface SyncClient {
   /** The local store. */
   readonly store: LocalStore
   table<Row extends object = RowValues>(name: string): TableHandle<Row>
+  /** The local edits the server refused (kept, not dirty), of every synced table or of one. */
+  rejected(table?: string): Promise<RejectedEdit[]>
+  /** Pushes a refused edit again, as it was. `NOT_FOUND` if that record holds no refused edit. */
+  retry(table: string, uid: string): Promise<void>
+  /**
+   * Drops a refused edit: the server's version comes back with the next sync (a full reconciliation of
+   * the table's scopes). `NOT_FOUND` if that record holds no refused edit.
+   */
+  discard(table: string, uid: string): Promise<void>
   /** Syncs every subscribed scope now (in a non-owner tab: asks the owner). Rejects when offline. */
   sync(): Promise<void>
   /** How many records are dirty (written locally, not yet acknowledged). */

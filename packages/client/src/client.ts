@@ -38,6 +38,7 @@ import { createTabSession } from './tabs/tab-session.js'
 import { createSocketTransport, type Transport } from './transport.js'
 import { createLog, logError } from './status/logger.js'
 import { createSyncStatus } from './status/sync-status.js'
+import { createRejectedEdits } from './edits/rejected-edits.js'
 
 export type { ClientEvents, ClientStatus, SyncClient, SyncClientOptions, TableHandle } from './client-api.js'
 
@@ -236,6 +237,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
         postChanged(tables, false, uids)
       },
       onActivity: updateStatus,
+      onEdit: (event) => emitter.emit('edit', event),
     })
     return clock
   })()
@@ -268,6 +270,15 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     report,
   }
   const handles = new Map<string, TableHandle<object>>()
+  const rejectedEdits = createRejectedEdits({
+    store,
+    afterRetry: (table, uid) => deps.afterWrite(table, uid),
+    afterDiscard(table, uid) {
+      dataChanged([table], [uid])
+      postChanged([table], false, [uid])
+      if (tabs.isOwner && driver !== null) void driver.syncAll().catch(() => undefined)
+    },
+  })
 
   async function shutdown(): Promise<void> {
     connection.dispatch({ type: 'close-requested' })
@@ -314,6 +325,21 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       if (driver === null) return
       await driver.syncAll()
       await live.settle()
+    },
+    async rejected(table) {
+      assertOpen()
+      await ready
+      return rejectedEdits.list(table)
+    },
+    async retry(table, uid) {
+      assertOpen()
+      await ready
+      await rejectedEdits.retry(table, uid)
+    },
+    async discard(table, uid) {
+      assertOpen()
+      await ready
+      await rejectedEdits.discard(table, uid)
     },
     async pendingCount() {
       assertOpen()

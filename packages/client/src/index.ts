@@ -45,3 +45,5 @@ export type { TabOptions, LockManagerLike, BroadcastChannelFactory } from './tab
 // Status, logging, what happened to local edits, storage
 export type { ClientLogger, LogLevel } from './status/logger.js'
 export type { SyncedState } from './status/sync-status.js'
+export type { EditEvent, EditWinner } from './edits/edit-events.js'
+export type { RejectedEdit } from './edits/rejected-edits.js'

@@ -9,6 +9,7 @@ import { applyPage, type PageResult } from './page-apply.js'
 import { buildRequest } from './request-builder.js'
 import type { ScopeEntry } from './scope-registry.js'
 import type { SyncReport } from './types.js'
+import { createEditTracker, type EditTracker } from '../edits/edit-events.js'
 
 /**
  * Runs one sync of `entry`; throws what the server or the store refused (the scheduler retries transient
@@ -16,6 +17,16 @@ import type { SyncReport } from './types.js'
  * a checkpoint (the page then keeps it), and with nothing to push no request is sent.
  */
 export async function runSync(ctx: SyncContext, entry: ScopeEntry, pull = true): Promise<void> {
+  // What happened to pushed edits (the `edit` event), told page by page and settled when the run ends.
+  const edits = createEditTracker(entry.table, (event) => ctx.deps.onEdit?.(event))
+  try {
+    await runPages(ctx, entry, pull, edits)
+  } finally {
+    edits.end()
+  }
+}
+
+async function runPages(ctx: SyncContext, entry: ScopeEntry, pull: boolean, edits: EditTracker): Promise<void> {
   const { clock, transport, settings } = ctx.deps
   const started = clock.local()
   const report: SyncReport = {
@@ -72,6 +83,7 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry, pull = true):
     if (result.clockRefused !== null) ctx.deps.onClock(result.clockRefused)
     report.pushed += result.pushed
     report.pulled += page.rows.length + page.tombstones.length
+    edits.page(page, result)
     report.superseded.push(...result.superseded)
     report.rejected.push(...result.rejected)
     report.restamped.push(...result.restamped)

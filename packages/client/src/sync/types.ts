@@ -7,6 +7,7 @@ import type { ClientClock } from '../clock.js'
 import type { RetryOptions, Runtime } from '../runtime.js'
 import type { LocalStore, StoredRecord } from '../store/types.js'
 import type { Transport } from '../transport.js'
+import type { EditEvent } from '../edits/edit-events.js'
 
 /** What one completed sync of a scope did: the demo's log is built from it. */
 export interface SyncReport {
@@ -97,6 +98,8 @@ export interface DriverDeps {
   onChanged(tables: string[], uids?: readonly string[], states?: ReadonlyMap<string, StoredRecord | undefined>): void
   /** A run started or ended (status `syncing`). */
   onActivity(): void
+  /** A pushed edit lost to a later write or was refused (edits/edit-events.ts). */
+  onEdit?(event: EditEvent): void
 }
 
 /** A scope the driver keeps synced. */
