@@ -15,6 +15,7 @@ import type { ClientLogger } from './status/logger.js'
 import type { SyncedState } from './status/sync-status.js'
 import type { EditEvent } from './edits/edit-events.js'
 import type { RejectedEdit } from './edits/rejected-edits.js'
+import type { StorageEvent, StorageManagerLike, StorageState } from './storage/storage-status.js'
 
 /** Where the client stands: no connection, connecting, syncing, or connected and idle. */
 export type ClientStatus = 'offline' | 'connecting' | 'syncing' | 'online'
@@ -35,6 +36,8 @@ export interface ClientEvents {
   synced: SyncedState
   /** A local edit lost to a later write (`superseded`, with the winner when readable) or was refused (`rejected`). */
   edit: EditEvent
+  /** Storage: the persistence the browser granted, or the local database lost under the running client. */
+  storage: StorageEvent
 }
 
 /** Options of {@link createSyncClient}. */
@@ -86,6 +89,13 @@ export interface SyncClientOptions {
    * and errors to the console; `false`: nothing.
    */
   logger?: ClientLogger | false
+  /**
+   * Ask the browser for persistent storage (`navigator.storage.persist()`) once the IndexedDB store is
+   * open, so it is not evicted under storage pressure (default `true`; some browsers ask the user).
+   */
+  persistStorage?: boolean
+  /** The StorageManager to ask (default `navigator.storage`; `null`: none). */
+  storageManager?: StorageManagerLike | null
 }
 
 /** A handle on one synced table. `Row` is the app's row type (a type-only import of its schema). */
@@ -132,6 +142,8 @@ export interface SyncClient {
   readonly hasSynced: boolean
   /** When a sync last completed (server-corrected clock, ms; persisted), or `null`: never. */
   readonly lastSyncedAt: number | null
+  /** The storage's persistence, and when the local database was last lost under this client. */
+  readonly storage: StorageState
   /** Whether this client is the sync owner among the tabs sharing its database. */
   readonly isOwner: boolean
   /** The local store. */

@@ -22,7 +22,7 @@ import { createConnection } from './connection/connection.js'
 import { takeHello } from './connection/hello.js'
 import { deriveStatus } from './connection/machine.js'
 import { createEmitter } from './emitter.js'
-import { createInstanceIds } from './ids.js'
+import { createInstanceIds, randomNodeId } from './ids.js'
 import { createLiveQueries } from './live/live-queries.js'
 import { createPendingCount } from './live/pending-count.js'
 import { DEFAULT_RETRY, createDefaultRuntime, type RetryOptions, type Runtime } from './runtime.js'
@@ -39,6 +39,7 @@ import { createSocketTransport, type Transport } from './transport.js'
 import { createLog, logError } from './status/logger.js'
 import { createSyncStatus } from './status/sync-status.js'
 import { createRejectedEdits } from './edits/rejected-edits.js'
+import { createStorageStatus, defaultStorageManager } from './storage/storage-status.js'
 
 export type { ClientEvents, ClientStatus, SyncClient, SyncClientOptions, TableHandle } from './client-api.js'
 
@@ -72,7 +73,14 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       ? options.store
       : options.store === 'memory'
         ? createMemoryStore()
-        : createIdbStore({ name: `lastword:${name}`, indexedDB: options.indexedDB, IDBKeyRange: options.IDBKeyRange })
+        : createIdbStore({
+            name: `lastword:${name}`,
+            indexedDB: options.indexedDB,
+            IDBKeyRange: options.IDBKeyRange,
+            newMarkerId: () => randomNodeId(runtime) + randomNodeId(runtime),
+            onReplaced: () => replicaLost(),
+            onConnectionLost: () => checkReplica(),
+          })
   const retry: Required<RetryOptions> = { ...DEFAULT_RETRY, ...options.retry }
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
   const emitter = createEmitter<ClientEvents>()
@@ -91,6 +99,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
 
   const log = createLog(options.logger)
   const syncStatus = createSyncStatus((state) => emitter.emit('synced', state))
+  const storage = createStorageStatus((event) => emitter.emit('storage', event))
   const report = (error: LastwordError): void => {
     lastError = error
     logError(log, error)
@@ -155,6 +164,22 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     setDriverConnected: (connected) => driver?.setConnected(connected),
     onChange: () => updateStatus(),
   })
+
+  /** The connection was closed under the store: reopen now, so a lost replica is found (and told) at once. */
+  function checkReplica(): void {
+    if (!closed) void store.transaction('readonly', (tx) => tx.getMeta('clock')).catch(() => undefined)
+  }
+
+  /** The local database vanished under this client: tell the app, re-read everything, resync from scratch. */
+  function replicaLost(): void {
+    if (closed) return
+    log.warn('the local database was deleted or replaced while the client ran; resyncing from scratch')
+    storage.noteLost(runtime.now())
+    dataChanged([...handles.keys()])
+    void ready.then((clock) => store.transaction('readwrite', (tx) => clock.persist(tx))).catch(() => undefined)
+    // Runs begun on the lost database fail and retry (sync/replica-guard.ts); the rest start now.
+    if (tabs.isOwner && driver !== null) void driver.syncAll().catch(() => undefined)
+  }
 
   function updateStatus(): void {
     const next = deriveStatus(connection.state, { owner: tabs.isOwner, ownerStatus: tabs.ownerStatus, syncing: driver?.busy() === true })
@@ -246,6 +271,8 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   void ready.then(
     () => {
       if (closed) return
+      if (options.persistStorage === false || store.kind !== 'indexeddb') void storage.requestPersistence(null)
+      else void storage.requestPersistence(options.storageManager === undefined ? defaultStorageManager() : options.storageManager)
       connection.dispatch({ type: 'started' })
       tabs.start()
       live.activatePending()
@@ -307,6 +334,9 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     },
     get lastSyncedAt() {
       return syncStatus.state.lastSyncedAt
+    },
+    get storage() {
+      return storage.state
     },
     get isOwner() {
       return tabs.isOwner

@@ -10,6 +10,7 @@ import { buildRequest } from './request-builder.js'
 import type { ScopeEntry } from './scope-registry.js'
 import type { SyncReport } from './types.js'
 import { createEditTracker, type EditTracker } from '../edits/edit-events.js'
+import { guardReplica } from './replica-guard.js'
 
 /**
  * Runs one sync of `entry`; throws what the server or the store refused (the scheduler retries transient
@@ -20,7 +21,8 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry, pull = true):
   // What happened to pushed edits (the `edit` event), told page by page and settled when the run ends.
   const edits = createEditTracker(entry.table, (event) => ctx.deps.onEdit?.(event))
   try {
-    await runPages(ctx, entry, pull, edits)
+    // Every transaction of the run on one replica: not finished on a database that replaced it.
+    await runPages(guardReplica(ctx), entry, pull, edits)
   } finally {
     edits.end()
   }
