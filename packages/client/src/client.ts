@@ -297,6 +297,11 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     report,
   }
   const handles = new Map<string, TableHandle<object>>()
+  const whenOpen = async <T>(fn: () => Promise<T>): Promise<T> => {
+    assertOpen()
+    await ready
+    return fn()
+  }
   const rejectedEdits = createRejectedEdits({
     store,
     afterRetry: (table, uid) => deps.afterWrite(table, uid),
@@ -356,21 +361,9 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       await driver.syncAll()
       await live.settle()
     },
-    async rejected(table) {
-      assertOpen()
-      await ready
-      return rejectedEdits.list(table)
-    },
-    async retry(table, uid) {
-      assertOpen()
-      await ready
-      await rejectedEdits.retry(table, uid)
-    },
-    async discard(table, uid) {
-      assertOpen()
-      await ready
-      await rejectedEdits.discard(table, uid)
-    },
+    rejected: (table) => whenOpen(() => rejectedEdits.list(table)),
+    retry: (table, uid) => whenOpen(() => rejectedEdits.retry(table, uid)),
+    discard: (table, uid) => whenOpen(() => rejectedEdits.discard(table, uid)),
     async pendingCount() {
       assertOpen()
       await ready

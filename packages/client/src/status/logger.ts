@@ -14,7 +14,7 @@ export type ClientLogger = Partial<Record<LogLevel, (message: string, details?: 
 /** A logger with every level present. */
 export type Log = Record<LogLevel, (message: string, details?: Record<string, unknown>) => void>
 
-const noop = (): void => undefined
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
 
 /**
  * The logger the client uses: the app's, the console's warn/error (`undefined`, the default), or none
@@ -22,27 +22,18 @@ const noop = (): void => undefined
  */
 export function createLog(option: ClientLogger | false | undefined, console: Pick<Console, 'warn' | 'error'> | undefined = globalThis.console): Log {
   const given: ClientLogger =
-    option === false
-      ? {}
-      : (option ??
-        (console === undefined
-          ? {}
-          : {
-              warn: (message, details) => console.warn(`[lastword] ${message}`, ...(details === undefined ? [] : [details])),
-              error: (message, details) => console.error(`[lastword] ${message}`, ...(details === undefined ? [] : [details])),
-            }))
-  const level = (name: LogLevel): Log[LogLevel] => {
-    const fn = given[name]
-    if (typeof fn !== 'function') return noop
-    return (message, details) => {
+    option === false ? {} : (option ?? { warn: (m, d) => console?.warn(`[lastword] ${m}`, ...(d ? [d] : [])), error: (m, d) => console?.error(`[lastword] ${m}`, ...(d ? [d] : [])) })
+  const log = {} as Log
+  for (const level of LEVELS) {
+    log[level] = (message, details) => {
       try {
-        fn.call(given, message, details)
+        given[level]?.call(given, message, details)
       } catch {
         // A logger's failure is not the client's.
       }
     }
   }
-  return { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') }
+  return log
 }
 
 /** Codes the app can act on (`error`); the rest (offline, retried, closed) are warnings. */
