@@ -5,7 +5,7 @@
  * the user may read it: the push answer's winner, or the record as a later page of the same sync
  * brought it within the user's scope; `null` when neither did (the server hides it, P4).
  */
-import type { RecordState, RowValues, Stamp, SyncPage, WireError } from '@lastword/core'
+import { fromWireError, type RecordState, type RowValues, type Stamp, type SyncPage, type WireError } from '@lastword/core'
 import { fromWireRecord, readRecords } from '../sync/records.js'
 
 /** The state that won over a local edit. */
@@ -32,7 +32,10 @@ export type EditEvent =
       kind: 'rejected'
       table: string
       uid: string
-      /** Why (`FORBIDDEN`, `INVALID_VALUE`, …): the record is kept, no longer dirty; see `client.rejected()`. */
+      /**
+       * Why (`FORBIDDEN`, `INVALID_VALUE`, …): the record is kept, no longer dirty; see `client.rejected()`.
+       * `PURGED` (the record was deleted and purged on the server, R10): the local copy is removed instead.
+       */
       error: WireError
     }
 
@@ -40,6 +43,8 @@ export type EditEvent =
 export interface PageEdits {
   superseded: ReadonlyArray<{ uid: string; rule: string }>
   rejected: ReadonlyArray<{ uid: string; error: WireError }>
+  /** Records removed as purged by this page (a push refused `PURGED` among them). */
+  purged: readonly string[]
 }
 
 /** Follows one run: tells each page's edits, holding a superseded one without a winner until the run ends. */
@@ -62,8 +67,11 @@ export function createEditTracker(table: string, emit: (event: EditEvent) => voi
   return {
     page(page, edits) {
       const winners = new Map<string, RecordState>()
+      const purged = new Set(edits.purged)
       for (const outcome of page.outcomes) {
         if (outcome.status === 'superseded' && outcome.winner !== null) winners.set(outcome.uid, fromWireRecord(outcome.winner))
+        // A push refused PURGED removed the edit with its record (P5).
+        if (outcome.status === 'rejected' && outcome.error.code === 'PURGED' && purged.has(outcome.uid)) emit({ kind: 'rejected', table, uid: outcome.uid, error: fromWireError(outcome.error).toWire() })
       }
       for (const { uid, rule } of edits.superseded) {
         const winner = winners.get(uid)

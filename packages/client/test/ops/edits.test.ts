@@ -185,3 +185,18 @@ describe('rejected edits: list, retry, discard', () => {
     expect(await todos.record(uid)).toEqual(before)
   })
 })
+
+describe('a push refused PURGED', () => {
+  it('is told as rejected with its code; the record goes (P5), so it is not listed', async () => {
+    const server = createScriptedServer((request) =>
+      page(request, { outcomes: request.push.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code: 'PURGED', message: 'purged' } })) }),
+    )
+    const client = setup(server)
+    const todos = client.table<Todo>('todos')
+    await todos.create({ uid: 'old', title: 'mine', done: false })
+    const { edits, reports } = await start(client, server)
+    await eventually(() => expect(reports.length).toBeGreaterThanOrEqual(1))
+    expect(edits.map((e) => [e.kind, e.uid, e.kind === 'rejected' ? e.error.code : null])).toEqual([['rejected', 'old', 'PURGED']])
+    expect(await client.rejected()).toEqual([])
+  })
+})

@@ -30,11 +30,15 @@ function* boundedCount(inner: SQL): Tx<number | null> {
   return n > TOTAL_COUNT_CAP ? null : n
 }
 
-/** The live records of the scope: what a full reconciliation of an empty replica sends. */
+/**
+ * The live records of the scope: what a full reconciliation of an empty replica sends. It reads the
+ * table's metadata once, joined to the app rows by their key (`+m.rev` keeps `rev > 0` from making the
+ * `(tbl, rev)` index look selective, as in pull.ts).
+ */
 export function* fullTotal(p: PullScope): Tx<number | null> {
   const { table } = p
   return yield* boundedCount(sql`SELECT 1 FROM lastword_meta m JOIN ${table.table} ON ${p.dialect.appRowJoin(table)}
-    WHERE m.tbl = ${table.name} AND m.rev > 0 AND m.deleted_at IS NULL AND ${scopeSql(p.dialect, table, p.scope)}`)
+    WHERE m.tbl = ${table.name} AND +m.rev > 0 AND m.deleted_at IS NULL AND ${scopeSql(p.dialect, table, p.scope)}`)
 }
 
 /** The records changed in (`fromRev`, `toRev`] that are live and in the scope now. */

@@ -179,6 +179,7 @@ export function createTransport(options: TransportOptions): Transport {
       // Past the middleware but not yet started when close() began: refused like any later request.
       if (closed) return answer({ ok: false, error: new LastwordError('CLOSED', 'The server is shutting down; retry later').toWire() })
       if (session.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
+        meter.error('RATE_LIMITED', 'lw:sync')
         answer(errorReply(new LastwordError('RATE_LIMITED', `At most ${MAX_IN_FLIGHT_PER_SOCKET} syncs may run at once on one socket; wait for answers`), logger, {}))
         return
       }
