@@ -80,7 +80,7 @@ describe('persistent storage', () => {
 })
 
 describe('a database deleted under a running client', () => {
-  it('is found, told as lost, and resynced from scratch', async () => {
+  it('is found, told as lost, and resynced from scratch (D09)', async () => {
     const indexedDB = newIndexedDB()
     const server = createScriptedServer(serve)
     const client = setup(server, { indexedDB, name: 'vanishing' })
@@ -102,7 +102,7 @@ describe('a database deleted under a running client', () => {
     expect(await client.table<Todo>('todos').findMany()).toHaveLength(2)
   })
 
-  it('stores nothing of a run begun on the lost database into the new one', async () => {
+  it('stores nothing of a run begun on the lost database into the new one (D09)', async () => {
     const indexedDB = newIndexedDB()
     let deleteDuring = false
     const server = createScriptedServer(async (request) => {
