@@ -39,6 +39,7 @@ import { createSocketTransport, type Transport } from './transport.js'
 import { createLog, logError } from './status/logger.js'
 import { createSyncStatus } from './status/sync-status.js'
 import { createRejectedEdits } from './edits/rejected-edits.js'
+import { editsFromReport } from './edits/edit-events.js'
 import { createStorageStatus, defaultStorageManager } from './storage/storage-status.js'
 
 export type { ClientEvents, ClientStatus, SyncClient, SyncClientOptions, TableHandle } from './client-api.js'
@@ -136,6 +137,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     onReport(syncReport) {
       emitter.emit('sync', syncReport)
       void syncStatus.noteSynced(store)
+      void editsFromReport(syncReport, store).then((events) => events.forEach((e) => emitter.emit('edit', e)), () => undefined)
     },
     reloadTables,
     onOwnerChange(owner) {

@@ -1,11 +1,13 @@
 /**
  * The `edit` event: what happened to a local edit the server did not take — it lost to a later write
  * (`superseded`, SPEC.md P3/P4) or was refused (`rejected`, P7, with its typed code). Told by the tab
- * that owns the sync, once the page that says so is stored. A superseded edit carries the winner when
+ * that owns the sync, once the page that says so is stored, and by the other tabs from its relayed
+ * report ({@link editsFromReport}). A superseded edit carries the winner when
  * the user may read it: the push answer's winner, or the record as a later page of the same sync
  * brought it within the user's scope; `null` when neither did (the server hides it, P4).
  */
 import { fromWireError, type RecordState, type RowValues, type Stamp, type SyncPage, type WireError } from '@lastword/core'
+import type { LocalStore } from '../store/types.js'
 import { fromWireRecord, readRecords } from '../sync/records.js'
 
 /** The state that won over a local edit. */
@@ -93,4 +95,32 @@ export function createEditTracker(table: string, emit: (event: EditEvent) => voi
       waiting.clear()
     },
   }
+}
+
+/**
+ * The `edit` events of another tab's sync, for a follower (its owner ran the sync and relayed the
+ * report): refusals as reported; a superseded edit's winner read from the local database, where the
+ * owner stored it (`null` when the record is gone — the winner was hidden — or written again since).
+ */
+export async function editsFromReport(report: unknown, store: LocalStore): Promise<EditEvent[]> {
+  const r = (typeof report === 'object' && report !== null ? report : {}) as { table?: unknown; superseded?: unknown; rejected?: unknown }
+  if (typeof r.table !== 'string') return []
+  const table = r.table
+  const list = (value: unknown): Record<string, unknown>[] => (Array.isArray(value) ? value.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null) : [])
+  const superseded = list(r.superseded).filter((e) => typeof e['uid'] === 'string' && typeof e['rule'] === 'string')
+  const events: EditEvent[] = []
+  if (superseded.length > 0) {
+    const uids = superseded.map((e) => e['uid'] as string)
+    const stored = await store.transaction('readonly', (tx) => tx.getRecords(table, uids))
+    superseded.forEach((e, i) => {
+      const record = stored[i]
+      const winner = record === undefined || record.dirty ? null : toWinner({ ...record, row: record.row ?? {} })
+      events.push({ kind: 'superseded', table, uid: e['uid'] as string, rule: e['rule'] as string, winner })
+    })
+  }
+  for (const e of list(r.rejected)) {
+    const error = e['error'] as { code?: unknown; message?: unknown } | undefined
+    if (typeof e['uid'] === 'string' && typeof error?.code === 'string') events.push({ kind: 'rejected', table, uid: e['uid'], error: fromWireError(error).toWire() })
+  }
+  return events
 }

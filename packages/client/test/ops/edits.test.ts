@@ -4,9 +4,11 @@
  * `client.rejected()`, `retry` and `discard`.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { SyncRequest } from '@lastword/core'
+import type { Stamp, SyncRequest } from '@lastword/core'
 import { createSyncClient, type EditEvent, type SyncClient, type SyncClientOptions, type SyncReport } from '../../src/index.js'
 import { createScriptedServer, eventually, newIndexedDB, page, stamp, todosTable, wireRow, type ScriptedServer, type Todo } from '../helpers.js'
+import { editsFromReport } from '../../src/edits/edit-events.js'
+import { createMemoryStore } from '../../src/store/memory-store.js'
 
 const clients: SyncClient[] = []
 afterEach(async () => {
@@ -198,5 +200,54 @@ describe('a push refused PURGED', () => {
     await eventually(() => expect(reports.length).toBeGreaterThanOrEqual(1))
     expect(edits.map((e) => [e.kind, e.uid, e.kind === 'rejected' ? e.error.code : null])).toEqual([['rejected', 'old', 'PURGED']])
     expect(await client.rejected()).toEqual([])
+  })
+})
+
+describe('edit events in the other tabs', () => {
+  it('editsFromReport: refusals as reported, winners read where the owner stored them', async () => {
+    const store = createMemoryStore()
+    const s = stamp(T0 + 60_000) as Stamp
+    await store.transaction('readwrite', async (tx) => {
+      await tx.putRecord({ table: 'todos', uid: 'won', row: SERVER_ROW, created_at: s, updated_at: s, deleted_at: null, dirty: false, acknowledged: true })
+      await tx.putRecord({ table: 'todos', uid: 'again', row: SERVER_ROW, created_at: s, updated_at: s, deleted_at: null, dirty: true, acknowledged: true })
+    })
+    const report = {
+      table: 'todos',
+      superseded: [
+        { uid: 'won', winnerStamp: s, rule: 'R7 older write superseded' },
+        { uid: 'hidden', winnerStamp: null, rule: 'R9 older write never resurrects' },
+        { uid: 'again', winnerStamp: s, rule: 'R7 older write superseded' },
+        { uid: 42 },
+      ],
+      rejected: [{ uid: 'refused', error: { code: 'FORBIDDEN', message: 'not yours' } }, { uid: 'bad', error: 'nope' }],
+    }
+    expect(await editsFromReport(report, store)).toEqual([
+      { kind: 'superseded', table: 'todos', uid: 'won', rule: 'R7 older write superseded', winner: { row: SERVER_ROW, created_at: s, updated_at: s, deleted_at: null } },
+      { kind: 'superseded', table: 'todos', uid: 'hidden', rule: 'R9 older write never resurrects', winner: null },
+      { kind: 'superseded', table: 'todos', uid: 'again', rule: 'R7 older write superseded', winner: null },
+      { kind: 'rejected', table: 'todos', uid: 'refused', error: { code: 'FORBIDDEN', message: 'not yours' } },
+    ])
+    expect(await editsFromReport({ superseded: [] }, store)).toEqual([])
+    expect(await editsFromReport(null, store)).toEqual([])
+  })
+
+  it('a follower tab tells the edits of the sync its owner ran', async () => {
+    const indexedDB = newIndexedDB()
+    const name = `edits-tabs-${counter++}`
+    const server = createScriptedServer((request) =>
+      page(request, { outcomes: request.push.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code: 'FORBIDDEN', message: 'not yours' } })) }),
+    )
+    const tab = (s: ScriptedServer) => setup(s, { name, indexedDB, syncDebounceMs: 5, tabs: { leaseMs: 300, heartbeatMs: 50 } })
+    const a = tab(server)
+    await eventually(() => expect(a.isOwner).toBe(true))
+    const b = tab(createScriptedServer())
+    await b.ready()
+    const edits: EditEvent[] = []
+    b.on('edit', (e) => edits.push(e))
+    a.table<Todo>('todos').subscribe({}, () => undefined)
+    server.connect()
+    const uid = await b.table<Todo>('todos').create({ title: 'from B', done: false })
+    await eventually(() => expect(edits).toEqual([{ kind: 'rejected', table: 'todos', uid, error: { code: 'FORBIDDEN', message: 'not yours' } }]))
+    expect(b.isOwner).toBe(false)
   })
 })
