@@ -24,7 +24,7 @@ import { gzipSync } from 'node:zlib'
  * the validator (valibot) 2 KB, idb and uuid 1.6 KB (README.md, "Bundle size").
  */
 // Raised by 2 KB each with the client's status, edit outcomes (`edit`, `rejected()`/`retry`/`discard`),
-// logger and storage guard (persistence, the replica marker): about 1.9 KB min+gzip together.
+// logger and storage guard (persistence, the replica marker): about 2.2 KB min+gzip together.
 export const LIMITS = { total: 45.5 * 1024, own: 32.5 * 1024 }
 
 /** The transport's packages: counted in the total, not in lastword's own share. */

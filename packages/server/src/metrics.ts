@@ -8,8 +8,8 @@
  * | name | kind | labels | what |
  * |---|---|---|---|
  * | `lastword_sockets_connected` | gauge | | sockets with a session now (set on every connect and disconnect) |
- * | `lastword_syncs_total` | counter | `table`, `mode` | `lw:sync` requests answered: `incremental`, `full`, `resync`, `push` (push only) |
- * | `lastword_sync_duration_ms` | histogram | `table`, `mode` | from a request's arrival to its answer |
+ * | `lastword_syncs_total` | counter | `table`, `mode` | `lw:sync` requests answered with a page: `incremental`, `full`, `resync`, `push` (push only); refusals count in `lastword_errors_total` |
+ * | `lastword_sync_duration_ms` | histogram | `table`, `mode` | from a request's arrival to its answer (with a page) |
  * | `lastword_pushed_records_total` | counter | `table`, `status` | pushed records by outcome: `applied`, `superseded`, `rejected` |
  * | `lastword_fanout_duration_ms` | histogram | `source` | from a commit to the end of its realtime delivery (`local`, or `cluster`: another node's) |
  * | `lastword_queued_bytes` | histogram | | bytes queued for a socket when an answer was handed to it (the backpressure bound's measure) |
