@@ -177,6 +177,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     if (closed) return
     log.warn('the local database was deleted or replaced while the client ran; resyncing from scratch')
     storage.noteLost(runtime.now())
+    syncStatus.reset()
     dataChanged([...handles.keys()])
     void ready.then((clock) => store.transaction('readwrite', (tx) => clock.persist(tx))).catch(() => undefined)
     // Runs begun on the lost database fail and retry (sync/replica-guard.ts); the rest start now.

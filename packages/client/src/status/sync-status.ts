@@ -19,6 +19,8 @@ export interface SyncStatus {
   restore(store: LocalStore): Promise<void>
   /** A sync completed (this tab's, or another tab's report): reads what it stored, then tells. */
   noteSynced(store: LocalStore): Promise<void>
+  /** The local database was lost: nothing of it was synced any more (until the next sync completes). */
+  reset(): void
 }
 
 export function createSyncStatus(onChange: (state: SyncedState) => void): SyncStatus {
@@ -42,6 +44,9 @@ export function createSyncStatus(onChange: (state: SyncedState) => void): SyncSt
         return // closed meanwhile: nothing to tell
       }
       if (lastSyncedAt !== null) onChange(state())
+    },
+    reset() {
+      lastSyncedAt = null
     },
   }
 }

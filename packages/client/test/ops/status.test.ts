@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LastwordError } from '@lastword/core'
 import { createSyncClient, type SyncClient, type SyncClientOptions, type SyncedState } from '../../src/index.js'
 import { createLog, logError } from '../../src/status/logger.js'
+import { createSyncStatus } from '../../src/status/sync-status.js'
+import { createMemoryStore } from '../../src/store/memory-store.js'
 import { createScriptedServer, eventually, newIndexedDB, page, todosTable, type ScriptedServer, type Todo } from '../helpers.js'
 
 const clients: SyncClient[] = []
@@ -79,5 +81,25 @@ describe('logger', () => {
     await client.ready()
     server.connect()
     await eventually(() => expect(seen).toContain('FORBIDDEN:not yours'))
+  })
+})
+
+describe('sync status', () => {
+  it('takes the greatest stored syncedAt, tells each completed sync, and forgets it when the database is lost', async () => {
+    const store = createMemoryStore()
+    const scope = (key: string, syncedAt: number | null) => ({ key, table: 'todos', where: {}, checkpoint: null, fullCursor: null, syncedAt })
+    await store.transaction('readwrite', async (tx) => {
+      await tx.putScope(scope('a', 5))
+      await tx.putScope(scope('b', null))
+    })
+    const told: SyncedState[] = []
+    const status = createSyncStatus((s) => told.push(s))
+    await status.restore(store)
+    expect(status.state).toEqual({ hasSynced: true, lastSyncedAt: 5 })
+    await store.transaction('readwrite', (tx) => tx.putScope(scope('b', 9)))
+    await status.noteSynced(store)
+    expect(told).toEqual([{ hasSynced: true, lastSyncedAt: 9 }])
+    status.reset()
+    expect(status.state).toEqual({ hasSynced: false, lastSyncedAt: null })
   })
 })
