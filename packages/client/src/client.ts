@@ -40,7 +40,7 @@ import { createLog, logError } from './status/logger.js'
 import { createSyncStatus } from './status/sync-status.js'
 import { createRejectedEdits } from './edits/rejected-edits.js'
 import { editsFromReport } from './edits/edit-events.js'
-import { createStorageStatus, defaultStorageManager } from './storage/storage-status.js'
+import { createStorageStatus } from './storage/storage-status.js'
 
 export type { ClientEvents, ClientStatus, SyncClient, SyncClientOptions, TableHandle } from './client-api.js'
 
@@ -274,8 +274,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   void ready.then(
     () => {
       if (closed) return
-      if (options.persistStorage === false || store.kind !== 'indexeddb') void storage.requestPersistence(null)
-      else void storage.requestPersistence(options.storageManager === undefined ? defaultStorageManager() : options.storageManager)
+      void storage.requestPersistence(options.persistStorage === false || store.kind !== 'indexeddb' ? null : options.storageManager)
       connection.dispatch({ type: 'started' })
       tabs.start()
       live.activatePending()

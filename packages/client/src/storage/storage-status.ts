@@ -36,7 +36,10 @@ export interface StorageManagerLike {
 
 export interface StorageStatus {
   readonly state: StorageState
-  /** Asks for persistent storage (once): `persisted()` first, then `persist()`. Never throws. */
+  /**
+   * Asks for persistent storage (once): `persisted()` first, then `persist()`. `undefined`: the
+   * environment's StorageManager; `null`: none (`unavailable`). Never throws.
+   */
   requestPersistence(manager: StorageManagerLike | null | undefined): Promise<void>
   /** The replica was found lost at `at`. */
   noteLost(at: number): void
@@ -54,6 +57,7 @@ export function createStorageStatus(emit: (event: StorageEvent) => void): Storag
     },
     async requestPersistence(manager) {
       if (state.persistence !== 'pending') return
+      if (manager === undefined) manager = defaultStorageManager()
       if (manager === null || manager === undefined || typeof manager.persist !== 'function') return settle('unavailable')
       try {
         if (typeof manager.persisted === 'function' && (await manager.persisted())) return settle('persisted')
