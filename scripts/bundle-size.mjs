@@ -23,7 +23,10 @@ import { gzipSync } from 'node:zlib'
  * code reaches today (41.6 KB and 28.8 KB): lastword's own client and core code alone is about 25 KB,
  * the validator (valibot) 2 KB (README.md, "Bundle size").
  */
-export const LIMITS = { total: 44.5 * 1024, own: 31.5 * 1024 }
+// Raised with the client's status, edit outcomes (`edit`, `rejected()`/`retry`/`discard`), logger and
+// storage guard (persistence, the replica marker), about 2.2 KB min+gzip together, and `inspect()`
+// (about 1.1 KB); the IndexedDB wrapper (idb, about 1.2 KB) left meanwhile.
+export const LIMITS = { total: 46 * 1024, own: 33 * 1024 }
 
 /** The transport's packages: counted in the total, not in lastword's own share. */
 export const TRANSPORT_PACKAGES = ['socket.io-client']

@@ -24,6 +24,11 @@ import type { LocalStore, StoredRecord } from './store/types.js'
 import type { ClockEvent, SyncProgress, SyncReport } from './sync/driver.js'
 import type { TabOptions } from './tabs/coordinator.js'
 import type { Transport } from './transport.js'
+import type { ClientLogger } from './status/logger.js'
+import type { SyncedState } from './status/sync-status.js'
+import type { EditEvent } from './edits/edit-events.js'
+import type { RejectedEdit } from './edits/rejected-edits.js'
+import type { StorageEvent, StorageManagerLike, StorageState } from './storage/storage-status.js'
 
 /** Where the client stands: no connection, connecting, syncing, or connected and idle. */
 export type ClientStatus = 'offline' | 'connecting' | 'syncing' | 'online'
@@ -39,6 +44,12 @@ export interface ClientEvents {
   progress: SyncProgress
   /** A clock problem: the server refused this device's clock (the owner tab's client tells it). */
   clock: ClockEvent
+  /** A sync of some scope completed (here or in another tab): `hasSynced` and `lastSyncedAt` now. */
+  synced: SyncedState
+  /** A local edit lost to a later write (`superseded`, with the winner when readable) or was refused (`rejected`). */
+  edit: EditEvent
+  /** Storage: the persistence the browser granted, or the local database lost under the running client. */
+  storage: StorageEvent
 }
 
 /** Options of {@link createSyncClient}. */
@@ -89,6 +100,18 @@ export interface SyncClientOptions {
   tabs?: TabOptions | false
   /** Connect on creation (default `true`); otherwise call `connect()`. */
   autoConnect?: boolean
+  /**
+   * Where the client logs (levels `debug`, `info`, `warn`, `error`, each optional). Default: warnings
+   * and errors to the console; `false`: nothing.
+   */
+  logger?: ClientLogger | false
+  /**
+   * Ask the browser for persistent storage (`navigator.storage.persist()`) once the IndexedDB store is
+   * open, so it is not evicted under storage pressure (default `true`; some browsers ask the user).
+   */
+  persistStorage?: boolean
+  /** The StorageManager to ask (default `navigator.storage`; `null`: none). */
+  storageManager?: StorageManagerLike | null
 }
 
 /**
@@ -157,12 +180,27 @@ export interface SyncClient<S extends SyncSchema | undefined = any> {
    * (`null`: never, since this client started). The app may tell the user to fix the device's clock.
    */
   readonly clockRefused: ClockEvent | null
+  /** Whether a sync of any scope ever completed for this local database (persisted: true after a reload). */
+  readonly hasSynced: boolean
+  /** When a sync last completed (server-corrected clock, ms; persisted), or `null`: never. */
+  readonly lastSyncedAt: number | null
+  /** The storage's persistence, and when the local database was last lost under this client. */
+  readonly storage: StorageState
   /** Whether this client is the sync owner among the tabs sharing its database. */
   readonly isOwner: boolean
   /** The local store. */
   readonly store: LocalStore
   /** The handle on a synced table (one per name). */
   readonly table: TableAccessor<S>
+  /** The local edits the server refused (kept, not dirty), of every synced table or of one. */
+  rejected(table?: string): Promise<RejectedEdit[]>
+  /** Pushes a refused edit again, as it was. `NOT_FOUND` if that record holds no refused edit. */
+  retry(table: string, uid: string): Promise<void>
+  /**
+   * Drops a refused edit: the server's version comes back with the next sync (a full reconciliation of
+   * the table's scopes). `NOT_FOUND` if that record holds no refused edit.
+   */
+  discard(table: string, uid: string): Promise<void>
   /** Syncs every subscribed scope now (in a non-owner tab: asks the owner). Rejects when offline. */
   sync(): Promise<void>
   /** How many records are dirty (written locally, not yet acknowledged). */

@@ -24,7 +24,7 @@ import { createConnection } from './connection/connection.js'
 import { takeHello } from './connection/hello.js'
 import { deriveStatus } from './connection/machine.js'
 import { createEmitter } from './emitter.js'
-import { createInstanceIds } from './ids.js'
+import { createInstanceIds, randomNodeId } from './ids.js'
 import { createInspector } from './inspect.js'
 import { createLiveQueries } from './live/live-queries.js'
 import { createPendingCount } from './live/pending-count.js'
@@ -39,6 +39,11 @@ import { createTabCoordinator } from './tabs/coordinator.js'
 import type { TabMessage } from './tabs/messages.js'
 import { createTabSession } from './tabs/tab-session.js'
 import { createSocketTransport, type Transport } from './transport.js'
+import { createLog, logError } from './status/logger.js'
+import { createSyncStatus } from './status/sync-status.js'
+import { createRejectedEdits } from './edits/rejected-edits.js'
+import { editsFromReport } from './edits/edit-events.js'
+import { createStorageStatus } from './storage/storage-status.js'
 
 export type { ClientEvents, ClientStatus, SyncClient, SyncClientOptions, TableHandle } from './client-api.js'
 
@@ -72,7 +77,14 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
       ? options.store
       : options.store === 'memory'
         ? createMemoryStore()
-        : createIdbStore({ name: `lastword:${name}`, indexedDB: options.indexedDB, IDBKeyRange: options.IDBKeyRange })
+        : createIdbStore({
+            name: `lastword:${name}`,
+            indexedDB: options.indexedDB,
+            IDBKeyRange: options.IDBKeyRange,
+            newMarkerId: () => randomNodeId(runtime) + randomNodeId(runtime),
+            onReplaced: () => replicaLost(),
+            onConnectionLost: () => checkReplica(),
+          })
   const retry: Required<RetryOptions> = { ...DEFAULT_RETRY, ...options.retry }
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
   const emitter = createEmitter<ClientEvents>()
@@ -89,8 +101,12 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
   let closed = false
   let driver: SyncDriver | null = null
 
+  const log = createLog(options.logger)
+  const syncStatus = createSyncStatus((state) => emitter.emit('synced', state))
+  const storage = createStorageStatus((event) => emitter.emit('storage', event))
   const report = (error: LastwordError): void => {
     lastError = error
+    logError(log, error)
     emitter.emit('error', error)
   }
   const assertOpen = (): void => {
@@ -121,7 +137,11 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     isClosed: () => closed,
     onDataChanged: (tables, uids) => dataChanged(tables, uids),
     onStatusChanged: () => updateStatus(),
-    onReport: (syncReport) => emitter.emit('sync', syncReport),
+    onReport(syncReport) {
+      emitter.emit('sync', syncReport)
+      void syncStatus.noteSynced(store)
+      void editsFromReport(syncReport, store).then((events) => events.forEach((e) => emitter.emit('edit', e)), () => undefined)
+    },
     reloadTables,
     onOwnerChange(owner) {
       connection.dispatch({ type: 'owner-changed', owner })
@@ -150,10 +170,28 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     onChange: () => updateStatus(),
   })
 
+  /** The connection was closed under the store: reopen now, so a lost replica is found (and told) at once. */
+  function checkReplica(): void {
+    if (!closed) void store.transaction('readonly', (tx) => tx.getMeta('clock')).catch(() => undefined)
+  }
+
+  /** The local database vanished under this client: tell the app, re-read everything, resync from scratch. */
+  function replicaLost(): void {
+    if (closed) return
+    log.warn('the local database was deleted or replaced while the client ran; resyncing from scratch')
+    storage.noteLost(runtime.now())
+    syncStatus.reset()
+    dataChanged([...handles.keys()])
+    void ready.then((clock) => store.transaction('readwrite', (tx) => clock.persist(tx))).catch(() => undefined)
+    // Runs begun on the lost database fail and retry (sync/replica-guard.ts); the rest start now.
+    if (tabs.isOwner && driver !== null) void driver.syncAll().catch(() => undefined)
+  }
+
   function updateStatus(): void {
     const next = deriveStatus(connection.state, { owner: tabs.isOwner, ownerStatus: tabs.ownerStatus, syncing: driver?.busy() === true })
     if (next === status) return
     status = next
+    log.info(`status ${next}`)
     emitter.emit('status', next)
     if (tabs.isOwner) tabs.post({ type: 'status', from: clientId, status: next })
   }
@@ -195,6 +233,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
       tables: await tx.getMeta('tables'),
     }))
     registry.restore(meta.tables)
+    await syncStatus.restore(store)
     const clock = createClientClock({ node, clock: runtime, last: meta.clock ?? null, offset: meta.offset })
     driver = createSyncDriver({
       store,
@@ -211,13 +250,16 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
       },
       runtime,
       onReport(syncReport) {
+        log.debug('sync completed', { table: syncReport.table, mode: syncReport.mode, pushed: syncReport.pushed, pulled: syncReport.pulled })
         emitter.emit('sync', syncReport)
+        void syncStatus.noteSynced(store)
         tabs.post({ type: 'report', from: clientId, report: syncReport as unknown as Record<string, unknown> })
       },
       onProgress: (progress) => emitter.emit('progress', progress),
       onError: report,
       onClock(event) {
         clockRefused = event
+        log.warn('the server refused this device clock; records re-stamped', { skewMs: event.skewMs })
         emitter.emit('clock', event)
       },
       // `uids` (the records written, when known) makes live queries patch rather than re-read.
@@ -226,6 +268,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
         postChanged(tables, false, uids)
       },
       onActivity: updateStatus,
+      onEdit: (event) => emitter.emit('edit', event),
     })
     return clock
   })()
@@ -234,6 +277,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
   void ready.then(
     () => {
       if (closed) return
+      void storage.requestPersistence(options.persistStorage === false || store.kind !== 'indexeddb' ? null : options.storageManager)
       connection.dispatch({ type: 'started' })
       tabs.start()
       live.activatePending()
@@ -271,6 +315,20 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
   })
   emitter.on('error', inspector.noteError)
   emitter.on('sync', inspector.noteSync)
+  const whenOpen = async <T>(fn: () => Promise<T>): Promise<T> => {
+    assertOpen()
+    await ready
+    return fn()
+  }
+  const rejectedEdits = createRejectedEdits({
+    store,
+    afterRetry: (table, uid) => deps.afterWrite(table, uid),
+    afterDiscard(table, uid) {
+      dataChanged([table], [uid])
+      postChanged([table], false, [uid])
+      if (tabs.isOwner && driver !== null) void driver.syncAll().catch(() => undefined)
+    },
+  })
 
   async function shutdown(): Promise<void> {
     connection.dispatch({ type: 'close-requested' })
@@ -294,6 +352,15 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     get clockRefused() {
       return clockRefused
     },
+    get hasSynced() {
+      return syncStatus.state.hasSynced
+    },
+    get lastSyncedAt() {
+      return syncStatus.state.lastSyncedAt
+    },
+    get storage() {
+      return storage.state
+    },
     get isOwner() {
       return tabs.isOwner
     },
@@ -312,6 +379,9 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
       await driver.syncAll()
       await live.settle()
     },
+    rejected: (table) => whenOpen(() => rejectedEdits.list(table)),
+    retry: (table, uid) => whenOpen(() => rejectedEdits.retry(table, uid)),
+    discard: (table, uid) => whenOpen(() => rejectedEdits.discard(table, uid)),
     async pendingCount() {
       assertOpen()
       await ready

@@ -65,3 +65,10 @@ export { uuidv7 } from './ids.js'
 
 // Tabs
 export type { TabOptions, LockManagerLike, BroadcastChannelFactory } from './tabs/coordinator.js'
+
+// Status, logging, what happened to local edits, storage
+export type { ClientLogger, LogLevel } from './status/logger.js'
+export type { SyncedState } from './status/sync-status.js'
+export type { EditEvent, EditWinner } from './edits/edit-events.js'
+export type { RejectedEdit } from './edits/rejected-edits.js'
+export type { StorageEvent, StorageManagerLike, StoragePersistence, StorageState } from './storage/storage-status.js'

@@ -63,8 +63,8 @@ describe('Node host: IndexedDB from options, no globals', () => {
       (e: unknown) => e as { code?: string; message?: string },
     )
     expect(error?.code).toBe('UNKNOWN_TABLE')
-    expect(error?.message).toContain('pass `tables` to createSyncClient')
-    expect(error?.message).toContain('TableDescriptor')
+    expect(error?.message).toContain('as `tables` to createSyncClient')
+    expect(error?.message).toContain('describeTables')
     expect(await client.pendingCount()).toBe(0)
     await client.clear()
   })

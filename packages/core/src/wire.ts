@@ -189,6 +189,10 @@ export const syncPageSchema = /* @__PURE__ */ wireSchema(() =>
     cursor: v.optional(v.nullable(fullCursor()), null),
     /** Why `resync` was asked for. */
     reason: v.optional(str()),
+    /**
+     * `received`: the records this page sends. `total`: on a pull's first page, what the server counted
+     * for the whole pull (an estimate, ARCHITECTURE.md "Progress"); `null` on later pages or unknown.
+     */
     progress: v.optional(strictObject({ received: count(), total: v.nullable(count()) }), () => ({ received: 0, total: null })),
   }),
 )

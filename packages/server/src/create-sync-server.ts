@@ -2,12 +2,15 @@
  * `createSyncServer`: the one object an app's server meets. It creates the engine (storage, services,
  * sync) over the app's Drizzle database and tables, and the socket.io transport in front of it.
  */
+import { performance } from 'node:perf_hooks'
 import { LastwordError, type InsertModelOf, type SelectModelOf, type TableName } from '@lastword/core'
 import { createCluster, type Cluster, type ClusterOptions, type ClusterStats } from './cluster/index.js'
 import { createEngine, type Engine, type EngineHooks, type SyncDatabase, type TableInput } from './engine/index.js'
 import { createTransport, type AttachTarget } from './transport/transport.js'
 import { silentLogger } from './transport/logger.js'
 import type { Authenticate, SyncIoServer } from './transport/types.js'
+import { createMeter, type MetricsSink } from './metrics.js'
+import type { ReadyResult } from './engine/readiness.js'
 import { DEFAULT_LIMITS, type Authorize, type Limits, type Logger, type Principal, type SyncEngine, type TableService } from './types.js'
 
 /** The synced tables of a server, by the name clients use (the `tables` option). */
@@ -63,6 +66,12 @@ export interface SyncServerOptions<P extends Principal = Principal, T extends Sy
   cluster?: ClusterOptions
   /** Seams for tests (inside write transactions, around the overlap lock); none is needed in production. */
   hooks?: EngineHooks
+  /**
+   * Where lastword reports its metrics (connected sockets, syncs and pushed records, sync and fan-out
+   * latency, queued bytes, errors by code): `{ counter, histogram, gauge }`, each optional (metrics.ts
+   * lists the names; README, "Metrics and readiness"). None by default.
+   */
+  metrics?: MetricsSink
 }
 
 /**
@@ -77,6 +86,12 @@ export interface SyncServer<T extends object = any> {
    * refused with `BAD_REQUEST` naming it, and nothing is created.
    */
   migrate(): Promise<void>
+  /**
+   * The readiness check for a load balancer or orchestrator: the database answers and lastword's tables
+   * are migrated. Never throws: `{ ready: true, dialect, rev, durationMs }` or `{ ready: false, reason:
+   * 'closed' | 'database-unreachable' | 'migrations-pending', message, durationMs }` (default timeout 5 s).
+   */
+  ready(options?: { timeoutMs?: number }): Promise<ReadyResult>
   /**
    * Serves the sync protocol on an HTTP(S) server (creating a socket.io server with
    * `maxHttpBufferSize = limits.maxMessageBytes`) or on an existing socket.io `Server` (whose main
@@ -144,24 +159,34 @@ export function createSyncServer<P extends Principal = Principal, const T extend
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
   })
+  const meter = createMeter(options.metrics, Object.keys(options.tables))
   const transport = createTransport({
     engine,
     limits,
     logger,
+    meter,
     authenticate: options.authenticate,
     allowedOrigins: options.allowedOrigins,
     adapter: options.cluster?.adapter,
   })
   const cluster: Cluster | undefined =
-    options.cluster === undefined ? undefined : createCluster({ engine, logger, deliver: (changes) => transport.deliver(changes), options: options.cluster })
-  const stopListening = engine.onCommit((changes, origin) => {
+    options.cluster === undefined ? undefined : createCluster({ engine, logger, deliver: (changes) => deliver(changes, undefined, 'cluster'), options: options.cluster })
+  /** Fans out and, with a sink, times it from now to the end of the delivery queue this batch joined. */
+  function deliver(changes: Parameters<typeof transport.deliver>[0], origin: unknown, source: 'local' | 'cluster'): void {
     transport.deliver(changes, origin)
+    if (options.metrics === undefined) return
+    const started = performance.now()
+    void transport.idle().then(() => meter.fanout(source, performance.now() - started))
+  }
+  const stopListening = engine.onCommit((changes, origin) => {
+    deliver(changes, origin, 'local')
     cluster?.publish(changes)
   })
   let closing: Promise<void> | undefined
 
   return {
     migrate: () => engine.migrate(),
+    ready: (readyOptions) => engine.ready(readyOptions),
     attach: (target) => {
       const io = transport.attach(target)
       // The first server attached carries the cluster's messages (one bus per node).

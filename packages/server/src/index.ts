@@ -46,3 +46,7 @@ export type {
   EffectiveScope,
   SyncEngine,
 } from './types.js'
+
+// Operations: the metrics hook and the readiness check (README, "Metrics and readiness")
+export type { MetricsSink, MetricLabels } from './metrics.js'
+export type { ReadyResult } from './engine/readiness.js'

@@ -11,6 +11,7 @@ import { LastwordError } from '@lastword/core'
 import { openDatabase, request, transactionDone } from './idb-requests.js'
 import type { LocalStore, ScanOptions, StoreMeta, StoreMode, StoreTransaction, StoredRecord, StoredScope } from './types.js'
 import { closedStoreError, toStoreError } from './store-errors.js'
+import { defaultMarkerId, readOrCreateMarker } from './replica-marker.js'
 
 /** The schema version of the client database; bump it with a new step in `upgrade`. */
 export const IDB_SCHEMA_VERSION = 1
@@ -35,12 +36,23 @@ export interface IdbStoreOptions {
   indexedDB?: IDBFactory
   /** The key-range constructor matching the factory; defaults to the global `IDBKeyRange`. */
   IDBKeyRange?: typeof IDBKeyRange
+  /**
+   * The database was deleted, evicted or replaced while this store had it open (replica-marker.ts): told
+   * when the store reopens it and finds another replica marker (or none).
+   */
+  onReplaced?: () => void
+  /** The connection was closed under the store (`close`, `versionchange`): a reopen checks the marker. */
+  onConnectionLost?: () => void
+  /** Ids for the replica marker (default: the platform's randomness). */
+  newMarkerId?: () => string
 }
 
 /** The IndexedDB store. */
 export interface IdbStore extends LocalStore {
   /** The database name. */
   readonly name: string
+  /** The replica marker's id of the database open now (`undefined` before the first open). */
+  readonly replica: string | undefined
 }
 
 /**
@@ -75,8 +87,11 @@ export function createIdbStore(options: IdbStoreOptions): IdbStore {
   let closed = false
   /** Connections that were closed under us: a transaction that failed on one of them is retried. */
   const lost = new WeakSet<Db>()
+  /** The replica marker of the database this store works on (replica-marker.ts). */
+  let replica: string | undefined
 
   function drop(db: Db): void {
+    if (!lost.has(db) && !closed) queueMicrotask(() => options.onConnectionLost?.())
     lost.add(db)
     if (currentDb === db) {
       current = null
@@ -85,13 +100,18 @@ export function createIdbStore(options: IdbStoreOptions): IdbStore {
   }
 
   function open(): Promise<Db> {
-    return openDatabase(factory, name, IDB_SCHEMA_VERSION, upgrade).then((db) => {
+    return openDatabase(factory, name, IDB_SCHEMA_VERSION, upgrade).then(async (db) => {
       db.addEventListener('close', () => drop(db))
       db.addEventListener('versionchange', () => {
         // Another connection upgrades or deletes the database: let it, reopen on the next transaction.
         drop(db)
         db.close()
       })
+      // Before any transaction runs on it: is it still the database this store worked on?
+      const id = await readOrCreateMarker(db, options.newMarkerId ?? defaultMarkerId)
+      const replaced = replica !== undefined && id !== replica
+      replica = id
+      if (replaced) options.onReplaced?.()
       return db
     })
   }
@@ -151,9 +171,14 @@ export function createIdbStore(options: IdbStoreOptions): IdbStore {
   const store: IdbStore = {
     kind: 'indexeddb',
     name,
+    get replica() {
+      return replica
+    },
     transaction,
     async clear() {
       if (closed) throw closedStoreError()
+      // Deleted on purpose: a database made afterwards is a new replica, not a lost one.
+      replica = undefined
       const db = current
       current = null
       currentDb = null

@@ -9,6 +9,8 @@ import { applyPage, type PageResult } from './page-apply.js'
 import { buildRequest } from './request-builder.js'
 import type { ScopeEntry } from './scope-registry.js'
 import type { SyncReport } from './types.js'
+import { createEditTracker, type EditTracker } from '../edits/edit-events.js'
+import { guardReplica } from './replica-guard.js'
 
 /**
  * Runs one sync of `entry`; throws what the server or the store refused (the scheduler retries transient
@@ -16,6 +18,17 @@ import type { SyncReport } from './types.js'
  * a checkpoint (the page then keeps it), and with nothing to push no request is sent.
  */
 export async function runSync(ctx: SyncContext, entry: ScopeEntry, pull = true): Promise<void> {
+  // What happened to pushed edits (the `edit` event), told page by page and settled when the run ends.
+  const edits = createEditTracker(entry.table, (event) => ctx.deps.onEdit?.(event))
+  try {
+    // Every transaction of the run on one replica: not finished on a database that replaced it.
+    await runPages(guardReplica(ctx), entry, pull, edits)
+  } finally {
+    edits.end()
+  }
+}
+
+async function runPages(ctx: SyncContext, entry: ScopeEntry, pull: boolean, edits: EditTracker): Promise<void> {
   const { clock, transport, settings } = ctx.deps
   const started = clock.local()
   const report: SyncReport = {
@@ -33,6 +46,8 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry, pull = true):
   }
   let first = true
   let received = 0
+  // The first page's total holds for the run (the server counts on first pages only, progress-total.ts).
+  let total: number | null = null
   for (;;) {
     if (ctx.state.stopped) throw closedError()
     if (!ctx.state.connected) throw offlineError()
@@ -70,6 +85,7 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry, pull = true):
     if (result.clockRefused !== null) ctx.deps.onClock(result.clockRefused)
     report.pushed += result.pushed
     report.pulled += page.rows.length + page.tombstones.length
+    edits.page(page, result)
     report.superseded.push(...result.superseded)
     report.rejected.push(...result.rejected)
     report.restamped.push(...result.restamped)
@@ -92,9 +108,14 @@ export async function runSync(ctx: SyncContext, entry: ScopeEntry, pull = true):
     if (touched.length > 0) ctx.deps.onChanged([entry.table], touched, result.states)
     // A page's `progress.received` counts that page (the server's reading); the run adds them up.
     received += page.progress.received
-    ctx.deps.onProgress({ table: entry.table, scopeKey: entry.key, received, total: page.progress.total })
+    if (page.mode === 'resync') total = null
+    else total ??= page.progress.total
+    const done = page.mode !== 'resync' && !page.hasMore
+    // Never below what arrived (the incremental count is an estimate); exact once the run is done.
+    const shown = done ? received : total === null ? null : Math.max(total, received)
+    ctx.deps.onProgress({ table: entry.table, scopeKey: entry.key, received, total: shown })
     first = false
-    if (page.mode !== 'resync' && !page.hasMore) break
+    if (done) break
   }
   report.durationMs = Math.max(0, clock.local() - started)
   ctx.deps.onReport(report)

@@ -7,6 +7,7 @@ import type { ClientClock } from '../clock.js'
 import type { RetryOptions, Runtime } from '../runtime.js'
 import type { LocalStore, StoredRecord } from '../store/types.js'
 import type { Transport } from '../transport.js'
+import type { EditEvent } from '../edits/edit-events.js'
 
 /** What one completed sync of a scope did: the demo's log is built from it. */
 export interface SyncReport {
@@ -52,7 +53,13 @@ export interface SyncProgress {
   scopeKey: string
   /** Records received so far in this sync (rows, tombstones, evictions, purges). */
   received: number
-  /** The total, when the server knows it. */
+  /**
+   * How many records this sync will receive, `null` while unknown. Counted by the server on the first
+   * page of a pull (an estimate: exact for a full reconciliation of an empty replica, an upper bound for
+   * one that holds records; for an incremental pull, the changed records live in the scope, to which
+   * evictions and tombstones add; `null` past 100,000). Never below `received`, and equal to it on a
+   * sync's last event.
+   */
   total: number | null
 }
 
@@ -91,6 +98,8 @@ export interface DriverDeps {
   onChanged(tables: string[], uids?: readonly string[], states?: ReadonlyMap<string, StoredRecord | undefined>): void
   /** A run started or ended (status `syncing`). */
   onActivity(): void
+  /** A pushed edit lost to a later write or was refused (edits/edit-events.ts). */
+  onEdit?(event: EditEvent): void
 }
 
 /** A scope the driver keeps synced. */

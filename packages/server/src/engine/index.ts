@@ -64,10 +64,12 @@ import { createTableService } from './services.js'
 import { purgeUpTo, readChangeLog, readState } from './store.js'
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
 import { applyWrites, type WriteHooks } from './write.js'
+import { checkReadiness, type ReadyResult } from './readiness.js'
 
 export type { ScopeLockEvent, ScopeLockObserver } from './scope-lock.js'
 export type { AnyDrizzleTable, TableInput } from './tables.js'
 export type { WriteHooks } from './write.js'
+export type { ReadyResult } from './readiness.js'
 /** A Drizzle database lastword can serve. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SyncDatabase = BetterSQLite3Database<any> | NodePgDatabase<any>
@@ -117,6 +119,8 @@ export interface Engine extends SyncEngine {
    * (`upTo` once everything was read). Changes whose record was purged since are left out.
    */
   changesSince(after: number, upTo: number, limit: number): Promise<{ entries: Array<{ rev: number; change: CommittedChange }>; scannedTo: number }>
+  /** The readiness check (readiness.ts): database reachable, lastword's tables migrated. Never throws. */
+  ready(options?: { timeoutMs?: number }): Promise<ReadyResult>
 }
 const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
 
@@ -245,6 +249,11 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     },
 
     now: () => now(),
+
+    async ready(options = {}) {
+      if (closed) return { ready: false, reason: 'closed', message: 'The sync engine was closed', durationMs: 0 }
+      return checkReadiness(driver, options.timeoutMs ?? 5_000)
+    },
 
     async bindClient(clientId, principalId) {
       ensureOpen()

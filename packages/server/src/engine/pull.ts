@@ -31,6 +31,7 @@ import { scopeSql } from './scope-sql.js'
 import { readErasures, readHistory, readLineageState } from './lineage.js'
 import { META_COLUMNS as META, decodeMeta, type ServerRecord } from './store.js'
 import { decodeRow, type SyncedTable } from './tables.js'
+import { fullTotal, incrementalTotal } from './progress-total.js'
 
 /** The part of a {@link SyncPage} the pull decides. */
 export type PullPage = Omit<SyncPage, 'receivedAt' | 'answeredAt' | 'outcomes' | 'columns'>
@@ -200,7 +201,10 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint, seen?: Li
     cursor: null,
     progress: { received: 0, total: null },
   }
-  if (checkpoint.rev === state.rev) return page
+  if (checkpoint.rev === state.rev) {
+    page.progress = { received: 0, total: 0 }
+    return page
+  }
   const { table } = p
   const rows = yield* all(sql`SELECT ${META},
       CASE WHEN ${table.uid} IS NOT NULL AND ${scopeSql(p.dialect, table, p.scope)} THEN 1 ELSE 0 END AS lw_match${appColumns(table)}
@@ -230,7 +234,9 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint, seen?: Li
     else if (action === 'evict') page.evict.push([meta.uid, versionOf(meta)])
   }
   // Counts only what this client is told: the number of records scanned would disclose other scopes' activity.
-  page.progress = { received: page.rows.length + page.tombstones.length + page.evict.length, total: null }
+  // `total` on a pull's first page only (progress-total.ts).
+  const total = checkpoint.since === undefined ? yield* incrementalTotal(p, checkpoint.rev, state.rev) : null
+  page.progress = { received: page.rows.length + page.tombstones.length + page.evict.length, total }
   if (hasMore) {
     page.hasMore = true
     const rev = records[records.length - 1]?.meta.rev ?? checkpoint.rev
@@ -345,6 +351,7 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
     if (record !== undefined && record.meta.deleted_at !== null) page.tombstones.push(tombstoneRow(record.meta))
     else page.purged.push(uid)
   }
-  page.progress = { received: page.rows.length + page.tombstones.length + page.evict.length + page.purged.length, total: null }
+  const total = request.cursor === null ? yield* fullTotal(p) : null
+  page.progress = { received: page.rows.length + page.tombstones.length + page.evict.length + page.purged.length, total }
   return page
 }

@@ -17,6 +17,7 @@ import { createRealtime } from './realtime.js'
 import { errorReply, toPublicError } from './replies.js'
 import { handleSync, handleUnsubscribe, type RequestDeps } from './requests.js'
 import { createTokenBucket } from './token-bucket.js'
+import { createMeter, observeSync, type Meter } from '../metrics.js'
 import type { Authenticate, DuplexConnection, Session, SessionSocket, SyncIoServer, SyncSocket } from './types.js'
 
 /**
@@ -42,6 +43,8 @@ export interface TransportOptions {
    * PostgreSQL or Redis adapter). An attached socket.io `Server` keeps its own.
    */
   adapter?: ServerOptions['adapter'] | undefined
+  /** Where sockets, syncs, queued bytes and errors are reported (metrics.ts); none by default. */
+  meter?: Meter | undefined
 }
 
 export interface Transport {
@@ -69,6 +72,7 @@ export interface Transport {
 
 export function createTransport(options: TransportOptions): Transport {
   const { engine, limits, logger, authenticate } = options
+  const meter = options.meter ?? createMeter(undefined, [])
   const originCheck: OriginCheck | undefined = options.allowedOrigins === undefined ? undefined : createOriginCheck(options.allowedOrigins)
   const ios: SyncIoServer[] = []
   const created = new Set<SyncIoServer>()
@@ -128,10 +132,12 @@ export function createTransport(options: TransportOptions): Transport {
 
     const session: Session = { socket, principal, clientId, subscriptions: new Map(), inFlight: 0 }
     sessions.add(session)
+    meter.socketsConnected(sessions.size)
     scheduleExpiry(session)
-    const pressure = watchBackpressure(socket, limits.maxQueuedBytesPerSocket, (reason) =>
-      logger.warn({ principal: principal.id, clientId, reason }, 'lastword: socket not reading; closed'),
-    )
+    const pressure = watchBackpressure(socket, limits.maxQueuedBytesPerSocket, (reason) => {
+      meter.socketDropped()
+      logger.warn({ principal: principal.id, clientId, reason }, 'lastword: socket not reading; closed')
+    })
 
     const clock = () => performance.now()
     const requests = createTokenBucket({ ratePerSecond: limits.maxRequestsPerSecond, burst: limits.maxRequestsPerSecond, clock })
@@ -156,6 +162,7 @@ export function createTransport(options: TransportOptions): Transport {
         return
       }
       if (!requests.tryTake()) {
+        meter.error('RATE_LIMITED', 'lw:sync')
         reply(errorReply(rateLimited(limits), logger, { principal: principal.id, clientId }))
         if (!refusals.tryTake()) {
           logger.warn({ principal: principal.id, clientId }, 'lastword: request flood; socket closed')
@@ -172,11 +179,14 @@ export function createTransport(options: TransportOptions): Transport {
       // Past the middleware but not yet started when close() began: refused like any later request.
       if (closed) return answer({ ok: false, error: new LastwordError('CLOSED', 'The server is shutting down; retry later').toWire() })
       if (session.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
+        meter.error('RATE_LIMITED', 'lw:sync')
         answer(errorReply(new LastwordError('RATE_LIMITED', `At most ${MAX_IN_FLIGHT_PER_SOCKET} syncs may run at once on one socket; wait for answers`), logger, {}))
         return
       }
       session.inFlight++
+      const started = performance.now()
       const work = handleSync(raw, session, requestDeps).then((reply) => {
+        observeSync(meter, raw, reply, performance.now() - started)
         running.delete(work)
         // Nothing after expiry, not even the answer to a request that started before it.
         if (isExpired(session)) {
@@ -184,6 +194,7 @@ export function createTransport(options: TransportOptions): Transport {
           return expire(session)
         }
         answer(reply)
+        meter.queuedBytes(pressure.queued())
         // In flight until written: a socket that does not read holds its answers, not more requests.
         void pressure.written().then(() => session.inFlight--)
       })
@@ -192,6 +203,7 @@ export function createTransport(options: TransportOptions): Transport {
 
     socket.on('lw:unsubscribe', (raw: unknown, ack: unknown) => {
       const reply = handleUnsubscribe(raw, session, requestDeps)
+      if (!reply.ok) meter.error(reply.error.code, 'lw:unsubscribe')
       if (typeof ack === 'function') (ack as (reply: Reply<null>) => void)(reply)
     })
 
@@ -202,6 +214,7 @@ export function createTransport(options: TransportOptions): Transport {
       expiryTimers.delete(session)
       realtime.forget(session)
       sessions.delete(session)
+      meter.socketsConnected(sessions.size)
       const b = bindings.get(clientId)
       if (b !== undefined && --b.sockets <= 0) bindings.delete(clientId)
     })
@@ -258,7 +271,11 @@ export function createTransport(options: TransportOptions): Transport {
           identities.set(socket, identity)
           next()
         },
-        (error: unknown) => next(toConnectError(toPublicError(error, logger, { event: 'handshake' }))),
+        (error: unknown) => {
+          const refusal = toPublicError(error, logger, { event: 'handshake' })
+          meter.error(refusal.code, 'handshake')
+          next(toConnectError(refusal))
+        },
       )
     })
     io.on('connection', (socket: SyncSocket) => onConnection(socket as unknown as SessionSocket))
@@ -281,7 +298,9 @@ export function createTransport(options: TransportOptions): Transport {
         timeoutMs: limits.handshakeTimeoutMs,
       })
     } catch (error) {
-      throw toPublicError(error, logger, { event: 'handshake' })
+      const refusal = toPublicError(error, logger, { event: 'handshake' })
+      meter.error(refusal.code, 'handshake')
+      throw refusal
     }
     if (closed) throw new LastwordError('CLOSED', 'The server is shutting down; retry later')
     // The connection may have ended while `authenticate` ran; socket.io drops such sockets silently.

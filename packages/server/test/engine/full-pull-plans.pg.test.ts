@@ -65,7 +65,9 @@ describe.skipIf(!available)('full reconciliation on postgres: query plans', () =
       const lookups = seen.filter((s) => !s.text.includes('ORDER BY m.uid'))
       expect(pageStatements.length).toBe(pages.length)
       expect(lookups.length).toBeGreaterThan(0)
-      for (const { text, values } of seen) {
+      // The first page's count (engine/progress-total.ts) reads the scope's whole range once, by whichever
+      // index the planner prefers; the pages and lookups are what must stay on the primary key.
+      for (const { text, values } of seen.filter((s) => !s.text.includes('lw_total'))) {
         const plan = (await side.query(`EXPLAIN ${text}`, values)).rows.map((r: Record<string, unknown>) => String(r['QUERY PLAN'])).join('\n')
         expect(plan, text).toMatch(/lastword_meta_pkey/)
         if (text.includes('JOIN')) expect(plan, text).toMatch(/Index Scan using todos_pkey on todos[^\n]*\n\s*Index Cond: \(uid = /)

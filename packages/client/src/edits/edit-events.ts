@@ -1,0 +1,126 @@
+/**
+ * The `edit` event: what happened to a local edit the server did not take — it lost to a later write
+ * (`superseded`, SPEC.md P3/P4) or was refused (`rejected`, P7, with its typed code). Told by the tab
+ * that owns the sync, once the page that says so is stored, and by the other tabs from its relayed
+ * report ({@link editsFromReport}). A superseded edit carries the winner when
+ * the user may read it: the push answer's winner, or the record as a later page of the same sync
+ * brought it within the user's scope; `null` when neither did (the server hides it, P4).
+ */
+import { fromWireError, type RecordState, type RowValues, type Stamp, type SyncPage, type WireError } from '@lastword/core'
+import type { LocalStore } from '../store/types.js'
+import { fromWireRecord, readRecords } from '../sync/records.js'
+
+/** The state that won over a local edit. */
+export interface EditWinner {
+  /** The winner's row (`null` when it is a deletion). */
+  row: RowValues | null
+  created_at: Stamp
+  updated_at: Stamp
+  deleted_at: Stamp | null
+}
+
+/** What happened to one local edit (the `edit` event). */
+export type EditEvent =
+  | {
+      kind: 'superseded'
+      table: string
+      uid: string
+      /** The conflict rule that decided it (SPEC.md R1–R9). */
+      rule: string
+      /** The winning state, when the user may read it; else `null` (the local copy was removed, P4). */
+      winner: EditWinner | null
+    }
+  | {
+      kind: 'rejected'
+      table: string
+      uid: string
+      /**
+       * Why (`FORBIDDEN`, `INVALID_VALUE`, …): the record is kept, no longer dirty; see `client.rejected()`.
+       * `PURGED` (the record was deleted and purged on the server, R10): the local copy is removed instead.
+       */
+      error: WireError
+    }
+
+/** What one page of a run reported about pushed records (page-apply.ts's result). */
+export interface PageEdits {
+  superseded: ReadonlyArray<{ uid: string; rule: string }>
+  rejected: ReadonlyArray<{ uid: string; error: WireError }>
+  /** Records removed as purged by this page (a push refused `PURGED` among them). */
+  purged: readonly string[]
+}
+
+/** Follows one run: tells each page's edits, holding a superseded one without a winner until the run ends. */
+export interface EditTracker {
+  page(page: SyncPage, edits: PageEdits): void
+  /** The run ended (or failed): tells those still waiting, without a winner. */
+  end(): void
+}
+
+const toWinner = (state: RecordState): EditWinner => ({
+  row: state.deleted_at === null ? state.row : null,
+  created_at: state.created_at,
+  updated_at: state.updated_at,
+  deleted_at: state.deleted_at,
+})
+
+export function createEditTracker(table: string, emit: (event: EditEvent) => void): EditTracker {
+  /** Superseded edits whose winner the push answer did not give: a later page may bring it. */
+  const waiting = new Map<string, string>()
+  return {
+    page(page, edits) {
+      const winners = new Map<string, RecordState>()
+      const purged = new Set(edits.purged)
+      for (const outcome of page.outcomes) {
+        if (outcome.status === 'superseded' && outcome.winner !== null) winners.set(outcome.uid, fromWireRecord(outcome.winner))
+        // A push refused PURGED removed the edit with its record (P5).
+        if (outcome.status === 'rejected' && outcome.error.code === 'PURGED' && purged.has(outcome.uid)) emit({ kind: 'rejected', table, uid: outcome.uid, error: fromWireError(outcome.error).toWire() })
+      }
+      for (const { uid, rule } of edits.superseded) {
+        const winner = winners.get(uid)
+        if (winner === undefined) waiting.set(uid, rule)
+        else emit({ kind: 'superseded', table, uid, rule, winner: toWinner(winner) })
+      }
+      for (const { uid, error } of edits.rejected) emit({ kind: 'rejected', table, uid, error })
+      if (waiting.size === 0) return
+      // The page was stored already, so its records parse (decoded again only when something waits).
+      for (const state of readRecords(page.columns, page.rows as unknown[][], page.tombstones)) {
+        const rule = waiting.get(state.uid)
+        if (rule === undefined) continue
+        waiting.delete(state.uid)
+        emit({ kind: 'superseded', table, uid: state.uid, rule, winner: toWinner(state) })
+      }
+    },
+    end() {
+      for (const [uid, rule] of waiting) emit({ kind: 'superseded', table, uid, rule, winner: null })
+      waiting.clear()
+    },
+  }
+}
+
+/**
+ * The `edit` events of another tab's sync, for a follower (its owner ran the sync and relayed the
+ * report): refusals as reported; a superseded edit's winner read from the local database, where the
+ * owner stored it (`null` when the record is gone — the winner was hidden — or written again since).
+ */
+export async function editsFromReport(report: unknown, store: LocalStore): Promise<EditEvent[]> {
+  const r = (typeof report === 'object' && report !== null ? report : {}) as { table?: unknown; superseded?: unknown; rejected?: unknown }
+  if (typeof r.table !== 'string') return []
+  const table = r.table
+  const list = (value: unknown): Record<string, unknown>[] => (Array.isArray(value) ? value.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null) : [])
+  const superseded = list(r.superseded).filter((e) => typeof e['uid'] === 'string' && typeof e['rule'] === 'string')
+  const events: EditEvent[] = []
+  if (superseded.length > 0) {
+    const uids = superseded.map((e) => e['uid'] as string)
+    const stored = await store.transaction('readonly', (tx) => tx.getRecords(table, uids))
+    superseded.forEach((e, i) => {
+      const record = stored[i]
+      const winner = record === undefined || record.dirty ? null : toWinner({ ...record, row: record.row ?? {} })
+      events.push({ kind: 'superseded', table, uid: e['uid'] as string, rule: e['rule'] as string, winner })
+    })
+  }
+  for (const e of list(r.rejected)) {
+    const error = e['error'] as { code?: unknown; message?: unknown } | undefined
+    if (typeof e['uid'] === 'string' && typeof error?.code === 'string') events.push({ kind: 'rejected', table, uid: e['uid'], error: fromWireError(error).toWire() })
+  }
+  return events
+}
