@@ -1,7 +1,7 @@
 /** The React hooks against a real client on a memory store: loading → rows, live updates, errors, cleanup. */
 import type { ReadRow, SyncClient, TableHandle, Where } from '@lastword/client'
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
-import { LastwordProvider, useLiveQuery, useSyncStatus, useTable, type LiveQueryResult, type LiveSource, type SyncStatus } from '../src/index.js'
+import { LastwordProvider, STATUS_EVENTS, useLiveQuery, useSyncStatus, useTable, type LiveQueryResult, type LiveSource, type SyncStatus } from '../src/index.js'
 import { inAct, manualTransport, mount, newClient, settle, until, type Todo } from './setup.js'
 
 const clients: SyncClient[] = []
@@ -218,7 +218,7 @@ describe('useSyncStatus', () => {
     }
     const view = mount()
     await view.render(<Status />)
-    expect(listeners).toBe(5)
+    expect(listeners).toBe(STATUS_EVENTS.length)
     await view.unmount()
     expect(listeners).toBe(0)
   })

@@ -7,8 +7,25 @@ import { syncStatusStore } from '../src/index.js'
 /** A client reduced to what the status reads, whose events the test emits. */
 function fakeClient() {
   const listeners = new Map<string, Set<(payload: unknown) => void>>()
-  const state = { status: 'online' as SyncClient['status'], lastError: null as LastwordError | null, clockRefused: null as ClockEvent | null, isOwner: true }
+  const state = {
+    status: 'online' as SyncClient['status'],
+    lastError: null as LastwordError | null,
+    clockRefused: null as ClockEvent | null,
+    isOwner: true,
+    hasSynced: false,
+    lastSyncedAt: null as number | null,
+    storage: { persistence: 'unavailable', lostAt: null } as SyncClient['storage'],
+  }
   const client = {
+    get hasSynced() {
+      return state.hasSynced
+    },
+    get lastSyncedAt() {
+      return state.lastSyncedAt
+    },
+    get storage() {
+      return state.storage
+    },
     get status() {
       return state.status
     },
@@ -70,6 +87,15 @@ describe('syncStatusStore', () => {
     emit('status', 'offline')
     expect(store.getSnapshot()).toMatchObject({ status: 'offline', connected: false })
     expect(notified).toBe(count + 1)
+
+    // Synced (in any tab) and the storage's state: read from the client on their events.
+    state.hasSynced = true
+    state.lastSyncedAt = 1_700_000_000_000
+    emit('synced', { hasSynced: true, lastSyncedAt: 1_700_000_000_000 })
+    expect(store.getSnapshot()).toMatchObject({ hasSynced: true, lastSyncedAt: 1_700_000_000_000 })
+    state.storage = { persistence: 'best-effort', lostAt: 5 } as SyncClient['storage']
+    emit('storage', { kind: 'lost', at: 5 } as unknown as ClientEvents['storage'])
+    expect(store.getSnapshot()).toMatchObject({ persistence: 'best-effort', storageLostAt: 5 })
     off()
   })
 })

@@ -2,7 +2,7 @@
 import { LastwordError, isLastwordError } from '@lastword/client'
 
 export { LastwordError }
-export type { ClientStatus, ClockEvent, QueryOptions, SyncClient, SyncReport, TableHandle, Where } from '@lastword/client'
+export type { ClientStatus, ClockEvent, QueryOptions, StorageState, SyncClient, SyncReport, TableHandle, Where } from '@lastword/client'
 
 /** A thrown value as a `LastwordError` (anything else becomes `INTERNAL`, with the value as its cause). */
 export function toLastwordError(error: unknown): LastwordError {

@@ -7,7 +7,7 @@
  * field the client grows (a getter or an event) is one line in each.
  */
 import { onScopeDispose, shallowReactive, toRefs, type ToRefs } from 'vue'
-import type { ClientStatus, ClockEvent, LastwordError, SyncClient, SyncReport } from './client-types.js'
+import type { ClientStatus, ClockEvent, LastwordError, StorageState, SyncClient, SyncReport } from './client-types.js'
 import { useLastword } from './context.js'
 
 /** A client's sync status. */
@@ -25,12 +25,20 @@ export interface SyncStatus {
   clock: ClockEvent | null
   /** The last error the client reported, or `null`. */
   error: LastwordError | null
+  /** Whether a sync of some scope has completed, in any tab (stored: a reload knows). */
+  hasSynced: boolean
+  /** When a sync last completed (server-corrected ms), in any tab, or `null`. */
+  lastSyncedAt: number | null
+  /** Whether the browser keeps the local data under storage pressure (`client.storage.persistence`). */
+  persistence: StorageState['persistence']
+  /** When the local database was found deleted or evicted under the running client, or `null`. */
+  storageLostAt: number | null
   /** Whether this client is the sync owner among the tabs sharing its database. */
   isOwner: boolean
 }
 
 /** The client events the status follows (each one re-reads the fields). */
-export const STATUS_EVENTS = ['status', 'pending', 'sync', 'clock', 'error'] as const
+export const STATUS_EVENTS = ['status', 'pending', 'sync', 'synced', 'storage', 'clock', 'error'] as const
 
 type StatusEvent = (typeof STATUS_EVENTS)[number] | 'pending-count'
 
@@ -45,6 +53,10 @@ export function readSyncStatus(client: SyncClient, previous: SyncStatus | null, 
     lastSyncAt: event === 'sync' ? now() : (previous?.lastSyncAt ?? null),
     clock: client.clockRefused,
     error: client.lastError,
+    hasSynced: client.hasSynced,
+    lastSyncedAt: client.lastSyncedAt,
+    persistence: client.storage.persistence,
+    storageLostAt: client.storage.lostAt,
     isOwner: client.isOwner,
   }
 }

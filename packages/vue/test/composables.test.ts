@@ -3,7 +3,7 @@ import { createSyncClient, type SyncClient, type SyncClientOptions, type Transpo
 import { createManualRuntime, type ManualRuntime } from '@lastword/client/testing'
 import { createApp, defineComponent, effectScope, h, nextTick, ref, type EffectScope } from 'vue'
 import { afterEach, describe, expect, it } from 'vitest'
-import { provideLastword, useLiveQuery, useSyncStatus, useTable, type LiveSource } from '../src/index.js'
+import { provideLastword, STATUS_EVENTS, useLiveQuery, useSyncStatus, useTable, type LiveSource } from '../src/index.js'
 
 const todosTable: NonNullable<SyncClientOptions['tables']>[number] = {
   name: 'todos',
@@ -164,7 +164,7 @@ describe('provideLastword, useTable, useSyncStatus (vue)', () => {
     await until(() => status.pending.value === 0, 'the first count')
     expect(status.status.value).toBe('offline')
     expect(status.isOwner.value).toBe(true)
-    expect(listeners).toBe(5)
+    expect(listeners).toBe(STATUS_EVENTS.length)
 
     client.connect()
     await until(() => status.status.value === 'connecting', 'connecting')
