@@ -11,7 +11,7 @@ import { LastwordError } from './errors.js'
  * A rename in a table's history: `[version, from, to]`, the column called `from` before `version` is
  * called `to` from `version` on. Descriptors carry every rename of their table's history, in order.
  */
-export type ColumnRename = readonly [version: number, from: string, to: string]
+export type ColumnRename = [version: number, from: string, to: string]
 
 /** Why {@link diffSchema} refuses a change (SV6): each is a `SCHEMA_CHANGE_UNSUPPORTED` error's `details.reason`. */
 export type UnsupportedReason =
@@ -183,7 +183,7 @@ export function schemaOutdated(table: TableDescriptor, from: number): LastwordEr
  * Bounded: a table keeps its last 64 renames (a client older than those reconciles in full, SPEC.md section 8).
  */
 export function nextRenames(previous: readonly ColumnRename[], changes: readonly SchemaChange[], version: number): ColumnRename[] {
-  const added: ColumnRename[] = changes.flatMap((c) => (c.kind === 'rename' ? [[version, c.from, c.to] as const] : []))
+  const added: ColumnRename[] = changes.flatMap((c) => (c.kind === 'rename' ? [[version, c.from, c.to] as ColumnRename] : []))
   return [...previous, ...added].slice(-MAX_RENAMES)
 }
 

@@ -61,6 +61,7 @@ import {
 import { createScopeLocks, type ScopeLockObserver } from './scope-lock.js'
 import { createTableService } from './services.js'
 import { purgeUpTo, readChangeLog, readState } from './store.js'
+import { applyVersions, pushMapping, recordSchemas, type SchemaVersions } from './schema.js'
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
 import { applyWrites, type WriteHooks } from './write.js'
 
@@ -147,6 +148,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
   const locks = createScopeLocks(hooks.onScopeLock)
   const listeners = new Set<CommitListener>()
   const services = new Map<string, TableService>()
+  let versions: SchemaVersions = new Map()
   let closed = false
 
   const ensureOpen = (): void => {
@@ -204,9 +206,12 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     on: Driver = driver,
     origin?: unknown,
     history: LineageHistory | null = null,
+    schemaVersion?: number,
   ): Promise<PushOutcome[]> => {
+    const mapped = pushMapping(table, versions, schemaVersion)
+    const schema = schemaVersion === undefined ? {} : { schema: { from: schemaVersion, mapping: mapped?.mapping } }
     const result = await applyWrites(
-      { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger, history },
+      { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger, history, ...schema },
       records,
     )
     // Only stamps that passed validation move the clock (a refused far-future stamp must not).
@@ -225,6 +230,9 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       ensureOpen()
       await driver.checkSettings()
       await driver.script(driver.dialect.migrationStatements())
+      // Each table's schema version (schema.ts): an unsupported change refuses before anything is served.
+      versions = await driver.write(() => recordSchemas([...tables.values()]))
+      applyVersions([...tables.values()], versions)
       // A segment of the database's history per run (lineage.ts): costs nothing to clients of this
       // database, and ends the segment a restored backup was in at its rev.
       await driver.write(() => openSegment())
@@ -288,6 +296,8 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       if (request.pull === false && (full !== undefined || request.checkpoint === null || request.checkpoint === undefined)) {
         throw new LastwordError('BAD_REQUEST', 'pull: false (push only) needs a checkpoint and no full reconciliation')
       }
+      // A schema version this server never recorded is refused before anything (schema.ts).
+      if (push.length > 0) pushMapping(table, versions, request.schemaVersion)
       const scopes = await scopesOf(ctx, table, request.where)
       const checkpoint = request.checkpoint === null || request.checkpoint === undefined ? null : decodeCheckpoint(request.checkpoint)
       const requested = request.pageSize ?? limits.defaultPageSize
@@ -315,7 +325,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
           history = verdict.history
           reason = verdict.reason
         }
-        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on, ctx.origin, history)
+        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on, ctx.origin, history, request.schemaVersion)
         let page: PullPage
         if (!pull) page = reason === null ? pushOnlyPage(request.checkpoint as string, formatLineagePoint(await on.read(() => readLineageState()))) : resyncPage(reason)
         else if (full !== undefined) page = await on.read(() => fullPull(p, full))

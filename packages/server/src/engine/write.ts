@@ -34,6 +34,9 @@ import {
   isPurgeProven,
   formatLineagePoint,
   type Lineage,
+  mapRow,
+  schemaOutdated,
+  type SchemaMapping,
 } from '@lastword/core'
 import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../types.js'
 import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
@@ -68,6 +71,11 @@ export interface WriteContext {
   logger: Logger
   /** The database's history as far as the pushed records' `knownAt` name it (R12); `null`: nothing is proven purged. */
   history: LineageHistory | null
+  /**
+   * The push states its schema version (SPEC.md section 8): rows are partial (a column left out keeps its
+   * stored value), and `mapping` maps them from an older version (`undefined`: the current one).
+   */
+  schema?: { from: number; mapping: SchemaMapping | undefined }
 }
 
 /** The result of a write, with what it committed. */
@@ -122,14 +130,26 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
     }
     return { index, meta, row: null, ...evidence(ctx, record) }
   }
-  const input = record.row as unknown
+  let input = record.row as unknown
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new LastwordError('INVALID_VALUE', `A live record of "${ctx.table.name}" needs its full row`)
+  }
+  // SV2/SV3: a row of an older schema in the current one's names; a value for a column dropped or
+  // retyped since cannot be mapped: the writer upgrades and pushes again.
+  let descriptor = ctx.table.descriptor
+  if (ctx.schema !== undefined) {
+    if (ctx.schema.mapping !== undefined) {
+      const mapped = mapRow(ctx.schema.mapping, input as Record<string, unknown>, true)
+      if (!mapped.ok) throw schemaOutdated(ctx.table.descriptor, ctx.schema.from)
+      input = mapped.row
+    }
+    const present = input as Record<string, unknown>
+    descriptor = { name: descriptor.name, columns: descriptor.columns.filter((c) => Object.prototype.hasOwnProperty.call(present, c.name) || !c.writable) }
   }
   // A principal never sets a server-owned column (attack V3): core's one rule refuses the record
   // (READ_ONLY_COLUMN), as the client refuses such a local write.
   if (ctx.principal !== null) assertWritableColumns(ctx.table.descriptor, input as Record<string, unknown>)
-  const row = normalizeRow(ctx.table.descriptor, input, { dropReadOnly: true })
+  const row = normalizeRow(descriptor, input, { dropReadOnly: true })
   if (ctx.principal === null) {
     // The app itself may set server columns; what it leaves out is filled as for anyone else.
     for (const column of ctx.table.columns) {
@@ -161,8 +181,10 @@ function composeRow(ctx: WriteContext, candidate: Candidate, before: Record<stri
     } else if (before !== null) {
       out[name] = Object.prototype.hasOwnProperty.call(before, name) ? before[name] : null
     } else {
+      // A create that leaves a column out (a push from an older schema, SV1): its default, else null.
       const fill = ctx.table.serverColumns.get(name)
-      const value = normalizeValue(column.descriptor, fill === undefined ? null : fill(ctx.principal))
+      const made = ctx.table.defaults.get(name)
+      const value = normalizeValue(column.descriptor, fill !== undefined ? fill(ctx.principal) : made !== undefined ? made() : null)
       assertStorable(column, value)
       out[name] = value
     }
