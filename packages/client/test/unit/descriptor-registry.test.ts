@@ -1,6 +1,6 @@
 /** The descriptor registry: the app's tables win; else the server's, validated and stored; reloaded by followers. */
 import { describe, expect, it } from 'vitest'
-import { LastwordError, type TableDescriptor } from '@lastword/core'
+import { LastwordError, type Stamp, type TableDescriptor } from '@lastword/core'
 import type { LocalStore } from '../../src/store/types.js'
 import { createClientClock } from '../../src/clock.js'
 import { createMemoryStore } from '../../src/store/memory-store.js'
@@ -51,7 +51,8 @@ describe('descriptor registry: schema versions (SPEC.md section 8)', () => {
     { name: 'note', type: 'text', nullable: true, writable: true },
     { name: 'added', type: 'text', nullable: true, writable: true },
   ] }
-  const meta = { created_at: '000000000001-0000-ffffffffffffffff', updated_at: '000000000001-0000-ffffffffffffffff', deleted_at: null, acknowledged: true }
+  const at = '000000000001-0000-ffffffffffffffff' as Stamp
+  const meta = { created_at: at, updated_at: at, deleted_at: null, acknowledged: true }
 
   async function seeded(store: LocalStore): Promise<void> {
     await store.transaction('readwrite', async (tx) => {

@@ -6,7 +6,7 @@
  * either did is lost (SV1–SV5), or its push is answered `SCHEMA_OUTDATED` and kept for after it upgrades
  * (SV3); an unsupported change is refused at `migrate()` with nothing recorded (SV6).
  */
-import { mapRow, schemaMapping, type PushOutcome, type TableDescriptor, type WireRecord } from '@lastword/core'
+import { mapRow, schemaMapping, type PushOutcome, type Stamp, type TableDescriptor, type WireRecord } from '@lastword/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createEngine, type Engine } from '../../src/engine/index.js'
 import type { TestDb } from '../fixtures/db.js'
@@ -77,10 +77,10 @@ export function runSchemaSuite(name: string, kit: Kit): void {
     it('SV1 a nullable column added: the offline client of version 1 renames a row; the note another client set stays', async () => {
       const { x } = await start()
       const e2 = await deploy({ items: kit.addNote })
-      expect(await push(e2, [live('x1', stamp(2_000), { title: 'first', old_note: 'o', n: 1, gone: 'g', note: 'from B' }, x.created_at)], 2)).toEqual([
+      expect(await push(e2, [live('x1', stamp(2_000), { title: 'first', old_note: 'o', n: 1, gone: 'g', note: 'from B' }, x.created_at as Stamp)], 2)).toEqual([
         { uid: 'x1', status: 'applied' },
       ])
-      const offline = live('x1', stamp(3_000), { title: 'renamed', old_note: 'o', n: 1, gone: 'g' }, x.created_at)
+      const offline = live('x1', stamp(3_000), { title: 'renamed', old_note: 'o', n: 1, gone: 'g' }, x.created_at as Stamp)
       const created = live('y1', stamp(3_000), { title: 'new', old_note: null, n: null, gone: null })
       expect(await push(e2, [offline, created], 1)).toEqual([
         { uid: 'x1', status: 'applied' },
@@ -93,8 +93,8 @@ export function runSchemaSuite(name: string, kit: Kit): void {
     it('SV1 a NOT NULL column with a default: a create of version 1 gets the default, an update keeps the stored value', async () => {
       const { x } = await start()
       const e2 = await deploy({ items: kit.addRank })
-      await push(e2, [live('x1', stamp(2_000), { title: 'first', old_note: 'o', n: 1, gone: 'g', rank: 3 }, x.created_at)], 2)
-      await push(e2, [live('x1', stamp(3_000), { title: 'renamed', old_note: 'o', n: 1, gone: 'g' }, x.created_at), live('y1', stamp(3_000), { title: 'new' })], 1)
+      await push(e2, [live('x1', stamp(2_000), { title: 'first', old_note: 'o', n: 1, gone: 'g', rank: 3 }, x.created_at as Stamp)], 2)
+      await push(e2, [live('x1', stamp(3_000), { title: 'renamed', old_note: 'o', n: 1, gone: 'g' }, x.created_at as Stamp), live('y1', stamp(3_000), { title: 'new' })], 1)
       expect(await row('x1')).toMatchObject({ title: 'renamed', rank: 3 })
       expect(await row('y1')).toMatchObject({ title: 'new', rank: 7 })
     })
@@ -103,7 +103,7 @@ export function runSchemaSuite(name: string, kit: Kit): void {
       const { x } = await start()
       const e2 = await deploy({ items: kit.v1, extra: kit.extra }, [kit.extra])
       expect(await versionsRecorded()).toEqual(['extra@1', 'items@1'])
-      expect(await push(e2, [live('x1', stamp(3_000), { title: 'renamed', old_note: 'o', n: 1, gone: 'g' }, x.created_at)], 1)).toEqual([
+      expect(await push(e2, [live('x1', stamp(3_000), { title: 'renamed', old_note: 'o', n: 1, gone: 'g' }, x.created_at as Stamp)], 1)).toEqual([
         { uid: 'x1', status: 'applied' },
       ])
       expect(await row('x1')).toMatchObject({ title: 'renamed' })
@@ -112,7 +112,7 @@ export function runSchemaSuite(name: string, kit: Kit): void {
     it('SV3 a column dropped: a push of version 1 is SCHEMA_OUTDATED and writes nothing; mapped after the upgrade, it applies', async () => {
       const { x, v1 } = await start()
       const e2 = await deploy({ items: kit.dropGone })
-      const offline = live('x1', stamp(3_000), { title: 'renamed', old_note: 'o', n: 1, gone: 'g' }, x.created_at)
+      const offline = live('x1', stamp(3_000), { title: 'renamed', old_note: 'o', n: 1, gone: 'g' }, x.created_at as Stamp)
       const before = await t.snapshot()
       const [outcome] = await push(e2, [offline], 1)
       expect(outcome).toMatchObject({ uid: 'x1', status: 'rejected', error: { code: 'SCHEMA_OUTDATED', details: { table: 'items', schemaVersion: 1, current: 2 } } })
@@ -130,7 +130,7 @@ export function runSchemaSuite(name: string, kit: Kit): void {
       const e2 = await deploy({ items: kit.renameNote })
       expect(descriptor(e2).renames).toEqual([[2, 'old_note', 'note']])
       expect(await row('x1')).toMatchObject({ note: 'o' })
-      expect(await push(e2, [live('x1', stamp(3_000), { title: 'first', old_note: 'edited offline', n: 1, gone: 'g' }, x.created_at)], 1)).toEqual([
+      expect(await push(e2, [live('x1', stamp(3_000), { title: 'first', old_note: 'edited offline', n: 1, gone: 'g' }, x.created_at as Stamp)], 1)).toEqual([
         { uid: 'x1', status: 'applied' },
       ])
       expect(await row('x1')).toMatchObject({ note: 'edited offline', title: 'first' })
@@ -144,7 +144,7 @@ export function runSchemaSuite(name: string, kit: Kit): void {
       const e2 = await deploy({ items: kit.widenTitle })
       expect(descriptor(e2).columns.find((c) => c.name === 'title')?.maxLength).toBe(100)
       expect(await push(e2, [live('y1', stamp(2_000), { title: 'a much longer title' })], 2)).toEqual([{ uid: 'y1', status: 'applied' }])
-      expect(await push(e2, [live('x1', stamp(3_000), { title: 'short', old_note: 'o', n: 1, gone: 'g' }, x.created_at)], 1)).toEqual([
+      expect(await push(e2, [live('x1', stamp(3_000), { title: 'short', old_note: 'o', n: 1, gone: 'g' }, x.created_at as Stamp)], 1)).toEqual([
         { uid: 'x1', status: 'applied' },
       ])
       expect(await row('x1')).toMatchObject({ title: 'short' })
@@ -169,13 +169,13 @@ export function runSchemaSuite(name: string, kit: Kit): void {
     it('a push naming a schema version the server never recorded is BAD_REQUEST, nothing written', async () => {
       const { e1, x } = await start()
       const before = await t.snapshot()
-      await expectCode(push(e1, [live('x1', stamp(3_000), { title: 'z' }, x.created_at)], 9), 'BAD_REQUEST')
+      await expectCode(push(e1, [live('x1', stamp(3_000), { title: 'z' }, x.created_at as Stamp)], 9), 'BAD_REQUEST')
       expect(await t.snapshot()).toBe(before)
     })
 
     it('a push of the current version with a column left out keeps its stored value', async () => {
       const { e1, x } = await start()
-      expect(await push(e1, [live('x1', stamp(3_000), { title: 'partial' }, x.created_at)], 1)).toEqual([{ uid: 'x1', status: 'applied' }])
+      expect(await push(e1, [live('x1', stamp(3_000), { title: 'partial' }, x.created_at as Stamp)], 1)).toEqual([{ uid: 'x1', status: 'applied' }])
       expect(await row('x1')).toMatchObject({ title: 'partial', old_note: 'o', n: 1, gone: 'g' })
     })
   })
