@@ -1,5 +1,5 @@
 /**
- * A client whose protocol the server no longer serves (older than the previous one: SPEC.md section 8,
+ * A client whose protocol the server no longer serves (older than the previous one: SPEC.md section 11,
  * "Protocol versions") is refused with a typed `PROTOCOL_MISMATCH` telling it to upgrade; its unsynced
  * writes stay durable (dirty, in IndexedDB), and the upgraded build, opening the same local database,
  * pushes them.

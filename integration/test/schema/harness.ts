@@ -1,5 +1,5 @@
 /**
- * A server whose app schema changes under real clients (SPEC.md section 8): the real sync server
+ * A server whose app schema changes under real clients (SPEC.md section 11): the real sync server
  * (socket.io on a fixed port) over better-sqlite3 (a file) or PostgreSQL (a fresh schema), redeployed
  * with the app's migration (its DDL) and the new Drizzle table, as an app deploys; real clients
  * (fake-indexeddb) that go offline across the deploy.

@@ -1,5 +1,5 @@
 /**
- * Offline clients across schema changes, end to end (SPEC.md section 8; rows T26–T28 of
+ * Offline clients across schema changes, end to end (SPEC.md section 11; row T23 of
  * docs/test-matrix.md): a client that learned version 1 of `items` goes offline, the app deploys a
  * migration, another client writes under the new version, the offline client edits under the old one and
  * comes back. Nothing either did is lost: the old client migrates its records at `lw:hello` (the `schema`
@@ -47,7 +47,7 @@ export function runSchemaScenarios(name: string, open: () => Promise<{ site: Sch
       return { a, b, x }
     }
 
-    it('T26 SV1 a column added: the offline client renames the row; the note another client set stays, on the server and on both clients', async () => {
+    it('T23 SV1 a column added: the offline client renames the row; the note another client set stays, on the server and on both clients', async () => {
       const { a, b, x } = await start()
       await site.deploy(versions.addNote)
       await settle(b.c)
@@ -64,7 +64,7 @@ export function runSchemaScenarios(name: string, open: () => Promise<{ site: Sch
       expect(await b.c.table<Item>('items').findUnique(x)).toMatchObject({ title: 'renamed offline', note: 'from B' })
     })
 
-    it('T27 SV4 a column renamed: the offline edit of the old column lands in the new one; SV3 a dropped column costs only its own value', async () => {
+    it('T23 SV4 a column renamed: the offline edit of the old column lands in the new one; SV3 a dropped column costs only its own value', async () => {
       const { a, b, x } = await start()
       const y = await b.c.table<Item>('items').create({ title: 'by B', old_note: null, gone: 'y', n: 2 })
       await settle(b.c)
@@ -86,7 +86,7 @@ export function runSchemaScenarios(name: string, open: () => Promise<{ site: Sch
       expect(await b.c.table<Item>('items').findUnique(x)).toMatchObject({ title: 'after the drop', note: 'edited offline' })
     })
 
-    it('T28 a client whose code declares the old schema is answered SCHEMA_OUTDATED: its write stays dirty, told by `schema`, and is pushed once it upgrades', async () => {
+    it('T23 SV3 a client whose code declares the old schema is answered SCHEMA_OUTDATED: its write stays dirty, told by `schema`, and is pushed once it upgrades', async () => {
       ;({ site, versions } = await open())
       await site.deploy(versions.v1)
       const probe = client()

@@ -2,7 +2,7 @@
  * A database written by the previous release of the SDK (IndexedDB layout 1, protocol 5: descriptors
  * without schema versions, records without `unknown`) opened by this one: everything is found, the dirty
  * write is still dirty and pushed, and when the server's hello brings a newer schema of the table the
- * stored records are migrated (SPEC.md section 8): the dirty one keeps its write with the added column
+ * stored records are migrated (SPEC.md section 11): the dirty one keeps its write with the added column
  * unknown (left out of its push), the clean one is fetched again in full, and the app is told (`schema`).
  * The fixture is written with fake-indexeddb's raw API, exactly as layout 1 stores it.
  */

@@ -39,7 +39,7 @@ export const MAX_DECLARED_LENGTH = 10_485_760
 export interface TableDescriptor {
   name: string
   columns: ColumnDescriptor[]
-  /** The table's schema version (SPEC.md section 8): 1, 2, … as the server recorded its schemas. Absent: 1. */
+  /** The table's schema version (SPEC.md section 11): 1, 2, … as the server recorded its schemas. Absent: 1. */
   schemaVersion?: number
   /** Every column rename of the table's history, `[version, from, to]`, in order (schema-version.ts). */
   renames?: ColumnRename[]

@@ -23,7 +23,7 @@ export type ErrorCode =
   | 'CHECKPOINT_INVALID' // a checkpoint token that cannot be parsed
   | 'NOT_FOUND'
   | 'SCHEMA_OUTDATED' // a push written under a schema version the server can no longer map (a column dropped or retyped since): upgrade, push again
-  | 'SCHEMA_CHANGE_UNSUPPORTED' // migrate(): a table changed in a way lastword does not serve (SPEC.md section 8, SV6)
+  | 'SCHEMA_CHANGE_UNSUPPORTED' // migrate(): a table changed in a way lastword does not serve (SPEC.md section 11, SV6)
   | 'PURGED' // a write of a record the server acknowledged once and no longer knows: deleted, and purged after retention (R10)
   | 'TRANSIENT' // retry later: serialization failure after retries, lost connection, timeout
   | 'QUOTA_EXCEEDED' // local storage is full

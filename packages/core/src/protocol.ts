@@ -1,5 +1,5 @@
 /**
- * Which protocol versions a server serves (SPEC.md section 8, "Protocol versions"): the current one and
+ * Which protocol versions a server serves (SPEC.md section 11, "Protocol versions"): the current one and
  * the previous one, whose wire shapes the server's adapter translates in one place. Anything else is
  * refused with `PROTOCOL_MISMATCH`, `details.upgrade` telling an older client it must upgrade.
  */

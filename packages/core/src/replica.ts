@@ -23,7 +23,7 @@ export interface ReplicaRecord extends RecordState {
    */
   restamped?: true
   /**
-   * Columns whose value this copy does not know (SPEC.md section 8, SV2): added by a schema change after
+   * Columns whose value this copy does not know (SPEC.md section 11, SV2): added by a schema change after
    * its last local write, which the client migrated without them. Pushed without them (the server keeps
    * its values); the next state the server sends of the record completes it (A3).
    */

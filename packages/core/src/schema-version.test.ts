@@ -1,4 +1,4 @@
-/** Schema versions (SPEC.md section 8): SV1–SV6, the mapping of rows between versions, protocol versions. */
+/** Schema versions (SPEC.md section 11): SV1–SV6, the mapping of rows between versions, protocol versions. */
 import { describe, expect, it } from 'vitest'
 import type { ColumnDescriptor, TableDescriptor } from './descriptor.js'
 import { assertTableDescriptor } from './descriptor.js'

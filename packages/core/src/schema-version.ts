@@ -1,5 +1,5 @@
 /**
- * Schema versions of a synced table (SPEC.md section 8): which changes of a table's columns lastword
+ * Schema versions of a synced table (SPEC.md section 11): which changes of a table's columns lastword
  * serves (rules SV1–SV6), and how a row written under one version of a table maps to another — the
  * one rule the server applies to a push from an older schema and the client applies to its stored
  * records when it learns a newer one. Pure: descriptors in, decisions out.
@@ -180,7 +180,7 @@ export function schemaOutdated(table: TableDescriptor, from: number): LastwordEr
 
 /**
  * The renames of the table's next version: its predecessor's, plus those `changes` made at `version`.
- * Bounded: a table keeps its last 64 renames (a client older than those reconciles in full, SPEC.md section 8).
+ * Bounded: a table keeps its last 64 renames (a client older than those reconciles in full, SPEC.md section 11).
  */
 export function nextRenames(previous: readonly ColumnRename[], changes: readonly SchemaChange[], version: number): ColumnRename[] {
   const added: ColumnRename[] = changes.flatMap((c) => (c.kind === 'rename' ? [[version, c.from, c.to] as ColumnRename] : []))

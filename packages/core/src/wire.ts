@@ -60,7 +60,7 @@ const tableDescriptor = () =>
   strictObject({
     name: name(),
     columns: bounded(columnDescriptor(), 256),
-    /** The table's schema version (SPEC.md section 8); protocol 6. */
+    /** The table's schema version (SPEC.md section 11); protocol 6. */
     schemaVersion: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
     /** Every rename of the table's history, `[version, from, to]`; protocol 6. */
     renames: v.optional(bounded(v.strictTuple([v.pipe(v.number(), v.safeInteger(), v.minValue(2)), name(), name()]), MAX_RENAMES)),
@@ -113,7 +113,7 @@ export const syncRequestSchema = /* @__PURE__ */ wireSchema(() =>
     /** Dirty records, each with its full row (or `null` for a delete). */
     push: bounded(wireRecord(), WIRE_BOUNDS.maxPushRecords),
     /**
-     * The table's schema version the pushed rows are written under (protocol 6, SPEC.md section 8): their
+     * The table's schema version the pushed rows are written under (protocol 6, SPEC.md section 11): their
      * keys are that version's column names, and a column the row leaves out keeps its stored value (on
      * create: its default, else null). Absent: the server's current version, full rows.
      */

@@ -31,7 +31,7 @@ export interface StoredRecord {
   /** Its stamps were re-made after the server refused this device's clock (SPEC.md P6); cleared by the next local write. */
   restamped?: true
   /**
-   * Columns a schema change added after this record's last local write (SPEC.md section 8, SV2): read as
+   * Columns a schema change added after this record's last local write (SPEC.md section 11, SV2): read as
    * null, left out of its push (the server keeps its values) until the server's state completes it.
    */
   unknown?: string[]

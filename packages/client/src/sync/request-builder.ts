@@ -74,7 +74,7 @@ export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: b
         checkpoint,
         push: [...pushed.values()].map((r) => toWireRecord(r, table)),
       }
-      // The schema version the pushed rows are written under (SPEC.md section 8): columns they leave out keep their stored values.
+      // The schema version the pushed rows are written under (SPEC.md section 11): columns they leave out keep their stored values.
       if (pushed.size > 0 && table?.schemaVersion !== undefined) request.schemaVersion = table.schemaVersion
       if (checkpoint === null) {
         const cursor = stored?.fullCursor ?? null

@@ -1,6 +1,6 @@
 /**
  * Migrating the stored records when the server's descriptors bring a new schema version of a table
- * (SPEC.md section 8): in the same store transaction as the new descriptors, so an interrupted
+ * (SPEC.md section 11): in the same store transaction as the new descriptors, so an interrupted
  * migration leaves the old descriptors and the old records together, to be migrated again on the next
  * hello — nothing is lost, nothing half-done. The mapping is core's (`schemaMapping`, `mapRow`):
  *

@@ -40,7 +40,7 @@ describe('descriptor registry', () => {
   })
 })
 
-describe('descriptor registry: schema versions (SPEC.md section 8)', () => {
+describe('descriptor registry: schema versions (SPEC.md section 11)', () => {
   const v1: TableDescriptor = { name: 'items', schemaVersion: 1, columns: [
     { name: 'title', type: 'text', nullable: false, writable: true },
     { name: 'old_note', type: 'text', nullable: true, writable: true },

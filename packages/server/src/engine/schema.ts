@@ -1,5 +1,5 @@
 /**
- * The schema versions of the synced tables (SPEC.md section 8; README, "Schema changes").
+ * The schema versions of the synced tables (SPEC.md section 11; README, "Schema changes").
  *
  * `lastword_schema (tbl, version, descriptor)` holds every distinct schema of each table, in order:
  * `migrate()` compares a table's columns with its latest recorded version (core's `diffSchema`, with the

@@ -72,7 +72,7 @@ export interface WriteContext {
   /** The database's history as far as the pushed records' `knownAt` name it (R12); `null`: nothing is proven purged. */
   history: LineageHistory | null
   /**
-   * The push states its schema version (SPEC.md section 8): rows are partial (a column left out keeps its
+   * The push states its schema version (SPEC.md section 11): rows are partial (a column left out keeps its
    * stored value), and `mapping` maps them from an older version (`undefined`: the current one).
    */
   schema?: { from: number; mapping: SchemaMapping | undefined }

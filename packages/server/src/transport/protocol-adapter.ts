@@ -1,5 +1,5 @@
 /**
- * The one place the previous protocol's wire shapes are kept working (SPEC.md section 8, "Protocol
+ * The one place the previous protocol's wire shapes are kept working (SPEC.md section 11, "Protocol
  * versions"). A server speaks the current protocol and the previous one (core's `protocolVerdict`);
  * everything a client of the previous protocol receives or sends passes through here.
  *

@@ -1,7 +1,7 @@
 /**
  * One app table, `items`, at each version of its schema in both dialects: the Drizzle table and the
  * app's migration (DDL) that brings the database there. Version 1: `title` varchar(10), `old_note`,
- * `n` integer, `gone`. Each change below is one of SPEC.md section 8's (SV1, SV3, SV4, SV5, SV6).
+ * `n` integer, `gone`. Each change below is one of SPEC.md section 11's (SV1, SV3, SV4, SV5, SV6).
  */
 import type { Table } from 'drizzle-orm'
 import { integer as pgInteger, pgTable, text as pgText, varchar } from 'drizzle-orm/pg-core'

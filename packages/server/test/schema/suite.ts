@@ -1,5 +1,5 @@
 /**
- * Schema changes while clients are offline (SPEC.md section 8; README, "Schema changes"), one suite for
+ * Schema changes while clients are offline (SPEC.md section 11; README, "Schema changes"), one suite for
  * both dialects. Each test deploys version 1 of `items`, lets a client write, migrates the database the
  * way an app does (its DDL, then a server whose Drizzle table is the new one: `migrate()` records the
  * version), lets a client of the new schema write, then reconnects the client of version 1: nothing

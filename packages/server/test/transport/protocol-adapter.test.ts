@@ -1,5 +1,5 @@
 /**
- * The previous protocol is served through the adapter (protocol-adapter.ts; SPEC.md section 8,
+ * The previous protocol is served through the adapter (protocol-adapter.ts; SPEC.md section 11,
  * "Protocol versions"): a client of protocol N−1 connects, gets a hello in its own shapes, pushes and
  * pulls; one older than that is told to upgrade (handshake.test.ts).
  */
