@@ -23,7 +23,7 @@ import { gzipSync } from 'node:zlib'
  * code reaches today (41.6 KB and 28.8 KB): lastword's own client and core code alone is about 25 KB,
  * the validator (valibot) 2 KB, idb and uuid 1.6 KB (README.md, "Bundle size").
  */
-export const LIMITS = { total: 43.5 * 1024, own: 30.5 * 1024 }
+export const LIMITS = { total: 44.75 * 1024, own: 31.75 * 1024 }
 
 /** The transport's packages: counted in the total, not in lastword's own share. */
 export const TRANSPORT_PACKAGES = ['socket.io-client']
