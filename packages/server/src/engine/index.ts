@@ -208,8 +208,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     history: LineageHistory | null = null,
     schemaVersion?: number,
   ): Promise<PushOutcome[]> => {
-    const mapped = pushMapping(table, versions, schemaVersion)
-    const schema = schemaVersion === undefined ? {} : { schema: { from: schemaVersion, mapping: mapped?.mapping } }
+    const schema = schemaVersion === undefined ? {} : { schema: { from: schemaVersion, mapping: pushMapping(table, versions, schemaVersion)?.mapping } }
     const result = await applyWrites(
       { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger, history, ...schema },
       records,

@@ -11,6 +11,8 @@
 import {
   LastwordError,
   diffSchema,
+  mapRow,
+  schemaOutdated,
   nextRenames,
   schemaMapping,
   schemaVersionOf,
@@ -96,4 +98,26 @@ export function pushMapping(table: SyncedTable, versions: SchemaVersions, versio
     throw new LastwordError('BAD_REQUEST', `The request names a schema version of "${table.name}" this server never recorded (it is at ${current})`)
   }
   return { from: version, mapping: schemaMapping(recorded, table.descriptor) }
+}
+
+/**
+ * A pushed live row as the write path takes it (SV2, SV3): with a stated schema version, mapped from an
+ * older one to the current names (a value for a column dropped or retyped since: `SCHEMA_OUTDATED`), and
+ * the descriptor of the columns it writes (those it carries, and the server-owned ones the write fills);
+ * without, the row and the whole descriptor, as before.
+ */
+export function pushedRow(
+  table: SyncedTable,
+  schema: { from: number; mapping: SchemaMapping | undefined } | undefined,
+  input: Record<string, unknown>,
+): { row: Record<string, unknown>; descriptor: TableDescriptor } {
+  if (schema === undefined) return { row: input, descriptor: table.descriptor }
+  let row = input
+  if (schema.mapping !== undefined) {
+    const mapped = mapRow(schema.mapping, input, true)
+    if (!mapped.ok) throw schemaOutdated(table.descriptor, schema.from)
+    row = mapped.row
+  }
+  const columns = table.descriptor.columns.filter((c) => Object.prototype.hasOwnProperty.call(row, c.name) || !c.writable)
+  return { row, descriptor: { name: table.descriptor.name, columns } }
 }

@@ -34,14 +34,13 @@ import {
   isPurgeProven,
   formatLineagePoint,
   type Lineage,
-  mapRow,
-  schemaOutdated,
   type SchemaMapping,
 } from '@lastword/core'
 import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../types.js'
 import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
 import type { Driver, MetaWrite } from './dialect/types.js'
 import { openLineage } from './lineage.js'
+import { pushedRow } from './schema.js'
 import { readMeta, type ServerRecord } from './store.js'
 import { assertStorable, type SyncedTable } from './tables.js'
 import { RestartError, call, type Tx } from './tx.js'
@@ -134,18 +133,9 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new LastwordError('INVALID_VALUE', `A live record of "${ctx.table.name}" needs its full row`)
   }
-  // SV2/SV3: a row of an older schema in the current one's names; a value for a column dropped or
-  // retyped since cannot be mapped: the writer upgrades and pushes again.
-  let descriptor = ctx.table.descriptor
-  if (ctx.schema !== undefined) {
-    if (ctx.schema.mapping !== undefined) {
-      const mapped = mapRow(ctx.schema.mapping, input as Record<string, unknown>, true)
-      if (!mapped.ok) throw schemaOutdated(ctx.table.descriptor, ctx.schema.from)
-      input = mapped.row
-    }
-    const present = input as Record<string, unknown>
-    descriptor = { name: descriptor.name, columns: descriptor.columns.filter((c) => Object.prototype.hasOwnProperty.call(present, c.name) || !c.writable) }
-  }
+  // SV2/SV3 (schema.ts): the row in the current version's names, and the columns it writes.
+  const { row: mappedInput, descriptor } = pushedRow(ctx.table, ctx.schema, input as Record<string, unknown>)
+  input = mappedInput
   // A principal never sets a server-owned column (attack V3): core's one rule refuses the record
   // (READ_ONLY_COLUMN), as the client refuses such a local write.
   if (ctx.principal !== null) assertWritableColumns(ctx.table.descriptor, input as Record<string, unknown>)
