@@ -5,7 +5,7 @@
  */
 import { PREVIOUS_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@lastword/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connected, handshake, record, startFixture, syncError, syncOk, type Fixture } from './harness.js'
+import { collectChanges, connected, handshake, record, startFixture, syncError, syncOk, waitFor, type Fixture } from './harness.js'
 
 let fixture: Fixture | undefined
 afterEach(async () => {
@@ -38,6 +38,15 @@ describe(`protocol ${PREVIOUS_PROTOCOL_VERSION} through the adapter`, () => {
     const page = await syncOk(old, { table: 'todos', full: { cursor: null, entries: [], complete: true } })
     const titles = page.rows.map((row) => row[page.columns.indexOf('title') + 3]).sort()
     expect(titles).toEqual(['from protocol 5', 'from protocol 6'])
+    // Incremental from the checkpoint it was given, and realtime for its subscription: protocol 5's shapes.
+    const events = collectChanges(old)
+    await syncOk(old, { table: 'todos', checkpoint: page.checkpoint, subscription: 'old' })
+    const later = record({ project: 'p', title: 'later', done: false })
+    await syncOk(now, { table: 'todos', push: [later], schemaVersion: 1 })
+    await waitFor(() => events.length > 0, 5_000, 'a realtime event')
+    const incremental = await syncOk(old, { table: 'todos', checkpoint: page.checkpoint })
+    expect(incremental.mode).toBe('incremental')
+    expect(incremental.rows.map((row) => row[0])).toEqual([later.uid])
   })
 
   it('a request stating a schema version is not protocol 5: refused, typed, nothing written', async () => {
