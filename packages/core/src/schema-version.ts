@@ -180,7 +180,8 @@ export function schemaOutdated(table: TableDescriptor, from: number): LastwordEr
 
 /**
  * The renames of the table's next version: its predecessor's, plus those `changes` made at `version`.
- * Bounded: a table keeps its last 64 renames (a client older than those reconciles in full, SPEC.md section 11).
+ * Bounded: a descriptor carries the last {@link MAX_RENAMES}; a client migrating from a version older than
+ * the earliest one kept sees that rename as a drop and an add (its value left behind).
  */
 export function nextRenames(previous: readonly ColumnRename[], changes: readonly SchemaChange[], version: number): ColumnRename[] {
   const added: ColumnRename[] = changes.flatMap((c) => (c.kind === 'rename' ? [[version, c.from, c.to] as ColumnRename] : []))
