@@ -6,8 +6,12 @@
 import { LastwordError } from './errors.js'
 import { PROTOCOL_VERSION } from './wire.js'
 
-/** The previous protocol, still served. */
-export const PREVIOUS_PROTOCOL_VERSION = PROTOCOL_VERSION - 1
+/**
+ * The previous protocol, still served: the one the release before this spoke (deployed clients speak
+ * it). A number of its own, not `PROTOCOL_VERSION - 1`: one release may bump the protocol more than once,
+ * and what the adapter translates is this protocol's shapes.
+ */
+export const PREVIOUS_PROTOCOL_VERSION = 5
 
 /** Every protocol a server of this version serves, newest first. */
 export const SUPPORTED_PROTOCOLS: readonly number[] = [PROTOCOL_VERSION, PREVIOUS_PROTOCOL_VERSION]
@@ -18,12 +22,12 @@ export type ProtocolVerdict = { kind: 'current' } | { kind: 'previous' }
 /**
  * The server's answer to the protocol a client states: served as is, served through the adapter, or
  * `PROTOCOL_MISMATCH` whose `details` say what the server speaks and whether the client must upgrade
- * (`upgrade: true`: it is older than anything served; `false`: it is newer than the server).
+ * (`upgrade: true`: it is older than the current protocol and not served; `false`: it is newer than the server).
  */
 export function protocolVerdict(version: number): ProtocolVerdict {
   if (version === PROTOCOL_VERSION) return { kind: 'current' }
   if (version === PREVIOUS_PROTOCOL_VERSION) return { kind: 'previous' }
-  const upgrade = version < PREVIOUS_PROTOCOL_VERSION
+  const upgrade = version < PROTOCOL_VERSION
   throw new LastwordError(
     'PROTOCOL_MISMATCH',
     upgrade

@@ -3,7 +3,7 @@
  * versions"). A server speaks the current protocol and the previous one (core's `protocolVerdict`);
  * everything a client of the previous protocol receives or sends passes through here.
  *
- * Protocol 5 differs from 6 only by what 6 added:
+ * `PREVIOUS_PROTOCOL_VERSION` (5) differs from the current (6) only by what 6 added:
  * - `lw:hello`: 5's table descriptors are strict objects without `schemaVersion` and `renames`: a 5
  *   client would refuse the hello whole, so they are left out ({@link helloFor}).
  * - `lw:sync` requests: 5 sends no `schemaVersion` (its pushes are full rows of the current schema, as

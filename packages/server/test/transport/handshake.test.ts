@@ -2,7 +2,7 @@
  * The handshake (ARCHITECTURE.md, "Connect"): hello with descriptors, protocol version, handshake
  * validation, and the authentication lifecycle of row S07 (docs/test-matrix.md).
  */
-import { PROTOCOL_VERSION } from '@lastword/core'
+import { PREVIOUS_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@lastword/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   connected,
@@ -70,12 +70,12 @@ describe('handshake validation', () => {
     fixture = await startFixture()
     const newer = await refusal(fixture.connect(handshake({ protocolVersion: PROTOCOL_VERSION + 1 })))
     expect(newer?.code).toBe('PROTOCOL_MISMATCH')
-    expect(newer?.details).toEqual({ supported: [PROTOCOL_VERSION, PROTOCOL_VERSION - 1], upgrade: false })
+    expect(newer?.details).toEqual({ supported: [PROTOCOL_VERSION, PREVIOUS_PROTOCOL_VERSION], upgrade: false })
     // Older than the previous protocol: told to upgrade (the previous one is served: protocol-adapter.test.ts).
-    const older = await refusal(fixture.connect(handshake({ protocolVersion: PROTOCOL_VERSION - 2 })))
+    const older = await refusal(fixture.connect(handshake({ protocolVersion: PREVIOUS_PROTOCOL_VERSION - 1 })))
     expect(older?.code).toBe('PROTOCOL_MISMATCH')
     expect(older?.message).toMatch(/upgrade it/)
-    expect(older?.details).toEqual({ supported: [PROTOCOL_VERSION, PROTOCOL_VERSION - 1], upgrade: true })
+    expect(older?.details).toEqual({ supported: [PROTOCOL_VERSION, PREVIOUS_PROTOCOL_VERSION], upgrade: true })
   })
 
   it.each([
