@@ -50,7 +50,7 @@ interface Store {
   drop(): Promise<void>
 }
 
-const LASTWORD_TABLES = ['lastword_meta', 'lastword_changes', 'lastword_state', 'lastword_clients', 'lastword_lineage', 'lastword_erasures']
+const LASTWORD_TABLES = ['lastword_meta', 'lastword_changes', 'lastword_state', 'lastword_clients', 'lastword_lineage', 'lastword_erasures', 'lastword_schema']
 
 function sqliteStore(): Store {
   const { dir, remove } = tempDir('lw-restore-')

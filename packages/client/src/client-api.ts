@@ -50,7 +50,20 @@ export interface ClientEvents {
   edit: EditEvent
   /** Storage: the persistence the browser granted, or the local database lost under the running client. */
   storage: StorageEvent
+  /** The schema of synced tables moved on: the app may reload its code (README, "Schema changes"). */
+  schema: SchemaEvent
 }
+
+/**
+ * A schema change seen by the client (the owner tab's client tells it). `migrated`: the server's
+ * descriptors brought new schema versions and the stored records were migrated (`from` → `to` per
+ * table). `outdated`: the server could not take writes made under this client's schema version (the app
+ * gave its own `tables`, or its code is older): they stay dirty until the app upgrades; `current` is the
+ * server's version, when it said.
+ */
+export type SchemaEvent =
+  | { kind: 'migrated'; tables: Array<{ table: string; from: number; to: number }> }
+  | { kind: 'outdated'; table: string; current: number | null }
 
 /** Options of {@link createSyncClient}. */
 export interface SyncClientOptions {

@@ -113,7 +113,19 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     if (closed) throw new LastwordError('CLOSED', `The client "${name}" is closed; create a new one`)
   }
 
-  const registry = createDescriptorRegistry({ appTables: options.tables?.map((t) => assertTableDescriptor(t as TableDescriptor)), store, report })
+  const registry = createDescriptorRegistry({
+    appTables: options.tables?.map((t) => assertTableDescriptor(t as TableDescriptor)),
+    store,
+    report,
+    onMigrated(migrations) {
+      // Records changed (and clean ones of a table with new columns left, to come back in full): live
+      // queries and other tabs re-read them.
+      const tables = migrations.map((m) => m.table)
+      dataChanged(tables)
+      postChanged(tables, true)
+      emitter.emit('schema', { kind: 'migrated', tables: migrations })
+    },
+  })
   const pending = createPendingCount({ store, isClosed: () => closed, onChange: (count) => emitter.emit('pending', count) })
   const live = createLiveQueries({ store, runtime, registry, driver: () => driver, report, onScopesChanged: () => tabs.postScopes() })
   const tabs = createTabSession({
@@ -262,6 +274,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
         log.warn('the server refused this device clock; records re-stamped', { skewMs: event.skewMs })
         emitter.emit('clock', event)
       },
+      onSchemaOutdated: (table, current) => emitter.emit('schema', { kind: 'outdated', table, current }),
       // `uids` (the records written, when known) makes live queries patch rather than re-read.
       onChanged(tables: string[], uids?: readonly string[], states?: ReadonlyMap<string, StoredRecord | undefined>) {
         dataChanged(tables, uids, states)

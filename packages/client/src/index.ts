@@ -43,6 +43,7 @@ export type { QueryOptions, OrderBy, ReadRow } from './query.js'
 
 // Sync
 export type { ClockEvent, SyncReport, SyncProgress } from './sync/driver.js'
+export type { SchemaEvent } from './client-api.js'
 export type { RetryOptions } from './runtime.js'
 
 // Runtime seam (time, timers, randomness)

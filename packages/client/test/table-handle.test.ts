@@ -4,8 +4,8 @@
  * with core's matcher and sort with core's `compareValues`.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { isLastwordError, isStamp } from '@lastword/core'
-import { createSyncClient, type SyncClient } from '../src/index.js'
+import { isLastwordError, isStamp, type Stamp } from '@lastword/core'
+import { createMemoryStore, createSyncClient, type SyncClient } from '../src/index.js'
 import { eventually, newIndexedDB, offlineTransport, todosTable, type Todo } from './helpers.js'
 
 const clients: SyncClient[] = []
@@ -206,5 +206,33 @@ describe('a local write on a record another writer stamped ahead of this clock',
     await b.table<Todo>('todos').delete(uid)
     const deleted = (await b.table<Todo>('todos').record(uid))!
     expect(deleted.deleted_at! > deleted.updated_at).toBe(true)
+  })
+})
+
+describe('a record with columns it does not know (SPEC.md section 11, SV1)', () => {
+  it('an update makes the columns it sets known; the others stay unknown, and read as null', async () => {
+    const store = createMemoryStore()
+    const client = createSyncClient({ name: 'unknown-columns', tables: [todosTable], transport: offlineTransport(), store })
+    clients.push(client)
+    const at = '000000000001-0000-ffffffffffffffff' as Stamp
+    await store.transaction('readwrite', (tx) =>
+      tx.putRecord({
+        table: 'todos',
+        uid: 'u',
+        row: { title: 'migrated', done: false, priority: null, due: null, tags: null, tenant: null },
+        created_at: at,
+        updated_at: at,
+        deleted_at: null,
+        dirty: true,
+        acknowledged: true,
+        unknown: ['priority', 'tags'],
+      }),
+    )
+    const todos = client.table<Todo>('todos')
+    expect(await todos.findUnique('u')).toMatchObject({ priority: null, tags: null })
+    await todos.update('u', { priority: 3 })
+    expect(await todos.record('u')).toMatchObject({ row: { priority: 3 }, unknown: ['tags'] })
+    await todos.update('u', { tags: ['a'] })
+    expect(await todos.record('u')).not.toHaveProperty('unknown')
   })
 })

@@ -4,6 +4,7 @@
  * them, so it can validate writes and start offline. No Drizzle import here.
  */
 import { LastwordError } from './errors.js'
+import type { ColumnRename } from './schema-version.js'
 
 /** Column types lastword syncs. Timestamps travel and are stored client-side as ISO strings. */
 export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'timestamp' | 'json'
@@ -38,6 +39,10 @@ export const MAX_DECLARED_LENGTH = 10_485_760
 export interface TableDescriptor {
   name: string
   columns: ColumnDescriptor[]
+  /** The table's schema version (SPEC.md section 11): 1, 2, … as the server recorded its schemas. Absent: 1. */
+  schemaVersion?: number
+  /** Every column rename of the table's history, `[version, from, to]`, in order (schema-version.ts). */
+  renames?: ColumnRename[]
 }
 
 /** Names lastword keeps for itself; an app table may not use them as column names. */
@@ -106,6 +111,16 @@ export function assertTableDescriptor(table: TableDescriptor): TableDescriptor {
     }
     if (seen.has(column.name)) throw new LastwordError('BAD_REQUEST', `Column "${column.name}" appears twice`)
     seen.add(column.name)
+  }
+  const version = table.schemaVersion
+  if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
+    throw new LastwordError('BAD_REQUEST', `Table "${table.name}" has a schema version that is not a positive integer`)
+  }
+  for (const rename of table.renames ?? []) {
+    const [at, from, to] = rename
+    if (!Number.isSafeInteger(at) || at < 2 || (version !== undefined && at > version) || !IDENTIFIER_PATTERN.test(from) || !IDENTIFIER_PATTERN.test(to)) {
+      throw new LastwordError('BAD_REQUEST', `Table "${table.name}" lists a malformed rename`)
+    }
   }
   return table
 }

@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'FORBIDDEN' // `authorize` refused
   | 'CHECKPOINT_INVALID' // a checkpoint token that cannot be parsed
   | 'NOT_FOUND'
+  | 'SCHEMA_OUTDATED' // a push written under a schema version the server can no longer map (a column dropped or retyped since): upgrade, push again
+  | 'SCHEMA_CHANGE_UNSUPPORTED' // migrate(): a table changed in a way lastword does not serve (SPEC.md section 11, SV6)
   | 'PURGED' // a write of a record the server acknowledged once and no longer knows: deleted, and purged after retention (R10)
   | 'TRANSIENT' // retry later: serialization failure after retries, lost connection, timeout
   | 'QUOTA_EXCEEDED' // local storage is full
@@ -54,6 +56,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'FORBIDDEN',
   'CHECKPOINT_INVALID',
   'NOT_FOUND',
+  'SCHEMA_OUTDATED',
+  'SCHEMA_CHANGE_UNSUPPORTED',
   'PURGED',
   'TRANSIENT',
   'QUOTA_EXCEEDED',

@@ -80,6 +80,12 @@ export {
 } from './descriptor.js'
 export type { ColumnType, ColumnDescriptor, TableDescriptor, ValueLimits, NormalizeRowOptions, IntegerBits } from './descriptor.js'
 
+// Schema versions (SPEC.md section 11)
+export { diffSchema, isWidening, schemaMapping, mapRow, schemaOutdated, schemaVersionOf, nextRenames, MAX_RENAMES } from './schema-version.js'
+export type { ColumnRename, SchemaChange, SchemaChangeOptions, SchemaMapping, ColumnFate, MappedRow, UnsupportedReason } from './schema-version.js'
+export { PREVIOUS_PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, protocolVerdict } from './protocol.js'
+export type { ProtocolVerdict } from './protocol.js'
+
 // The `where` language
 export {
   validateWhere,

@@ -39,6 +39,14 @@ describe('decideIncoming (A1–A4)', () => {
     expect(decideIncoming(local(s(5)), incoming(s(5))).write).toBeNull()
   })
 
+  it('A3 (SV2): a copy missing columns a schema change added takes the server\'s row of the same write, completed', () => {
+    const partial = local(s(5), { row: { title: 'local', note: null }, unknown: ['note'] })
+    const server: RecordState = { uid: 'u', row: { title: 'local', note: 'from B' }, created_at: s(1), updated_at: s(5), deleted_at: null }
+    const d = decideIncoming(partial, server)
+    expect(d.write).toEqual({ table: 'todos', uid: 'u', row: { title: 'local', note: 'from B' }, created_at: s(1), updated_at: s(5), deleted_at: null, dirty: false, acknowledged: true })
+    expect('unknown' in (d.write ?? {})).toBe(false)
+  })
+
   it('A4: an older state leaves the local one as it is, dirty (trap 5)', () => {
     expect(decideIncoming(local(s(7), { dirty: true }), incoming(s(6)))).toEqual({ kind: 'kept', rule: 'A4 local state newer', write: null })
   })
@@ -69,7 +77,7 @@ function input(over: Partial<PushOutcomeInput<ReplicaRecord>>): PushOutcomeInput
   return { local: local(s(5), { dirty: true }), sent: local(s(5)), outcome: applied(), winner: null, clockCorrected: false, next: () => s(100), ...over }
 }
 
-describe('decidePushOutcome (P1–P7)', () => {
+describe('decidePushOutcome (P1–P8)', () => {
   it('P1: applied and unchanged → clean, acknowledged, earlier refusal cleared', () => {
     const d = decidePushOutcome(input({ local: local(s(5), { dirty: true, acknowledged: false, rejected: { code: 'FORBIDDEN', message: 'x' } }) }))
     expect(d.rule).toBe('P1 applied and unchanged: clean')
@@ -119,7 +127,13 @@ describe('decidePushOutcome (P1–P7)', () => {
     expect(decidePushOutcome(input({ outcome: rejected('NOPE') })).report).toMatchObject({ kind: 'rejected', error: { code: 'INTERNAL' } })
   })
 
+  it('P8: SCHEMA_OUTDATED → nothing changes locally: the record stays dirty until the client upgrades (SV3)', () => {
+    const d = decidePushOutcome(input({ outcome: rejected('SCHEMA_OUTDATED'), local: local(s(5), { dirty: true }) }))
+    expect(d).toMatchObject({ rule: 'P8 schema outdated: kept dirty', local: { kind: 'none' }, report: { kind: 'outdated', error: { code: 'SCHEMA_OUTDATED' } } })
+  })
+
   it('classifies every status and the codes it singles out', () => {
+    expect(classifyPushOutcome(rejected('SCHEMA_OUTDATED'), false)).toBe('outdated')
     expect(classifyPushOutcome(applied(), false)).toBe('applied')
     expect(classifyPushOutcome({ uid: 'u', status: 'superseded', rule: 'r', winner: null }, false)).toBe('superseded')
     expect(classifyPushOutcome(rejected('PURGED'), false)).toBe('purged')

@@ -22,6 +22,12 @@ export interface ReplicaRecord extends RecordState {
    * (the app may tell the user the device clock is wrong). Cleared by the next local write.
    */
   restamped?: true
+  /**
+   * Columns whose value this copy does not know (SPEC.md section 11, SV2): added by a schema change after
+   * its last local write, which the client migrated without them. Pushed without them (the server keeps
+   * its values); the next state the server sends of the record completes it (A3).
+   */
+  unknown?: string[]
 }
 
 /** Whether two records are at the same version (the same write). */
@@ -69,7 +75,8 @@ export type IncomingDecision<T extends ReplicaRecord> =
  * - A1 (E6): nothing held, but removed during the running syncs at a newer version: kept out.
  * - A2: newer than the local state (or nothing held): stored, clean and acknowledged — a dirty local
  *   write older than it lost to it.
- * - A3: the same version: the same write seen twice, so the server has it: acknowledged, no longer dirty.
+ * - A3: the same version: the same write seen twice, so the server has it: acknowledged, no longer dirty
+ *   (a copy with `unknown` columns takes the server's row of it, which has them).
  * - A4: older than the local state: nothing changes — a write made during the sync stays, dirty (trap 5).
  */
 export function decideIncoming<T extends ReplicaRecord>(local: T | undefined, incoming: RecordState, removedAt?: Stamp): IncomingDecision<T> {
@@ -87,6 +94,11 @@ export function decideIncoming<T extends ReplicaRecord>(local: T | undefined, in
     return { kind: 'applied', rule: 'A2 newer state replaces', write }
   }
   if (local !== undefined && isSameVersion(local, incoming)) {
+    // A copy missing columns a schema change added (SV2) takes the server's row of that same write.
+    if (local.unknown !== undefined && local.unknown.length > 0 && incoming.deleted_at === null) {
+      const { unknown: _completed, ...rest } = local
+      return { kind: 'same', rule: 'A3 same write acknowledges', write: { ...rest, row: incoming.row, dirty: false, acknowledged: true } as T }
+    }
     return { kind: 'same', rule: 'A3 same write acknowledges', write: local.dirty || !local.acknowledged ? { ...local, dirty: false, acknowledged: true } : null }
   }
   return { kind: 'kept', rule: 'A4 local state newer', write: null }
@@ -113,7 +125,7 @@ export function restampRecord<T extends RecordMeta>(record: T, next: () => Stamp
 // ---- P1–P7: a push outcome against the local record ----------------------------------------------
 
 /** The kinds of push outcome a client tells apart: a new status or error code to single out must be added here and decided below. */
-export type PushOutcomeKind = 'applied' | 'superseded' | 'purged' | 'clock-ahead' | 'rejected'
+export type PushOutcomeKind = 'applied' | 'superseded' | 'purged' | 'clock-ahead' | 'outdated' | 'rejected'
 
 /**
  * Classifies a push outcome. A `CLOCK_AHEAD` refusal is `clock-ahead` only once the client corrected its
@@ -128,6 +140,7 @@ export function classifyPushOutcome(outcome: PushOutcome, clockCorrected: boolea
     case 'rejected':
       if (outcome.error.code === 'PURGED') return 'purged'
       if (outcome.error.code === 'CLOCK_AHEAD' && clockCorrected) return 'clock-ahead'
+      if (outcome.error.code === 'SCHEMA_OUTDATED') return 'outdated'
       return 'rejected'
     default:
       return unreachable(outcome)
@@ -143,6 +156,7 @@ export type PushReport =
   | { kind: 'superseded'; winnerStamp: Stamp | null; rule: string }
   | { kind: 'purged' }
   | { kind: 'restamped' }
+  | { kind: 'outdated'; error: WireError }
   | { kind: 'rejected'; error: WireError }
   | null
 
@@ -155,6 +169,7 @@ export type PushRule =
   | 'P5 purged'
   | 'P6 clock ahead: re-stamped'
   | 'P7 rejected: kept, marked'
+  | 'P8 schema outdated: kept dirty'
 
 /** The decision for one push outcome. */
 export interface PushDecision<T extends ReplicaRecord> {
@@ -210,6 +225,13 @@ const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
     local?.dirty === true
       ? { rule: 'P6 clock ahead: re-stamped', local: { kind: 'put', record: { ...restampRecord(local, next), restamped: true } }, report: { kind: 'restamped' } }
       : { rule: 'P6 clock ahead: re-stamped', local: none, report: null },
+  // SV3: the server cannot map the schema version this was written under; the write waits, dirty, for
+  // the client to upgrade (its descriptors and records migrated) and is pushed again then.
+  outdated: ({ outcome }) => ({
+    rule: 'P8 schema outdated: kept dirty',
+    local: none,
+    report: { kind: 'outdated', error: fromWireError(outcome.status === 'rejected' ? outcome.error : undefined).toWire() },
+  }),
   rejected: ({ local, outcome }, unchanged) => {
     const error = fromWireError(outcome.status === 'rejected' ? outcome.error : undefined).toWire()
     return {
@@ -233,6 +255,7 @@ const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
  * - P6 `CLOCK_AHEAD` after the clock was corrected: a dirty copy is re-stamped (and says so: `restamped`)
  *   and pushed again.
  * - P7 any other refusal: reported; an unchanged copy is kept, no longer dirty, with the error.
+ * - P8 `SCHEMA_OUTDATED` (SV3): nothing changes locally, the record stays dirty until the client upgrades.
  */
 export function decidePushOutcome<T extends ReplicaRecord>(input: PushOutcomeInput<T>): PushDecision<T> {
   const { local, sent } = input

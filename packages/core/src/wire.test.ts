@@ -22,13 +22,14 @@ import {
   realtimeEventSchema,
   syncPageSchema,
   syncRequestSchema,
+  tableDescriptorSchema,
   WIRE_BOUNDS,
   WIRE_SCHEMAS,
   wireRecordSchema,
 } from './wire.js'
 
 /** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. */
-const RECORDED = { version: 5, fingerprint: '014ec5a043b280' }
+const RECORDED = { version: 6, fingerprint: '0396bcef86ad15' }
 
 /** JSON with object keys sorted at every level, so the fingerprint does not depend on key order. */
 function stableStringify(value: unknown): string {
@@ -111,6 +112,19 @@ describe('syncRequestSchema', () => {
     expect(syncRequestSchema.safeParse({ ...request, extra: 1 }).success).toBe(false)
     expect(syncRequestSchema.safeParse({ ...request, push: [{ ...record, rev: 5 }] }).success).toBe(false)
     expect(syncRequestSchema.safeParse({ ...request, full: { cursor: null, entries: [], complete: true, more: 1 } }).success).toBe(false)
+  })
+
+  it('takes a schema version as a positive safe integer only (protocol 6), refusing others without echoing them', () => {
+    expect(syncRequestSchema.parse({ ...request, schemaVersion: 3 }).schemaVersion).toBe(3)
+    for (const bad of [0, -1, 1.5, 2 ** 53, '2', null]) {
+      const result = syncRequestSchema.safeParse({ ...request, schemaVersion: bad })
+      expect(result.success).toBe(false)
+      if (!result.success) expect(result.error.message).not.toContain(String(bad === null ? 'null,' : bad))
+    }
+    expect(tableDescriptorSchema.safeParse({ name: 't', columns: [], schemaVersion: 2, renames: [[2, 'a', 'b']] }).success).toBe(true)
+    expect(tableDescriptorSchema.safeParse({ name: 't', columns: [], renames: [[1, 'a', 'b']] }).success).toBe(false)
+    expect(tableDescriptorSchema.safeParse({ name: 't', columns: [], renames: [[2, 'a', 'b', 'c']] }).success).toBe(false)
+    expect(tableDescriptorSchema.safeParse({ name: 't', columns: [], renames: Array.from({ length: 65 }, () => [2, 'a', 'b']) }).success).toBe(false)
   })
 
   it('refuses malformed stamps and uids', () => {

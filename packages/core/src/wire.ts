@@ -9,10 +9,14 @@ import { MAX_DECLARED_LENGTH, assertSafeJson } from './descriptor.js'
 import type { WireError } from './errors.js'
 import { LINEAGE_PATTERN, LINEAGE_POINT_PATTERN } from './lineage.js'
 import { UID_PATTERN } from './metadata.js'
+import { MAX_RENAMES } from './schema-version.js'
 import { plainObject, strictObject, wireSchema, type WireInput, type WireOutput, type WireSchema } from './wire-schema.js'
 
-/** The protocol spoken by this version of lastword. A client speaking another gets `PROTOCOL_MISMATCH`. */
-export const PROTOCOL_VERSION = 5
+/**
+ * The protocol spoken by this version of lastword. A server also serves the previous one (protocol.ts,
+ * the server's `protocol-adapter.ts`); a client speaking any other gets `PROTOCOL_MISMATCH`.
+ */
+export const PROTOCOL_VERSION = 6
 
 /** Hard bounds of the schema; servers configure tighter limits (see the server's `limits`). */
 export const WIRE_BOUNDS = {
@@ -52,7 +56,15 @@ const columnDescriptor = () =>
   })
 export const columnDescriptorSchema = /* @__PURE__ */ wireSchema(columnDescriptor)
 
-const tableDescriptor = () => strictObject({ name: name(), columns: bounded(columnDescriptor(), 256) })
+const tableDescriptor = () =>
+  strictObject({
+    name: name(),
+    columns: bounded(columnDescriptor(), 256),
+    /** The table's schema version (SPEC.md section 11); protocol 6. */
+    schemaVersion: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
+    /** Every rename of the table's history, `[version, from, to]`; protocol 6. */
+    renames: v.optional(bounded(v.strictTuple([v.pipe(v.number(), v.safeInteger(), v.minValue(2)), name(), name()]), MAX_RENAMES)),
+  })
 export const tableDescriptorSchema = /* @__PURE__ */ wireSchema(tableDescriptor)
 
 /** A record as it travels: stamps and the row (`null` for a tombstone). */
@@ -100,6 +112,12 @@ export const syncRequestSchema = /* @__PURE__ */ wireSchema(() =>
     checkpoint: v.nullable(v.pipe(v.string(), v.maxLength(WIRE_BOUNDS.maxTokenLength))),
     /** Dirty records, each with its full row (or `null` for a delete). */
     push: bounded(wireRecord(), WIRE_BOUNDS.maxPushRecords),
+    /**
+     * The table's schema version the pushed rows are written under (protocol 6, SPEC.md section 11): their
+     * keys are that version's column names, and a column the row leaves out keeps its stored value (on
+     * create: its default, else null). Absent: the server's current version, full rows.
+     */
+    schemaVersion: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
     /** Full reconciliation: the client's entries with uid > `cursor.after`, in uid order. */
     full: v.optional(
       strictObject({

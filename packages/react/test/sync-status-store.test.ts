@@ -51,7 +51,7 @@ function fakeClient() {
   return { client: client as unknown as SyncClient, state, emit, listeners }
 }
 
-const report: SyncReport = { table: 'todos', scopeKey: 'k', mode: 'incremental', pushed: 1, pulled: 0, superseded: [], rejected: [], restamped: [], evicted: [], purged: [], durationMs: 1 }
+const report: SyncReport = { table: 'todos', scopeKey: 'k', mode: 'incremental', pushed: 1, pulled: 0, superseded: [], rejected: [], restamped: [], evicted: [], purged: [], outdated: [], durationMs: 1 }
 
 describe('syncStatusStore', () => {
   it('follows sync, clock and error events, and keeps one snapshot while nothing changes', async () => {

@@ -74,6 +74,12 @@ export interface TableOptions<P extends Principal = Principal> {
    * can never write them (attack V3, docs/guarantees.md); on update the stored value is kept.
    */
   serverColumns?: Record<string, (principal: P | null) => unknown>
+  /**
+   * Columns renamed by this version of the schema, `{ newName: 'oldName' }` (README, "Schema changes"):
+   * `migrate()` records the rename, so clients that wrote under the old name keep their values. Keep the
+   * entry while clients of the old schema may be offline; an entry that no longer applies is ignored.
+   */
+  renamed?: Record<string, string>
 }
 
 /** Limits on wire requests (attack V6, docs/guarantees.md). All documented in the server README section. */

@@ -30,6 +30,11 @@ export interface StoredRecord {
   rejected?: WireError
   /** Its stamps were re-made after the server refused this device's clock (SPEC.md P6); cleared by the next local write. */
   restamped?: true
+  /**
+   * Columns a schema change added after this record's last local write (SPEC.md section 11, SV2): read as
+   * null, left out of its push (the server keeps its values) until the server's state completes it.
+   */
+  unknown?: string[]
 }
 
 /** A synced scope: a table and a filter, with where its sync stands. Keyed by core's `scopeKey`. */

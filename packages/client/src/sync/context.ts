@@ -14,6 +14,8 @@ export interface DriverState {
   connected: boolean
   /** `stop()` was called: nothing starts any more. */
   stopped: boolean
+  /** By table: the schema version whose pushes the server answered `SCHEMA_OUTDATED` (P8); they wait for a newer one. */
+  outdated: Map<string, number>
 }
 
 /** The state shared by the modules of one driver. */

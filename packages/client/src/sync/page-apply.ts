@@ -19,6 +19,7 @@ export interface PageResult {
   superseded: SyncReport['superseded']
   rejected: SyncReport['rejected']
   restamped: string[]
+  outdated: string[]
   evicted: string[]
   purged: string[]
   /** Pushed records written again while in flight: still dirty, pushed by one more run. */
@@ -73,7 +74,7 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
   return store.transaction('readwrite', async (tx) => {
     // Built afresh on each attempt: the store may run this again on a reopened connection.
     const batch = await loadBatch(tx, table, named)
-    const result: PageResult = { pushed: 0, superseded: [], rejected: [], restamped: [], evicted: [], purged: [], changedInFlight: 0, clockRefused, states: batch.states() }
+    const result: PageResult = { pushed: 0, superseded: [], rejected: [], restamped: [], outdated: [], evicted: [], purged: [], changedInFlight: 0, clockRefused, states: batch.states() }
     for (const outcome of page.outcomes) {
       const sent = built.pushed.get(outcome.uid)
       if (sent === undefined) continue
@@ -96,6 +97,7 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
       else if (report.kind === 'superseded') result.superseded.push({ uid: outcome.uid, winnerStamp: report.winnerStamp, rule: report.rule })
       else if (report.kind === 'purged') result.purged.push(outcome.uid)
       else if (report.kind === 'restamped') result.restamped.push(outcome.uid)
+      else if (report.kind === 'outdated') result.outdated.push(outcome.uid)
       else result.rejected.push({ uid: outcome.uid, error: report.error })
     }
     for (const record of incoming) await applyIncoming(batch, table, record, ctx.removals, page.knownAt)

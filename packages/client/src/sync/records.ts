@@ -63,15 +63,17 @@ export function fromWireRecord(record: WireRecord): RecordState {
 }
 
 /**
- * A dirty record as it is pushed: stamps and the full row of writable columns (server-owned columns are
- * the server's), or `null` for a delete.
+ * A dirty record as it is pushed: stamps and the row of writable columns (server-owned columns are the
+ * server's, and columns the record does not know are left out), or `null` for a delete.
  */
 export function toWireRecord(record: StoredRecord, table: TableDescriptor | undefined): WireRecord {
   let row: Record<string, unknown> | null = null
   if (record.deleted_at === null && record.row !== null) {
     row = {}
     const columns = table === undefined ? Object.keys(record.row) : table.columns.filter((c) => c.writable).map((c) => c.name)
-    for (const name of columns) row[name] = record.row[name] ?? null
+    // Columns added by a schema change after this write are not the writer's to set (SV2): left out, the server keeps them.
+    const unknown = new Set(record.unknown ?? [])
+    for (const name of columns) if (!unknown.has(name)) row[name] = record.row[name] ?? null
   }
   const wire: WireRecord = { uid: record.uid, created_at: record.created_at, updated_at: record.updated_at, deleted_at: record.deleted_at, row }
   // R10: the server, not knowing an acknowledged uid any more, refuses the write (PURGED) instead of creating it.

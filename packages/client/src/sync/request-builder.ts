@@ -3,7 +3,7 @@
  * full-reconciliation cursor and the next page of metadata entries) and, on a run's first request, the
  * dirty records it pushes — marked as pushes in progress in the same synchronous step as the check.
  */
-import { versionOf, type SyncRequest } from '@lastword/core'
+import { schemaVersionOf, versionOf, type SyncRequest } from '@lastword/core'
 import type { StoredRecord } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import { inScope, toWireRecord } from './records.js'
@@ -46,8 +46,11 @@ export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: b
       let more = false
       let withheld = false
       if (first) {
+        // P8: while the server says this schema version is outdated, the table's writes wait (dirty) for the upgrade.
+        const outdated = ctx.state.outdated.get(entry.table)
+        const waiting = outdated !== undefined && table !== undefined && schemaVersionOf(table) <= outdated
         const eligible = (await tx.dirtyRecords(entry.table)).filter((r) => {
-          if (ctx.pushes.has(r)) return false
+          if (waiting || ctx.pushes.has(r)) return false
           if (!(inScope(r, entry.scope) || (pushesUncovered && !held.some((e) => inScope(r, e.scope))))) return false
           // Without a checkpoint (full reconciliation) the server may have purged a record it once
           // acknowledged: an edit of it would come back as a create. Such a record waits until the
@@ -71,6 +74,8 @@ export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: b
         checkpoint,
         push: [...pushed.values()].map((r) => toWireRecord(r, table)),
       }
+      // The schema version the pushed rows are written under (SPEC.md section 11): columns they leave out keep their stored values.
+      if (pushed.size > 0 && table?.schemaVersion !== undefined) request.schemaVersion = table.schemaVersion
       if (checkpoint === null) {
         const cursor = stored?.fullCursor ?? null
         const max = settings.maxEntriesPerRequest

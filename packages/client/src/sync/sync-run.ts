@@ -3,7 +3,7 @@
  * and stored before the next request (invariant I10), then one report. A run decides whether one more
  * run must follow it (records left to push) by setting `entry.rerunRequested`.
  */
-import { LastwordError, fromWireError, parseWire, syncPageSchema, type SyncPage } from '@lastword/core'
+import { LastwordError, fromWireError, parseWire, schemaVersionOf, syncPageSchema, type SyncPage } from '@lastword/core'
 import { closedError, offlineError, type SyncContext } from './context.js'
 import { applyPage, type PageResult } from './page-apply.js'
 import { buildRequest } from './request-builder.js'
@@ -40,6 +40,7 @@ async function runPages(ctx: SyncContext, entry: ScopeEntry, pull: boolean, edit
     superseded: [],
     rejected: [],
     restamped: [],
+    outdated: [],
     evicted: [],
     purged: [],
     durationMs: 0,
@@ -89,6 +90,8 @@ async function runPages(ctx: SyncContext, entry: ScopeEntry, pull: boolean, edit
     report.superseded.push(...result.superseded)
     report.rejected.push(...result.rejected)
     report.restamped.push(...result.restamped)
+    report.outdated.push(...result.outdated)
+    if (result.outdated.length > 0) noteOutdated(ctx, entry.table, page.outcomes)
     report.evicted.push(...result.evicted)
     report.purged.push(...result.purged)
     // Records the server asked for, re-stamped ones, any beyond one request's share, and pushed ones the
@@ -119,4 +122,13 @@ async function runPages(ctx: SyncContext, entry: ScopeEntry, pull: boolean, edit
   }
   report.durationMs = Math.max(0, clock.local() - started)
   ctx.deps.onReport(report)
+}
+
+/** P8: the table's pushes wait until its descriptors are newer than the ones the server refused; the app is told. */
+function noteOutdated(ctx: SyncContext, table: string, outcomes: SyncPage['outcomes']): void {
+  const descriptor = ctx.deps.descriptor(table)
+  ctx.state.outdated.set(table, descriptor === undefined ? 1 : schemaVersionOf(descriptor))
+  const refusal = outcomes.find((o) => o.status === 'rejected' && o.error.code === 'SCHEMA_OUTDATED')
+  const current = refusal?.status === 'rejected' ? refusal.error.details?.['current'] : undefined
+  ctx.deps.onSchemaOutdated?.(table, typeof current === 'number' && Number.isSafeInteger(current) ? current : null)
 }

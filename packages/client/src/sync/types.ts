@@ -25,6 +25,8 @@ export interface SyncReport {
   rejected: { uid: string; error: WireError }[]
   /** Records re-stamped after the server refused their stamps for drift; pushed again. */
   restamped: string[]
+  /** Records the server could not take under this client's schema version (SCHEMA_OUTDATED, P8): kept dirty, pushed once upgraded. */
+  outdated: string[]
   /** Records removed because they left the scope. */
   evicted: string[]
   /** Records removed because the server purged them after retention. */
@@ -90,6 +92,8 @@ export interface DriverDeps {
   onError(error: LastwordError): void
   /** The server refused this client's clock (after the page was stored). */
   onClock(event: ClockEvent): void
+  /** The server answered pushes of `table` `SCHEMA_OUTDATED`: it is at `current`, this client's descriptors older (P8). */
+  onSchemaOutdated?(table: string, current: number | null): void
   /**
    * Local data of these tables changed (refresh live queries, pending count, other tabs): these uids, if
    * known, and of one table, `states`: what some of them now are, as stored (live queries patch from them

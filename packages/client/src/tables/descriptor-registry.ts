@@ -6,6 +6,7 @@
 import { LastwordError, assertTableDescriptor, toLastwordError, type TableDescriptor } from '@lastword/core'
 import type { ClientClock } from '../clock.js'
 import type { LocalStore } from '../store/types.js'
+import { migrateStoredRecords, type SchemaMigration } from './schema-migration.js'
 
 /** Options of {@link createDescriptorRegistry}. */
 export interface DescriptorRegistryOptions {
@@ -14,6 +15,8 @@ export interface DescriptorRegistryOptions {
   store: LocalStore
   /** Reports a descriptor refused or a store failure (the registry keeps what it had). */
   report(error: LastwordError): void
+  /** Stored records were migrated to new schema versions with the server's descriptors (schema-migration.ts). */
+  onMigrated?(migrations: SchemaMigration[]): void
 }
 
 /** The descriptors of one client. */
@@ -84,15 +87,22 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
           report(toLastwordError(error))
         }
       }
-      replace(valid)
+      let migrations: SchemaMigration[] = []
       try {
-        await store.transaction('readwrite', async (tx) => {
+        // The records migrate in the transaction that stores the descriptors: interrupted, neither happened.
+        migrations = await store.transaction('readwrite', async (tx) => {
+          const done = await migrateStoredRecords(tx, await tx.getMeta('tables'), valid)
           await tx.putMeta('tables', valid)
           await clock.persist(tx)
+          return done
         })
+        replace(valid)
       } catch (error) {
+        // Not stored: the old descriptors stay with the records they describe (the next hello tries again).
         report(toLastwordError(error))
+        return true
       }
+      if (migrations.length > 0) options.onMigrated?.(migrations)
       return true
     },
     async reload() {

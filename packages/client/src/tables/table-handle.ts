@@ -95,8 +95,10 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
         if (local === undefined || !isLive(local)) throw notFound(table, uid)
         const row = normalizeClientWrite(descriptor, patch, local.row) as RowValues
         // New stamps from this clock: an earlier refusal and re-stamping no longer describe the record.
-        const { rejected: _cleared, restamped: _restamped, ...rest } = local
-        return { ...rest, row, updated_at: stamp(), dirty: true }
+        const { rejected: _cleared, restamped: _restamped, unknown, ...rest } = local
+        // A column the patch sets is this write's from now on (SV2); the others it does not know stay unknown.
+        const still = unknown?.filter((name) => !Object.prototype.hasOwnProperty.call(patch, name)) ?? []
+        return { ...rest, row, updated_at: stamp(), dirty: true, ...(still.length > 0 ? { unknown: still } : {}) }
       })
     },
     async delete(uid) {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Where } from '@lastword/core'
 import { buildRequest } from '../../src/sync/request-builder.js'
+import { todosTable } from '../helpers.js'
 import { createHarness, put, query, todo } from './fixture.js'
 
 const storeScope = (h: ReturnType<typeof createHarness>, key: string, where: Where, checkpoint: string | null) =>
@@ -23,6 +24,24 @@ describe('request builder', () => {
     // Only a run's first request pushes.
     h.ctx.pushes.release(built.pushed.values())
     expect((await buildRequest(h.ctx, open, false)).request.push).toEqual([])
+  })
+
+  it('states the schema version it pushes under, leaves unknown columns out, and holds a table\'s writes while the server said its version is outdated (P8)', async () => {
+    const h = createHarness()
+    let version = 2
+    h.deps.descriptor = (table) => (table === 'todos' ? { ...todosTable, schemaVersion: version } : undefined)
+    const open = h.ctx.registry.acquire(query({}), 'q').entry
+    await storeScope(h, open.key, open.where, 'lw1.1.00000000000000')
+    await put(h, { ...todo('x', 1, { dirty: true }), unknown: ['priority'] })
+    const built = await buildRequest(h.ctx, open, true)
+    expect(built.request.schemaVersion).toBe(2)
+    expect(Object.keys(built.request.push[0]?.row ?? {})).not.toContain('priority')
+    expect(Object.keys(built.request.push[0]?.row ?? {})).toContain('title')
+    h.ctx.pushes.release(built.pushed.values())
+    h.ctx.state.outdated.set('todos', 2)
+    expect((await buildRequest(h.ctx, open, true)).request.push).toEqual([])
+    version = 3
+    expect((await buildRequest(h.ctx, open, true)).request.push.map((r) => r.uid)).toEqual(['x'])
   })
 
   it('withholds acknowledged dirty records from a full reconciliation (B3) and caps a request at maxPushPerRequest', async () => {

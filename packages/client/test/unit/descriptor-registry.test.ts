@@ -1,11 +1,12 @@
 /** The descriptor registry: the app's tables win; else the server's, validated and stored; reloaded by followers. */
 import { describe, expect, it } from 'vitest'
-import { LastwordError, type TableDescriptor } from '@lastword/core'
+import { LastwordError, type Stamp, type TableDescriptor } from '@lastword/core'
+import type { LocalStore } from '../../src/store/types.js'
 import { createClientClock } from '../../src/clock.js'
 import { createMemoryStore } from '../../src/store/memory-store.js'
 import { createDescriptorRegistry } from '../../src/tables/descriptor-registry.js'
 import { createManualRuntime } from '../../src/testing/index.js'
-import { todosTable } from '../helpers.js'
+import { newIdbStore, todosTable } from '../helpers.js'
 
 const lists: TableDescriptor = { name: 'lists', columns: [{ name: 'name', type: 'text', nullable: false, writable: true }] }
 const clock = () => createClientClock({ node: '0123456789abcdef', clock: createManualRuntime() })
@@ -65,5 +66,74 @@ describe('descriptor registry', () => {
     const long = thrown(() => empty.require('t'.repeat(200)))
     expect(long.message).toContain(`"${'t'.repeat(64)}"`)
     expect(long.message).not.toContain('t'.repeat(65))
+  })
+})
+
+describe('descriptor registry: schema versions (SPEC.md section 11)', () => {
+  const v1: TableDescriptor = { name: 'items', schemaVersion: 1, columns: [
+    { name: 'title', type: 'text', nullable: false, writable: true },
+    { name: 'old_note', type: 'text', nullable: true, writable: true },
+    { name: 'gone', type: 'text', nullable: true, writable: true },
+  ] }
+  const v2: TableDescriptor = { name: 'items', schemaVersion: 2, renames: [[2, 'old_note', 'note']], columns: [
+    { name: 'title', type: 'text', nullable: false, writable: true },
+    { name: 'note', type: 'text', nullable: true, writable: true },
+    { name: 'added', type: 'text', nullable: true, writable: true },
+  ] }
+  const at = '000000000001-0000-ffffffffffffffff' as Stamp
+  const meta = { created_at: at, updated_at: at, deleted_at: null, acknowledged: true }
+
+  async function seeded(store: LocalStore): Promise<void> {
+    await store.transaction('readwrite', async (tx) => {
+      await tx.putMeta('tables', [v1])
+      await tx.putRecords([
+        { ...meta, table: 'items', uid: 'd', row: { title: 'dirty', old_note: 'kept', gone: 'x' }, dirty: true },
+        { ...meta, table: 'items', uid: 'c', row: { title: 'clean', old_note: 'n', gone: 'y' }, dirty: false },
+      ])
+      await tx.putScope({ key: 'k', table: 'items', where: {}, checkpoint: 'lw1.5.00000000000000', fullCursor: null, syncedAt: 1 })
+    })
+  }
+  const snapshot = (store: LocalStore) =>
+    store.transaction('readonly', async (tx) => ({ tables: await tx.getMeta('tables'), records: await tx.scanRecords('items'), scopes: await tx.listScopes() }))
+
+  it('migrates the stored records with the descriptors: renamed carried, dropped left, added unknown on the dirty one, the clean one refetched in full', async () => {
+    const store = newIdbStore('lastword:migrate')
+    await seeded(store)
+    const migrations: unknown[] = []
+    const registry = createDescriptorRegistry({ appTables: undefined, store, report: () => undefined, onMigrated: (m) => migrations.push(...m) })
+    registry.restore([v1])
+    expect(await registry.takeFromServer([v2], clock())).toBe(true)
+    const after = await snapshot(store)
+    expect(after.tables).toEqual([v2])
+    expect(after.records).toEqual([{ ...meta, table: 'items', uid: 'd', row: { title: 'dirty', note: 'kept', added: null }, dirty: true, unknown: ['added'] }])
+    expect(after.scopes[0]).toMatchObject({ checkpoint: null, fullCursor: null })
+    expect(migrations).toEqual([{ table: 'items', from: 1, to: 2 }])
+    await store.close()
+  })
+
+  it('an interrupted migration changes nothing: the old descriptors stay with the old records, and the next hello migrates them', async () => {
+    const store = newIdbStore('lastword:interrupted')
+    await seeded(store)
+    const before = await snapshot(store)
+    let fail = true
+    // The store fails the transaction's last step (as a crash or a full disk would, after the records were written).
+    const failing: LocalStore = {
+      ...store,
+      transaction: (mode, fn) =>
+        store.transaction(mode, (tx) =>
+          fn({ ...tx, putMeta: async (key, value) => (fail ? Promise.reject(new LastwordError('QUOTA_EXCEEDED', 'full')) : tx.putMeta(key, value)) }),
+        ),
+    }
+    const errors: string[] = []
+    const registry = createDescriptorRegistry({ appTables: undefined, store: failing, report: (e) => errors.push(e.code) })
+    registry.restore([v1])
+    await registry.takeFromServer([v2], clock())
+    expect(errors).toEqual(['QUOTA_EXCEEDED'])
+    expect(await snapshot(store)).toEqual(before)
+    expect(registry.get('items')).toEqual(v1)
+    fail = false
+    await registry.takeFromServer([v2], clock())
+    expect((await snapshot(store)).records.map((r) => r.row)).toEqual([{ title: 'dirty', note: 'kept', added: null }])
+    await store.close()
   })
 })

@@ -62,6 +62,7 @@ import { checkAppTables } from './app-tables.js'
 import { createScopeLocks, type ScopeLockObserver } from './scope-lock.js'
 import { createTableService } from './services.js'
 import { purgeUpTo, readChangeLog, readState } from './store.js'
+import { applyVersions, pushMapping, recordSchemas, type SchemaVersions } from './schema.js'
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
 import { applyWrites, type WriteHooks } from './write.js'
 import { checkReadiness, type ReadyResult } from './readiness.js'
@@ -152,6 +153,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
   const locks = createScopeLocks(hooks.onScopeLock)
   const listeners = new Set<CommitListener>()
   const services = new Map<string, TableService>()
+  let versions: SchemaVersions = new Map()
   let closed = false
 
   const ensureOpen = (): void => {
@@ -209,9 +211,11 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     on: Driver = driver,
     origin?: unknown,
     history: LineageHistory | null = null,
+    schemaVersion?: number,
   ): Promise<PushOutcome[]> => {
+    const schema = schemaVersion === undefined ? {} : { schema: { from: schemaVersion, mapping: pushMapping(table, versions, schemaVersion)?.mapping } }
     const result = await applyWrites(
-      { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger, history },
+      { driver: on, table, principal, authorize, readScope, now: now(), maxDriftMs: limits.maxDriftMs, hooks, logger, history, ...schema },
       records,
     )
     // Only stamps that passed validation move the clock (a refused far-future stamp must not).
@@ -231,6 +235,9 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       await driver.checkSettings()
       await checkAppTables(driver, tables.values())
       await driver.script(driver.dialect.migrationStatements())
+      // Each table's schema version (schema.ts): an unsupported change refuses before anything is served.
+      versions = await driver.write(() => recordSchemas([...tables.values()]))
+      applyVersions([...tables.values()], versions)
       // A segment of the database's history per run (lineage.ts): costs nothing to clients of this
       // database, and ends the segment a restored backup was in at its rev.
       await driver.write(() => openSegment())
@@ -299,6 +306,8 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       if (request.pull === false && (full !== undefined || request.checkpoint === null || request.checkpoint === undefined)) {
         throw new LastwordError('BAD_REQUEST', 'pull: false (push only) needs a checkpoint and no full reconciliation')
       }
+      // A schema version this server never recorded is refused before anything (schema.ts).
+      if (push.length > 0) pushMapping(table, versions, request.schemaVersion)
       const scopes = await scopesOf(ctx, table, request.where)
       const checkpoint = request.checkpoint === null || request.checkpoint === undefined ? null : decodeCheckpoint(request.checkpoint)
       const requested = request.pageSize ?? limits.defaultPageSize
@@ -326,7 +335,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
           history = verdict.history
           reason = verdict.reason
         }
-        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on, ctx.origin, history)
+        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on, ctx.origin, history, request.schemaVersion)
         let page: PullPage
         if (!pull) page = reason === null ? pushOnlyPage(request.checkpoint as string, formatLineagePoint(await on.read(() => readLineageState()))) : resyncPage(reason)
         else if (full !== undefined) page = await on.read(() => fullPull(p, full))

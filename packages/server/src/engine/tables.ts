@@ -12,7 +12,7 @@ import {
   type ColumnType,
   type TableDescriptor,
 } from '@lastword/core'
-import { Column, Table, getTableColumns, is, sql, type SQL } from 'drizzle-orm'
+import { Column, SQL, Table, getTableColumns, is, sql } from 'drizzle-orm'
 import type { Principal, TableOptions } from '../types.js'
 
 /** A Drizzle table of either dialect. */
@@ -60,6 +60,10 @@ export interface SyncedTable {
   columns: SyncedColumn[]
   byName: ReadonlyMap<string, SyncedColumn>
   serverColumns: ReadonlyMap<string, (principal: Principal | null) => unknown>
+  /** Columns with a default lastword can compute (a value or a function in the Drizzle schema): a create that leaves one out gets it. */
+  defaults: ReadonlyMap<string, () => unknown>
+  /** The app's `renamed` option (README, "Schema changes"). */
+  renamed: Readonly<Record<string, string>>
 }
 
 type Casing = { getColumnCasing(column: Column): string }
@@ -189,6 +193,16 @@ export function buildSyncedTable(name: string, input: TableInput, casing: Casing
     })
   }
   const descriptor = assertTableDescriptor({ name, columns: columns.map((c) => c.descriptor) })
+  const defaults = new Map<string, () => unknown>()
+  for (const c of columns) {
+    const fill = defaultOf(c.column)
+    if (fill !== undefined) defaults.set(c.descriptor.name, fill)
+  }
+  const renamed: Record<string, string> = {}
+  for (const [to, from] of Object.entries(options.renamed ?? {})) {
+    if (typeof from !== 'string') throw new LastwordError('BAD_REQUEST', `renamed.${to} of "${name}" must name the old column`)
+    renamed[to] = from
+  }
   return {
     name,
     descriptor,
@@ -199,7 +213,22 @@ export function buildSyncedTable(name: string, input: TableInput, casing: Casing
     columns,
     byName: new Map(columns.map((c) => [c.descriptor.name, c])),
     serverColumns,
+    defaults,
+    renamed,
   }
+}
+
+/** A column's default as the Drizzle schema gives it (a value or a function), or `undefined` (none, or SQL only the database computes). */
+function defaultOf(column: Column): (() => unknown) | undefined {
+  const { default: value, defaultFn } = column as unknown as { default?: unknown; defaultFn?: () => unknown }
+  if (typeof defaultFn === 'function') {
+    return () => {
+      const made = defaultFn()
+      return is(made, SQL) ? null : made
+    }
+  }
+  if (value !== undefined && !is(value, SQL)) return () => value
+  return undefined
 }
 
 const PSEUDO_TYPES: Record<string, string> = { serial: 'integer', smallserial: 'smallint', bigserial: 'bigint' }

@@ -34,11 +34,13 @@ import {
   isPurgeProven,
   formatLineagePoint,
   type Lineage,
+  type SchemaMapping,
 } from '@lastword/core'
 import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../types.js'
 import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
 import type { Driver, MetaWrite } from './dialect/types.js'
 import { openLineage } from './lineage.js'
+import { pushedRow } from './schema.js'
 import { readMeta, type ServerRecord } from './store.js'
 import { assertStorable, type SyncedTable } from './tables.js'
 import { RestartError, call, type Tx } from './tx.js'
@@ -68,6 +70,11 @@ export interface WriteContext {
   logger: Logger
   /** The database's history as far as the pushed records' `knownAt` name it (R12); `null`: nothing is proven purged. */
   history: LineageHistory | null
+  /**
+   * The push states its schema version (SPEC.md section 11): rows are partial (a column left out keeps its
+   * stored value), and `mapping` maps them from an older version (`undefined`: the current one).
+   */
+  schema?: { from: number; mapping: SchemaMapping | undefined }
 }
 
 /** The result of a write, with what it committed. */
@@ -122,14 +129,17 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
     }
     return { index, meta, row: null, ...evidence(ctx, record) }
   }
-  const input = record.row as unknown
+  let input = record.row as unknown
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new LastwordError('INVALID_VALUE', `A live record of "${ctx.table.name}" needs its full row`)
   }
+  // SV2/SV3 (schema.ts): the row in the current version's names, and the columns it writes.
+  const { row: mappedInput, descriptor } = pushedRow(ctx.table, ctx.schema, input as Record<string, unknown>)
+  input = mappedInput
   // A principal never sets a server-owned column (attack V3): core's one rule refuses the record
   // (READ_ONLY_COLUMN), as the client refuses such a local write.
   if (ctx.principal !== null) assertWritableColumns(ctx.table.descriptor, input as Record<string, unknown>)
-  const row = normalizeRow(ctx.table.descriptor, input, { dropReadOnly: true })
+  const row = normalizeRow(descriptor, input, { dropReadOnly: true })
   if (ctx.principal === null) {
     // The app itself may set server columns; what it leaves out is filled as for anyone else.
     for (const column of ctx.table.columns) {
@@ -161,8 +171,10 @@ function composeRow(ctx: WriteContext, candidate: Candidate, before: Record<stri
     } else if (before !== null) {
       out[name] = Object.prototype.hasOwnProperty.call(before, name) ? before[name] : null
     } else {
+      // A create that leaves a column out (a push from an older schema, SV1): its default, else null.
       const fill = ctx.table.serverColumns.get(name)
-      const value = normalizeValue(column.descriptor, fill === undefined ? null : fill(ctx.principal))
+      const made = ctx.table.defaults.get(name)
+      const value = normalizeValue(column.descriptor, fill !== undefined ? fill(ctx.principal) : made !== undefined ? made() : null)
       assertStorable(column, value)
       out[name] = value
     }

@@ -2,7 +2,7 @@
  * The socket.io handshake middleware: who may connect, speaking which protocol (ARCHITECTURE.md,
  * "Connect"). Every refusal reaches the client as a `connect_error` whose `data` is the wire error.
  */
-import { LastwordError, PROTOCOL_VERSION, handshakeSchema, isLastwordError, parseWire, type Handshake } from '@lastword/core'
+import { LastwordError, handshakeSchema, isLastwordError, parseWire, protocolVerdict, type Handshake } from '@lastword/core'
 import type { ExtendedError } from 'socket.io'
 import type { Logger, Principal } from '../types.js'
 import type { OriginCheck } from './origin.js'
@@ -15,6 +15,8 @@ type Handshaking = Pick<SessionSocket, 'handshake'>
 export interface Identity {
   principal: Principal
   clientId: string
+  /** The protocol the client speaks: the current one or the previous (protocol-adapter.ts). */
+  protocolVersion: number
 }
 
 /** The principal of every connection when the app passes no `authenticate`. */
@@ -55,19 +57,15 @@ export async function identify(socket: Handshaking, deps: HandshakeDeps): Promis
   assertHandshakeSize(handshake.auth)
   // parseWire refuses a `__proto__` key (attack V5) that a validator would silently drop or copy.
   const auth: Handshake = parseWire(handshakeSchema, handshake.auth, 'handshake')
-  if (auth.protocolVersion !== PROTOCOL_VERSION) {
-    throw new LastwordError(
-      'PROTOCOL_MISMATCH',
-      `This server speaks lastword protocol ${PROTOCOL_VERSION}, the client ${auth.protocolVersion}; upgrade the client`,
-      { server: PROTOCOL_VERSION, client: auth.protocolVersion },
-    )
-  }
+  // The current protocol or the previous one (served through protocol-adapter.ts); anything else is
+  // PROTOCOL_MISMATCH, telling an older client it must upgrade (core's protocolVerdict).
+  protocolVerdict(auth.protocolVersion)
   const principal = await withinBudget(authenticatePrincipal(auth, socket, deps), deps.timeoutMs)
   const owner = deps.clientIdOwner(auth.clientId)
   if ((owner !== undefined && owner !== principal.id) || !(await deps.bindClientId(auth.clientId, principal.id))) {
     throw new LastwordError('FORBIDDEN', 'This clientId is in use by another principal; generate a new one', { clientId: auth.clientId })
   }
-  return { principal, clientId: auth.clientId }
+  return { principal, clientId: auth.clientId, protocolVersion: auth.protocolVersion }
 }
 
 function assertHandshakeSize(auth: unknown): void {

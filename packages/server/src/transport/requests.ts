@@ -14,6 +14,7 @@ import {
   type SyncRequest,
 } from '@lastword/core'
 import type { Limits, Logger, SyncEngine } from '../types.js'
+import { requestFrom } from './protocol-adapter.js'
 import type { Realtime } from './realtime.js'
 import { errorReply, okReply } from './replies.js'
 import type { Session } from './types.js'
@@ -28,7 +29,7 @@ export interface RequestDeps {
 /** Checks a raw `lw:sync` request against the schema and the limits; returns what the engine gets. */
 export function checkSyncRequest(raw: unknown, session: Session, limits: Limits): SyncRequest {
   // parseWire refuses a request carrying a `__proto__` key whole (attack V5): a validator would drop it silently.
-  const request = parseWire(syncRequestSchema, raw, 'sync request')
+  const request = requestFrom(session.protocolVersion, parseWire(syncRequestSchema, raw, 'sync request'))
   const id = request.subscription
   // Refused before the sync runs, so a refused subscription never leaves a half-done request behind.
   if (id !== undefined && !session.subscriptions.has(id) && session.subscriptions.size >= limits.maxSubscriptionsPerSocket) {

@@ -6,11 +6,12 @@
 import { Server as HttpServer } from 'node:http'
 import { Server as HttpsServer } from 'node:https'
 import { performance } from 'node:perf_hooks'
-import { LastwordError, PROTOCOL_VERSION, type ClientToServerEvents, type Reply, type ServerToClientEvents } from '@lastword/core'
+import { LastwordError, type ClientToServerEvents, type Reply, type ServerToClientEvents } from '@lastword/core'
 import { Server, type ServerOptions } from 'socket.io'
 import type { CommittedChange, Limits, Logger, SyncEngine } from '../types.js'
 import { watchBackpressure } from './backpressure.js'
 import { identify, toConnectError, type Identity } from './handshake.js'
+import { helloFor } from './protocol-adapter.js'
 import { createOriginCheck, createOriginMiddleware, type OriginCheck } from './origin.js'
 import { installPacketGuard } from './packet-guard.js'
 import { createRealtime } from './realtime.js'
@@ -119,7 +120,7 @@ export function createTransport(options: TransportOptions): Transport {
       socket.disconnect(true)
       return
     }
-    const { principal, clientId } = identity
+    const { principal, clientId, protocolVersion } = identity
     // Re-checked here: two handshakes with one clientId may have passed the middleware together.
     const binding = bindings.get(clientId)
     if (binding !== undefined && binding.principalId !== principal.id) {
@@ -130,7 +131,7 @@ export function createTransport(options: TransportOptions): Transport {
     if (binding === undefined) bindings.set(clientId, { principalId: principal.id, sockets: 1 })
     else binding.sockets++
 
-    const session: Session = { socket, principal, clientId, subscriptions: new Map(), inFlight: 0 }
+    const session: Session = { socket, principal, clientId, protocolVersion, subscriptions: new Map(), inFlight: 0 }
     sessions.add(session)
     meter.socketsConnected(sessions.size)
     scheduleExpiry(session)
@@ -220,7 +221,7 @@ export function createTransport(options: TransportOptions): Transport {
     })
 
     logger.debug({ principal: principal.id, clientId, address: socket.handshake.address }, 'lastword: socket connected')
-    socket.emit('lw:hello', { protocolVersion: PROTOCOL_VERSION, serverTime: engine.now(), tables: [...engine.tables] })
+    socket.emit('lw:hello', helloFor(protocolVersion, engine.now(), engine.tables))
   }
 
   function attach(target: AttachTarget): SyncIoServer {

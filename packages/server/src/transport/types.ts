@@ -91,6 +91,8 @@ export interface Session {
   readonly principal: Principal
   /** The handshake's client id, bound to this principal for the socket's life (V7). */
   readonly clientId: string
+  /** The protocol the client speaks (protocol-adapter.ts). */
+  readonly protocolVersion: number
   /** By subscription id. */
   readonly subscriptions: Map<string, Subscription>
   /** `lw:sync` requests being handled right now. */

@@ -145,6 +145,7 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
               { name: 'due', type: 'timestamp', nullable: true, writable: true },
               { name: 'tags', type: 'json', nullable: true, writable: true },
             ],
+            schemaVersion: 1,
           },
           {
             name: 'notes',
@@ -152,6 +153,7 @@ export function runEngineSuite(name: string, harness: DbHarness, options: SuiteO
               { name: 'tenant', type: 'text', nullable: false, writable: true },
               { name: 'body', type: 'text', nullable: false, writable: true },
             ],
+            schemaVersion: 1,
           },
         ])
       })

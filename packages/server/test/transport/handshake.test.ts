@@ -2,7 +2,7 @@
  * The handshake (ARCHITECTURE.md, "Connect"): hello with descriptors, protocol version, handshake
  * validation, and the authentication lifecycle of row S07 (docs/test-matrix.md).
  */
-import { PROTOCOL_VERSION } from '@lastword/core'
+import { PREVIOUS_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@lastword/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   connected,
@@ -44,6 +44,7 @@ describe('hello', () => {
             { name: 'title', type: 'text', nullable: false, writable: true },
             { name: 'done', type: 'boolean', nullable: false, writable: true },
           ],
+          schemaVersion: 1,
         },
       ],
     })
@@ -67,9 +68,14 @@ describe('hello', () => {
 describe('handshake validation', () => {
   it('refuses another protocol version with PROTOCOL_MISMATCH, telling the app to upgrade', async () => {
     fixture = await startFixture()
-    const error = await refusal(fixture.connect(handshake({ protocolVersion: PROTOCOL_VERSION + 1 })))
-    expect(error?.code).toBe('PROTOCOL_MISMATCH')
-    expect(error?.message).toMatch(/upgrade the client/)
+    const newer = await refusal(fixture.connect(handshake({ protocolVersion: PROTOCOL_VERSION + 1 })))
+    expect(newer?.code).toBe('PROTOCOL_MISMATCH')
+    expect(newer?.details).toEqual({ supported: [PROTOCOL_VERSION, PREVIOUS_PROTOCOL_VERSION], upgrade: false })
+    // Older than the previous protocol: told to upgrade (the previous one is served: protocol-adapter.test.ts).
+    const older = await refusal(fixture.connect(handshake({ protocolVersion: PREVIOUS_PROTOCOL_VERSION - 1 })))
+    expect(older?.code).toBe('PROTOCOL_MISMATCH')
+    expect(older?.message).toMatch(/upgrade it/)
+    expect(older?.details).toEqual({ supported: [PROTOCOL_VERSION, PREVIOUS_PROTOCOL_VERSION], upgrade: true })
   })
 
   it.each([

@@ -111,6 +111,8 @@ export const postgresDialect: Dialect = {
     `CREATE TABLE IF NOT EXISTS lastword_lineage (segment text PRIMARY KEY, db_id text NOT NULL, from_rev bigint NOT NULL, to_rev bigint)`,
     // Records erased on request, with the rev of their erasure, until retention passes it (engine/lineage.ts).
     `CREATE TABLE IF NOT EXISTS lastword_erasures (rev bigint PRIMARY KEY, tbl text NOT NULL, uid text COLLATE "C" NOT NULL)`,
+    // Every distinct schema of each synced table, in order (engine/schema.ts).
+    `CREATE TABLE IF NOT EXISTS lastword_schema (tbl text NOT NULL, version integer NOT NULL, descriptor text NOT NULL, PRIMARY KEY (tbl, version))`,
   ],
   // `= ANY(array)` plans as index lookups or a hashed filter even on tables without statistics (an
   // `IN (SELECT unnest(…))` can degrade to a nested loop there).

@@ -210,6 +210,8 @@ export const sqliteDialect: Dialect = {
     `CREATE TABLE IF NOT EXISTS lastword_lineage (segment TEXT PRIMARY KEY, db_id TEXT NOT NULL, from_rev INTEGER NOT NULL, to_rev INTEGER) WITHOUT ROWID`,
     // Records erased on request, with the rev of their erasure, until retention passes it (engine/lineage.ts).
     `CREATE TABLE IF NOT EXISTS lastword_erasures (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, uid TEXT NOT NULL)`,
+    // Every distinct schema of each synced table, in order (engine/schema.ts).
+    `CREATE TABLE IF NOT EXISTS lastword_schema (tbl TEXT NOT NULL, version INTEGER NOT NULL, descriptor TEXT NOT NULL, PRIMARY KEY (tbl, version)) WITHOUT ROWID`,
   ],
   inUids,
   scopeValue,

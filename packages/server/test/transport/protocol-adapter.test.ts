@@ -1,0 +1,61 @@
+/**
+ * The previous protocol is served through the adapter (protocol-adapter.ts; SPEC.md section 11,
+ * "Protocol versions"): a client of protocol N−1 connects, gets a hello in its own shapes, pushes and
+ * pulls; one older than that is told to upgrade (handshake.test.ts).
+ */
+import { PREVIOUS_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@lastword/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { collectChanges, connected, handshake, record, startFixture, syncError, syncOk, waitFor, type Fixture } from './harness.js'
+
+let fixture: Fixture | undefined
+afterEach(async () => {
+  await fixture?.close()
+  fixture = undefined
+})
+
+describe(`protocol ${PREVIOUS_PROTOCOL_VERSION} through the adapter`, () => {
+  it('gets a hello in its own shapes: its version, descriptors without schema versions', async () => {
+    fixture = await startFixture()
+    const hello = await connected(fixture.connect(handshake({ protocolVersion: PREVIOUS_PROTOCOL_VERSION })))
+    expect(hello.protocolVersion).toBe(PREVIOUS_PROTOCOL_VERSION)
+    for (const table of hello.tables) expect(Object.keys(table).sort()).toEqual(['columns', 'name'])
+    const current = await connected(fixture.connect(handshake()))
+    expect(current.protocolVersion).toBe(PROTOCOL_VERSION)
+    expect(current.tables.find((t) => t.name === 'todos')?.schemaVersion).toBe(1)
+  })
+
+  it('pushes and pulls; a current client sees its write and it sees theirs', async () => {
+    fixture = await startFixture()
+    const old = fixture.connect(handshake({ protocolVersion: PREVIOUS_PROTOCOL_VERSION }))
+    await connected(old)
+    const now = fixture.connect(handshake())
+    await connected(now)
+    const mine = record({ project: 'p', title: 'from protocol 5', done: false })
+    const pushed = await syncOk(old, { table: 'todos', push: [mine] })
+    expect(pushed.outcomes).toEqual([{ uid: mine.uid, status: 'applied' }])
+    const theirs = record({ project: 'p', title: 'from protocol 6', done: true })
+    await syncOk(now, { table: 'todos', push: [theirs], schemaVersion: 1 })
+    const page = await syncOk(old, { table: 'todos', full: { cursor: null, entries: [], complete: true } })
+    const titles = page.rows.map((row) => row[page.columns.indexOf('title') + 3]).sort()
+    expect(titles).toEqual(['from protocol 5', 'from protocol 6'])
+    // Incremental from the checkpoint it was given, and realtime for its subscription: protocol 5's shapes.
+    const events = collectChanges(old)
+    await syncOk(old, { table: 'todos', checkpoint: page.checkpoint, subscription: 'old' })
+    const later = record({ project: 'p', title: 'later', done: false })
+    await syncOk(now, { table: 'todos', push: [later], schemaVersion: 1 })
+    await waitFor(() => events.length > 0, 5_000, 'a realtime event')
+    const incremental = await syncOk(old, { table: 'todos', checkpoint: page.checkpoint })
+    expect(incremental.mode).toBe('incremental')
+    expect(incremental.rows.map((row) => row[0])).toEqual([later.uid])
+  })
+
+  it('a request stating a schema version is not protocol 5: refused, typed, nothing written', async () => {
+    fixture = await startFixture()
+    const old = fixture.connect(handshake({ protocolVersion: PREVIOUS_PROTOCOL_VERSION }))
+    await connected(old)
+    const before = fixture.snapshot()
+    const error = await syncError(old, { table: 'todos', where: {}, checkpoint: null, push: [record({ project: 'p', title: 't', done: false })], schemaVersion: 1 })
+    expect(error.code).toBe('BAD_REQUEST')
+    expect(fixture.snapshot()).toBe(before)
+  })
+})
