@@ -46,7 +46,7 @@ export function sqliteKit(harness: DbHarness): Kit {
     },
     widenTitle: { ddl: [], table: sqliteTable('items', { ...base, title: text('title', { length: 100 }).notNull() }) },
     retypeN: { ddl: [], table: sqliteTable('items', { ...base, n: text('n') }) },
-    requiredNoDefault: { ddl: [], table: sqliteTable('items', { ...base, must: text('must').notNull() }) },
+    requiredNoDefault: { ddl: ['ALTER TABLE items ADD COLUMN must TEXT'], table: sqliteTable('items', { ...base, must: text('must').notNull() }) },
     extra: { ddl: ['CREATE TABLE extra (uid TEXT PRIMARY KEY, label TEXT)'], table: sqliteTable('extra', { uid: text('uid').primaryKey(), label: text('label') }) },
   }
 }
@@ -68,7 +68,7 @@ export function pgKit(harness: DbHarness): Kit {
     },
     widenTitle: { ddl: ['ALTER TABLE items ALTER COLUMN title TYPE varchar(100)'], table: pgTable('items', { ...base, title: varchar('title', { length: 100 }).notNull() }) },
     retypeN: { ddl: [], table: pgTable('items', { ...base, n: pgText('n') }) },
-    requiredNoDefault: { ddl: [], table: pgTable('items', { ...base, must: pgText('must').notNull() }) },
+    requiredNoDefault: { ddl: ['ALTER TABLE items ADD COLUMN must text'], table: pgTable('items', { ...base, must: pgText('must').notNull() }) },
     extra: { ddl: ['CREATE TABLE extra (uid text PRIMARY KEY, label text)'], table: pgTable('extra', { uid: pgText('uid').primaryKey(), label: pgText('label') }) },
   }
 }

@@ -158,6 +158,8 @@ export function runSchemaSuite(name: string, kit: Kit): void {
       ] as const) {
         const before = await versionsRecorded()
         await engine?.close()
+        // The app's own migration runs first (migrate() refuses a column the database lacks before this).
+        for (const statement of d.ddl) await t.raw(statement)
         const next = createEngine({ db: t.db, tables: { items: d.table }, now: clock.now })
         engine = next
         const error = await expectCode(next.migrate(), 'SCHEMA_CHANGE_UNSUPPORTED')
