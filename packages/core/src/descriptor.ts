@@ -38,6 +38,16 @@ export const MAX_DECLARED_LENGTH = 10_485_760
 export interface TableDescriptor {
   name: string
   columns: ColumnDescriptor[]
+  /**
+   * How concurrent writes of one record resolve (SPEC.md section 3a): `'row'` (absent: the default) the
+   * whole row by the record's version (R1–R9), `'field'` column by column (F1–F8).
+   */
+  merge?: 'row' | 'field'
+}
+
+/** Whether a table merges column by column (`merge: 'field'`). */
+export function isFieldMerge(table: Pick<TableDescriptor, 'merge'> | undefined): boolean {
+  return table?.merge === 'field'
 }
 
 /** Names lastword keeps for itself; an app table may not use them as column names. */
@@ -106,6 +116,9 @@ export function assertTableDescriptor(table: TableDescriptor): TableDescriptor {
     }
     if (seen.has(column.name)) throw new LastwordError('BAD_REQUEST', `Column "${column.name}" appears twice`)
     seen.add(column.name)
+  }
+  if (table.merge !== undefined && table.merge !== 'row' && table.merge !== 'field') {
+    throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares merge; only 'row' or 'field'`)
   }
   return table
 }
