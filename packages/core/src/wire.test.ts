@@ -28,7 +28,7 @@ import {
 } from './wire.js'
 
 /** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. */
-const RECORDED = { version: 5, fingerprint: '014ec5a043b280' }
+const RECORDED = { version: 6, fingerprint: '0aaa80293621b2' }
 
 /** JSON with object keys sorted at every level, so the fingerprint does not depend on key order. */
 function stableStringify(value: unknown): string {
@@ -104,7 +104,20 @@ describe('syncRequestSchema', () => {
   it('accepts an incremental and a full request', () => {
     expect(syncRequestSchema.parse(request)).toEqual(request)
     const full = { ...request, full: { cursor: null, entries: [['abc', STAMP, false, true, '0123456789abcdef.fedcba9876543210.42']], complete: true }, pageSize: 500, subscription: 's1' }
-    expect(syncRequestSchema.parse(full)).toEqual(full)
+    // The optional sixth element (a field-merge table's digest) reads as `undefined` when left out.
+    const entries = [[...(full.full.entries[0] as unknown[]), undefined]]
+    expect(syncRequestSchema.parse(full)).toEqual({ ...full, full: { ...full.full, entries } })
+    const digest = { ...full, full: { ...full.full, entries: [[...(full.full.entries[0] as unknown[]), '0123456789abcd']] } }
+    expect(syncRequestSchema.parse(digest)).toEqual(digest)
+    expect(syncRequestSchema.safeParse({ ...full, full: { ...full.full, entries: [[...(full.full.entries[0] as unknown[]), 'x']] } }).success).toBe(false)
+  })
+
+  it('field-merge tables: pushed column stamps are checked for shape and bounded', () => {
+    const withFields = { ...request, push: [{ ...record, fields: { title: STAMP } }] }
+    expect(syncRequestSchema.parse(withFields)).toEqual(withFields)
+    expect(syncRequestSchema.safeParse({ ...request, push: [{ ...record, fields: { title: 'soon' } }] }).success).toBe(false)
+    const many = Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`c${i}`, STAMP]))
+    expect(syncRequestSchema.safeParse({ ...request, push: [{ ...record, fields: many }] }).success).toBe(false)
   })
 
   it('rejects unknown keys, at the top and inside records', () => {
