@@ -91,7 +91,10 @@ export type WireRecord = WireOutput<typeof wireRecordSchema>
  */
 /** A sixth element, on tables declared `merge: 'field'`: `fieldDigest` of the record's column stamps (14 hex digits). */
 const clientEntry = () =>
-  v.strictTuple([uid(), stamp(), bool(), bool(), v.nullable(lineagePoint()), v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{14}$/)))])
+  v.union([
+    v.strictTuple([uid(), stamp(), bool(), bool(), v.nullable(lineagePoint())]),
+    v.strictTuple([uid(), stamp(), bool(), bool(), v.nullable(lineagePoint()), v.pipe(v.string(), v.regex(/^[0-9a-f]{14}$/))]),
+  ])
 export const clientEntrySchema = /* @__PURE__ */ wireSchema(clientEntry)
 
 /** Where a paged full reconciliation stands: the rev it started at and the last uid it covered. */

@@ -60,6 +60,12 @@ export interface TableOptions<P extends Principal = Principal> {
    * can never write them (attack V3, docs/guarantees.md); on update the stored value is kept.
    */
   serverColumns?: Record<string, (principal: P | null) => unknown>
+  /**
+   * How concurrent writes of one record resolve (core's SPEC.md section 3a): `'row'` (the default) the
+   * whole row, last writer wins; `'field'` column by column — concurrent edits of different columns both
+   * survive. Sent to clients in the table's descriptor.
+   */
+  merge?: 'row' | 'field'
 }
 
 /** Limits on wire requests (attack V6, docs/guarantees.md). All documented in the server README section. */
@@ -134,6 +140,8 @@ export interface CommittedChange {
   lastImage: Row | null
   /** The point of the database's history at `rev` (`<db>.<segment>.<rev>`, SPEC.md R12), sent with realtime events. */
   knownAt?: string
+  /** Tables declared `merge: 'field'`: each column's stamp (absent: every column at `meta.updated_at`). */
+  fields?: Readonly<Record<string, string>>
 }
 
 /**

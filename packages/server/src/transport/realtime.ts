@@ -17,6 +17,8 @@ import {
   classifyChange,
   isLastwordError,
   rowToArray,
+  isFieldMerge,
+  defaultFieldStamps,
   versionOf,
   type CompiledScope,
   type RealtimeEvent,
@@ -167,7 +169,14 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       switch (action) {
         case 'row':
           if (last.after === null) continue
-          event.rows.push([uid, meta.created_at, meta.updated_at, ...rowToArray(descriptor, last.after)])
+          event.rows.push([
+            uid,
+            meta.created_at,
+            meta.updated_at,
+            ...rowToArray(descriptor, last.after),
+            // A field-merge table's rows end with the column stamps (wire.ts, `liveRow`).
+            ...(isFieldMerge(descriptor) ? [last.fields ?? defaultFieldStamps(descriptor.columns.map((c) => c.name), meta.updated_at)] : []),
+          ])
           break
         case 'tombstone':
           if (meta.deleted_at === null) continue
