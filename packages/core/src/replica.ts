@@ -7,6 +7,7 @@ import { LastwordError, fromWireError, type WireError } from './errors.js'
 import { versionOf, type RecordMeta, type RecordState } from './metadata.js'
 import { isNewer } from './conflict-rules.js'
 import { compareStamps, maxStamp, type Stamp } from './stamp.js'
+import { joinIncoming } from './field-replica.js'
 import type { PushOutcome } from './wire.js'
 
 /** A record as a client's replica holds it: its state and where its sync stands. */
@@ -22,6 +23,8 @@ export interface ReplicaRecord extends RecordState {
    * (the app may tell the user the device clock is wrong). Cleared by the next local write.
    */
   restamped?: true
+  /** Tables declared `merge: 'field'`: the columns written locally and not yet acknowledged (what a push carries). */
+  changed?: readonly string[]
 }
 
 /** Whether two records are at the same version (the same write). */
@@ -58,7 +61,7 @@ export type IncomingRule =
 
 /** What an incoming server state does to the local record; `write` is the record to store, if any. */
 export type IncomingDecision<T extends ReplicaRecord> =
-  | { kind: 'applied'; rule: 'A2 newer state replaces'; write: ReplicaRecord }
+  | { kind: 'applied'; rule: 'A2 newer state replaces' | 'A5 columns joined'; write: ReplicaRecord }
   | { kind: 'same'; rule: 'A3 same write acknowledges'; write: T | null }
   | { kind: 'kept'; rule: 'A1 removed since at a newer version' | 'A4 local state newer'; write: null }
 
@@ -74,6 +77,8 @@ export type IncomingDecision<T extends ReplicaRecord> =
  */
 export function decideIncoming<T extends ReplicaRecord>(local: T | undefined, incoming: RecordState, removedAt?: Stamp): IncomingDecision<T> {
   if (local === undefined && isOlderThanRemoval(incoming, removedAt)) return { kind: 'kept', rule: 'A1 removed since at a newer version', write: null }
+  // A5: a live state of a field-merge table joins the local record column by column (field-replica.ts).
+  if (local !== undefined && local.deleted_at === null && incoming.deleted_at === null && incoming.fields !== undefined) return joinIncoming(local, { ...incoming, fields: incoming.fields })
   if (isNewer(incoming, local)) {
     const write: ReplicaRecord = {
       uid: incoming.uid,
@@ -83,6 +88,7 @@ export function decideIncoming<T extends ReplicaRecord>(local: T | undefined, in
       deleted_at: incoming.deleted_at,
       dirty: false,
       acknowledged: true,
+      ...(incoming.fields !== undefined && incoming.deleted_at === null ? { fields: incoming.fields } : {}),
     }
     return { kind: 'applied', rule: 'A2 newer state replaces', write }
   }
@@ -172,7 +178,7 @@ export interface PushOutcomeInput<T extends ReplicaRecord> {
   /** The record as it was pushed. */
   sent: Pick<RecordMeta, 'updated_at' | 'deleted_at'>
   outcome: PushOutcome
-  /** The winner of a `superseded` outcome, validated (`null`: the client may not read it). */
+  /** The winner of a `superseded` outcome, or the merged state of an `applied` one on a field-merge table, validated (`null`: none, or the client may not read it). */
   winner: RecordState | null
   /** The client corrected its clock from this page's `CLOCK_AHEAD` refusal. */
   clockCorrected: boolean
@@ -188,11 +194,19 @@ const none = { kind: 'none' } as const
 
 /** Every outcome kind, decided: a new kind does not compile until it has a row here. */
 const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
-  applied: ({ local }, unchanged) => {
+  applied: ({ local, winner }, unchanged) => {
     // Gone meanwhile (removed by a page of another scope): nothing to mark, the push still counts.
     if (local === undefined) return { rule: 'P2 applied but written since: acknowledged, still dirty', local: none, report: { kind: 'pushed' } }
+    // A field-merge table's merged state (it may hold columns this client never saw): joined column by
+    // column (A5); the columns it holds at the stamps pushed are no longer this client's to push.
+    if (winner !== null && winner.fields !== undefined) {
+      const joined = decideIncoming(local, winner)
+      const record = joined.write ?? local
+      const rule = record.dirty ? 'P2 applied but written since: acknowledged, still dirty' : 'P1 applied and unchanged: clean'
+      return { rule, local: { kind: 'put', record: { ...record, acknowledged: true } }, report: { kind: 'pushed' } }
+    }
     if (!unchanged) return { rule: 'P2 applied but written since: acknowledged, still dirty', local: { kind: 'put', record: { ...local, acknowledged: true } }, report: { kind: 'pushed' } }
-    const { rejected: _cleared, ...rest } = local
+    const { rejected: _cleared, changed: _pushed, ...rest } = local
     return { rule: 'P1 applied and unchanged: clean', local: { kind: 'put', record: { ...rest, dirty: false, acknowledged: true } }, report: { kind: 'pushed' } }
   },
   superseded: ({ local, outcome, winner, removedAt }, unchanged) => {

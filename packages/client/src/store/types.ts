@@ -30,6 +30,10 @@ export interface StoredRecord {
   rejected?: WireError
   /** Its stamps were re-made after the server refused this device's clock (SPEC.md P6); cleared by the next local write. */
   restamped?: true
+  /** Tables declared `merge: 'field'` (core's SPEC.md section 3a): each column's stamp. */
+  fields?: Readonly<Record<string, Stamp>>
+  /** Tables declared `merge: 'field'`: the columns written locally and not yet acknowledged (a push carries these). */
+  changed?: readonly string[]
 }
 
 /** A synced scope: a table and a filter, with where its sync stands. Keyed by core's `scopeKey`. */
