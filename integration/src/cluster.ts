@@ -22,7 +22,7 @@ import {
   type ClientState,
   type Violation,
 } from './checkers.js'
-import { checkFieldIdempotent, checkFieldMerge } from './field-checkers.js'
+import { checkFieldIdempotent, checkFieldLocalWrites, checkFieldMerge } from './field-checkers.js'
 import { Monitor } from './monitor.js'
 import type { TestDatabase } from './databases.js'
 import { PERFECT, createFaultNetwork, type FaultNetwork, type FaultTransport, type LinkFaults } from './fault-network.js'
@@ -397,6 +397,7 @@ export class Cluster {
         fields.set(String(r['uid']), typeof r['fields'] === 'string' ? (JSON.parse(r['fields']) as Record<string, string>) : null)
       }
       out.push(...checkFieldMerge(this.network.events, server, fields, COLUMNS))
+      out.push(...checkFieldLocalWrites(this.history, this.network.events, server, fields))
     } else out.push(...checkLww(this.network.events, server, COLUMNS, { purged: options.purged === true }))
     out.push(...checkDriftBound(server, this.vt.now(), this.server.engine.limits.maxDriftMs))
     if (options.purged !== true) out.push(...checkNothingVanished(this.history, server))

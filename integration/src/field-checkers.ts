@@ -9,6 +9,7 @@
 import { defaultFieldStamps, type FieldRecord, type Stamp } from '@lastword/core'
 import type { ServerState, Violation } from './checkers.js'
 import type { PushedRecord, WireEvent } from './fault-network.js'
+import type { History } from './history.js'
 
 /** A pushed record as core's merge takes it (a live push without column stamps writes every column at its updated_at). */
 function asFieldRecord(r: PushedRecord, columns: readonly string[]): FieldRecord | null {
@@ -106,6 +107,32 @@ export function checkFieldIdempotent(events: readonly WireEvent[], changes: Read
   for (const [uid, writes] of takenWrites(events)) {
     const logged = changes.get(uid) ?? 0
     if (logged > writes.length) out.push({ invariant: 'I5', uid, message: `${uid}: ${writes.length} distinct writes taken but ${logged} logged changes` })
+  }
+  return out
+}
+
+/**
+ * I2 per field: every completed local create or update wrote `title` (each write's unique value), so the
+ * server's stamp of `title` is at least that write's stamp — an edit is never lost to a concurrent edit of
+ * another column — unless a later delete was made (it wins, F4; a client that learns of it before pushing
+ * an older edit drops that edit, as under row merge), or the server refused that client's push of it
+ * (reported, not lost).
+ */
+export function checkFieldLocalWrites(history: History, events: readonly WireEvent[], server: ServerState, fields: ReadonlyMap<string, Record<string, string> | null>): Violation[] {
+  const refused = new Set<string>()
+  for (const e of events) if (e.type === 'outcome' && e.status === 'rejected') refused.add(`${e.client}\u0000${e.uid}`)
+  const out: Violation[] = []
+  const deletes = history.okWrites().filter((w) => w.f === 'delete' && w.stamp !== undefined)
+  for (const w of history.okWrites()) {
+    // A later delete wins over the edit (F4); an edit not yet pushed when its client learned of it is dropped there.
+    if (deletes.some((d) => d.uid === w.uid && (d.stamp as string) > (w.stamp ?? ''))) continue
+    if ((w.f !== 'create' && w.f !== 'update') || w.uid === undefined || w.stamp === undefined || refused.has(`${w.process}\u0000${w.uid}`)) continue
+    const m = server.meta.get(w.uid)
+    if (m !== undefined && m.deleted_at !== null && m.deleted_at > w.stamp) continue
+    const title = m === undefined ? undefined : (fields.get(w.uid)?.['title'] ?? m.updated_at)
+    if (title === undefined || title < w.stamp) {
+      out.push({ invariant: 'I2', uid: w.uid, client: w.process, message: `${w.f} ${w.uid}.title=${w.value ?? '∅'}@${w.stamp} by ${w.process} lost: the server's title is stamped ${title ?? 'nothing'}` })
+    }
   }
   return out
 }
