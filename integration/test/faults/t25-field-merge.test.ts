@@ -12,5 +12,5 @@ import { openSqlite } from '../../src/databases.js'
 import { runModelCampaign } from '../../src/model.js'
 
 it('T25 (SQLite): field merge — random command sequences converge column by column (I1, I3 per field)', async () => {
-  await runModelCampaign({ row: 'T25-S', ciCount: 20, merge: 'field', openDatabase: async () => openSqlite() })
+  await runModelCampaign({ row: 'T25-S', ciCount: 60, merge: 'field', openDatabase: async () => openSqlite() })
 }, scaledTimeout(900_000))
