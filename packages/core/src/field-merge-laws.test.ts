@@ -11,6 +11,8 @@
  *      stamp for it; the record is a tombstone exactly when the greatest delete is later than every
  *      edit; a record brought back keeps the columns as they were at the delete, overlaid with newer
  *      edits (the per-column rule, whatever the order).
+ *  FM5 a replica joins live server states in any order to the same record (A5, field-replica.ts), never
+ *      lowering a column's stamp.
  *
  * A failure prints the seed; replay with FC_SEED=<seed> (see fc-config.test-util.ts).
  */
@@ -19,6 +21,7 @@ import { describe, expect, it } from 'vitest'
 import { fcParams } from './fc-config.test-util.js'
 import { joinFieldRecords, mergeFieldWrite, sameFieldState, type FieldRecord } from './field-merge.js'
 import { compareStamps, formatStamp, type Stamp } from './stamp.js'
+import { decideIncoming, type ReplicaRecord } from './replica.js'
 
 const COLUMNS = ['title', 'done', 'note'] as const
 const NODES = ['0000000000000001', 'ffffffffffffff00'] as const
@@ -142,6 +145,30 @@ describe('field merge laws', () => {
             expect(state.row?.[column]).toBe(`${column}-${w.value}`)
           }
         }
+      }),
+      fcParams(1000),
+    )
+  })
+
+  it('FM5: a replica joins live server states in any order to the same record, never lowering a column', () => {
+    const liveStates = fc.array(stateArb.filter((st) => st.deleted_at === null && Object.keys(st.fields).length === COLUMNS.length), { minLength: 1, maxLength: 5 })
+    fc.assert(
+      fc.property(liveStates.chain((states) => fc.tuple(fc.constant(states), fc.shuffledSubarray(states, { minLength: states.length, maxLength: states.length }))), ([order1, order2]) => {
+        const replay = (states: readonly FieldRecord[]): ReplicaRecord => {
+          let local: ReplicaRecord | undefined
+          for (const st of states) {
+            const before = local
+            const decision = decideIncoming(local, { ...st, row: { ...st.row } })
+            if (decision.write !== null) local = decision.write
+            if (before?.fields !== undefined) for (const c of COLUMNS) expect(compareStamps(local?.fields?.[c] as Stamp, before.fields[c] as Stamp)).toBeGreaterThanOrEqual(0)
+          }
+          return local as ReplicaRecord
+        }
+        const a = replay(order1)
+        const b = replay(order2)
+        expect(a.fields).toEqual(b.fields)
+        expect(a.row).toEqual(b.row)
+        expect(a.updated_at).toBe(b.updated_at)
       }),
       fcParams(1000),
     )
