@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { SyncClient } from '@lastword/client'
-import { manualClock, newClient, readAll, serverRows, settle, startServer, whenOnline, type TestServer, type Todo } from './fixture.js'
+import { eventually, manualClock, newClient, readAll, serverRows, settle, startServer, whenOnline, type TestServer, type Todo } from './fixture.js'
 
 let server: TestServer
 const clients: SyncClient[] = []
@@ -64,6 +64,32 @@ for (const merge of ['field', 'row'] as const) {
     }
 
     if (merge === 'field') {
+      it('edits sharing one column (who edited) and each changing another: the shared column to the later, both others kept', async () => {
+        clock.advance(1_000)
+        await laptop.table<Todo>('todos').update(uid, { title: 'oat milk', priority: 1 })
+        clock.advance(1_000)
+        await phone.table<Todo>('todos').update(uid, { done: true, priority: 2 })
+        phone.connect()
+        await settle(phone)
+        laptop.connect()
+        await settle(laptop)
+        await expectConverged([laptop, phone])
+        expect(serverRows(server)).toEqual([{ uid, title: 'oat milk', done: true, priority: 2 }])
+        for (const c of [laptop, phone]) expect(await c.table<Todo>('todos').record(uid)).toMatchObject({ dirty: false })
+      })
+
+      it('realtime carries a merge that does not raise the version (an older column written last) to an online client', async () => {
+        clock.advance(1_000)
+        await laptop.table<Todo>('todos').update(uid, { title: 'oat milk', priority: 1 })
+        clock.advance(1_000)
+        await phone.table<Todo>('todos').update(uid, { done: true, priority: 2 })
+        phone.connect()
+        await settle(phone)
+        laptop.connect()
+        await settle(laptop) // the phone is not asked to sync: only realtime brings it the rename
+        await eventually(async () => expect(await phone.table<Todo>('todos').findUnique(uid)).toMatchObject({ title: 'oat milk', done: true, priority: 2 }))
+      })
+
       it('the same column: the later stamp wins, whoever comes back first', async () => {
         clock.advance(1_000)
         await phone.table<Todo>('todos').update(uid, { title: 'earlier' })
