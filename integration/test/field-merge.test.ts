@@ -28,6 +28,8 @@ for (const merge of ['field', 'row'] as const) {
     let laptop: SyncClient
     let phone: SyncClient
     let uid: string
+    /** What each client's live query shows last (the app's view). */
+    const shown = new Map<SyncClient, Array<Todo & { uid: string }>>()
 
     beforeEach(async () => {
       server = await startServer({ merge })
@@ -35,7 +37,7 @@ for (const merge of ['field', 'row'] as const) {
       ;[laptop, phone] = [0, 1].map(() => {
         const { client } = newClient(server, { clock })
         clients.push(client)
-        client.table<Todo>('todos').subscribe({}, () => undefined)
+        client.table<Todo>('todos').subscribe({}, (rows) => void shown.set(client, rows as Array<Todo & { uid: string }>))
         return client
       }) as [SyncClient, SyncClient]
       await Promise.all([whenOnline(laptop), whenOnline(phone)])
@@ -78,7 +80,7 @@ for (const merge of ['field', 'row'] as const) {
         for (const c of [laptop, phone]) expect(await c.table<Todo>('todos').record(uid)).toMatchObject({ dirty: false })
       })
 
-      it('realtime carries a merge that does not raise the version (an older column written last) to an online client', async () => {
+      it('realtime carries a merge that does not raise the version (an older column written last) to an online client and its live query', async () => {
         clock.advance(1_000)
         await laptop.table<Todo>('todos').update(uid, { title: 'oat milk', priority: 1 })
         clock.advance(1_000)
@@ -88,6 +90,8 @@ for (const merge of ['field', 'row'] as const) {
         laptop.connect()
         await settle(laptop) // the phone is not asked to sync: only realtime brings it the rename
         await eventually(async () => expect(await phone.table<Todo>('todos').findUnique(uid)).toMatchObject({ title: 'oat milk', done: true, priority: 2 }))
+        // The live query shows it too, although the record's version did not move (its row did).
+        await eventually(() => expect(shown.get(phone)?.find((r) => r.uid === uid)).toMatchObject({ title: 'oat milk', done: true, priority: 2 }))
       })
 
       it('the same column: the later stamp wins, whoever comes back first', async () => {
