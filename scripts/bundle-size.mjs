@@ -23,7 +23,9 @@ import { gzipSync } from 'node:zlib'
  * code reaches today (41.6 KB and 28.8 KB): lastword's own client and core code alone is about 25 KB,
  * the validator (valibot) 2 KB, idb and uuid 1.6 KB (README.md, "Bundle size").
  */
-export const LIMITS = { total: 43.5 * 1024, own: 30.5 * 1024 }
+// Field-level merge (core's SPEC.md section 3a: column stamps, the join, their wire schemas) added about
+// 1.8 KB; the limits moved with it.
+export const LIMITS = { total: 45.5 * 1024, own: 32.5 * 1024 }
 
 /** The transport's packages: counted in the total, not in lastword's own share. */
 export const TRANSPORT_PACKAGES = ['socket.io-client']

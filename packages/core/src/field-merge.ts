@@ -16,6 +16,7 @@ import { assertUid, type RecordMeta, type RowValues } from './metadata.js'
 import { compareStamps, isStamp, type Stamp } from './stamp.js'
 import { hashString } from './checkpoint.js'
 import type { TableDescriptor } from './descriptor.js'
+import { canonicalJson } from './conflict-rules.js'
 
 /** How a table resolves concurrent writes of one record: whole rows (the default) or column by column. */
 export type MergeMode = 'row' | 'field'
@@ -59,16 +60,6 @@ export interface FieldMerge {
   changed: boolean
 }
 
-/** JSON with object keys sorted (the tie-break of two values at one stamp, which an honest clock never makes). */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort()
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`
-  }
-  return JSON.stringify(value) ?? 'null'
-}
-
 function maxOf(a: Stamp | null, b: Stamp | null): Stamp | null {
   if (a === null) return b
   if (b === null) return a
@@ -100,7 +91,7 @@ export function joinFieldRecords(a: FieldRecord, b: FieldRecord): FieldRecord {
     const value = record.row?.[column] ?? null
     const current = fields[column]
     const order = current === undefined ? 1 : compareStamps(stamp, current)
-    if (order > 0 || (order === 0 && canonical(value) > canonical(row[column] ?? null))) {
+    if (order > 0 || (order === 0 && canonicalJson(value) > canonicalJson(row[column] ?? null))) {
       fields[column] = stamp
       row[column] = value
     }
@@ -122,7 +113,7 @@ export function sameFieldState(a: FieldRecord, b: FieldRecord): boolean {
   if (keys.length !== Object.keys(b.fields).length) return false
   for (const key of keys) {
     if (a.fields[key] !== b.fields[key]) return false
-    if (canonical(a.row?.[key] ?? null) !== canonical(b.row?.[key] ?? null)) return false
+    if (canonicalJson(a.row?.[key] ?? null) !== canonicalJson(b.row?.[key] ?? null)) return false
   }
   return true
 }
