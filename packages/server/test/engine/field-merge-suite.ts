@@ -124,6 +124,14 @@ export function runFieldMergeSuite(name: string, harness: DbHarness): void {
       expect(await pulled('a')).toMatchObject({ row: { title: 'back', done: true }, fields: { title: stamp(6), done: stamp(4, 0, NODE_B) } })
     })
 
+    it("the app's own update through the service writes only the patched columns: a client's older edit of another column survives", async () => {
+      await open()
+      await push(create('a', stamp(1), { title: 'milk' }))
+      await engine.service('todos').update('a', { done: true })
+      expect((await push(edit('a', stamp(3), { title: 'oat milk' }, stamp(1))))[0]).toMatchObject({ status: 'applied' })
+      expect(await pulled('a')).toMatchObject({ row: { title: 'oat milk', done: true } })
+    })
+
     it('the same write twice is a no-op: no new rev', async () => {
       await open()
       const write = create('a', stamp(1), { title: 'milk' })
