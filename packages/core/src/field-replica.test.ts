@@ -4,7 +4,7 @@
  * written columns are still the client's to push (P1/P2).
  */
 import { describe, expect, it } from 'vitest'
-import { decideIncoming, decidePushOutcome, type ReplicaRecord } from './replica.js'
+import { decideIncoming, decidePushOutcome, restampRecord, type ReplicaRecord } from './replica.js'
 import type { RecordState } from './metadata.js'
 import { formatStamp, type Stamp } from './stamp.js'
 
@@ -66,5 +66,11 @@ describe('A5: a server state joins the local record column by column', () => {
     const since: ReplicaRecord = { ...sent, updated_at: s(6), row: { title: 'oat milk', done: false, note: 'x' }, fields: { ...sent.fields, note: s(6) }, changed: ['title', 'note'] }
     const dirty = decidePushOutcome({ local: since, sent, outcome: { uid: 'a', status: 'applied' }, winner: merged, clockCorrected: false, next: () => s(9) })
     expect(dirty).toMatchObject({ rule: 'P2 applied but written since: acknowledged, still dirty', local: { kind: 'put', record: { dirty: true, changed: ['note'], row: { title: 'oat milk', done: true, note: 'x' } } } })
+  })
+
+  it('P6 re-stamping a field-merge record leaves no column stamp above its new version', () => {
+    const ahead = renamed(90)
+    const restamped = restampRecord(ahead, () => s(10))
+    expect(restamped).toMatchObject({ updated_at: s(10), fields: { title: s(10), done: s(1) } })
   })
 })

@@ -106,8 +106,12 @@ export function decideIncoming<T extends ReplicaRecord>(local: T | undefined, in
  * `updated_at` — so a tombstone whose update stamp would be clipped takes two fresh stamps).
  */
 export function restampRecord<T extends RecordMeta>(record: T, next: () => Stamp): T {
-  const stamp = next()
-  const atMost = (s: Stamp): Stamp => (compareStamps(s, stamp) > 0 ? stamp : s)
+  const refused = next()
+  const atMost = (s: Stamp): Stamp => (compareStamps(s, refused) > 0 ? refused : s)
+  // A field-merge record's column stamps came from the same clock: none may stay above the new version.
+  const fields = (record as { fields?: Readonly<Record<string, Stamp>> }).fields
+  if (fields !== undefined) record = { ...record, fields: Object.fromEntries(Object.entries(fields).map(([c, s]) => [c, atMost(s)])) }
+  const stamp = refused
   if (record.deleted_at !== null) {
     if (compareStamps(record.updated_at, stamp) < 0) return { ...record, created_at: atMost(record.created_at), deleted_at: stamp }
     const deleted = next()
