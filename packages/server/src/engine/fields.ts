@@ -21,9 +21,19 @@ import {
 import type { ServerRecord } from './store.js'
 import type { SyncedTable } from './tables.js'
 
-/** A record's column stamps as stored, or every column at its `updated_at` when none are recorded. */
-export function columnStamps(table: SyncedTable, record: Pick<ServerRecord, 'updated_at' | 'fields'>): FieldStamps {
-  return record.fields ?? defaultFieldStamps(table.descriptor.columns.map((c) => c.name), record.updated_at)
+/**
+ * A record's column stamps, for the table's columns as they are now: every column at its `updated_at`
+ * when none are recorded (written under `merge: 'row'` or before the stamps existed: exact); a column the
+ * stamps do not name (added to the table since) at its `created_at`, the earliest the record knows; a
+ * stamp of a column the table no longer has, left out (pages would otherwise be refused for it).
+ */
+export function columnStamps(table: SyncedTable, record: Pick<ServerRecord, 'created_at' | 'updated_at' | 'fields'>): FieldStamps {
+  const names = table.descriptor.columns.map((c) => c.name)
+  const stored = record.fields
+  if (stored === null) return defaultFieldStamps(names, record.updated_at)
+  const out: Record<string, Stamp> = {}
+  for (const name of names) out[name] = Object.prototype.hasOwnProperty.call(stored, name) ? (stored[name] as Stamp) : record.created_at
+  return out
 }
 
 /** The stored state as core's merge sees it. */

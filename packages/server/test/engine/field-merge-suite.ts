@@ -195,6 +195,16 @@ export function runFieldMergeSuite(name: string, harness: DbHarness): void {
       expect(same.rows).toEqual([])
     })
 
+    it('stored stamps of a column the table no longer has are left out, and a column they do not name counts from created_at', async () => {
+      await open()
+      await push(create('a', stamp(1), { title: 'milk' }))
+      await push(edit('a', stamp(4), { done: true }, stamp(1)))
+      await t.raw(`UPDATE lastword_meta SET fields = '${JSON.stringify({ title: stamp(1), done: stamp(4), gone: stamp(2) })}' WHERE uid = 'a'`)
+      const state = await pulled('a')
+      expect(state).toMatchObject({ fields: { title: stamp(1), done: stamp(4), priority: stamp(1) } })
+      expect((state as { fields: FieldStamps }).fields).not.toHaveProperty('gone')
+    })
+
     it('migrate() adds the column stamps to a database made before them; existing records read as every column at updated_at', async () => {
       await open('row')
       await push({ uid: 'a', created_at: stamp(1), updated_at: stamp(2), deleted_at: null, row: todo({ title: 'old' }) })
