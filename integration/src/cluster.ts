@@ -22,6 +22,7 @@ import {
   type ClientState,
   type Violation,
 } from './checkers.js'
+import { checkFieldIdempotent, checkFieldLocalWrites, checkFieldMerge } from './field-checkers.js'
 import { Monitor } from './monitor.js'
 import type { TestDatabase } from './databases.js'
 import { PERFECT, createFaultNetwork, type FaultNetwork, type FaultTransport, type LinkFaults } from './fault-network.js'
@@ -65,6 +66,8 @@ export interface ClusterOptions {
   hooks?: EngineOptions<Principal>['hooks']
   /** Client settings (virtual ms). */
   client?: { debounceMs?: number; requestTimeoutMs?: number; retryMaxMs?: number; pageSize?: number }
+  /** How `items` merges concurrent writes (row T25: `'field'`, checked per field by field-checkers.ts). */
+  merge?: 'row' | 'field'
 }
 
 const COLUMNS = ['list', 'title', 'done', 'n'] as const
@@ -113,6 +116,7 @@ export class Cluster {
       logger: CONSOLE_ERRORS,
       ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+      ...(options.merge === 'field' ? { tables: { items: { table: database.items, merge: 'field' as const } } } : {}),
     })
   }
 
@@ -386,7 +390,15 @@ export class Cluster {
     const server = await readServerState((q, p) => this.database.raw(q, p), 'items')
     out.push(...checkAcknowledged(this.network.events, server, { purged: options.purged === true }))
     out.push(...checkLocalWrites(this.history, this.network.events, server, { purged: options.purged === true }))
-    out.push(...checkLww(this.network.events, server, COLUMNS, { purged: options.purged === true }))
+    const fieldMerge = this.options.merge === 'field'
+    if (fieldMerge) {
+      const fields = new Map<string, Record<string, string> | null>()
+      for (const r of await this.database.raw(`SELECT uid, fields FROM lastword_meta WHERE tbl = 'items'`)) {
+        fields.set(String(r['uid']), typeof r['fields'] === 'string' ? (JSON.parse(r['fields']) as Record<string, string>) : null)
+      }
+      out.push(...checkFieldMerge(this.network.events, server, fields, COLUMNS))
+      out.push(...checkFieldLocalWrites(this.history, this.network.events, server, fields))
+    } else out.push(...checkLww(this.network.events, server, COLUMNS, { purged: options.purged === true }))
     out.push(...checkDriftBound(server, this.vt.now(), this.server.engine.limits.maxDriftMs))
     if (options.purged !== true) out.push(...checkNothingVanished(this.history, server))
     // I5 counts logged changes per accepted version: a restored database lost the log of what was
@@ -394,7 +406,7 @@ export class Cluster {
     if (options.purged !== true && options.restored !== true) {
       const changes = new Map<string, number>()
       for (const r of await this.database.raw(`SELECT uid, count(*) AS n FROM lastword_changes WHERE tbl = 'items' GROUP BY uid`)) changes.set(String(r['uid']), Number(r['n']))
-      out.push(...checkIdempotent(this.network.events, changes))
+      out.push(...(fieldMerge ? checkFieldIdempotent(this.network.events, changes) : checkIdempotent(this.network.events, changes)))
     }
     if (options.refusals !== true) {
       for (const c of this.clients) {

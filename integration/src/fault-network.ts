@@ -56,6 +56,8 @@ export interface PushedRecord {
   version: string
   deleted: boolean
   row: Record<string, unknown> | null
+  /** The record's stamps and, on a field-merge table, its column stamps (the T25 checker folds core's merge over them). */
+  stamps?: { created_at: string; updated_at: string; deleted_at: string | null; fields?: Record<string, string> }
 }
 
 /** What the network saw on the wire, in order. */
@@ -120,7 +122,8 @@ const wire = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON
 
 function summarize(record: WireRecord): PushedRecord {
   const version = record.deleted_at ?? (record.updated_at > record.created_at ? record.updated_at : record.created_at)
-  return { uid: record.uid, version, deleted: record.deleted_at !== null, row: record.row === null ? null : { ...record.row } }
+  const stamps = { created_at: record.created_at, updated_at: record.updated_at, deleted_at: record.deleted_at, ...(record.fields === undefined ? {} : { fields: { ...record.fields } }) }
+  return { uid: record.uid, version, deleted: record.deleted_at !== null, row: record.row === null ? null : { ...record.row }, stamps }
 }
 
 export function createFaultNetwork(options: { server: InMemoryServer; rng: Rng; faults?: LinkFaults; now?: () => number }): FaultNetwork {

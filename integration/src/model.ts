@@ -230,10 +230,12 @@ export interface ModelCampaignOptions {
   openDatabase: () => Promise<TestDatabase>
   /** Seeds (fast-check seeds) that once failed; replayed first. */
   regressions?: ReadonlyArray<{ seed: number; path?: string }>
+  /** How `items` merges (row T25 runs the same commands on a `merge: 'field'` table). */
+  merge?: 'row' | 'field'
 }
 
 /** One property run: a cluster, the commands, healing, the checkers. */
-function property(open: () => Promise<TestDatabase>) {
+function property(open: () => Promise<TestDatabase>, merge: 'row' | 'field' = 'row') {
   return fc.asyncProperty(
     fc.integer({ min: 2, max: MAX_CLIENTS }),
     fc.array(scopeArb, { minLength: MAX_CLIENTS, maxLength: MAX_CLIENTS }),
@@ -241,7 +243,7 @@ function property(open: () => Promise<TestDatabase>) {
     fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     commandsArb,
     async (count, firstScopes, secondScopes, seed, cmds) => {
-      const cluster = await Cluster.start({ label: 'T01', seed, openDatabase: open })
+      const cluster = await Cluster.start({ label: merge === 'field' ? 'T25' : 'T01', seed, openDatabase: open, ...(merge === 'field' ? { merge } : {}) })
       const real: Real = { cluster, clients: [], violations: [] }
       try {
         const model: Model = { clients: count, online: [], subscriptions: [], scopeChanges: true }
@@ -275,7 +277,7 @@ export async function runModelCampaign(options: ModelCampaignOptions): Promise<v
   const seed = baseSeed(options.row)
   const replaying = process.env['FC_SEED'] !== undefined && process.env['FC_SEED'] !== ''
   const path = process.env['FC_PATH']
-  const prop = property(options.openDatabase)
+  const prop = property(options.openDatabase, options.merge)
   const shrink = process.env['FC_SHRINK'] === '1'
   let runs = 0
   let failedRuns = 0

@@ -54,6 +54,8 @@ export interface TestServer {
 
 export interface ServerOptions {
   limits?: Partial<Limits>
+  /** How `todos` merges concurrent writes (the server's table option; default `'row'`). */
+  merge?: 'row' | 'field'
   authenticate?: Authenticate
 }
 
@@ -73,7 +75,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     sqlite.exec(CREATE_TODOS)
     sync = createSyncServer({
       db: drizzle(sqlite),
-      tables: { todos },
+      tables: { todos: options.merge === undefined ? todos : { table: todos, merge: options.merge } },
       limits: { maxRequestsPerSecond: 10_000, ...options.limits },
       ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
     })

@@ -1,9 +1,9 @@
 import type { ConflictRun } from './conflict'
-import { clockTime, ruleText, stampTime } from './format'
+import { clockTime } from './format'
 
 const STEPS: Array<{ phase: ConflictRun['phase']; label: string }> = [
   { phase: 'offline', label: 'Both offline' },
-  { phase: 'editing', label: 'Same todo edited on both' },
+  { phase: 'editing', label: 'Laptop renames, Phone ticks the same todo' },
   { phase: 'reconnecting', label: 'Phone reconnects, then Laptop' },
   { phase: 'done', label: 'Settled' },
 ]
@@ -12,7 +12,7 @@ export function ConflictCard({ run, onDismiss }: { run: ConflictRun; onDismiss: 
   const reached = run.phase === 'failed' ? -1 : STEPS.findIndex((step) => step.phase === run.phase)
   const finished = run.phase === 'done' || run.phase === 'failed'
   return (
-    <section className={`conflict ${run.phase === 'done' ? 'is-done' : ''}`} data-testid="conflict-result" data-phase={run.phase} data-winner={run.winner?.device ?? ''}>
+    <section className={`conflict ${run.phase === 'done' ? 'is-done' : ''}`} data-testid="conflict-result" data-phase={run.phase} data-kept={run.merged ? 'both' : ''}>
       <div className="conflict-head">
         <h2>{run.original ? <>Conflict on “{run.original}”</> : 'Making a conflict'}</h2>
         {finished && (
@@ -31,31 +31,22 @@ export function ConflictCard({ run, onDismiss }: { run: ConflictRun; onDismiss: 
       </ol>
       {run.edits.length > 0 && (
         <div className="edits">
-          {run.edits.map((edit) => {
-            const won = run.winner?.device === edit.device
-            return (
-              <div key={edit.device} className={`edit ${run.winner ? (won ? 'won' : 'lost') : ''}`}>
-                <div className="edit-who">
-                  {edit.device} <span className="edit-at">edited at {clockTime(edit.at)}</span>
-                  {run.winner && <span className={`badge ${won ? 'badge-win' : 'badge-lose'}`}>{won ? 'won' : 'superseded'}</span>}
-                </div>
-                <div className="edit-title">“{edit.title}”</div>
+          {run.edits.map((edit) => (
+            <div key={edit.device} className={`edit ${run.merged ? 'won' : ''}`}>
+              <div className="edit-who">
+                {edit.device} <span className="edit-at">edited at {clockTime(edit.at)}</span>
+                {run.merged && <span className="badge badge-win">kept</span>}
               </div>
-            )
-          })}
+              <div className="edit-title">{edit.change}</div>
+            </div>
+          ))}
         </div>
       )}
-      {run.winner && (
+      {run.merged && (
         <p className="verdict" data-testid="conflict-verdict">
-          <strong>{run.winner.device}’s edit won</strong> on both devices and the server: it is the later write, even
-          though the Laptop reconnected last.
-          {run.winner.stamp && (
-            <>
-              {' '}
-              Winning stamp <code>{stampTime(run.winner.stamp)}</code>
-              {run.winner.rule ? <> — {ruleText(run.winner.rule)}</> : null}.
-            </>
-          )}
+          <strong>Both edits were kept</strong> on both devices and the server: “{run.merged.title}”, {run.merged.done ? 'ticked' : 'not ticked'}. The
+          two devices changed different fields, and the todos table merges field by field (<code>merge: 'field'</code>), so the
+          Phone’s later edit did not overwrite the Laptop’s rename.
         </p>
       )}
       {run.phase === 'failed' && <p className="verdict tone-error">Could not finish: {run.note}</p>}

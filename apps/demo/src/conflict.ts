@@ -1,15 +1,17 @@
 /**
- * "Make a conflict": both devices go offline, both edit the same todo (the Phone a moment later), then
- * the Phone reconnects first and the Laptop last. The Laptop's edit arrives last but is older, so it is
- * superseded: last writer wins by stamp, not by arrival.
+ * "Make a conflict": both devices go offline and edit the same todo — the Laptop renames it, the Phone
+ * ticks it a moment later — then the Phone reconnects first and the Laptop last. The server's todos table
+ * merges column by column (`merge: 'field'`), so both edits are kept: the rename and the tick changed
+ * different fields, and neither device's whole row overwrites the other's.
  */
 import { stampToDate } from '@lastword/core'
 import { devices, type Device } from './devices'
-import { clockTime, ruleText, stampTime } from './format'
+import { clockTime } from './format'
 
 export interface ConflictEdit {
   device: string
-  title: string
+  /** What the device changed, in words. */
+  change: string
   at: number
 }
 
@@ -18,7 +20,8 @@ export interface ConflictRun {
   uid: string | null
   original: string
   edits: ConflictEdit[]
-  winner: { device: string; title: string; stamp: string | null; rule: string | null } | null
+  /** The todo as both devices and the server hold it once settled: both edits kept. */
+  merged: { title: string; done: boolean } | null
   note: string
 }
 
@@ -64,14 +67,12 @@ export async function makeConflict(): Promise<void> {
   const { laptop, phone } = devices
   const first = laptop
   const second = phone
-  let current: ConflictRun = { phase: 'offline', uid: null, original: '', edits: [], winner: null, note: '' }
+  let current: ConflictRun = { phase: 'offline', uid: null, original: '', edits: [], merged: null, note: '' }
   const set = (patch: Partial<ConflictRun>) => {
     current = { ...current, ...patch }
     update(current)
   }
   set({})
-  let superseded: { stamp: string | null; rule: string | null } | null = null
-  let stopListening = () => {}
   try {
     // A todo both devices hold; make one if there is none.
     let uid = sharedUid(first, second)
@@ -89,22 +90,19 @@ export async function makeConflict(): Promise<void> {
     await sleep(500)
 
     set({ phase: 'editing' })
-    const firstTitle = `${original} · ${first.label}'s version`
+    const firstTitle = `${original} · renamed on the ${first.label}`
     await first.rename(uid, firstTitle)
-    set({ edits: [{ device: first.label, title: firstTitle, at: await editedAt(first, uid) }] })
+    set({ edits: [{ device: first.label, change: `renamed it “${firstTitle}”`, at: await editedAt(first, uid) }] })
     await sleep(900)
-    const secondTitle = `${original} · ${second.label}'s version`
-    await second.rename(uid, secondTitle)
-    set({ edits: [...current.edits, { device: second.label, title: secondTitle, at: await editedAt(second, uid) }] })
+    const wasDone = second.rows?.find((row) => row.uid === uid)?.done === true
+    await second.setDone(uid, !wasDone)
+    set({ edits: [...current.edits, { device: second.label, change: wasDone ? 'unticked it' : 'ticked it', at: await editedAt(second, uid) }] })
     await sleep(900)
 
-    // The later writer reconnects first; the earlier one arrives last and still loses.
+    // The later writer reconnects first, the earlier one last: with whole rows the Phone's row would win
+    // and the rename be lost; field by field, both are kept.
     set({ phase: 'reconnecting' })
     const target = uid
-    stopListening = first.onSyncReport((report) => {
-      const hit = report.superseded.find((s) => s.uid === target)
-      if (hit) superseded = { stamp: hit.winnerStamp ?? null, rule: hit.rule ?? null }
-    })
     second.setOnline(true)
     await sleep(700)
     first.setOnline(true)
@@ -115,36 +113,19 @@ export async function makeConflict(): Promise<void> {
     const a = await waitFor(() => {
       const x = settled(first)
       const y = settled(second)
-      return x && y && x.title === y.title ? x : null
+      return x && y && x.title === y.title && x.done === y.done && x.title === firstTitle && x.done === !wasDone ? x : null
     }, 30_000)
-    await sleep(400) // let the devices' own log lines (what arrived, what was superseded) land first
-    const won = current.edits.find((edit) => edit.title === a.title)
-    const winnerDevice = won?.device ?? a.edited_by ?? '?'
-    const info = superseded as { stamp: string | null; rule: string | null } | null
-    set({
-      phase: 'done',
-      winner: { device: winnerDevice, title: a.title, stamp: info?.stamp ?? null, rule: info?.rule ?? null },
-    })
-    const loser = current.edits.find((edit) => edit.device !== winnerDevice)
+    await sleep(400) // let the devices' own log lines (what arrived) land first
+    set({ phase: 'done', merged: { title: a.title, done: a.done } })
+    const [rename, tick] = current.edits
     const why =
-      `${winnerDevice}'s edit (${clockTime(won?.at ?? Date.now())}) is later than ${loser?.device ?? 'the other'}'s ` +
-      `(${clockTime(loser?.at ?? Date.now())}): last writer wins, whatever order they reconnected in.`
+      `${first.label} ${rename?.change ?? 'renamed it'} at ${clockTime(rename?.at ?? Date.now())}, ${second.label} ${tick?.change ?? 'ticked it'} ` +
+      `at ${clockTime(tick?.at ?? Date.now())}: different fields, so both edits were kept (the table merges field by field).`
     for (const device of [first, second]) {
-      device.addLog({
-        kind: 'conflict',
-        title: `Conflict on “${original}” → ${winnerDevice} won`,
-        lines: [
-          { text: why, tone: device.label === winnerDevice ? 'win' : 'lose' },
-          ...(info?.stamp
-            ? [{ text: `Winning stamp ${stampTime(info.stamp)}${info.rule ? ` — ${ruleText(info.rule)}` : ''}`, tone: 'muted' as const }]
-            : []),
-        ],
-      })
+      device.addLog({ kind: 'conflict', title: `Conflict on “${original}” → both edits kept`, lines: [{ text: why, tone: 'win' }] })
     }
   } catch (error) {
     set({ phase: 'failed', note: error instanceof Error ? error.message : String(error) })
-  } finally {
-    stopListening()
   }
 }
 

@@ -177,16 +177,16 @@ describe.runIf(hasChromium || process.env.CI)('the demo in a real browser', () =
     expect(pageErrors).toEqual([])
   })
 
-  it('"Make a conflict" shows the later edit winning', async () => {
+  it('"Make a conflict" keeps both edits (a rename and a tick: the todos table merges field by field)', async () => {
     await page.getByTestId('make-conflict').click()
     const card = page.getByTestId('conflict-result')
     await expect.poll(() => card.getAttribute('data-phase'), LIVENESS).toBe('done')
-    expect(await card.getAttribute('data-winner')).toBe('Phone')
-    expect(await page.getByTestId('conflict-verdict').innerText()).toMatch(/Phone.s edit won/)
-    await expect.poll(() => page.getByTestId('laptop-log').innerText(), LIVENESS).toMatch(/Phone won/)
+    expect(await card.getAttribute('data-kept')).toBe('both')
+    expect(await page.getByTestId('conflict-verdict').innerText()).toMatch(/Both edits were kept/)
+    await expect.poll(() => page.getByTestId('laptop-log').innerText(), LIVENESS).toMatch(/both edits kept/)
     const laptop = await items('laptop')
     expect(await items('phone')).toEqual(laptop)
-    expect(laptop.some(([title]) => title.endsWith("Phone's version"))).toBe(true)
+    expect(laptop.some(([title]) => title.endsWith('renamed on the Laptop'))).toBe(true)
     await expect.poll(serverItems, LIVENESS).toEqual(laptop)
     await page.screenshot({ path: join(RESULTS, 'conflict.png'), fullPage: true })
     expect(pageErrors).toEqual([])

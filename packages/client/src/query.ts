@@ -11,6 +11,7 @@ import {
   scopeKey,
   validateWhere,
   versionOf,
+  fieldDigest,
   type RowValues,
   type Scope,
   type Stamp,
@@ -142,8 +143,18 @@ const LIVE_SLACK = 100
 
 interface LiveEntry {
   uid: string
-  version: Stamp
+  /** What identifies the row's content: its version (and on a field-merge table its column stamps' digest). */
+  version: string
   row: RowValues
+}
+
+/**
+ * A record's content revision: its version — the same version is the same row — and, on a field-merge
+ * table, the digest of its column stamps, since a column written older than the version changes the row
+ * without changing the version (core's SPEC.md section 3a, F3).
+ */
+function revisionOf(record: StoredRecord): string {
+  return record.fields === undefined ? versionOf(record) : `${versionOf(record)}.${fieldDigest(record.fields)}`
 }
 
 /** Creates the {@link LiveResult} of a query, empty until its first `reset`. */
@@ -158,7 +169,7 @@ export function createLiveResult(query: CompiledQuery): LiveResult {
   /** The entries of the rows last taken, or `null` before the first. */
   let shown: LiveEntry[] | null = null
 
-  const toEntry = (record: StoredRecord): LiveEntry => ({ uid: record.uid, version: versionOf(record), row: record.row as RowValues })
+  const toEntry = (record: StoredRecord): LiveEntry => ({ uid: record.uid, version: revisionOf(record), row: record.row as RowValues })
   const visible = (): number => (limit === undefined ? entries.length : Math.min(limit, entries.length))
   /** The index of the first entry not before `entry` (the order is total: uids break ties). */
   const locate = (entry: LiveEntry): number => {
@@ -184,7 +195,7 @@ export function createLiveResult(query: CompiledQuery): LiveResult {
       const old = byUid.get(uid)
       added.delete(uid)
       // The same version is the same row: a change of metadata only (an acknowledgement).
-      if (old !== undefined && now !== undefined && old.version === versionOf(now)) {
+      if (old !== undefined && now !== undefined && old.version === revisionOf(now)) {
         gone.delete(uid)
         continue
       }
@@ -232,7 +243,7 @@ export function createLiveResult(query: CompiledQuery): LiveResult {
         const old = byUid.get(uid)
         const now = record !== undefined && isSelected(query, record) ? record : undefined
         // The same version is the same row: a change of metadata only (an acknowledgement).
-        if (old !== undefined && now !== undefined && old.version === versionOf(now)) continue
+        if (old !== undefined && now !== undefined && old.version === revisionOf(now)) continue
         if (old !== undefined) {
           const at = locate(old)
           entries.splice(at, 1)

@@ -133,7 +133,7 @@ export interface WriteContent {
 }
 
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` compare equal (jsonb reorders keys). */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
   if (typeof value === 'object' && value !== null) {
     const keys = Object.keys(value).sort()

@@ -43,6 +43,16 @@ export interface TableDescriptor {
   schemaVersion?: number
   /** Every column rename of the table's history, `[version, from, to]`, in order (schema-version.ts). */
   renames?: ColumnRename[]
+  /**
+   * How concurrent writes of one record resolve (SPEC.md section 3a): `'row'` (absent: the default) the
+   * whole row by the record's version (R1–R9), `'field'` column by column (F1–F8).
+   */
+  merge?: 'row' | 'field'
+}
+
+/** Whether a table merges column by column (`merge: 'field'`). */
+export function isFieldMerge(table: Pick<TableDescriptor, 'merge'> | undefined): boolean {
+  return table?.merge === 'field'
 }
 
 /** Names lastword keeps for itself; an app table may not use them as column names. */
@@ -121,6 +131,9 @@ export function assertTableDescriptor(table: TableDescriptor): TableDescriptor {
     if (!Number.isSafeInteger(at) || at < 2 || (version !== undefined && at > version) || !IDENTIFIER_PATTERN.test(from) || !IDENTIFIER_PATTERN.test(to)) {
       throw new LastwordError('BAD_REQUEST', `Table "${table.name}" lists a malformed rename`)
     }
+  }
+  if (table.merge !== undefined && table.merge !== 'row' && table.merge !== 'field') {
+    throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares merge; only 'row' or 'field'`)
   }
   return table
 }

@@ -56,9 +56,14 @@ export type { Lineage, LineagePoint, LineageHistory, LineageBreak } from './line
 export { CONFLICT_TABLE, resolveWrite, ruleFor, compareVersions, storedKind, isNewer, isPurgedWrite, isSameContent, assertSameWrite } from './conflict-rules.js'
 export type { StoredKind, IncomingKind, Order, Decision, Rule, Resolution, WriteContent } from './conflict-rules.js'
 
+// Field-level merge (tables declared `merge: 'field'`)
+export { mergeFieldWrite, joinFieldRecords, sameFieldState, defaultFieldStamps, assertFieldStamps, toFieldRecord, fieldDigest, MERGE_MODES } from './field-merge.js'
+export type { MergeMode, FieldStamps, FieldRecord, FieldMerge, FieldRuleId } from './field-merge.js'
+
 // Table descriptors and row validation
 export {
   assertTableDescriptor,
+  isFieldMerge,
   findColumn,
   getColumn,
   normalizeRow,

@@ -24,6 +24,8 @@ export type RowValues = Record<string, unknown>
 export interface RecordState extends RecordMeta {
   /** The app's columns; `null` for a tombstone. */
   row: RowValues | null
+  /** Tables declared `merge: 'field'` (SPEC.md section 3a): each column's stamp, on a live record. */
+  fields?: Readonly<Record<string, Stamp>>
 }
 
 /**

@@ -8,6 +8,8 @@ import { compareStamps, type Stamp } from './stamp.js'
 export interface ServerEntry {
   version: Stamp
   deleted: boolean
+  /** Tables declared `merge: 'field'`: `fieldDigest` of the record's column stamps (F3 changes a record, not its version). */
+  digest?: string
   /**
    * Whether the client may hold the record: its row (for a tombstone, its last image) matches the
    * client's filter AND what `authorize` allows.
@@ -25,6 +27,8 @@ export interface ServerEntry {
 export interface ClientEntry {
   version: Stamp
   deleted: boolean
+  /** Tables declared `merge: 'field'`: `fieldDigest` of the client's column stamps of a live record. */
+  digest?: string
   /** Whether the server ever acknowledged this record (trap 3, tombstone retention). */
   acknowledged: boolean
   /**
@@ -98,6 +102,10 @@ export function computePlan(server: ReadonlyMap<string, ServerEntry>, client: Re
       plan.evictClient.push(uid)
     } else if (order < 0) {
       ;(s.deleted ? plan.deleteClient : plan.updateClient).push(uid)
+    } else if (!s.deleted && !c.deleted && c.digest !== undefined && s.digest !== undefined && c.digest !== s.digest) {
+      // A field-merge record at one version with other column stamps: a column write older than the
+      // record's version changed it (F3). The client joins the server's state (and pushes what it has more).
+      plan.updateClient.push(uid)
     }
   }
   for (const list of Object.values(plan) as string[][]) list.sort()

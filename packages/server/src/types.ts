@@ -80,6 +80,12 @@ export interface TableOptions<P extends Principal = Principal> {
    * entry while clients of the old schema may be offline; an entry that no longer applies is ignored.
    */
   renamed?: Record<string, string>
+  /**
+   * How concurrent writes of one record resolve (core's SPEC.md section 3a): `'row'` (the default) the
+   * whole row, last writer wins; `'field'` column by column — concurrent edits of different columns both
+   * survive. Sent to clients in the table's descriptor.
+   */
+  merge?: 'row' | 'field'
 }
 
 /** Limits on wire requests (attack V6, docs/guarantees.md). All documented in the server README section. */
@@ -154,6 +160,8 @@ export interface CommittedChange {
   lastImage: Row | null
   /** The point of the database's history at `rev` (`<db>.<segment>.<rev>`, SPEC.md R12), sent with realtime events. */
   knownAt?: string
+  /** Tables declared `merge: 'field'`: each column's stamp (absent: every column at `meta.updated_at`). */
+  fields?: Readonly<Record<string, string>>
 }
 
 /**

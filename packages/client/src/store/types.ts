@@ -35,6 +35,10 @@ export interface StoredRecord {
    * null, left out of its push (the server keeps its values) until the server's state completes it.
    */
   unknown?: string[]
+  /** Tables declared `merge: 'field'` (core's SPEC.md section 3a): each column's stamp. */
+  fields?: Readonly<Record<string, Stamp>>
+  /** Tables declared `merge: 'field'`: the columns written locally and not yet acknowledged (a push carries these). */
+  changed?: readonly string[]
 }
 
 /** A synced scope: a table and a filter, with where its sync stands. Keyed by core's `scopeKey`. */

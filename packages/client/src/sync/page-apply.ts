@@ -44,6 +44,8 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
   let clockRefused: PageResult['clockRefused'] = null
   for (const outcome of page.outcomes) {
     if (outcome.status === 'superseded' && outcome.winner !== null) winners.set(outcome.uid, fromWireRecord(outcome.winner))
+    // A field-merge table's merged state after an applied push (core's P1/P2 join it, A5).
+    if (outcome.status === 'applied' && outcome.state !== undefined) winners.set(outcome.uid, fromWireRecord(outcome.state))
     if (outcome.status === 'rejected' && outcome.error.code === 'CLOCK_AHEAD' && !clockCorrected) {
       const now = outcome.error.details?.['now']
       const stampMs = outcome.error.details?.['stampMs']

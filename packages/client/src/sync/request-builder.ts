@@ -6,7 +6,7 @@
 import { schemaVersionOf, versionOf, type SyncRequest } from '@lastword/core'
 import type { StoredRecord } from '../store/types.js'
 import type { SyncContext } from './context.js'
-import { inScope, toWireRecord } from './records.js'
+import { entryDigest, inScope, toWireRecord } from './records.js'
 import type { ScopeEntry } from './scope-registry.js'
 
 /** A request and what it pushed. */
@@ -87,7 +87,11 @@ export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: b
           cursor,
           entries: records
             .slice(0, max)
-            .map((r) => [r.uid, versionOf(r), r.deleted_at !== null, r.acknowledged, r.acknowledged ? (r.knownAt ?? null) : null] as [string, string, boolean, boolean, string | null]),
+            .map((r) => {
+              const entry: [string, string, boolean, boolean, string | null] = [r.uid, versionOf(r), r.deleted_at !== null, r.acknowledged, r.acknowledged ? (r.knownAt ?? null) : null]
+              const digest = entryDigest(r, table)
+              return digest === undefined ? entry : ([...entry, digest] as [string, string, boolean, boolean, string | null, string])
+            }),
           complete: records.length <= max,
         }
       }

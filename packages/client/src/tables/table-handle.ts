@@ -2,7 +2,7 @@
  * The handle on one synced table: local writes (validated by core's `normalizeClientWrite`, stamped by
  * the client's clock, marked dirty for the next push), reads of the local copy, and live queries.
  */
-import { LastwordError, assertUid, getColumn, normalizeClientWrite, toLastwordError, versionOf, type RowValues, type Stamp, type TableDescriptor, type Where } from '@lastword/core'
+import { LastwordError, assertUid, getColumn, isFieldMerge, normalizeClientWrite, toLastwordError, versionOf, type RowValues, type Stamp, type TableDescriptor, type Where } from '@lastword/core'
 import type { TableHandle } from '../client-api.js'
 import type { ClientClock } from '../clock.js'
 import { uuidv7 } from '../ids.js'
@@ -80,7 +80,9 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
         }
         const s = stamp()
         // Over a tombstone, a later create brings the record back (R5); the server knows the uid then.
-        return { table, uid, row, created_at: s, updated_at: s, deleted_at: null, dirty: true, acknowledged: local?.acknowledged ?? false }
+        const record: StoredRecord = { table, uid, row, created_at: s, updated_at: s, deleted_at: null, dirty: true, acknowledged: local?.acknowledged ?? false }
+        // A field-merge table: every column stamped, every writable one to push (SPEC.md section 3a).
+        return isFieldMerge(descriptor) ? { ...record, ...fieldWrite(descriptor, Object.keys(row), s, {}, []) } : record
       })
       return uid
     },
@@ -98,7 +100,13 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
         const { rejected: _cleared, restamped: _restamped, unknown, ...rest } = local
         // A column the patch sets is this write's from now on (SV2); the others it does not know stay unknown.
         const still = unknown?.filter((name) => !Object.prototype.hasOwnProperty.call(patch, name)) ?? []
-        return { ...rest, row, updated_at: stamp(), dirty: true, ...(still.length > 0 ? { unknown: still } : {}) }
+        const kept = still.length > 0 ? { unknown: still } : {}
+        const s = stamp()
+        if (!isFieldMerge(descriptor)) return { ...rest, row, updated_at: s, dirty: true, ...kept }
+        // A field-merge table: the patched columns take the new stamp and join those to push.
+        const keys = Object.keys(patch as Record<string, unknown>)
+        const own = local.fields ?? Object.fromEntries(Object.keys(local.row ?? {}).map((c) => [c, local.updated_at]))
+        return { ...rest, row, updated_at: s, dirty: true, ...kept, ...fieldWrite(descriptor, keys, s, own, local.dirty ? (local.changed ?? Object.keys(own)) : []) }
       })
     },
     async delete(uid) {
@@ -139,6 +147,14 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
       return (await store.transaction('readonly', (tx) => tx.getRecord(table, uid))) ?? null
     },
   }
+}
+
+/** The column stamps and columns to push after a local write of `columns` at `stamp` (field-merge tables). */
+function fieldWrite(descriptor: TableDescriptor, columns: readonly string[], stamp: Stamp, fields: Readonly<Record<string, Stamp>>, changed: readonly string[]): { fields: Record<string, Stamp>; changed: string[] } {
+  const next: Record<string, Stamp> = { ...fields }
+  for (const column of columns) next[column] = stamp
+  const writable = new Set(descriptor.columns.filter((c) => c.writable).map((c) => c.name))
+  return { fields: next, changed: [...new Set([...changed, ...columns])].filter((c) => writable.has(c)) }
 }
 
 /**

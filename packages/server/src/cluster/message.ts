@@ -78,6 +78,7 @@ function isChange(value: unknown): value is CommittedChange {
     isRow(c.before) &&
     isRow(c.after) &&
     isRow(c.lastImage) &&
-    (c.knownAt === undefined || (typeof c.knownAt === 'string' && LINEAGE_POINT_PATTERN.test(c.knownAt)))
+    (c.knownAt === undefined || (typeof c.knownAt === 'string' && LINEAGE_POINT_PATTERN.test(c.knownAt))) &&
+    (c.fields === undefined || (typeof c.fields === 'object' && c.fields !== null && !Array.isArray(c.fields) && Object.values(c.fields).every(isStamp)))
   )
 }

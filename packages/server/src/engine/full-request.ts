@@ -26,8 +26,15 @@ export function fullRequestOf(full: NonNullable<SyncRequest['full']>, maxEntries
   if (after !== null) assertUid(after)
   let previous = after
   for (const entry of entries) {
-    if (!Array.isArray(entry) || entry.length !== 5 || typeof entry[2] !== 'boolean' || typeof entry[3] !== 'boolean') {
-      throw new LastwordError('BAD_REQUEST', 'Each full entry is [uid, version, deleted, acknowledged, knownAt]')
+    const digest: unknown = Array.isArray(entry) ? entry[5] : undefined
+    if (
+      !Array.isArray(entry) ||
+      (entry.length !== 5 && entry.length !== 6) ||
+      typeof entry[2] !== 'boolean' ||
+      typeof entry[3] !== 'boolean' ||
+      (digest !== undefined && (typeof digest !== 'string' || !/^[0-9a-f]{14}$/.test(digest)))
+    ) {
+      throw new LastwordError('BAD_REQUEST', 'Each full entry is [uid, version, deleted, acknowledged, knownAt, digest?]')
     }
     const knownAt = entry[4]
     if (knownAt !== null && (typeof knownAt !== 'string' || !LINEAGE_POINT_PATTERN.test(knownAt))) {

@@ -401,6 +401,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
           before,
           after: deleted ? null : current.image,
           lastImage: deleted ? current.image : null,
+          ...(current.fields === null ? {} : { fields: current.fields }),
           knownAt: formatLineagePoint({ ...lineage, rev: current.rev }),
         }
         return { rev, change }

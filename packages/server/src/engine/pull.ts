@@ -8,6 +8,8 @@ import {
   encodeCheckpoint,
   formatLineagePoint,
   isPurgeProven,
+  isFieldMerge,
+  fieldDigest,
   lineageBreak,
   parseLineage,
   segmentsNamed,
@@ -31,6 +33,7 @@ import { scopeSql } from './scope-sql.js'
 import { readErasures, readHistory, readLineageState } from './lineage.js'
 import { META_COLUMNS as META, decodeMeta, type ServerRecord } from './store.js'
 import { decodeRow, type SyncedTable } from './tables.js'
+import { columnStamps } from './fields.js'
 import { fullTotal, incrementalTotal } from './progress-total.js'
 
 /** The part of a {@link SyncPage} the pull decides. */
@@ -161,7 +164,15 @@ function uidRange(after: string | null, upper: string | null): SQL {
 }
 
 function liveRow(p: PullScope, meta: ServerRecord, raw: Record<string, unknown>): unknown[] {
-  return [meta.uid, meta.created_at, meta.updated_at, ...rowToArray(p.table.descriptor, decodeRow(p.table, raw))]
+  const row = [meta.uid, meta.created_at, meta.updated_at, ...rowToArray(p.table.descriptor, decodeRow(p.table, raw))]
+  // A field-merge table's rows end with the column stamps (wire.ts, `liveRow`).
+  if (isFieldMerge(p.table.descriptor)) row.push(columnStamps(p.table, meta))
+  return row
+}
+
+/** A field-merge record's digest for full reconciliation (core's `fieldDigest`); nothing on a row table. */
+function digestOf(p: PullScope, meta: ServerRecord): { digest?: string } {
+  return isFieldMerge(p.table.descriptor) ? { digest: fieldDigest(columnStamps(p.table, meta)) } : {}
 }
 
 function tombstoneRow(meta: ServerRecord): [string, Stamp, Stamp, Stamp] {
@@ -250,7 +261,7 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint, seen?: Li
 /** The client's side of a full-reconciliation page, already validated (uids ascending, > `after`). */
 export interface FullRequest {
   cursor: FullCursor | null
-  entries: ReadonlyArray<readonly [string, string, boolean, boolean, string | null]>
+  entries: ReadonlyArray<readonly [string, string, boolean, boolean, string | null] | readonly [string, string, boolean, boolean, string | null, string]>
   complete: boolean
 }
 
@@ -298,14 +309,15 @@ export function* fullPull(p: PullScope, request: FullRequest): Tx<PullPage> {
   for (const raw of serverMore ? rows.slice(0, p.pageSize) : rows) {
     const meta = decodeMeta(raw)
     if (!inRange(meta.uid)) continue
-    server.set(meta.uid, { version: versionOf(meta), deleted: false, inScope: true, readable: true })
+    server.set(meta.uid, { version: versionOf(meta), deleted: false, inScope: true, readable: true, ...digestOf(p, meta) })
     records.set(meta.uid, { meta, raw })
   }
   const client = new Map<string, ClientEntry>()
-  for (const [uid, version, deleted, acknowledged, knownAt] of request.entries) {
+  for (const [uid, version, deleted, acknowledged, knownAt, digest] of request.entries) {
     // R12: whether the server can show an acknowledged record it does not know was purged — the
     // client's knowledge of it is part of this database's history. Judged from the entry alone (I13).
-    if (inRange(uid)) client.set(uid, { version: version as Stamp, deleted, acknowledged, purgeProven: isPurgeProven({ acknowledged, knownAt }, history) })
+    const purgeProven = isPurgeProven({ acknowledged, knownAt }, history)
+    if (inRange(uid)) client.set(uid, { version: version as Stamp, deleted, acknowledged, purgeProven, ...(digest === undefined ? {} : { digest }) })
   }
   // The client's other uids, in one statement: tombstones (in scope by their last image), live rows
   // outside the scope, or unknown. Looked up by primary key, within the page's range: `+m.rev` keeps

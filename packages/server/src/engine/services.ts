@@ -6,6 +6,7 @@ import {
   LastwordError,
   assertSafeKey,
   assertUid,
+  isFieldMerge,
   fromWireError,
   validateWhere,
   versionOf,
@@ -109,8 +110,12 @@ export function createTableService(deps: ServiceDeps, table: SyncedTable): Table
       deps.clock.receive(versionOf(stored))
       const stamp = deps.clock.next()
       const { uid: _ignored, ...fields } = changes
-      const row = { ...(stored.image ?? {}), ...fields }
-      const outcomes = await deps.write(table, [{ uid, created_at: stored.created_at, updated_at: stamp, deleted_at: null, row }])
+      // A field-merge table: only the patched columns, at the new stamp (core's SPEC.md section 3a), so a
+      // concurrent client edit of another column survives.
+      const fieldMerge = isFieldMerge(table.descriptor)
+      const row = fieldMerge ? fields : { ...(stored.image ?? {}), ...fields }
+      const stamps = fieldMerge ? { fields: Object.fromEntries(Object.keys(fields).map((c) => [c, stamp])) } : {}
+      const outcomes = await deps.write(table, [{ uid, created_at: stored.created_at, updated_at: stamp, deleted_at: null, row, ...stamps }])
       throwIfRejected(outcomes[0])
     },
     async delete(uid) {

@@ -2,16 +2,19 @@
  * lastword's own tables and the statements on them that every dialect shares (what differs — the DDL,
  * holding rows for a write, the commit of the version row — is the dialect's, `dialect/`).
  *
- * - `lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image)`: one row per record and
+ * - `lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image, fields)`: one row per record and
  *   table; `image` is the JSON of the record's last row image, kept with tombstones so that scopes and
- *   authorization can still be applied to a deletion (trap 2, docs/guarantees.md).
+ *   authorization can still be applied to a deletion (trap 2, docs/guarantees.md); `fields` the JSON of
+ *   each column's stamp on a table declared `merge: 'field'` (`NULL`: every column at `updated_at`, which
+ *   is what a record written before the column existed, or under `merge: 'row'`, holds: core's
+ *   `defaultFieldStamps`).
  * - `lastword_changes (rev, tbl, uid, before, at)`: one entry per change with the image before it
  *   (`null` when there was no live row) and the server time of the commit, which is how `purge` turns
  *   "older than" into a horizon rev.
  * - `lastword_state (id = 1, rev, horizon_rev)`: the version row every write transaction takes last
  *   (trap 1, docs/guarantees.md), and the retention horizon.
  */
-import { LastwordError, assertStamp, type Stamp } from '@lastword/core'
+import { LastwordError, assertStamp, isStamp, type FieldStamps, type Stamp } from '@lastword/core'
 import { sql } from 'drizzle-orm'
 import type { Dialect } from './dialect/types.js'
 import { all, run, type Tx } from './tx.js'
@@ -25,10 +28,12 @@ export interface ServerRecord {
   rev: number
   /** The last row image (for a tombstone: the row before its deletion; `null` if it never had one). */
   image: Record<string, unknown> | null
+  /** Each column's stamp (tables declared `merge: 'field'`); `null`: every column at `updated_at`. */
+  fields: FieldStamps | null
 }
 
 /** The columns of `lastword_meta m` that {@link decodeMeta} reads. */
-export const META_COLUMNS = sql.raw('m.uid AS uid, m.created_at AS created_at, m.updated_at AS updated_at, m.deleted_at AS deleted_at, m.rev AS rev, m.image AS image')
+export const META_COLUMNS = sql.raw('m.uid AS uid, m.created_at AS created_at, m.updated_at AS updated_at, m.deleted_at AS deleted_at, m.rev AS rev, m.image AS image, m.fields AS fields')
 
 /** Parses a stored row of `lastword_meta` (aliased as in {@link META_COLUMNS}). */
 export function decodeMeta(raw: Record<string, unknown>): ServerRecord {
@@ -41,7 +46,18 @@ export function decodeMeta(raw: Record<string, unknown>): ServerRecord {
     deleted_at: deleted === null || deleted === undefined ? null : assertStamp(deleted),
     rev: Number(raw['rev']),
     image: typeof image === 'string' ? (JSON.parse(image) as Record<string, unknown>) : null,
+    fields: decodeFields(raw['fields']),
   }
+}
+
+/** The stored column stamps (written by the engine only; a malformed value is refused as the database's fault). */
+function decodeFields(raw: unknown): FieldStamps | null {
+  if (typeof raw !== 'string') return null
+  const parsed = JSON.parse(raw) as unknown
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every(isStamp)) {
+    throw new LastwordError('INTERNAL', 'lastword_meta.fields holds something other than column stamps')
+  }
+  return parsed as FieldStamps
 }
 
 /** The rev the database stands at and the retention horizon. */

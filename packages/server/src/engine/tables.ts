@@ -192,7 +192,10 @@ export function buildSyncedTable(name: string, input: TableInput, casing: Casing
       codec: codecFor(column, type),
     })
   }
-  const descriptor = assertTableDescriptor({ name, columns: columns.map((c) => c.descriptor) })
+  const merge = options.merge ?? 'row'
+  if (merge !== 'row' && merge !== 'field') throw new LastwordError('BAD_REQUEST', `tables.${name}.merge must be 'row' or 'field'`)
+  // `merge` travels in the descriptor only when it is not the default, so row tables describe themselves as before.
+  const descriptor = assertTableDescriptor({ name, columns: columns.map((c) => c.descriptor), ...(merge === 'field' ? { merge } : {}) })
   const defaults = new Map<string, () => unknown>()
   for (const c of columns) {
     const fill = defaultOf(c.column)

@@ -35,6 +35,9 @@ import {
   formatLineagePoint,
   type Lineage,
   type SchemaMapping,
+  isFieldMerge,
+  type FieldRecord,
+  type FieldStamps,
 } from '@lastword/core'
 import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../types.js'
 import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
@@ -46,6 +49,7 @@ import { assertStorable, type SyncedTable } from './tables.js'
 import { RestartError, call, type Tx } from './tx.js'
 import { outcomesOf, rejectedOutcome } from './write-outcomes.js'
 import { RowsRefusedError, isLive as live, writeRowsIsolated } from './write-rows.js'
+import { incomingFieldRecord, mergeStored, pushedColumns } from './fields.js'
 
 /** Test seams inside a write transaction. On SQLite they must return synchronously. */
 export interface WriteHooks {
@@ -94,12 +98,16 @@ export interface Candidate {
   purgeProven: boolean
   /** Normalised values the writer may set (`null` for a tombstone). */
   row: Record<string, unknown> | null
+  /** Field-merge tables: the columns the push stamps (`{}` for a tombstone, `null` for a whole-row write); `null` on row tables. */
+  fields: FieldStamps | null
 }
 
 export interface Accepted {
   candidate: Candidate
   /** The resulting row, server columns included (`null` for a tombstone). */
   after: Record<string, unknown> | null
+  /** Field-merge tables: the write as core's merge takes it (its columns and their stamps). */
+  field?: FieldRecord
 }
 
 export interface Prepared {
@@ -123,11 +131,12 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
   assertMetaOrder(record)
   const meta: RecordMeta = { uid, created_at: record.created_at as Stamp, updated_at: record.updated_at as Stamp, deleted_at: record.deleted_at as Stamp | null }
   assertWithinDrift(versionOf(meta), ctx.now, ctx.maxDriftMs)
+  const pushed = pushedColumns(ctx.table, record, meta)
   if (meta.deleted_at !== null) {
     if (record.row !== null && record.row !== undefined) {
       throw new LastwordError('BAD_REQUEST', 'A tombstone (deleted_at set) carries no row; send row: null')
     }
-    return { index, meta, row: null, ...evidence(ctx, record) }
+    return { index, meta, row: null, fields: pushed.fields, ...evidence(ctx, record) }
   }
   let input = record.row as unknown
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -139,7 +148,9 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
   // A principal never sets a server-owned column (attack V3): core's one rule refuses the record
   // (READ_ONLY_COLUMN), as the client refuses such a local write.
   if (ctx.principal !== null) assertWritableColumns(ctx.table.descriptor, input as Record<string, unknown>)
-  const row = normalizeRow(descriptor, input, { dropReadOnly: true })
+  // A field-merge push of some columns: only those (checked and normalised by pushedColumns, in the
+  // current schema's names); otherwise the row in the names of the version it was written under.
+  const row = pushed.row ?? normalizeRow(descriptor, input, { dropReadOnly: true })
   if (ctx.principal === null) {
     // The app itself may set server columns; what it leaves out is filled as for anyone else.
     for (const column of ctx.table.columns) {
@@ -152,7 +163,7 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
   for (const column of ctx.table.columns) {
     if (Object.prototype.hasOwnProperty.call(row, column.descriptor.name)) assertStorable(column, row[column.descriptor.name])
   }
-  return { index, meta, row, ...evidence(ctx, record) }
+  return { index, meta, row, fields: pushed.fields, ...evidence(ctx, record) }
 }
 
 /** What a pushed record says of its acknowledgement, and whether that proves a purge (R10, R12). */
@@ -212,7 +223,12 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
     const stored = current?.image ?? null
     try {
       if (isPurgedWrite(current, candidate, candidate.purgeProven)) throw purged(uid)
-      const after = candidate.meta.deleted_at === null ? composeRow(ctx, candidate, before) : null
+      // A field-merge write merges into the last image, a tombstone's included (F5, F6).
+      const base = isFieldMerge(ctx.table.descriptor) ? stored : before
+      const composed = candidate.meta.deleted_at === null ? composeRow(ctx, candidate, base) : null
+      // Field merge: the write as core's merge takes it, and the row it would leave (authorize sees it).
+      const field = isFieldMerge(ctx.table.descriptor) ? incomingFieldRecord(candidate.meta, candidate.fields, composed, current?.image ?? null) : undefined
+      const after = field === undefined || composed === null ? composed : (mergeStored(ctx.table, current, field, -1).state.image ?? composed)
       if (ctx.principal !== null && ctx.authorize !== undefined) {
         const op: WriteOp = after === null ? 'delete' : before === null ? 'create' : 'update'
         // Copies: the app's authorize must not be able to change what gets written.
@@ -229,11 +245,11 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
       }
       // R11: a write at the stored version must be the stored write seen again (checked once authorized,
       // so a record the caller may not write answers FORBIDDEN like any other).
-      if (current !== undefined && resolveWrite(current, candidate.meta).kind === 'noop') {
+      if (field === undefined && current !== undefined && resolveWrite(current, candidate.meta).kind === 'noop') {
         assertSameWrite(ctx.table.descriptor, { deleted_at: current.deleted_at, row: current.image }, { deleted_at: candidate.meta.deleted_at, row: after })
       }
-      accepted.push({ candidate, after })
-      advance(projected, candidate.meta, after, -1)
+      accepted.push(field === undefined ? { candidate, after } : { candidate, after, field })
+      advance(ctx.table, projected, { candidate, after, ...(field === undefined ? {} : { field }) }, -1)
     } catch (error) {
       // A throwing authorize ends the request (authorize.ts); anything else rejects this record alone.
       if (error instanceof AuthorizeFailure) throw error
@@ -243,23 +259,34 @@ async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stor
   return { accepted, rejected }
 }
 
-function advance(projected: Map<string, ServerRecord>, meta: RecordMeta, after: Record<string, unknown> | null, rev: number): Resolution<ServerRecord> {
+/** Decides one write against the projected state and projects it; `write`: the stored state changes. */
+function advance(table: SyncedTable, projected: Map<string, ServerRecord>, accepted: Accepted, rev: number): { resolution: Resolution<ServerRecord>; write: boolean } {
+  const meta = accepted.candidate.meta
   const current = projected.get(meta.uid)
+  if (accepted.field !== undefined) {
+    // Field merge (core's mergeFieldWrite, F1–F8): even a superseded write may change the state (F6).
+    const merged = mergeStored(table, current, accepted.field, rev)
+    if (merged.changed) projected.set(meta.uid, merged.state)
+    return { resolution: merged.resolution, write: merged.changed }
+  }
   const resolution = resolveWrite(current, meta)
   if (resolution.kind === 'applied') {
     // A tombstone keeps the last image it had, so scopes still apply to the deletion (trap 2).
-    projected.set(meta.uid, { ...meta, rev, image: after ?? current?.image ?? null })
+    projected.set(meta.uid, { ...meta, rev, image: accepted.after ?? current?.image ?? null, fields: null })
   }
-  return resolution
+  return { resolution, write: resolution.kind === 'applied' }
 }
 
 /** Decides every accepted record against `stored`: core's rule, in push order. Pure. */
-function replay(accepted: readonly Accepted[], stored: ReadonlyMap<string, ServerRecord>): { resolutions: Resolution<ServerRecord>[]; finals: Final[] } {
+function replay(table: SyncedTable, accepted: readonly Accepted[], stored: ReadonlyMap<string, ServerRecord>): { resolutions: Resolution<ServerRecord>[]; finals: Final[]; states: (ServerRecord | undefined)[] } {
   const projected = new Map(stored)
   const finals = new Map<string, Final>()
-  const resolutions = accepted.map(({ candidate, after }) => {
-    const resolution = advance(projected, candidate.meta, after, 0)
-    if (resolution.kind === 'applied') {
+  const states: (ServerRecord | undefined)[] = []
+  const resolutions = accepted.map((a) => {
+    const { candidate } = a
+    const { resolution, write } = advance(table, projected, a, 0)
+    states.push(projected.get(candidate.meta.uid))
+    if (write) {
       const uid = candidate.meta.uid
       const state = projected.get(uid) as ServerRecord
       const existing = finals.get(uid)
@@ -267,13 +294,15 @@ function replay(accepted: readonly Accepted[], stored: ReadonlyMap<string, Serve
     }
     return resolution
   })
-  return { resolutions, finals: [...finals.values()].sort((a, b) => a.order - b.order) }
+  return { resolutions, finals: [...finals.values()].sort((a, b) => a.order - b.order), states }
 }
 
 interface TxResult {
   prepared: Prepared
   resolutions: Resolution<ServerRecord>[]
   finals: Final[]
+  /** Each accepted write's resulting state (field-merge outcomes carry it). */
+  states: (ServerRecord | undefined)[]
   lastRev: number
   /** The open segment the revs were committed in (`undefined` when nothing was). */
   lineage?: Lineage
@@ -299,7 +328,7 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
   let prepared = plan.prepared
   // Unless a rev moved, the stored state is the one everything was decided against (every write of a
   // record gives it a new rev): the replay done before the transaction stands.
-  let { resolutions, finals } = plan.preview
+  let { resolutions, finals, states } = plan.preview
   const { dialect } = driver
   // The dialect's concurrency protocol: hold what was read until commit, and say whether it moved.
   const held = yield* dialect.holdStored(table.name, expected)
@@ -310,7 +339,7 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     // A dialect that cannot await authorize inside its transaction starts over instead.
     if (held.stored === null) throw new RestartError()
     prepared = yield* call(() => prepare(ctx, candidates, stored))
-    ;({ resolutions, finals } = replay(prepared.accepted, stored))
+    ;({ resolutions, finals, states } = replay(table, prepared.accepted, stored))
   }
   const failed = yield* writeRowsIsolated(dialect, table, finals, isolate)
   if (failed.size > 0) {
@@ -320,11 +349,11 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
       if (error !== undefined) rejected.set(a.candidate.index, error)
     }
     prepared = { accepted: prepared.accepted.filter((a) => !failed.has(a.candidate.meta.uid)), rejected }
-    ;({ resolutions, finals } = replay(prepared.accepted, stored))
+    ;({ resolutions, finals, states } = replay(table, prepared.accepted, stored))
   }
   const written = new Set(finals.map((f) => f.uid))
   yield* dialect.releaseUnwritten(table.name, uids.filter((uid) => !written.has(uid) && !stored.has(uid)))
-  if (finals.length === 0) return { prepared, resolutions, finals, lastRev: 0 }
+  if (finals.length === 0) return { prepared, resolutions, finals, states, lastRev: 0 }
   const finalUids = finals.map((f) => f.uid)
   if (ctx.hooks.beforeVersionRow !== undefined) {
     const hook = ctx.hooks.beforeVersionRow
@@ -337,6 +366,7 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     deleted_at: f.state.deleted_at,
     image: f.state.image === null ? null : JSON.stringify(f.state.image),
     before: live(f.initial) && f.initial?.image != null ? JSON.stringify(f.initial.image) : null,
+    fields: f.state.fields === null ? null : JSON.stringify(f.state.fields),
   }))
   const lastRev = yield* dialect.commitChanges(table.name, writes, ctx.now)
   // The open segment, held by the version row this transaction took (openSegment takes it first).
@@ -345,7 +375,7 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     const hook = ctx.hooks.afterVersionRow
     yield* call(() => hook({ table: table.name, uids: finalUids, firstRev: lastRev - finals.length + 1, lastRev }))
   }
-  return { prepared, resolutions, finals, lastRev, lineage }
+  return { prepared, resolutions, finals, states, lastRev, lineage }
 }
 
 /** Applies records under the conflict rule in one transaction; one outcome per record, in order. */
@@ -367,11 +397,11 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
   for (let attempt = 1; ; attempt++) {
     const stored = await ctx.driver.once(() => readMeta(ctx.driver.dialect, ctx.table.name, uids))
     const prepared = await prepare(ctx, candidates, stored)
-    const preview = replay(prepared.accepted, stored)
+    const preview = replay(ctx.table, prepared.accepted, stored)
     let result: TxResult
     if (preview.finals.length === 0) {
       // Nothing would change (a duplicate delivery, or only stale writes): no transaction, no rev.
-      result = { prepared, resolutions: preview.resolutions, finals: [], lastRev: 0 }
+      result = { prepared, resolutions: preview.resolutions, finals: [], states: preview.states, lastRev: 0 }
     } else {
       const expected = new Map(uids.map((uid) => [uid, stored.get(uid)?.rev ?? 0]))
       const plan: Planned = { prepared, stored, expected, preview }
@@ -390,7 +420,7 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
         continue
       }
     }
-    const outcomes = outcomesOf(ctx, records.length, refusedUpFront, result.prepared, result.resolutions, records)
+    const outcomes = outcomesOf(ctx, records.length, refusedUpFront, result.prepared, result.resolutions, records, result.states)
     const firstRev = result.lastRev - result.finals.length + 1
     const changes: CommittedChange[] = result.finals.map((f, i) => ({
       table: ctx.table.name,
@@ -400,6 +430,7 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
       before: live(f.initial) ? (f.initial?.image ?? null) : null,
       after: f.state.deleted_at === null ? f.state.image : null,
       lastImage: f.state.deleted_at === null ? null : f.state.image,
+      ...(f.state.fields === null ? {} : { fields: f.state.fields }),
       ...(result.lineage === undefined ? {} : { knownAt: formatLineagePoint({ ...result.lineage, rev: firstRev + i }) }),
     }))
     let acceptedMax: Stamp | null = null

@@ -17,6 +17,8 @@ import {
   classifyChange,
   isLastwordError,
   rowToArray,
+  isFieldMerge,
+  defaultFieldStamps,
   versionOf,
   type CompiledScope,
   type RealtimeEvent,
@@ -24,6 +26,7 @@ import {
 } from '@lastword/core'
 import type { CommittedChange, Logger, Row, SyncEngine } from '../types.js'
 import type { Session, Subscription, SubscriptionRequest } from './types.js'
+import { eventFor } from './protocol-adapter.js'
 
 /**
  * Commit batches waiting for delivery beyond which new ones are dropped (and logged). Realtime is an
@@ -167,7 +170,14 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       switch (action) {
         case 'row':
           if (last.after === null) continue
-          event.rows.push([uid, meta.created_at, meta.updated_at, ...rowToArray(descriptor, last.after)])
+          event.rows.push([
+            uid,
+            meta.created_at,
+            meta.updated_at,
+            ...rowToArray(descriptor, last.after),
+            // A field-merge table's rows end with the column stamps (wire.ts, `liveRow`).
+            ...(isFieldMerge(descriptor) ? [last.fields ?? defaultFieldStamps(descriptor.columns.map((c) => c.name), meta.updated_at)] : []),
+          ])
           break
         case 'tombstone':
           if (meta.deleted_at === null) continue
@@ -185,7 +195,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
       event.rev = Math.max(event.rev, last.rev)
     }
     if (event.rows.length + event.tombstones.length + event.evict.length === 0) return
-    session.socket.emit('lw:changes', event)
+    session.socket.emit('lw:changes', eventFor(session.protocolVersion, event))
   }
 
   return {

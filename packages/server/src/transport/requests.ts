@@ -14,7 +14,7 @@ import {
   type SyncRequest,
 } from '@lastword/core'
 import type { Limits, Logger, SyncEngine } from '../types.js'
-import { requestFrom } from './protocol-adapter.js'
+import { pageFor, requestFrom } from './protocol-adapter.js'
 import type { Realtime } from './realtime.js'
 import { errorReply, okReply } from './replies.js'
 import type { Session } from './types.js'
@@ -50,7 +50,7 @@ export async function handleSync(raw: unknown, session: Session, deps: RequestDe
     if (request.subscription !== undefined && session.socket.connected) {
       deps.realtime.subscribe(session, { id: request.subscription, table: request.table, where: request.where })
     }
-    return okReply(compactPage(page))
+    return okReply(pageFor(session.protocolVersion, compactPage(page)))
   } catch (error) {
     return errorReply(error, deps.logger, context)
   }

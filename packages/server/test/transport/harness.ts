@@ -56,6 +56,8 @@ export interface Fixture {
 }
 
 export interface FixtureOptions {
+  /** How `todos` merges (default `'row'`). */
+  merge?: 'row' | 'field'
   authenticate?: Authenticate
   authorize?: Authorize
   limits?: Partial<Limits>
@@ -77,7 +79,8 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
     warn: (obj, msg) => logs.push({ level: 'warn', obj, msg }),
     error: (obj, msg) => logs.push({ level: 'error', obj, msg }),
   }
-  const sync = createSyncServer({ db: drizzle(sqlite), tables: { todos }, logger, ...options })
+  const { merge, ...rest } = options
+  const sync = createSyncServer({ db: drizzle(sqlite), tables: { todos: merge === undefined ? todos : { table: todos, merge } }, logger, ...rest })
   await sync.migrate()
   const http = createServer()
   sync.attach(http)

@@ -49,6 +49,32 @@ describe(`protocol ${PREVIOUS_PROTOCOL_VERSION} through the adapter`, () => {
     expect(incremental.rows.map((row) => row[0])).toEqual([later.uid])
   })
 
+  it('reads a field-merge table as a row table: rows without column stamps, applied outcomes without a state', async () => {
+    fixture = await startFixture({ merge: 'field' })
+    const old = fixture.connect(handshake({ protocolVersion: PREVIOUS_PROTOCOL_VERSION }))
+    const oldHello = await connected(old)
+    expect(oldHello.tables.find((t) => t.name === 'todos')).not.toHaveProperty('merge')
+    const now = fixture.connect(handshake())
+    expect((await connected(now)).tables.find((t) => t.name === 'todos')?.merge).toBe('field')
+    const events = collectChanges(old)
+    await syncOk(old, { table: 'todos', full: { cursor: null, entries: [], complete: true }, subscription: 'old' })
+    // A whole-row push from protocol 5: every column written at the record's version.
+    const mine = record({ project: 'p', title: 'from protocol 5', done: false })
+    expect((await syncOk(old, { table: 'todos', push: [mine] })).outcomes).toEqual([{ uid: mine.uid, status: 'applied' }])
+    // A current client edits one column of it.
+    const edit = { ...mine, updated_at: record({}).updated_at, row: { done: true } }
+    const answer = await syncOk(now, { table: 'todos', push: [{ ...edit, fields: { done: edit.updated_at } }], schemaVersion: 1 })
+    expect(answer.outcomes[0]).toMatchObject({ status: 'applied', state: expect.anything() })
+    await waitFor(() => events.length > 0, 5_000, 'a realtime event')
+    const width = 3 + oldHello.tables.find((t) => t.name === 'todos')!.columns.length
+    for (const event of events as Array<{ rows: unknown[][] }>) for (const row of event.rows) expect(row).toHaveLength(width)
+    const page = await syncOk(old, { table: 'todos', full: { cursor: null, entries: [], complete: true } })
+    expect(page.rows).toHaveLength(1)
+    expect(page.rows[0]).toHaveLength(3 + page.columns.length)
+    expect(page.rows[0]![page.columns.indexOf('done') + 3]).toBe(true)
+    expect(page.rows[0]![page.columns.indexOf('title') + 3]).toBe('from protocol 5')
+  })
+
   it('a request stating a schema version is not protocol 5: refused, typed, nothing written', async () => {
     fixture = await startFixture()
     const old = fixture.connect(handshake({ protocolVersion: PREVIOUS_PROTOCOL_VERSION }))

@@ -66,11 +66,11 @@ function* commitChanges(table: string, writes: readonly MetaWrite[], at: number)
   const n = writes.length
   const data = JSON.stringify(writes.map((w, i) => ({ o: i + 1, ...w })))
   const rows = yield* all(sql`WITH v AS (UPDATE lastword_state SET rev = rev + CAST(${n} AS bigint) WHERE id = 1 RETURNING rev),
-      d AS (SELECT * FROM json_to_recordset(CAST(${data} AS json)) AS x(o bigint, uid text, created_at text, updated_at text, deleted_at text, image text, before text)),
-      m AS (INSERT INTO lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image)
-        SELECT CAST(${table} AS text), d.uid, d.created_at, d.updated_at, d.deleted_at, v.rev - CAST(${n} AS bigint) + d.o, d.image FROM d CROSS JOIN v
+      d AS (SELECT * FROM json_to_recordset(CAST(${data} AS json)) AS x(o bigint, uid text, created_at text, updated_at text, deleted_at text, image text, before text, fields text)),
+      m AS (INSERT INTO lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image, fields)
+        SELECT CAST(${table} AS text), d.uid, d.created_at, d.updated_at, d.deleted_at, v.rev - CAST(${n} AS bigint) + d.o, d.image, d.fields FROM d CROSS JOIN v
         ON CONFLICT (tbl, uid) DO UPDATE SET created_at = excluded.created_at, updated_at = excluded.updated_at,
-          deleted_at = excluded.deleted_at, rev = excluded.rev, image = excluded.image),
+          deleted_at = excluded.deleted_at, rev = excluded.rev, image = excluded.image, fields = excluded.fields),
       c AS (INSERT INTO lastword_changes (rev, tbl, uid, before, at)
         SELECT v.rev - CAST(${n} AS bigint) + d.o, CAST(${table} AS text), d.uid, d.before, CAST(${at} AS bigint) FROM d CROSS JOIN v)
       SELECT rev FROM v`)
@@ -97,7 +97,10 @@ export const postgresDialect: Dialect = {
 
   migrationStatements: () => [
     // uid in "C" collation: pages are cut in code-point order, the order clients list their uids in.
-    `CREATE TABLE IF NOT EXISTS lastword_meta (tbl text NOT NULL, uid text COLLATE "C" NOT NULL, created_at text NOT NULL, updated_at text NOT NULL, deleted_at text, rev bigint NOT NULL, image text, PRIMARY KEY (tbl, uid))`,
+    `CREATE TABLE IF NOT EXISTS lastword_meta (tbl text NOT NULL, uid text COLLATE "C" NOT NULL, created_at text NOT NULL, updated_at text NOT NULL, deleted_at text, rev bigint NOT NULL, image text, fields text, PRIMARY KEY (tbl, uid))`,
+    // Column stamps of field-merge tables (SPEC.md section 3a); a database made before them gains the
+    // column, every existing record reading as "every column at updated_at" (no loss).
+    `ALTER TABLE lastword_meta ADD COLUMN IF NOT EXISTS fields text`,
     `CREATE INDEX IF NOT EXISTS lastword_meta_rev ON lastword_meta (tbl, rev)`,
     `CREATE TABLE IF NOT EXISTS lastword_changes (rev bigint PRIMARY KEY, tbl text NOT NULL, uid text COLLATE "C" NOT NULL, before text, at bigint NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS lastword_changes_uid ON lastword_changes (tbl, uid, rev)`,

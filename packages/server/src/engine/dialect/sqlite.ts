@@ -117,6 +117,10 @@ function open(input: unknown, options: DriverOptions): Driver {
       withRetries(() =>
         transact('BEGIN IMMEDIATE', function* () {
           for (const statement of statements) yield* run(sql.raw(statement))
+          // Column stamps of field-merge tables (SPEC.md section 3a): a database made before them gains the
+          // column (SQLite has no ADD COLUMN IF NOT EXISTS); existing records read as "every column at updated_at".
+          const columns = yield* all(sql`SELECT name FROM pragma_table_info('lastword_meta')`)
+          if (columns.length > 0 && !columns.some((c) => c['name'] === 'fields')) yield* run(sql`ALTER TABLE lastword_meta ADD COLUMN fields TEXT`)
         }),
       ),
     close: () => undefined,
@@ -163,12 +167,13 @@ function inUids(column: SQL, uids: readonly string[]): SQL {
 function* commitChanges(table: string, writes: readonly MetaWrite[], at: number): Tx<number> {
   const n = writes.length
   const data = JSON.stringify(writes.map((w, i) => ({ o: i + 1, ...w })))
-  yield* run(sql`INSERT INTO lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image)
+  yield* run(sql`INSERT INTO lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image, fields)
     SELECT ${table}, json_extract(value, '$.uid'), json_extract(value, '$.created_at'), json_extract(value, '$.updated_at'),
-      json_extract(value, '$.deleted_at'), (SELECT rev FROM lastword_state WHERE id = 1) + json_extract(value, '$.o'), json_extract(value, '$.image')
+      json_extract(value, '$.deleted_at'), (SELECT rev FROM lastword_state WHERE id = 1) + json_extract(value, '$.o'), json_extract(value, '$.image'),
+      json_extract(value, '$.fields')
     FROM json_each(${data}) WHERE true
     ON CONFLICT (tbl, uid) DO UPDATE SET created_at = excluded.created_at, updated_at = excluded.updated_at,
-      deleted_at = excluded.deleted_at, rev = excluded.rev, image = excluded.image`)
+      deleted_at = excluded.deleted_at, rev = excluded.rev, image = excluded.image, fields = excluded.fields`)
   yield* run(sql`INSERT INTO lastword_changes (rev, tbl, uid, before, at)
     SELECT (SELECT rev FROM lastword_state WHERE id = 1) + json_extract(value, '$.o'), ${table}, json_extract(value, '$.uid'), json_extract(value, '$.before'), ${at}
     FROM json_each(${data})`)
@@ -196,7 +201,7 @@ export const sqliteDialect: Dialect = {
   },
 
   migrationStatements: () => [
-    `CREATE TABLE IF NOT EXISTS lastword_meta (tbl TEXT NOT NULL, uid TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, deleted_at TEXT, rev INTEGER NOT NULL, image TEXT, PRIMARY KEY (tbl, uid)) WITHOUT ROWID`,
+    `CREATE TABLE IF NOT EXISTS lastword_meta (tbl TEXT NOT NULL, uid TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, deleted_at TEXT, rev INTEGER NOT NULL, image TEXT, fields TEXT, PRIMARY KEY (tbl, uid)) WITHOUT ROWID`,
     `CREATE INDEX IF NOT EXISTS lastword_meta_rev ON lastword_meta (tbl, rev)`,
     `CREATE TABLE IF NOT EXISTS lastword_changes (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, uid TEXT NOT NULL, before TEXT, at INTEGER NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS lastword_changes_uid ON lastword_changes (tbl, uid, rev)`,

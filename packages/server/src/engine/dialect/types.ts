@@ -84,6 +84,8 @@ export interface MetaWrite {
   image: string | null
   /** JSON of the live row before this transaction, or `null`. */
   before: string | null
+  /** JSON of each column's stamp (tables declared `merge: 'field'`), or `null`. */
+  fields: string | null
 }
 
 /** Every SQL and protocol difference between the databases lastword serves. */
