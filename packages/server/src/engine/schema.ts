@@ -19,6 +19,7 @@ import {
   type ColumnRename,
   type SchemaMapping,
   type TableDescriptor,
+  type WireRecord,
 } from '@lastword/core'
 import { sql } from 'drizzle-orm'
 import type { SyncedTable } from './tables.js'
@@ -120,4 +121,19 @@ export function pushedRow(
   }
   const columns = table.descriptor.columns.filter((c) => Object.prototype.hasOwnProperty.call(row, c.name) || !c.writable)
   return { row, descriptor: { name: table.descriptor.name, columns } }
+}
+
+/**
+ * A field-merge push (its columns and their stamps, SPEC.md section 3a) written under an older version:
+ * both named as the current version names them (SV2, SV4), or `SCHEMA_OUTDATED` when it wrote a column
+ * dropped or retyped since (SV3). Anything else is returned as it is.
+ */
+export function mappedFieldPush(table: SyncedTable, schema: { from: number; mapping: SchemaMapping | undefined } | undefined, record: WireRecord): WireRecord {
+  if (schema?.mapping === undefined || record.fields === undefined) return record
+  const row = record.row
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) return record
+  const values = mapRow(schema.mapping, row as Record<string, unknown>, true)
+  const stamps = mapRow(schema.mapping, record.fields as Record<string, unknown>, true)
+  if (!values.ok || !stamps.ok) throw schemaOutdated(table.descriptor, schema.from)
+  return { ...record, row: values.row, fields: stamps.row as WireRecord['fields'] }
 }

@@ -43,7 +43,7 @@ import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../
 import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
 import type { Driver, MetaWrite } from './dialect/types.js'
 import { openLineage } from './lineage.js'
-import { pushedRow } from './schema.js'
+import { mappedFieldPush, pushedRow } from './schema.js'
 import { readMeta, type ServerRecord } from './store.js'
 import { assertStorable, type SyncedTable } from './tables.js'
 import { RestartError, call, type Tx } from './tx.js'
@@ -131,7 +131,7 @@ function validateRecord(ctx: WriteContext, record: WireRecord, index: number): C
   assertMetaOrder(record)
   const meta: RecordMeta = { uid, created_at: record.created_at as Stamp, updated_at: record.updated_at as Stamp, deleted_at: record.deleted_at as Stamp | null }
   assertWithinDrift(versionOf(meta), ctx.now, ctx.maxDriftMs)
-  const pushed = pushedColumns(ctx.table, record, meta)
+  const pushed = pushedColumns(ctx.table, mappedFieldPush(ctx.table, ctx.schema, record), meta)
   if (meta.deleted_at !== null) {
     if (record.row !== null && record.row !== undefined) {
       throw new LastwordError('BAD_REQUEST', 'A tombstone (deleted_at set) carries no row; send row: null')

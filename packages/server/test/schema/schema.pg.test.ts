@@ -6,4 +6,5 @@ import { runSchemaSuite } from './suite.js'
 
 const available = await requirePostgres()
 if (available) runSchemaSuite('postgres', pgKit(pgHarness(4)))
+if (available) runSchemaSuite('postgres', pgKit(pgHarness(4)), 'field')
 else describe('schema changes on postgres', () => it.skip('PostgreSQL unreachable (reason printed above)', () => undefined))

@@ -4,3 +4,4 @@ import { sqliteKit } from './kits.js'
 import { runSchemaSuite } from './suite.js'
 
 runSchemaSuite('sqlite', sqliteKit(sqliteHarness))
+runSchemaSuite('sqlite', sqliteKit(sqliteHarness), 'field')

@@ -15,8 +15,8 @@ import type { Deploy, Kit } from './kits.js'
 
 const P = principal('alice', 'A')
 
-export function runSchemaSuite(name: string, kit: Kit): void {
-  describe(`schema changes on ${name}`, () => {
+export function runSchemaSuite(name: string, kit: Kit, merge: 'row' | 'field' = 'row'): void {
+  describe(`schema changes on ${name}, merge: '${merge}'`, () => {
     let t: TestDb
     let engine: Engine | undefined
     const clock = createTestClock()
@@ -26,7 +26,7 @@ export function runSchemaSuite(name: string, kit: Kit): void {
       await engine?.close()
       for (const d of migrations) for (const statement of d.ddl) await t.raw(statement)
       const input = Object.fromEntries(
-        Object.entries(tables).map(([key, d]) => [key, d.renamed === undefined ? d.table : { table: d.table, renamed: d.renamed }]),
+        Object.entries(tables).map(([key, d]) => [key, d.renamed === undefined && merge === 'row' ? d.table : { table: d.table, renamed: d.renamed, merge }]),
       )
       const next = createEngine({ db: t.db, tables: input, now: clock.now })
       engine = next
@@ -36,7 +36,8 @@ export function runSchemaSuite(name: string, kit: Kit): void {
     const descriptor = (e: Engine, table = 'items'): TableDescriptor => e.tables.find((d) => d.name === table) as TableDescriptor
     async function push(e: Engine, records: WireRecord[], schemaVersion?: number): Promise<PushOutcome[]> {
       const page = await e.sync(P, request('items', { push: records, ...(schemaVersion === undefined ? {} : { schemaVersion }) }))
-      return page.outcomes
+      // A field-merge table's applied outcome also carries the merged state (checked in the field tests).
+      return page.outcomes.map((o) => (o.status === 'applied' ? { uid: o.uid, status: o.status } : o))
     }
     async function row(uid: string): Promise<Record<string, unknown> | undefined> {
       return (await t.raw(`SELECT * FROM items WHERE uid = '${uid}'`))[0]
@@ -167,6 +168,43 @@ export function runSchemaSuite(name: string, kit: Kit): void {
         expect(await versionsRecorded()).toEqual(before)
       }
     })
+
+    if (merge === 'field') {
+      /** A field-merge edit of some columns, stamped each at `at` (what a client pushes for such a table). */
+      const edit = (base: WireRecord, at: Stamp, row: Record<string, unknown>): WireRecord => ({
+        ...base,
+        updated_at: at,
+        row,
+        fields: Object.fromEntries(Object.keys(row).map((c) => [c, at])),
+      })
+
+      it('F + SV1: an edit of version 1 of one column leaves the column added since, and its stamp, to the other client', async () => {
+        const { x } = await start()
+        const e2 = await deploy({ items: kit.addNote })
+        await push(e2, [edit(x, stamp(2_000), { note: 'from B' })], 2)
+        expect(await push(e2, [edit(x, stamp(3_000), { title: 'renamed' })], 1)).toEqual([{ uid: 'x1', status: 'applied' }])
+        expect(await row('x1')).toMatchObject({ title: 'renamed', note: 'from B', old_note: 'o' })
+      })
+
+      it('F + SV4: an edit of version 1 under a renamed column lands in the new column, with its stamp', async () => {
+        const { x } = await start()
+        const e2 = await deploy({ items: kit.renameNote })
+        expect(await push(e2, [edit(x, stamp(3_000), { old_note: 'edited offline' })], 1)).toEqual([{ uid: 'x1', status: 'applied' }])
+        expect(await row('x1')).toMatchObject({ note: 'edited offline', title: 'first' })
+        // An older edit of the same column (under its new name) no longer wins: the stamp moved with it.
+        await push(e2, [edit(x, stamp(2_500), { note: 'older' })], 2)
+        expect(await row('x1')).toMatchObject({ note: 'edited offline' })
+      })
+
+      it('F + SV3: an edit of version 1 of a column dropped since is SCHEMA_OUTDATED and writes nothing', async () => {
+        const { x } = await start()
+        const e2 = await deploy({ items: kit.dropGone })
+        const before = await t.snapshot()
+        const [outcome] = await push(e2, [edit(x, stamp(3_000), { gone: 'edited offline' })], 1)
+        expect(outcome).toMatchObject({ uid: 'x1', status: 'rejected', error: { code: 'SCHEMA_OUTDATED' } })
+        expect(await t.snapshot()).toBe(before)
+      })
+    }
 
     it('a push naming a schema version the server never recorded is BAD_REQUEST, nothing written', async () => {
       const { e1, x } = await start()
