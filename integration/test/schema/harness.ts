@@ -121,7 +121,8 @@ export interface SchemaSite {
   close(): Promise<void>
 }
 
-export async function openSite(store: Store): Promise<SchemaSite> {
+/** A site serving `items` on `store`, merging rows or fields (`merge`). */
+export async function openSite(store: Store, merge: 'row' | 'field' = 'row'): Promise<SchemaSite> {
   let http: HttpServer | null = null
   let port = 0
   const stop = async (): Promise<void> => {
@@ -140,7 +141,7 @@ export async function openSite(store: Store): Promise<SchemaSite> {
       for (const statement of version.ddl) await store.query(statement)
       const sync = createSyncServer({
         db: store.db,
-        tables: { items: version.renamed === undefined ? version.table : { table: version.table, renamed: version.renamed } },
+        tables: { items: { table: version.table, merge, ...(version.renamed === undefined ? {} : { renamed: version.renamed }) } },
         limits: { maxRequestsPerSecond: 10_000 },
         ...(process.env['LW_DEBUG_SCHEMA'] === undefined ? {} : { logger: { debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error } }),
       })

@@ -4,7 +4,7 @@
  * migration, another client writes under the new version, the offline client edits under the old one and
  * comes back. Nothing either did is lost: the old client migrates its records at `lw:hello` (the `schema`
  * event tells the app), and its push leaves alone what it never knew (SV1), lands under the new name
- * (SV4), or loses only the dropped column (SV3). One suite, both dialects.
+ * (SV4), or loses only the dropped column (SV3). One suite, both dialects, both merge modes.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SchemaEvent, SyncClient } from '@lastword/client'

@@ -5,5 +5,8 @@ import { openSite, pgStore, pgVersions } from './harness.js'
 import { runSchemaScenarios } from './scenarios.js'
 
 const available = await requirePostgres('schema changes (PostgreSQL)')
-if (available) runSchemaScenarios('postgres', async () => ({ site: await openSite(pgStore()), versions: pgVersions() }))
-else describe('offline clients across schema changes (postgres)', () => it.skip('PostgreSQL unreachable (reason printed above)', () => undefined))
+if (available) {
+  for (const merge of ['row', 'field'] as const) {
+    runSchemaScenarios(`postgres, merge: '${merge}'`, async () => ({ site: await openSite(pgStore(), merge), versions: pgVersions() }))
+  }
+} else describe('offline clients across schema changes (postgres)', () => it.skip('PostgreSQL unreachable (reason printed above)', () => undefined))

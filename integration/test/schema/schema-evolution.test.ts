@@ -2,4 +2,6 @@
 import { openSite, sqliteStore, sqliteVersions } from './harness.js'
 import { runSchemaScenarios } from './scenarios.js'
 
-runSchemaScenarios('sqlite', async () => ({ site: await openSite(sqliteStore()), versions: sqliteVersions() }))
+for (const merge of ['row', 'field'] as const) {
+  runSchemaScenarios(`sqlite, merge: '${merge}'`, async () => ({ site: await openSite(sqliteStore(), merge), versions: sqliteVersions() }))
+}

@@ -64,8 +64,14 @@ describe('A5: a server state joins the local record column by column', () => {
     const clean = decidePushOutcome({ local: sent, sent, outcome: { uid: 'a', status: 'applied' }, winner: merged, clockCorrected: false, next: () => s(9) })
     expect(clean).toMatchObject({ rule: 'P1 applied and unchanged: clean', local: { kind: 'put', record: { row: { title: 'oat milk', done: true }, dirty: false } } })
     const since: ReplicaRecord = { ...sent, updated_at: s(6), row: { title: 'oat milk', done: false, note: 'x' }, fields: { ...sent.fields, note: s(6) }, changed: ['title', 'note'] }
-    const dirty = decidePushOutcome({ local: since, sent, outcome: { uid: 'a', status: 'applied' }, winner: merged, clockCorrected: false, next: () => s(9) })
+    // The server's state stamps every column of the table (here `note` too, at its creation).
+    const full = { ...merged, row: { ...merged.row, note: null }, fields: { ...merged.fields, note: s(1) } }
+    const dirty = decidePushOutcome({ local: since, sent, outcome: { uid: 'a', status: 'applied' }, winner: full, clockCorrected: false, next: () => s(9) })
     expect(dirty).toMatchObject({ rule: 'P2 applied but written since: acknowledged, still dirty', local: { kind: 'put', record: { dirty: true, changed: ['note'], row: { title: 'oat milk', done: true, note: 'x' } } } })
+    // A column the server's state does not stamp is one the table no longer has (dropped, SV3): not this
+    // client's to push any more, or the record would stay dirty for good.
+    const dropped = decidePushOutcome({ local: since, sent, outcome: { uid: 'a', status: 'applied' }, winner: merged, clockCorrected: false, next: () => s(9) })
+    expect(dropped).toMatchObject({ rule: 'P1 applied and unchanged: clean', local: { kind: 'put', record: { dirty: false } } })
   })
 
   it('P6 re-stamping a field-merge record leaves no column stamp above its new version', () => {

@@ -25,10 +25,12 @@ export function joinIncoming<T extends ReplicaRecord>(local: T, incoming: Record
   const theirs: FieldRecord = { ...incoming, deleted_at: null, row: incoming.row ?? {}, fields: incoming.fields }
   const joined = joinFieldRecords(mine, theirs)
   const written = local.dirty ? (local.changed ?? Object.keys(mine.fields)) : []
+  // A server state stamps every column the table has: a column it lacks was dropped by a schema change
+  // (SV3), and is no longer this client's to push.
   const changed = written.filter((c) => {
     const own = mine.fields[c]
     const other = incoming.fields[c]
-    return own !== undefined && joined.fields[c] === own && (other === undefined || compareStamps(own, other) > 0)
+    return own !== undefined && other !== undefined && joined.fields[c] === own && compareStamps(own, other) > 0
   })
   const dirty = changed.length > 0
   if (sameFieldState(joined, mine) && dirty === local.dirty && changed.length === written.length && local.acknowledged) {

@@ -9,7 +9,9 @@
  * - a column added since (SV1): a dirty record keeps its write, the column listed in `unknown` (read as
  *   null, left out of its push so the server keeps its value; the server's state of that write completes
  *   it, core's A3); a clean live record is dropped and its table's scopes reconcile in full, which
- *   brings it back with every column.
+ *   brings it back with every column;
+ * - a field-merge record's column stamps (`fields`) and columns still to push (`changed`) follow the same
+ *   renames and drops.
  */
 import { mapRow, schemaMapping, schemaVersionOf, type TableDescriptor } from '@lastword/core'
 import type { StoreTransaction, StoredRecord } from '../store/types.js'
@@ -58,6 +60,13 @@ export async function migrateStoredRecords(
       const row = { ...mapped.row }
       for (const name of unknown) row[name] = null
       const { unknown: _old, ...rest } = record
+      // A field-merge record's column stamps and columns still to push follow the same renames and drops.
+      const renamed = (name: string): string[] => {
+        const fate = mapping.columns.get(name)
+        return fate === undefined ? [name] : fate.kind === 'kept' ? [fate.to] : []
+      }
+      if (rest.fields !== undefined) rest.fields = Object.fromEntries(Object.entries(rest.fields).flatMap(([name, stamp]) => renamed(name).map((to) => [to, stamp])))
+      if (rest.changed !== undefined) rest.changed = rest.changed.flatMap(renamed)
       puts.push(unknown.length > 0 ? { ...rest, row, unknown } : { ...rest, row })
     }
     if (puts.length > 0) await tx.putRecords(puts)

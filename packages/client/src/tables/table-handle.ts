@@ -102,7 +102,12 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
         const still = unknown?.filter((name) => !Object.prototype.hasOwnProperty.call(patch, name)) ?? []
         const kept = still.length > 0 ? { unknown: still } : {}
         const s = stamp()
-        if (!isFieldMerge(descriptor)) return { ...rest, row, updated_at: s, dirty: true, ...kept }
+        if (!isFieldMerge(descriptor)) {
+          // A whole-row write: column stamps the record may carry (a table once merged by field, or the
+          // server's while this code knows the table as a row table) no longer say who wrote what.
+          const { fields: _fields, changed: _changed, ...whole } = rest
+          return { ...whole, row, updated_at: s, dirty: true, ...kept }
+        }
         // A field-merge table: the patched columns take the new stamp and join those to push.
         const keys = Object.keys(patch as Record<string, unknown>)
         const own = local.fields ?? Object.fromEntries(Object.keys(local.row ?? {}).map((c) => [c, local.updated_at]))
