@@ -7,12 +7,9 @@
  */
 import {
   LastwordError,
-  PROTOCOL_VERSION,
-  WIRE_BOUNDS,
   assertSafeKey,
   assertTableDescriptor,
   toLastwordError,
-  type Handshake,
   type RowValues,
   type SyncSchema,
   type TableDescriptor,
@@ -23,14 +20,13 @@ import { createClientClock, type ClientClock } from './clock.js'
 import { createConnection } from './connection/connection.js'
 import { takeHello } from './connection/hello.js'
 import { deriveStatus } from './connection/machine.js'
+import { buildHandshake, driverSettings, openStore } from './client-setup.js'
 import { createEmitter } from './emitter.js'
-import { createInstanceIds, randomNodeId } from './ids.js'
+import { createInstanceIds } from './ids.js'
 import { createInspector } from './inspect.js'
 import { createLiveQueries } from './live/live-queries.js'
 import { createPendingCount } from './live/pending-count.js'
 import { DEFAULT_RETRY, createDefaultRuntime, type RetryOptions, type Runtime } from './runtime.js'
-import { createIdbStore } from './store/idb-store.js'
-import { createMemoryStore } from './store/memory-store.js'
 import type { LocalStore, StoredRecord } from './store/types.js'
 import { createSyncDriver, type SyncDriver } from './sync/driver.js'
 import { createDescriptorRegistry } from './tables/descriptor-registry.js'
@@ -72,19 +68,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
   const ids = createInstanceIds(runtime)
   const { node, clientId } = ids
   const ownsStore = typeof options.store !== 'object'
-  const store: LocalStore =
-    typeof options.store === 'object'
-      ? options.store
-      : options.store === 'memory'
-        ? createMemoryStore()
-        : createIdbStore({
-            name: `lastword:${name}`,
-            indexedDB: options.indexedDB,
-            IDBKeyRange: options.IDBKeyRange,
-            newMarkerId: () => randomNodeId(runtime) + randomNodeId(runtime),
-            onReplaced: () => replicaLost(),
-            onConnectionLost: () => checkReplica(),
-          })
+  const store: LocalStore = openStore(options, runtime, { replaced: () => replicaLost(), connectionLost: () => checkReplica() })
   const retry: Required<RetryOptions> = { ...DEFAULT_RETRY, ...options.retry }
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
   const emitter = createEmitter<ClientEvents>()
@@ -164,7 +148,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     runtime,
     retry,
     autoConnect: options.autoConnect !== false,
-    handshake,
+    handshake: () => buildHandshake(options, ids.handshakeId(), report),
     onHello(raw, epoch) {
       void takeHello(raw, epoch, {
         connection,
@@ -208,18 +192,6 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     if (tabs.isOwner) tabs.post({ type: 'status', from: clientId, status: next })
   }
 
-  async function handshake(): Promise<Handshake> {
-    const handshake: Handshake = { protocolVersion: PROTOCOL_VERSION, clientId: ids.handshakeId() }
-    const token = options.auth?.token
-    try {
-      const value = typeof token === 'function' ? await token() : token
-      if (value !== undefined) handshake.token = value
-    } catch (error) {
-      report(new LastwordError('UNAUTHENTICATED', 'The auth.token function failed; connecting without a token', undefined, { cause: error }))
-    }
-    return handshake
-  }
-
   /** Local data changed (here or in another tab): live queries, the pending count. */
   function dataChanged(tables: Iterable<string>, uids?: Iterable<string>, states?: ReadonlyMap<string, StoredRecord | undefined>): void {
     live.changed(tables, uids, states)
@@ -252,14 +224,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
       clock,
       transport: transport ?? { open() {}, close() {}, request: () => Promise.reject(new LastwordError('TRANSIENT', 'No transport')) },
       descriptor: (table) => registry.get(table),
-      settings: {
-        debounceMs: options.syncDebounceMs ?? 0,
-        retry,
-        requestTimeoutMs,
-        pageSize: options.pageSize,
-        maxPushPerRequest: Math.min(options.maxPushPerRequest ?? 5_000, WIRE_BOUNDS.maxPushRecords),
-        maxEntriesPerRequest: 5_000,
-      },
+      settings: driverSettings(options, retry, requestTimeoutMs),
       runtime,
       onReport(syncReport) {
         log.debug('sync completed', { table: syncReport.table, mode: syncReport.mode, pushed: syncReport.pushed, pulled: syncReport.pulled })
