@@ -11,15 +11,9 @@
  */
 import {
   LastwordError,
-  assertMetaOrder,
   assertSameWrite,
-  assertWritableColumns,
   maxStamp,
-  assertUid,
-  assertWithinDrift,
   matches,
-  normalizeRow,
-  normalizeValue,
   resolveWrite,
   toLastwordError,
   versionOf,
@@ -31,7 +25,6 @@ import {
   type WireRecord,
   type LineageHistory,
   isPurgedWrite,
-  isPurgeProven,
   formatLineagePoint,
   type Lineage,
   type SchemaMapping,
@@ -43,13 +36,13 @@ import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../
 import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
 import type { Driver, MetaWrite } from './dialect/types.js'
 import { openLineage } from './lineage.js'
-import { mappedFieldPush, pushedRow } from './schema.js'
 import { readMeta, type ServerRecord } from './store.js'
-import { assertStorable, type SyncedTable } from './tables.js'
+import type { SyncedTable } from './tables.js'
 import { RestartError, call, type Tx } from './tx.js'
 import { outcomesOf, rejectedOutcome } from './write-outcomes.js'
 import { RowsRefusedError, isLive as live, writeRowsIsolated } from './write-rows.js'
-import { incomingFieldRecord, mergeStored, pushedColumns } from './fields.js'
+import { incomingFieldRecord, mergeStored } from './fields.js'
+import { composeRow, validateRecord } from './write-input.js'
 
 /** Test seams inside a write transaction. On SQLite they must return synchronously. */
 export interface WriteHooks {
@@ -123,75 +116,6 @@ interface Final {
 }
 
 const MAX_RESTARTS = 10
-
-/** Step 1: one record on its own. Throws the reason to reject it. */
-function validateRecord(ctx: WriteContext, record: WireRecord, index: number): Candidate {
-  if (typeof record !== 'object' || record === null) throw new LastwordError('BAD_REQUEST', 'A pushed record must be an object')
-  const uid = assertUid(record.uid)
-  assertMetaOrder(record)
-  const meta: RecordMeta = { uid, created_at: record.created_at as Stamp, updated_at: record.updated_at as Stamp, deleted_at: record.deleted_at as Stamp | null }
-  assertWithinDrift(versionOf(meta), ctx.now, ctx.maxDriftMs)
-  const pushed = pushedColumns(ctx.table, mappedFieldPush(ctx.table, ctx.schema, record), meta)
-  if (meta.deleted_at !== null) {
-    if (record.row !== null && record.row !== undefined) {
-      throw new LastwordError('BAD_REQUEST', 'A tombstone (deleted_at set) carries no row; send row: null')
-    }
-    return { index, meta, row: null, fields: pushed.fields, ...evidence(ctx, record) }
-  }
-  let input = record.row as unknown
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new LastwordError('INVALID_VALUE', `A live record of "${ctx.table.name}" needs its full row`)
-  }
-  // SV2/SV3 (schema.ts): the row in the current version's names, and the columns it writes.
-  const { row: mappedInput, descriptor } = pushedRow(ctx.table, ctx.schema, input as Record<string, unknown>)
-  input = mappedInput
-  // A principal never sets a server-owned column (attack V3): core's one rule refuses the record
-  // (READ_ONLY_COLUMN), as the client refuses such a local write.
-  if (ctx.principal !== null) assertWritableColumns(ctx.table.descriptor, input as Record<string, unknown>)
-  // A field-merge push of some columns: only those (checked and normalised by pushedColumns, in the
-  // current schema's names); otherwise the row in the names of the version it was written under.
-  const row = pushed.row ?? normalizeRow(descriptor, input, { dropReadOnly: true })
-  if (ctx.principal === null) {
-    // The app itself may set server columns; what it leaves out is filled as for anyone else.
-    for (const column of ctx.table.columns) {
-      const name = column.descriptor.name
-      if (!column.descriptor.writable && Object.prototype.hasOwnProperty.call(input, name)) {
-        row[name] = normalizeValue(column.descriptor, (input as Record<string, unknown>)[name])
-      }
-    }
-  }
-  for (const column of ctx.table.columns) {
-    if (Object.prototype.hasOwnProperty.call(row, column.descriptor.name)) assertStorable(column, row[column.descriptor.name])
-  }
-  return { index, meta, row, fields: pushed.fields, ...evidence(ctx, record) }
-}
-
-/** What a pushed record says of its acknowledgement, and whether that proves a purge (R10, R12). */
-function evidence(ctx: WriteContext, record: WireRecord): { acknowledged: boolean; purgeProven: boolean } {
-  const acknowledged = record.acknowledged === true
-  return { acknowledged, purgeProven: ctx.history !== null && isPurgeProven({ acknowledged, knownAt: record.knownAt }, ctx.history) }
-}
-
-function composeRow(ctx: WriteContext, candidate: Candidate, before: Record<string, unknown> | null): Record<string, unknown> {
-  const source = candidate.row ?? {}
-  const out: Record<string, unknown> = {}
-  for (const column of ctx.table.columns) {
-    const name = column.descriptor.name
-    if (Object.prototype.hasOwnProperty.call(source, name)) {
-      out[name] = source[name]
-    } else if (before !== null) {
-      out[name] = Object.prototype.hasOwnProperty.call(before, name) ? before[name] : null
-    } else {
-      // A create that leaves a column out (a push from an older schema, SV1): its default, else null.
-      const fill = ctx.table.serverColumns.get(name)
-      const made = ctx.table.defaults.get(name)
-      const value = normalizeValue(column.descriptor, fill !== undefined ? fill(ctx.principal) : made !== undefined ? made() : null)
-      assertStorable(column, value)
-      out[name] = value
-    }
-  }
-  return out
-}
 
 function purged(uid: string): LastwordError {
   return new LastwordError('PURGED', 'This record was deleted and purged after retention on the server; remove it', { uid })
