@@ -186,6 +186,15 @@ describe('decideEviction: what the client does with an eviction or a purge', () 
   it('E4: the same version is matched against the other scopes', () => {
     expect(decideEviction(held(v2), v2)).toBe('other-scopes')
   })
+  it('E4, field merge: a copy of the same version with another column-stamp digest is a stale state and goes', () => {
+    expect(decideEviction({ ...held(v2), digest: '0123456789abcd' }, v2, '0123456789abcd')).toBe('other-scopes')
+    expect(decideEviction({ ...held(v2), digest: '0123456789abcd' }, v2, 'ffffffffffffff')).toBe('remove')
+    // Without a digest on either side (a row table, a copy stored without stamps): as E4.
+    expect(decideEviction(held(v2), v2, 'ffffffffffffff')).toBe('other-scopes')
+    expect(decideEviction({ ...held(v2), digest: '0123456789abcd' }, v2)).toBe('other-scopes')
+    // Dirty copies and newer ones are untouched by the digest.
+    expect(decideEviction({ ...held(v2, { dirty: true }), digest: '0123456789abcd' }, v2, 'ffffffffffffff')).toBe('keep')
+  })
 })
 
 describe('decideRealtime: an event against what the pulls and earlier events covered', () => {

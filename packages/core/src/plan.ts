@@ -143,11 +143,15 @@ export type EvictionDecision = 'remove' | 'keep' | 'other-scopes'
  *   other scope of the client that holds the newer version gets it on its next pull.
  * - E3: the local copy is newer: the eviction is late; it says nothing about what the client holds.
  * - E4: the same version: the local row is the server's; it stays if another scope of the client
- *   matches it (`other-scopes`), and goes otherwise.
+ *   matches it (`other-scopes`), and goes otherwise. On a field-merge table a version does not name one
+ *   state (a column write with an older stamp lands without moving it, section 3a): the eviction and the
+ *   local copy also give their column-stamp digests, and a copy whose digest differs is a stale state of
+ *   that version, so it goes as in E2.
  */
 export function decideEviction(
-  local: { version: Stamp; deleted: boolean; dirty: boolean; acknowledged: boolean } | undefined,
+  local: { version: Stamp; deleted: boolean; dirty: boolean; acknowledged: boolean; digest?: string } | undefined,
   version: Stamp | null,
+  digest?: string,
 ): EvictionDecision {
   if (local === undefined) return 'keep'
   if (version === null) return local.acknowledged || !local.dirty ? 'remove' : 'keep'
@@ -155,6 +159,7 @@ export function decideEviction(
   const order = compareStamps(local.version, version)
   if (order < 0) return 'remove'
   if (order > 0) return 'keep'
+  if (digest !== undefined && local.digest !== undefined && digest !== local.digest) return 'remove'
   return 'other-scopes'
 }
 

@@ -191,11 +191,17 @@ const liveRow = () => v.pipe(v.array(v.unknown()), v.minLength(3))
 /** Tombstones: `[uid, created_at, updated_at, deleted_at]`. */
 const tombstoneRow = () => v.strictTuple([uid(), stamp(), stamp(), stamp()])
 /**
- * An eviction: `[uid, version]`, the version of the record the server found outside the scope. The
+ * An eviction: `[uid, version]` (`[uid, version, digest]` on a field-merge table), the version of the record the server found outside the scope. The
  * client compares it with its own: an older local copy is stale and goes; a newer one means the eviction
  * is late and says nothing about it; the same version is matched against the client's other scopes.
  */
-const eviction = () => v.strictTuple([uid(), stamp()])
+const eviction = () =>
+  v.union([
+    v.strictTuple([uid(), stamp()]),
+    // A field-merge table's record also names its state's column-stamp digest (core's `fieldDigest`): its
+    // version alone does not tell two states apart (SPEC.md E4 and section 3a).
+    v.strictTuple([uid(), stamp(), v.pipe(v.string(), v.regex(/^[0-9a-f]{14}$/))]),
+  ])
 export type Eviction = v.InferOutput<ReturnType<typeof eviction>>
 
 /** One page of a sync answer. Fields at their default (empty lists, `null`, `false`) may be left out on the wire. */

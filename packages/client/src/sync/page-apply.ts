@@ -106,8 +106,8 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
     // Erased on request: gone for good, dirty or not (reported with the purged).
     for (const uid of page.erased) if (await removeErased(batch, table, uid, ctx.removals)) result.purged.push(uid)
     const others = lazily(() => ctx.registry.otherScopes(tx, table, entry.key))
-    for (const [uid, version] of page.evict) {
-      if (await removeUnlessHeld(batch, table, uid, assertStamp(version), others, ctx.removals)) result.evicted.push(uid)
+    for (const [uid, version, digest] of page.evict) {
+      if (await removeUnlessHeld(batch, table, uid, assertStamp(version), others, ctx.removals, digest)) result.evicted.push(uid)
     }
     for (const uid of page.purged) if (await removeUnlessHeld(batch, table, uid, null, others, ctx.removals)) result.purged.push(uid)
     for (const uid of page.push) {

@@ -111,7 +111,7 @@ export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntr
       const batch = await loadBatch(tx, entry.table, named)
       for (const record of incoming) await applyIncoming(batch, entry.table, record, ctx.removals, event.knownAt)
       const others = lazily(() => ctx.registry.otherScopes(tx, entry.table, entry.key))
-      for (const [uid, version] of event.evict) await removeUnlessHeld(batch, entry.table, uid, assertStamp(version), others, ctx.removals)
+      for (const [uid, version, digest] of event.evict) await removeUnlessHeld(batch, entry.table, uid, assertStamp(version), others, ctx.removals, digest)
       await batch.flush()
       states = batch.states()
       await clock.persist(tx)

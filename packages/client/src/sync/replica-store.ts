@@ -3,7 +3,7 @@
  * (A1–A4), a removal by eviction or purge (E1–E4), and the removals remembered while syncs run (E6).
  * The decisions are core's; this module only reads the local record and writes back what core returns.
  */
-import { decideEviction, decideIncoming, matches, rememberRemoval, versionOf, type IncomingDecision, type RecordState, type Scope, type Stamp } from '@lastword/core'
+import { decideEviction, decideIncoming, fieldDigest, matches, rememberRemoval, versionOf, type IncomingDecision, type RecordState, type Scope, type Stamp } from '@lastword/core'
 import type { StoreTransaction, StoredRecord } from '../store/types.js'
 
 /** What the replica rules read and write: a store transaction, or a {@link RecordBatch} over one. */
@@ -139,10 +139,13 @@ export async function removeUnlessHeld(
   evictedAt: Stamp | null,
   otherScopes: () => Promise<readonly Scope[]>,
   removals: RemovalMemory,
+  evictedDigest?: string,
 ): Promise<boolean> {
   const local = await tx.getRecord(table, uid)
   if (local === undefined) return false
-  const decision = decideEviction({ version: versionOf(local), deleted: local.deleted_at !== null, dirty: local.dirty, acknowledged: local.acknowledged }, evictedAt)
+  // A field-merge copy's digest: its version alone does not name its state (E4).
+  const digest = local.fields !== undefined && local.deleted_at === null ? fieldDigest(local.fields) : undefined
+  const decision = decideEviction({ version: versionOf(local), deleted: local.deleted_at !== null, dirty: local.dirty, acknowledged: local.acknowledged, ...(digest === undefined ? {} : { digest }) }, evictedAt, evictedDigest)
   if (decision === 'keep') return false
   if (decision === 'other-scopes') {
     const row = local.row

@@ -19,6 +19,7 @@ import {
   rowToArray,
   versionOf,
   type Checkpoint,
+  type Eviction,
   type ClientEntry,
   type FullCursor,
   type Scope,
@@ -170,6 +171,12 @@ function liveRow(p: PullScope, meta: ServerRecord, raw: Record<string, unknown>)
   return row
 }
 
+/** An eviction: the record's uid and version, and on a field-merge table its digest (SPEC.md E4). */
+function evictionOf(p: PullScope, meta: ServerRecord): Eviction {
+  const { digest } = digestOf(p, meta)
+  return digest === undefined ? [meta.uid, versionOf(meta)] : [meta.uid, versionOf(meta), digest]
+}
+
 /** A field-merge record's digest for full reconciliation (core's `fieldDigest`); nothing on a row table. */
 function digestOf(p: PullScope, meta: ServerRecord): { digest?: string } {
   return isFieldMerge(p.table.descriptor) ? { digest: fieldDigest(columnStamps(p.table, meta)) } : {}
@@ -242,7 +249,7 @@ export function* incrementalPull(p: PullScope, checkpoint: Checkpoint, seen?: Li
     const action = classifyChange({ couldHaveHeld: heldBefore.has(meta.uid), matchesNow, deleted })
     if (action === 'row') page.rows.push(liveRow(p, meta, raw))
     else if (action === 'tombstone') page.tombstones.push(tombstoneRow(meta))
-    else if (action === 'evict') page.evict.push([meta.uid, versionOf(meta)])
+    else if (action === 'evict') page.evict.push(evictionOf(p, meta))
   }
   // Counts only what this client is told: the number of records scanned would disclose other scopes' activity.
   // `total` on a pull's first page only (progress-total.ts).

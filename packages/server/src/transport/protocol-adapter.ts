@@ -10,7 +10,8 @@
  *   protocol 5 always meant); one that carries it is not a 5 client and is refused ({@link requestFrom}).
  * - Field-level merge (SPEC.md section 3a) is 6's: 5's descriptors have no `merge` (left out above), its
  *   records no column stamps. Pages and realtime events for it drop the column stamps 6 appends to each
- *   row of a field-merge table, the merged `state` of an applied outcome and a winner's `fields`
+ *   row of a field-merge table and the digest it adds to an eviction, the merged `state` of an applied
+ *   outcome and a winner's `fields`
  *   ({@link pageFor}, {@link eventFor}), so a field-merge table reads as a row table; its pushes carry whole
  *   rows, which the server takes as every column written at the record's version (F-rules: a whole-row write).
  * - Otherwise pages, outcomes and realtime events are the same shapes in both (6 answers a push it cannot
@@ -51,6 +52,7 @@ export function pageFor(protocol: number, page: SyncPageWire): SyncPageWire {
   if (protocol === PROTOCOL_VERSION) return page
   const out: SyncPageWire = { ...page }
   if (page.rows !== undefined) out.rows = rowsFor(page.columns, page.rows as unknown[][])
+  if (page.evict !== undefined) out.evict = page.evict.map(([uid, version]) => [uid, version])
   if (page.outcomes !== undefined) {
     out.outcomes = page.outcomes.map((outcome) => {
       if (outcome.status === 'applied' && 'state' in outcome) return { uid: outcome.uid, status: outcome.status }
@@ -64,5 +66,5 @@ export function pageFor(protocol: number, page: SyncPageWire): SyncPageWire {
 /** The realtime event a client of `protocol` reads. */
 export function eventFor(protocol: number, event: RealtimeEvent): RealtimeEvent {
   if (protocol === PROTOCOL_VERSION) return event
-  return { ...event, rows: rowsFor(event.columns, event.rows as unknown[][]) }
+  return { ...event, rows: rowsFor(event.columns, event.rows as unknown[][]), evict: event.evict.map(([uid, version]) => [uid, version]) }
 }

@@ -19,8 +19,10 @@ import {
   rowToArray,
   isFieldMerge,
   defaultFieldStamps,
+  fieldDigest,
   versionOf,
   type CompiledScope,
+  type FieldStamps,
   type RealtimeEvent,
   type TableDescriptor,
 } from '@lastword/core'
@@ -184,7 +186,12 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
           event.tombstones.push([uid, meta.created_at, meta.updated_at, meta.deleted_at])
           break
         case 'evict':
-          event.evict.push([uid, versionOf(meta)])
+          // A field-merge record's eviction names its state's digest too (SPEC.md E4).
+          event.evict.push(
+            isFieldMerge(descriptor)
+              ? [uid, versionOf(meta), fieldDigest((last.fields as FieldStamps | undefined) ?? defaultFieldStamps(descriptor.columns.map((c) => c.name), meta.updated_at))]
+              : [uid, versionOf(meta)],
+          )
           break
         case 'none':
           continue
