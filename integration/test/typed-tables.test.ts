@@ -23,7 +23,9 @@ describe('typed tables, descriptors from describeTables', () => {
   it('a typed client writes before connecting, and the typed service reads it on the server', async () => {
     server = await startServer()
     const descriptors: unknown = JSON.parse(JSON.stringify(describeTables(tables)))
-    expect(descriptors).toEqual(server.sync.engine.tables)
+    // What the hello sends, less the schema version the server records at migrate() (describeTables reads
+    // no database): a client given these pushes full rows of the current schema.
+    expect(descriptors).toEqual(server.sync.engine.tables.map(({ schemaVersion: _version, renames: _renames, ...rest }) => rest))
     const { client: untyped } = newClient(server, { autoConnect: false, tables: descriptors as ReturnType<typeof describeTables> })
     const client = untyped as SyncClient<typeof tables>
     clients.push(client)
