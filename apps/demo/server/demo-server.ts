@@ -75,8 +75,8 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   }
   const sync = createSyncServer({
     db: database.db,
-    // Column by column (core's SPEC.md section 3a): a rename on one device and a tick on another both survive.
-    tables: { todos: { table: database.tables.todos, merge: 'field' } },
+    // The web app's tables (schema.ts: merged column by column), on this dialect's Drizzle table.
+    tables: { todos: { ...demoTables.todos, table: database.tables.todos } },
     ...(adapter === undefined ? {} : { cluster: { adapter: adapter.adapter } }),
   })
   try {

@@ -28,7 +28,10 @@ export type Todo = typeof sqliteTodos.$inferSelect
  * import). Both dialects' tables have the same columns, so the same descriptors
  * (`src/lastword-tables.json`, written by `describeTables`; the server checks them at start).
  */
-export const demoTables = { todos: sqliteTodos }
+export const demoTables = {
+  // Column by column (core's SPEC.md section 3a): a rename on one device and a tick on another both survive.
+  todos: { table: sqliteTodos, merge: 'field' as const },
+}
 export type DemoTables = typeof demoTables
 
 /** Raw DDL run at start, before lastword's own `migrate()`. */
