@@ -78,7 +78,24 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
       if (!fromApp && stored !== undefined) replace(stored)
     },
     async takeFromServer(received, clock) {
-      if (fromApp) return false
+      if (fromApp) {
+        // How a table merges is the server's to say (it resolves every conflict): descriptors the app
+        // passed that disagree would push whole rows to a field-merge table and lose concurrent edits.
+        for (const server of received) {
+          const app = tables.get(server.name)
+          if (app === undefined || (app.merge ?? 'row') === (server.merge ?? 'row')) continue
+          const merge = server.merge === 'field' ? 'field' : 'row'
+          tables.set(app.name, { ...app, merge })
+          report(
+            new LastwordError(
+              'BAD_REQUEST',
+              `Table ${JSON.stringify(app.name.slice(0, 64))}: the descriptors passed as \`tables\` merge by ${app.merge ?? 'row'}, the server by ${merge}; using the server's (write them again with describeTables)`,
+              { table: app.name },
+            ),
+          )
+        }
+        return false
+      }
       const valid: TableDescriptor[] = []
       for (const table of received) {
         try {

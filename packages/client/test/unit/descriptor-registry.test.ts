@@ -22,6 +22,16 @@ describe('descriptor registry', () => {
     expect(registry.get('lists')).toBeUndefined()
   })
 
+  it("takes the server's merge mode over the app's descriptors, and says so (typed, once per disagreement)", async () => {
+    const errors: LastwordError[] = []
+    const registry = createDescriptorRegistry({ appTables: [todosTable], store: createMemoryStore(), report: (e) => errors.push(e) })
+    expect(await registry.takeFromServer([{ ...todosTable, merge: 'field' }], clock())).toBe(false)
+    expect(registry.get('todos')).toMatchObject({ name: 'todos', columns: todosTable.columns, merge: 'field' })
+    expect(errors.map((e) => [e.code, e.details])).toEqual([['BAD_REQUEST', { table: 'todos' }]])
+    expect(await registry.takeFromServer([{ ...todosTable, merge: 'field' }], clock())).toBe(false)
+    expect(errors).toHaveLength(1)
+  })
+
   it("takes the server's valid descriptors, reports the others, and stores them for other tabs", async () => {
     const store = createMemoryStore()
     const errors: string[] = []
