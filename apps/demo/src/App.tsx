@@ -55,8 +55,8 @@ export function App() {
 
       <p className="intro">
         Two devices share one todo list, each with its own copy in IndexedDB. Take one offline, edit on both,
-        reconnect: every record settles on its <strong>latest write</strong> (hybrid-logical-clock stamps), and a
-        delete wins over older edits.
+        reconnect: every field settles on its <strong>latest write</strong> (hybrid-logical-clock stamps), so edits
+        of different fields are all kept, and a delete wins over older edits.
       </p>
 
       {run && <ConflictCard run={run} onDismiss={conflictStore.dismiss} />}

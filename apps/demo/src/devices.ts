@@ -9,79 +9,19 @@ import { createSyncClient, type ClientStatus, type SyncClient, type SyncReport, 
 import type { DemoTables, Todo } from '../server/schema'
 import descriptors from './lastword-tables.json'
 import { plural, ruleText, stampTime } from './format'
+import { MAX_LOG, fieldOf, loadLog, loadWritten, onlineKey, saveLog, saveWritten, sameField, takeLogId, type Field, type LogEntry, type LogLine } from './device-storage'
+
+export type { LogEntry, LogLine }
 
 export type { Todo }
 export type DeviceId = 'laptop' | 'phone'
 export type Status = ClientStatus
 export type { SyncReport }
 
-export interface LogLine {
-  text: string
-  tone?: 'win' | 'lose' | 'evict' | 'error' | 'muted'
-}
-
-export interface LogEntry {
-  id: number
-  at: number
-  kind: 'sync' | 'remote' | 'local' | 'status' | 'error' | 'conflict'
-  title: string
-  lines: LogLine[]
-}
-
 export interface DeviceState {
   /** The switch: does the user want this device connected? */
   online: boolean
   log: LogEntry[]
-}
-
-const MAX_LOG = 60
-let nextLogId = 1
-
-function onlineKey(id: DeviceId): string {
-  return `lastword-demo:${id}:online`
-}
-
-// What each device last did to each record survives a reload, so the log can still explain a loss.
-const MAX_WRITTEN = 200
-
-function loadWritten(id: DeviceId): Map<string, string> {
-  try {
-    const saved: unknown = JSON.parse(localStorage.getItem(`lastword-demo:${id}:written`) ?? '[]')
-    if (Array.isArray(saved)) return new Map(saved.filter((e): e is [string, string] => Array.isArray(e) && e.length === 2))
-  } catch {
-    // unreadable: start afresh
-  }
-  return new Map()
-}
-
-// The log survives a reload too: the story of an offline session is the point of the demo.
-function loadLog(id: DeviceId): LogEntry[] {
-  try {
-    const saved: unknown = JSON.parse(localStorage.getItem(`lastword-demo:${id}:log`) ?? '[]')
-    if (!Array.isArray(saved)) return []
-    const log = saved.filter((e): e is LogEntry => typeof e === 'object' && e !== null && typeof e.title === 'string' && Array.isArray(e.lines))
-    for (const entry of log) nextLogId = Math.max(nextLogId, entry.id + 1)
-    return log.slice(0, MAX_LOG)
-  } catch {
-    return []
-  }
-}
-
-function saveLog(id: DeviceId, log: LogEntry[]): void {
-  try {
-    localStorage.setItem(`lastword-demo:${id}:log`, JSON.stringify(log))
-  } catch {
-    // storage full: the log lives in memory only
-  }
-}
-
-function saveWritten(id: DeviceId, written: Map<string, string>): void {
-  const entries = [...written].slice(-MAX_WRITTEN)
-  try {
-    localStorage.setItem(`lastword-demo:${id}:written`, JSON.stringify(entries))
-  } catch {
-    // storage full: only the log's wording suffers
-  }
 }
 
 export class Device {
@@ -159,7 +99,7 @@ export class Device {
   }
 
   addLog(entry: Omit<LogEntry, 'id' | 'at'>): void {
-    const log = [{ ...entry, id: nextLogId++, at: Date.now() }, ...this.state.log].slice(0, MAX_LOG)
+    const log = [{ ...entry, id: takeLogId(), at: Date.now() }, ...this.state.log].slice(0, MAX_LOG)
     this.set({ log })
     saveLog(this.id, log)
   }
@@ -243,6 +183,7 @@ export class Device {
     this.local(`Deleted “${title}”`)
   }
 
+  /** Remembers this device's latest edit of `uid`, described as `edit “…”`, `check of “…”`, `delete of “…”`. */
   private remember(uid: string, what: string): void {
     this.written.delete(uid)
     this.written.set(uid, what)
@@ -267,22 +208,22 @@ export class Device {
   private logRemote(before: Todo[], after: Todo[]): void {
     const old = new Map(before.map((row) => [row.uid, row]))
     const now = new Set(after.map((row) => row.uid))
-    const changes: Array<{ uid: string; text: string; deleted: boolean }> = []
+    const changes: Array<{ uid: string; text: string; deleted: boolean; field: Field }> = []
     for (const row of after) {
       const prev = old.get(row.uid)
       if (row.edited_by === this.label && this.written.has(row.uid)) continue // this device's own write
       const by = row.edited_by ? ` by ${row.edited_by}` : ''
       if (!prev) {
-        if (row.edited_by !== this.label) changes.push({ uid: row.uid, text: `Added “${row.title}”${by}`, deleted: false })
+        if (row.edited_by !== this.label) changes.push({ uid: row.uid, text: `Added “${row.title}”${by}`, deleted: false, field: 'record' })
         continue
       }
-      if (prev.title !== row.title) changes.push({ uid: row.uid, text: `“${prev.title}” → “${row.title}”${by}`, deleted: false })
+      if (prev.title !== row.title) changes.push({ uid: row.uid, text: `“${prev.title}” → “${row.title}”${by}`, deleted: false, field: 'title' })
       if (prev.done !== row.done) {
-        changes.push({ uid: row.uid, text: `${row.done ? 'Checked' : 'Unchecked'} “${row.title}”${by}`, deleted: false })
+        changes.push({ uid: row.uid, text: `${row.done ? 'Checked' : 'Unchecked'} “${row.title}”${by}`, deleted: false, field: 'done' })
       }
     }
     for (const row of before) {
-      if (!now.has(row.uid) && !this.deletedHere.has(row.uid)) changes.push({ uid: row.uid, text: `Deleted “${row.title}”`, deleted: true })
+      if (!now.has(row.uid) && !this.deletedHere.has(row.uid)) changes.push({ uid: row.uid, text: `Deleted “${row.title}”`, deleted: true, field: 'record' })
     }
     if (changes.length === 0) return
     void (async () => {
@@ -297,6 +238,12 @@ export class Device {
           // closed
         }
         let mine = this.written.get(change.uid)
+        // The todos table merges field by field: another device's change of another field leaves this
+        // device's edit in place (both are kept); only the same field, or a delete, replaces it.
+        if (mine !== undefined && !sameField(fieldOf(mine), change.field)) {
+          lines.push({ text: `${change.text}${when} — another field: merged with this device's edit` })
+          continue
+        }
         // "… — later than this device's edit, so it wins" (the title is already on the line)
         const quoted = mine ? /“[^”]*”$/.exec(mine)?.[0] : undefined
         if (mine && quoted && change.text.includes(quoted)) mine = mine.slice(0, -quoted.length).replace(/ of $/, '').trimEnd()
@@ -405,3 +352,4 @@ function serverUrls(id: DeviceId): string | string[] {
     .filter((u) => /^https?:\/\//.test(u))
   return urls.length === 0 ? location.origin : urls
 }
+
