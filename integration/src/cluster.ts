@@ -11,18 +11,11 @@ import { idbConnection } from '@lastword/client/testing'
 import type { Authorize, Principal } from '@lastword/server'
 import type { EngineOptions } from '@lastword/server/testing'
 import {
-  checkDriftBound,
-  checkIdempotent,
-  checkNothingVanished,
-  checkAcknowledged,
-  checkLocalWrites,
-  checkLww,
-  checkScopeConvergence,
   readServerState,
   type ClientState,
   type Violation,
 } from './checkers.js'
-import { checkFieldIdempotent, checkFieldLocalWrites, checkFieldMerge } from './field-checkers.js'
+import { checkCluster, healCluster, type CheckOptions } from './cluster-check.js'
 import { Monitor } from './monitor.js'
 import type { TestDatabase } from './databases.js'
 import { PERFECT, createFaultNetwork, type FaultNetwork, type FaultTransport, type LinkFaults } from './fault-network.js'
@@ -70,7 +63,7 @@ export interface ClusterOptions {
   merge?: 'row' | 'field'
 }
 
-const COLUMNS = ['list', 'title', 'done', 'n'] as const
+export const COLUMNS = ['list', 'title', 'done', 'n'] as const
 
 export class Cluster {
   readonly clients: SimClient[] = []
@@ -304,53 +297,7 @@ export class Cluster {
    * (the final read).
    */
   async heal(boundMs = 60_000): Promise<Violation[]> {
-    this.network.healAll()
-    for (const c of this.clients) if (c.offline && !c.closed) this.goOnline(c)
-    const out: Violation[] = []
-    let best = Number.POSITIVE_INFINITY
-    let progressAt = this.vt.now()
-    let stalled = false
-    const live = this.clients.filter((c) => !c.closed)
-    const drained = await this.vt.runUntil(
-      async () => {
-        let total = 0
-        for (const c of live) total += await c.client.pendingCount()
-        if (total < best) {
-          best = total
-          progressAt = this.vt.now()
-        }
-        if (total > 0 && this.vt.now() - progressAt > 11_000) {
-          stalled = true
-          return true
-        }
-        return total === 0 && live.every((c) => c.client.status === 'online')
-      },
-      boundMs,
-      250,
-    )
-    if (!drained || stalled) {
-      const counts = await Promise.all(live.map(async (c) => `${c.name}:${await c.client.pendingCount()}/${c.client.status}`))
-      out.push({ invariant: 'I9', message: `${stalled ? 'no progress for 11 s' : `queues not drained within ${boundMs} ms`} after healing (pending/status: ${counts.join(' ')})` })
-      return out
-    }
-    for (let round = 0; round < 2; round++) {
-      const pushesBefore = this.network.events.filter((e) => e.type === 'push').length
-      for (const c of live) {
-        let ok = false
-        for (let attempt = 0; attempt < 5 && !ok; attempt++) {
-          // A connection break scheduled before the heal may still land: let it reconnect first.
-          await this.vt.runUntil(() => c.client.status === 'online' || c.client.status === 'syncing', 30_000, 50)
-          ok = await this.vt.await(this.sync(c), boundMs, `${c.name}.sync()`)
-        }
-        if (!ok) {
-          const errors = this.history.entries.filter((e) => e.process === c.name && e.f === 'sync' && e.type === 'fail').slice(-3).map((e) => e.error)
-          out.push({ invariant: 'I9', message: `${c.name}: the final sync kept failing after healing (status ${c.client.status}; ${errors.join(' | ')})` })
-        }
-      }
-      if (this.network.events.filter((e) => e.type === 'push').length === pushesBefore) break
-    }
-    await this.vt.settle()
-    return out
+    return healCluster(this, boundMs)
   }
 
   /**
@@ -358,72 +305,8 @@ export class Cluster {
    * no stamp stored beyond the drift bound), I3, I5 (one logged change per accepted version), no record
    * left refused, and what the monitor flagged. `purged`: the server purged tombstones during the run.
    */
-  async check(options: { purged?: boolean; refusals?: boolean; restored?: boolean } = {}): Promise<Violation[]> {
-    await this.sample()
-    const out: Violation[] = [...this.monitor.violations]
-    if (out.length > 0) {
-      const server = await readServerState((q, p) => this.database.raw(q, p), 'items')
-      for (const v of out.slice(0, 3)) {
-        const c = this.clients.find((x) => x.name === v.client)
-        if (c !== undefined && v.uid !== undefined && !c.closed) out.push({ invariant: v.invariant, message: await this.explain(c, v.uid, server) })
-      }
-    }
-    const service = this.server.engine.service('items')
-    const all = await this.vt.await(service.findMany({}))
-    for (const c of this.clients) {
-      if (c.closed) continue
-      for (const scope of c.subscriptions.keys()) {
-        const where = SCOPES[scope] as Record<string, unknown>
-        const clientRows = await c.items.findMany(where as Record<string, never>)
-        const serverRows = await this.vt.await(service.findMany(where as Record<string, never>))
-        const found = checkScopeConvergence(c.name, where, clientRows as unknown as Array<Record<string, unknown>>, serverRows, all, this.descriptor)
-        out.push(...found)
-        if (found.length > 0) {
-          const server = await readServerState((q, p) => this.database.raw(q, p), 'items')
-          const clientUids = new Set(clientRows.map((r) => r.uid))
-          const serverUids = new Set(serverRows.map((r) => String(r['uid'])))
-          const odd = [...clientUids].filter((u) => !serverUids.has(u)).concat([...serverUids].filter((u) => !clientUids.has(u)))
-          for (const uid of odd.slice(0, 3)) out.push({ invariant: 'I1', message: await this.explain(c, uid, server) })
-        }
-      }
-    }
-    const server = await readServerState((q, p) => this.database.raw(q, p), 'items')
-    out.push(...checkAcknowledged(this.network.events, server, { purged: options.purged === true }))
-    out.push(...checkLocalWrites(this.history, this.network.events, server, { purged: options.purged === true }))
-    const fieldMerge = this.options.merge === 'field'
-    if (fieldMerge) {
-      const fields = new Map<string, Record<string, string> | null>()
-      for (const r of await this.database.raw(`SELECT uid, fields FROM lastword_meta WHERE tbl = 'items'`)) {
-        fields.set(String(r['uid']), typeof r['fields'] === 'string' ? (JSON.parse(r['fields']) as Record<string, string>) : null)
-      }
-      out.push(...checkFieldMerge(this.network.events, server, fields, COLUMNS))
-      out.push(...checkFieldLocalWrites(this.history, this.network.events, server, fields))
-    } else out.push(...checkLww(this.network.events, server, COLUMNS, { purged: options.purged === true }))
-    out.push(...checkDriftBound(server, this.vt.now(), this.server.engine.limits.maxDriftMs))
-    if (options.purged !== true) out.push(...checkNothingVanished(this.history, server))
-    // I5 counts logged changes per accepted version: a restored database lost the log of what was
-    // accepted after its backup (versions superseded before the restore never come back), by design.
-    if (options.purged !== true && options.restored !== true) {
-      const changes = new Map<string, number>()
-      for (const r of await this.database.raw(`SELECT uid, count(*) AS n FROM lastword_changes WHERE tbl = 'items' GROUP BY uid`)) changes.set(String(r['uid']), Number(r['n']))
-      out.push(...(fieldMerge ? checkFieldIdempotent(this.network.events, changes) : checkIdempotent(this.network.events, changes)))
-    }
-    if (options.refusals !== true) {
-      for (const c of this.clients) {
-        if (c.closed) continue
-        for (const r of (await this.clientState(c)).records) {
-          if (r.rejected !== undefined) out.push({ invariant: 'I2', uid: r.uid, client: c.name, message: `${c.name}: ${r.uid} was refused by the server (${r.rejected.code}: ${r.rejected.message})` })
-        }
-      }
-    }
-    // Explain the first few violations the checks above found about a uid of a client (the monitor's were explained already).
-    const explained = new Set(this.monitor.violations)
-    const unexplained = out.filter((v) => !explained.has(v) && v.uid !== undefined && v.client !== undefined && !v.message.startsWith('explain ')).slice(0, 3)
-    for (const v of unexplained) {
-      const c = this.clients.find((x) => x.name === v.client)
-      if (c !== undefined && !c.closed) out.push({ invariant: v.invariant, message: await this.explain(c, v.uid as string, server) })
-    }
-    return out
+  async check(options: CheckOptions = {}): Promise<Violation[]> {
+    return checkCluster(this, options)
   }
 
   /**
