@@ -47,6 +47,7 @@ export {
   segmentsNamed,
   historyOfPoint,
   pointCovers,
+  advanceSeen,
   LINEAGE_PATTERN,
   LINEAGE_POINT_PATTERN,
 } from './lineage.js'

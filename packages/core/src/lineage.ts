@@ -134,3 +134,15 @@ export function pointCovers(a: string | null | undefined, b: string): boolean {
     return false // a rev past the safe integers proves nothing
   }
 }
+
+/**
+ * The point a scope remembers (`seen`) once it learned of records at `point`: `point` when it knew none or
+ * `point` is further along the same history; otherwise what it had. A point of another history never
+ * replaces the one remembered (B19): that one has not reached the server yet, and if the server lost it (a
+ * restore) only sending it makes the scope reconcile in full — which also covers `point`.
+ */
+export function advanceSeen(current: string | null | undefined, point: string): string {
+  if (current === null || current === undefined || historyOfPoint(current) === undefined) return point
+  if (historyOfPoint(current) !== historyOfPoint(point)) return current
+  return pointCovers(current, point) ? current : point
+}

@@ -4,7 +4,7 @@
  * tombstones (A1–A4), evictions and purges (E1–E4, E6) are decided by core; this module reads and writes:
  * every record the page names is read in one pass, decided in memory, and written together.
  */
-import { assertStamp, decidePushOutcome, pointCovers, type ClockSample, type RecordState, type SyncPage } from '@lastword/core'
+import { advanceSeen, assertStamp, decidePushOutcome, type ClockSample, type RecordState, type SyncPage } from '@lastword/core'
 import type { StoredRecord, StoredScope } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import { fromWireRecord, greatestVersion, readRecords } from './records.js'
@@ -126,9 +126,11 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
     // scope of the table remembers it, so a restored server that lost that point makes them reconcile.
     if (built.request.pull === false && page.knownAt !== null && page.outcomes.length > 0) {
       for (const other of await tx.listScopes(table)) {
-        if (other.key !== scope.key && !pointCovers(other.seen, page.knownAt)) await tx.putScope({ ...other, seen: page.knownAt })
+        if (other.key === scope.key) continue
+        const seen = advanceSeen(other.seen, page.knownAt)
+        if (seen !== other.seen) await tx.putScope({ ...other, seen })
       }
-      if (!pointCovers(scope.seen, page.knownAt)) scope.seen = page.knownAt
+      scope.seen = advanceSeen(scope.seen, page.knownAt)
     }
     if (page.mode === 'resync') {
       scope.checkpoint = null

@@ -11,7 +11,7 @@ import {
   decodeCheckpoint,
   formatLineage,
   historyOfPoint,
-  pointCovers,
+  advanceSeen,
   realtimeEventSchema,
   scopesOverlap,
   toLastwordError,
@@ -106,7 +106,10 @@ export function createRealtimeReceiver(ctx: SyncContext, pull: (entry: ScopeEntr
       if (decision !== 'apply' || history === undefined) return decision
       appliedRev.set(entry.table, { rev: maxRev(applied?.rev ?? null, event.rev) as number, history })
       // Remembered with the scope until a checkpoint covers it: a restored server must hear of it (B16).
-      if (own !== undefined && event.knownAt !== null && event.knownAt !== undefined && !pointCovers(own.seen, event.knownAt)) await tx.putScope({ ...own, seen: event.knownAt })
+      if (own !== undefined && event.knownAt !== null && event.knownAt !== undefined) {
+        const seen = advanceSeen(own.seen, event.knownAt)
+        if (seen !== own.seen) await tx.putScope({ ...own, seen })
+      }
       // Like a page: every record the event names read in one pass, decided in memory, written together.
       const batch = await loadBatch(tx, entry.table, named)
       for (const record of incoming) await applyIncoming(batch, entry.table, record, ctx.removals, event.knownAt)
