@@ -38,6 +38,10 @@ export type {
 export { LastwordError, isLastwordError, ERROR_CODES } from '@lastword/core'
 export type { ErrorCode, WireError, Where } from '@lastword/core'
 
+// For framework bindings (@lastword/react, @lastword/vue): the sync status and query arguments by value
+export { readSyncStatus, STATUS_EVENTS, argsKey } from './binding-support.js'
+export type { SyncStatus, SyncStatusEvent } from './binding-support.js'
+
 // Queries
 export type { QueryOptions, OrderBy, ReadRow } from './query.js'
 

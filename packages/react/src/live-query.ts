@@ -4,9 +4,8 @@
  * `table.subscribe` does; unmounting unsubscribes. Read through `useSyncExternalStore` from a store whose
  * snapshot object changes only when the rows or the state do (no tearing in concurrent rendering).
  */
-import { toLastwordError, type LastwordError, type QueryOptions, type Where } from './client-types.js'
+import { argsKey, toLastwordError, type LastwordError, type QueryOptions, type Where } from './client-types.js'
 import { useMemo, useSyncExternalStore } from 'react'
-import { argsKey } from './args-key.js'
 
 /**
  * What `useLiveQuery` needs of a table: its `subscribe`. A `TableHandle<Row>` is one, and the rows',

@@ -3,67 +3,12 @@
  * last synced, clock problems, the last error, its tab role — read from the client's getters and events.
  *
  * One store per client (shared by every component that asks), read through `useSyncExternalStore`;
- * its snapshot object changes only when a field does. The fields are built in one place,
- * {@link readSyncStatus}, from the events in {@link STATUS_EVENTS}: a field the client grows (a getter
- * or an event) is one line in each.
+ * its snapshot object changes only when a field does. The fields are built by @lastword/client's
+ * `readSyncStatus`, from the events in its `STATUS_EVENTS` (shared with @lastword/vue).
  */
-import type { ClientStatus, ClockEvent, LastwordError, StorageState, SyncClient, SyncReport } from './client-types.js'
+import { readSyncStatus, STATUS_EVENTS, type SyncClient, type SyncStatus, type SyncStatusEvent } from './client-types.js'
 import { useSyncExternalStore } from 'react'
 import { useLastword } from './context.js'
-
-/** A client's sync status, as `useSyncStatus` returns it. */
-export interface SyncStatus {
-  status: ClientStatus
-  /** Connected: `online` or `syncing`. */
-  connected: boolean
-  /** Records written locally and not yet acknowledged by the server (`null` until first counted). */
-  pending: number | null
-  /** The last completed sync of a scope, since this client started (`null`: none yet). */
-  lastSync: SyncReport | null
-  /** When that sync completed (this page's clock, ms), or `null`. */
-  lastSyncAt: number | null
-  /** The last time the server refused this device's clock, with the skew it measured, or `null`. */
-  clock: ClockEvent | null
-  /** The last error the client reported, or `null`. */
-  error: LastwordError | null
-  /** Whether a sync of some scope has completed, in any tab (stored: a reload knows). */
-  hasSynced: boolean
-  /** When a sync last completed (server-corrected ms), in any tab, or `null`. */
-  lastSyncedAt: number | null
-  /** Whether the browser keeps the local data under storage pressure (`client.storage.persistence`). */
-  persistence: StorageState['persistence']
-  /** When the local database was found deleted or evicted under the running client, or `null`. */
-  storageLostAt: number | null
-  /** Whether this client is the sync owner among the tabs sharing its database. */
-  isOwner: boolean
-}
-
-/** The client events the status follows (each one re-reads the fields). */
-export const STATUS_EVENTS = ['status', 'pending', 'sync', 'synced', 'storage', 'clock', 'error'] as const
-
-type StatusEvent = (typeof STATUS_EVENTS)[number] | 'pending-count'
-
-/**
- * The status after `event` (with its `payload`), from the previous status and the client's getters.
- * Fields the client keeps itself are read from it; the rest come from the events.
- */
-export function readSyncStatus(client: SyncClient, previous: SyncStatus | null, event?: StatusEvent, payload?: unknown, now: () => number = Date.now): SyncStatus {
-  const status = client.status
-  return {
-    status,
-    connected: status === 'online' || status === 'syncing',
-    pending: event === 'pending' || event === 'pending-count' ? (payload as number) : (previous?.pending ?? null),
-    lastSync: event === 'sync' ? (payload as SyncReport) : (previous?.lastSync ?? null),
-    lastSyncAt: event === 'sync' ? now() : (previous?.lastSyncAt ?? null),
-    clock: client.clockRefused,
-    error: client.lastError,
-    hasSynced: client.hasSynced,
-    lastSyncedAt: client.lastSyncedAt,
-    persistence: client.storage.persistence,
-    storageLostAt: client.storage.lostAt,
-    isOwner: client.isOwner,
-  }
-}
 
 /** The status of one client with its subscribers: the external store React reads. */
 export interface SyncStatusStore {
@@ -85,7 +30,7 @@ export function syncStatusStore(client: SyncClient): SyncStatusStore {
   let snapshot = readSyncStatus(client, null)
   const listeners = new Set<() => void>()
   let detach: (() => void)[] = []
-  const update = (event?: StatusEvent, payload?: unknown): void => {
+  const update = (event?: SyncStatusEvent, payload?: unknown): void => {
     const next = readSyncStatus(client, snapshot, event, payload)
     if (sameStatus(snapshot, next)) return
     snapshot = next

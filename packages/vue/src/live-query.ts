@@ -6,8 +6,7 @@
  * re-subscribes.
  */
 import { computed, shallowRef, toRaw, toValue, watch, type MaybeRefOrGetter, type Ref } from 'vue'
-import { argsKey } from './args-key.js'
-import { toLastwordError, type LastwordError, type QueryOptions, type Where } from './client-types.js'
+import { argsKey, toLastwordError, type LastwordError, type QueryOptions, type Where } from './client-types.js'
 
 /** What `useLiveQuery` needs of a table: its `subscribe` (a `TableHandle<Row>` is one; the rows', filter's and options' types are read from it). */
 export interface LiveSource<R, W = Where, O = QueryOptions> {

@@ -10,12 +10,15 @@ describe('public API', () => {
       'IDB_SCHEMA_VERSION',
       'INSPECT_LIMITS',
       'LastwordError',
+      'STATUS_EVENTS',
+      'argsKey',
       'createDefaultRuntime',
       'createIdbStore',
       'createMemoryStore',
       'createSocketTransport',
       'createSyncClient',
       'isLastwordError',
+      'readSyncStatus',
       'uuidv7',
     ])
   })
