@@ -102,6 +102,8 @@ export function renderMarkdown(figures: Figure[], meta: { mode: string; seconds:
           `| ${f.system} | ${f.backend} | ${f.variant} | ${fmtN(f.n)} | ${ms} | ${isPush ? `${fmtN(f.recordsPerSec ? Math.round(f.recordsPerSec) : undefined)} | ` : ''}${f.ratio !== undefined ? `${f.ratio.toFixed(2)}×` : ''} | ${f.gain !== undefined ? `${f.gain.toFixed(1)}×` : ''} | ${fmtBytes(f.up)} | ${fmtBytes(f.down)} | ${f.roundTrips ?? ''} | ${f.statements ?? ''} | ${f.serverPeakMb ?? ''} | ${f.clientPeakMb ?? ''} | ${f.target ?? ''} | ${met(f)} |`,
         )
       }
+      const notes = fs.filter((f) => !f.error && f.note !== undefined && f.backend.includes('chromium'))
+      if (notes.length > 0) out.push('', `> ${notes[0]!.backend}: ${notes[0]!.note}.`)
     }
     out.push('')
   }

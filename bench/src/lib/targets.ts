@@ -38,7 +38,8 @@ export function checkTargets(figures: Figure[]): void {
         const bound = f.backend.includes('chromium') ? 1.5 : 2
         add(`≤ ${bound}× raw put`, f.ratio !== undefined ? f.ratio <= bound : undefined)
         if (f.down !== undefined) add('≤ 30 MB wire', f.down + (f.up ?? 0) <= 30 * MB)
-        if (f.n >= 100_000 && f.serverPeakMb !== undefined && f.clientPeakMb !== undefined) add('≤ 200 MB RSS each side', f.serverPeakMb <= 200 && f.clientPeakMb <= 200)
+        // In Chromium the client figure is the page's JS heap growth, not RSS: reported, not held to this bound.
+        if (f.n >= 100_000 && !f.backend.includes('chromium') && f.serverPeakMb !== undefined && f.clientPeakMb !== undefined) add('≤ 200 MB RSS each side', f.serverPeakMb <= 200 && f.clientPeakMb <= 200)
         break
       }
       case 'realtime': {

@@ -101,7 +101,7 @@ export async function runChromiumLastword(): Promise<void> {
       await st.server.call('resetPeak')
       const s0 = await st.server.call<number>('statements')
       st.proxy.reset()
-      const r = await ch.call<{ samples: number[]; error?: string }>('lastwordInitial', `http://127.0.0.1:${st.proxy.port}`, n, n >= 100_000 ? 1 : REPS)
+      const r = await ch.call<{ samples: number[]; heapPeakMb?: number; error?: string }>('lastwordInitial', `http://127.0.0.1:${st.proxy.port}`, n, n >= 100_000 ? 1 : REPS)
       if (r.error) throw new Error(r.error)
       const wire = st.proxy.counts()
       const k = r.samples.length
@@ -121,7 +121,8 @@ export async function runChromiumLastword(): Promise<void> {
         connections: Math.round(wire.connections / k),
         statements: Math.round(((await st.server.call<number>('statements')) - s0) / k),
         serverPeakMb: mb(await st.server.call<number>('peakRss')),
-        note: 'client RSS not measured (browser)',
+        // The browser's RSS is not the page's: client MB is the page's JS heap growth during the sync.
+        ...(r.heapPeakMb === undefined ? { note: 'client memory not measured (no performance.memory)' } : { clientPeakMb: Math.round(r.heapPeakMb * 10) / 10, note: 'client MB: peak JS heap growth of the page during the sync' }),
         ...(lim ? { limitName: 'chromium IndexedDB put', limitMs: lim, ratio: med / lim } : {}),
       })
     } catch (e) {

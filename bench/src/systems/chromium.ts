@@ -20,6 +20,8 @@ export const CHROMIUM_FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // performance.memory unquantized: the page's JS heap is reported beside the initial sync.
+  '--enable-precise-memory-info',
 ]
 
 export function createActor() {
@@ -85,9 +87,12 @@ export function createActor() {
     },
     /**
      * lastword's initial sync on real IndexedDB: the client bundled by esbuild (source condition), a
-     * new database per repetition, the whole table subscribed; timed from connect() to in sync.
+     * new database per repetition, the whole table subscribed; timed from connect() to in sync. The
+     * page's used JS heap (`performance.memory`, Chromium only) is sampled every 20 ms during the sync:
+     * `heapPeakMb` is the largest sample above the heap before connect(), so it shows whether the heap
+     * grows with N or stays bounded by the page size.
      */
-    async lastwordInitial(url: string, n: number, reps: number): Promise<{ samples: number[]; error?: string }> {
+    async lastwordInitial(url: string, n: number, reps: number): Promise<{ samples: number[]; heapPeakMb?: number; error?: string }> {
       if (!routes.has('/lastword.js')) {
         const out = await build({
           entryPoints: [fileURLToPath(new URL('../browser/entry.ts', import.meta.url))],
@@ -103,6 +108,7 @@ export function createActor() {
         routes.set('/', { type: 'text/html', body: '<!doctype html><title>bench</title><script src="/lastword.js"></script>' })
       }
       const samples: number[] = []
+      let heapPeakMb: number | undefined
       for (let r = 0; r < reps; r++) {
         await fresh()
         const res = (await page!.evaluate(`(async () => {
@@ -120,19 +126,26 @@ export function createActor() {
             }
             client.on('sync', check); client.on('status', check)
           })
+          const heap = () => (performance.memory ? performance.memory.usedJSHeapSize : 0)
+          const base = heap()
+          let peak = base
+          const sampler = setInterval(() => { peak = Math.max(peak, heap()) }, 20)
           const t0 = performance.now()
           items.subscribe({}, () => {})
           client.connect()
           await done
           const ms = performance.now() - t0
+          clearInterval(sampler)
+          peak = Math.max(peak, heap())
           const count = (await items.findMany({})).length
           await client.clear()
-          return { ms, count }
-        })()`)) as { ms: number; count: number }
+          return { ms, count, heapPeakMb: base > 0 ? (peak - base) / 1048576 : undefined }
+        })()`)) as { ms: number; count: number; heapPeakMb?: number }
         if (res.count !== n) return { samples, error: `chromium replica holds ${res.count} records, expected ${n}` }
         samples.push(res.ms)
+        if (res.heapPeakMb !== undefined) heapPeakMb = Math.max(heapPeakMb ?? 0, res.heapPeakMb)
       }
-      return { samples }
+      return heapPeakMb === undefined ? { samples } : { samples, heapPeakMb }
     },
     async stop() {
       await browser?.close()
