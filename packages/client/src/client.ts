@@ -290,6 +290,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     status: () => status,
     isOwner: () => tabs.isOwner,
     clockRefused: () => clockRefused,
+    descriptor: (table) => registry.get(table),
   })
   emitter.on('error', inspector.noteError)
   emitter.on('sync', inspector.noteSync)
