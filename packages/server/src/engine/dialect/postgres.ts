@@ -127,13 +127,18 @@ export const postgresDialect: Dialect = {
     // the column's index usable).
     return column.descriptor.type === 'text' && ranged ? sql`${ref} COLLATE "C"` : ref
   },
-  // A uuid key compares with uuids: its uids are canonical UUIDs (core's assertTableUid), so the cast
-  // of a stored or pushed uid never fails, and the key's index serves the comparison.
+  // A uuid key compares with uuids, so the key's index serves the comparison: its uids are canonical
+  // UUIDs (core's assertTableUid, checked before any write), so their cast never fails.
   keyIn: (table, uids) => sql`${table.uid} = ANY(CAST(${sql.param([...uids])} AS ${sql.raw(hasUuidKey(table.descriptor) ? 'uuid[]' : 'text[]')}))`,
   // `m.uid` is in the "C" collation and the app's text key in its own (the database default):
   // PostgreSQL cannot use that key's index for a comparison in another collation, and would hash the
-  // whole app table for every page. Equality is the same in every deterministic collation.
-  appRowJoin: (table) => (hasUuidKey(table.descriptor) ? sql`${table.uid} = CAST(m.uid AS uuid)` : sql`${table.uid} = m.uid COLLATE "default"`),
+  // whole app table for every page. Equality is the same in every deterministic collation. A uuid key
+  // casts `m.uid`, only on the rows of its own table (the CASE): PostgreSQL evaluates a join's and a
+  // WHERE's conditions in any order, and other tables' uids are no UUIDs.
+  appRowJoin: (table) =>
+    hasUuidKey(table.descriptor)
+      ? sql`${table.uid} = CASE WHEN m.tbl = ${table.name} THEN CAST(m.uid AS uuid) END`
+      : sql`${table.uid} = m.uid COLLATE "default"`,
   // uuids sort by their bytes: the code-point order of their canonical lowercase text, as core sorts uids.
   uidOrder: (table) => (hasUuidKey(table.descriptor) ? sql`${table.uid}` : sql`${table.uid} COLLATE "C"`),
   // What `json_to_recordset` parses into the column's type: ISO strings, booleans, numbers, JSON as is.
