@@ -168,7 +168,7 @@ describe('a PostgreSQL schema', () => {
   })
 })
 
-describe('tables keyed by the app's own primary key (SPEC.md section 4, "The key")', () => {
+describe('tables keyed by the app own primary key (SPEC.md section 4, "The key")', () => {
   const items = pgTable('items', {
     id: uuid('id').primaryKey().defaultRandom(),
     name: pgText('name').notNull(),

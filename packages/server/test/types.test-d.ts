@@ -93,7 +93,7 @@ describe('a server typed by its tables', () => {
     void service.findMany({ tags: ['a'] })
   })
 
-  it('tables keyed by the app's own primary key: rows, creates and patches carry the uid under it', async () => {
+  it("tables keyed by the app's own primary key: rows, creates and patches carry the uid under it", async () => {
     const items = pgTable('items', { id: uuid('id').primaryKey().defaultRandom(), name: pgText('name').notNull(), owner: uuid('owner') })
     const labels = sqliteTable('labels', { id: text('id').primaryKey(), text: text('text').notNull() })
     const keyed = createSyncServer({ db, tables: { items, labels } })
