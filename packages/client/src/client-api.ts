@@ -5,6 +5,7 @@
 import type {
   CreateInput,
   LastwordError,
+  KeyOf,
   SelectModelOf,
   ServerColumnsOf,
   SyncSchema,
@@ -135,40 +136,41 @@ export interface SyncClientOptions {
  * alone is untyped: what every typed handle is assignable to (for helpers that take any handle).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- `TableHandle` alone: the type every typed handle is assignable to
-export interface TableHandle<Row extends object = any, ServerOwned extends string = never> {
+export interface TableHandle<Row extends object = any, ServerOwned extends string = never, Key extends string = 'uid'> {
   readonly name: string
   /**
-   * Creates a record locally (a UUIDv7 uid unless `uid` is given) and returns its uid. Every
+   * Creates a record locally and returns its uid: the key's value if the row gives one (`uid`, or the
+   * table's own key, e.g. `id`; on a uuid key a UUID of either case, kept lowercase), else a UUIDv7. Every
    * non-nullable column the client writes is required (lastword applies no database default).
    */
-  create(row: CreateInput<Row, ServerOwned>): Promise<string>
+  create(row: CreateInput<Row, ServerOwned, Key>): Promise<string>
   /** Merges `patch` into the record's row and re-stamps it. `NOT_FOUND` if absent or deleted. */
-  update(uid: string, patch: UpdatePatch<Row, ServerOwned>): Promise<void>
+  update(uid: string, patch: UpdatePatch<Row, ServerOwned, Key>): Promise<void>
   /** Deletes the record (a tombstone, pushed like any write). `NOT_FOUND` if absent or deleted. */
   delete(uid: string): Promise<void>
-  /** The live record with this uid, or `null`. */
-  findUnique(uid: string): Promise<ReadRow<Row> | null>
+  /** The live record with this uid (its key's value), or `null`. Rows carry the uid under the table's key. */
+  findUnique(uid: string): Promise<ReadRow<Row, Key> | null>
   /** The live records matching `where` (core's matcher), sorted and limited. */
-  findMany(where?: TypedWhere<Row>, options?: QueryOptions<Row>): Promise<ReadRow<Row>[]>
+  findMany(where?: TypedWhere<Row, Key>, options?: QueryOptions<Row, Key>): Promise<ReadRow<Row, Key>[]>
   /**
    * A live query: `callback` gets the matching rows now and after every local or remote change that
    * affects them. While at least one subscriber holds it, the scope is kept synced (and live on the
    * server). Returns the unsubscribe function.
    */
-  subscribe(where: TypedWhere<Row>, callback: (rows: ReadRow<Row>[]) => void, options?: QueryOptions<Row>): () => void
+  subscribe(where: TypedWhere<Row, Key>, callback: (rows: ReadRow<Row, Key>[]) => void, options?: QueryOptions<Row, Key>): () => void
   /** The stored record with its metadata (stamps, `dirty`, `acknowledged`, `rejected`), tombstones included. */
   record(uid: string): Promise<StoredRecord | null>
 }
 
 /** The handle of table `N` of schema `S`: its select model, less its server-owned columns for writes. */
-export type TableHandleOf<S, N extends keyof S> = TableHandle<SelectModelOf<S[N]>, ServerColumnsOf<S[N]>>
+export type TableHandleOf<S, N extends keyof S> = TableHandle<SelectModelOf<S[N]>, ServerColumnsOf<S[N]>, KeyOf<S[N]>>
 
 /**
  * `client.table` of a client: without a schema, any name and the row type the app states
  * (`client.table<Todo>('todos')`, default untyped); with one, only the schema's table names.
  */
 export type TableAccessor<S extends SyncSchema | undefined> = [S] extends [undefined]
-  ? <Row extends object = UntypedRow>(name: string) => TableHandle<Row, never>
+  ? <Row extends object = UntypedRow, Key extends string = 'uid'>(name: string) => TableHandle<Row, never, Key>
   : <N extends TableName<S>>(name: N) => TableHandleOf<S, N & keyof S>
 
 /**

@@ -290,6 +290,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     status: () => status,
     isOwner: () => tabs.isOwner,
     clockRefused: () => clockRefused,
+    descriptor: (table) => registry.get(table),
   })
   emitter.on('error', inspector.noteError)
   emitter.on('sync', inspector.noteSync)
@@ -343,11 +344,11 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
       return tabs.isOwner
     },
     store,
-    table<Row extends object = RowValues>(table: string): TableHandle<Row> {
+    table<Row extends object = RowValues, Key extends string = 'uid'>(table: string): TableHandle<Row, never, Key> {
       assertSafeKey(table, 'table name')
       let handle = handles.get(table)
       if (handle === undefined) handles.set(table, (handle = createTableHandle<object>(table, deps)))
-      return handle as unknown as TableHandle<Row>
+      return handle as unknown as TableHandle<Row, never, Key>
     },
     async sync() {
       assertOpen()

@@ -4,7 +4,7 @@
  * be pushed and why each waits, the records the server refused, its last errors, its clock and its
  * role among tabs. It reads the store and the driver; it changes nothing.
  */
-import type { LastwordError, Stamp, Where, WireError } from '@lastword/core'
+import { keyOf, type LastwordError, type Stamp, type TableDescriptor, type Where, type WireError } from '@lastword/core'
 import type { ClientStatus } from './client-api.js'
 import type { ClientClock } from './clock.js'
 import type { Runtime } from './runtime.js'
@@ -29,6 +29,8 @@ export type PendingState =
 export interface PendingRecordInspection {
   table: string
   uid: string
+  /** The name the table's rows carry the uid under (`uid`, or the app's primary key, e.g. `id`). */
+  key: string
   /** `delete`: a tombstone; `new`: a record the server never acknowledged; `update`: a change to one it did. */
   change: 'new' | 'update' | 'delete'
   state: PendingState
@@ -42,6 +44,8 @@ export interface PendingRecordInspection {
 export interface RejectedRecordInspection {
   table: string
   uid: string
+  /** The name the table's rows carry the uid under (`uid`, or the app's primary key, e.g. `id`). */
+  key: string
   error: WireError
 }
 
@@ -129,6 +133,8 @@ export interface InspectorDeps {
   status(): ClientStatus
   isOwner(): boolean
   clockRefused(): ClockEvent | null
+  /** A table's descriptor, when known. */
+  descriptor(table: string): TableDescriptor | undefined
 }
 
 /** The inspector of a client: it remembers errors and reports as they happen, and reads the rest on demand. */
@@ -189,7 +195,9 @@ export function createInspector(deps: InspectorDeps): Inspector {
         return 'queued'
       }
       const refusedNow = refused.flatMap((record): RejectedRecordInspection[] =>
-        record !== undefined && record.rejected !== undefined && !record.dirty ? [{ table: record.table, uid: record.uid, error: { ...record.rejected } }] : [],
+        record !== undefined && record.rejected !== undefined && !record.dirty
+          ? [{ table: record.table, uid: record.uid, key: keyOf(deps.descriptor(record.table) ?? {}), error: { ...record.rejected } }]
+          : [],
       )
       const refusal = deps.clockRefused()
       const snapshot: ClientInspection = {
@@ -222,6 +230,7 @@ export function createInspector(deps: InspectorDeps): Inspector {
           records: dirty.slice(0, INSPECT_LIMITS.pendingRecords).map((r) => ({
             table: r.table,
             uid: r.uid,
+            key: keyOf(deps.descriptor(r.table) ?? {}),
             change: r.deleted_at !== null ? 'delete' : !r.acknowledged ? 'new' : 'update',
             state: stateOf(r),
             stamp: r.deleted_at ?? r.updated_at,

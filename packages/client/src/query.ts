@@ -12,6 +12,7 @@ import {
   validateWhere,
   versionOf,
   fieldDigest,
+  keyOf,
   type RowValues,
   type Scope,
   type Stamp,
@@ -25,12 +26,12 @@ import {
 import type { StoredRecord } from './store/types.js'
 
 /** A sort key: a column (of `Row`'s filterable columns when typed), ascending unless `direction: 'desc'`. */
-export type OrderBy<Row = UntypedRow> = TypedOrderBy<Row>
+export type OrderBy<Row = UntypedRow, Key extends string = 'uid'> = TypedOrderBy<Row, Key>
 
 /** Options of `findMany` and `subscribe`. */
-export interface QueryOptions<Row = UntypedRow> {
-  /** Sort keys, most significant first; ties are broken by uid (UUIDv7: creation order). Nulls sort last. */
-  orderBy?: OrderBy<Row> | readonly OrderBy<Row>[]
+export interface QueryOptions<Row = UntypedRow, Key extends string = 'uid'> {
+  /** Sort keys (not the table's key), most significant first; ties are broken by uid (UUIDv7: creation order). Nulls sort last. */
+  orderBy?: OrderBy<Row, Key> | readonly OrderBy<Row, Key>[]
   /** At most this many rows. */
   limit?: number
 }
@@ -49,6 +50,8 @@ export interface CompiledQuery {
   where: Where
   order: { column: string; desc: boolean }[]
   limit: number | undefined
+  /** The name rows carry the uid under: the table's key (core's `keyOf`: `uid`, or the app's primary key). */
+  rowKey: string
 }
 
 /**
@@ -73,7 +76,7 @@ export function compileQuery(table: TableDescriptor, where: Where = {}, options:
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw new LastwordError('INVALID_WHERE', `limit must be a non-negative integer, got ${String(limit)}`)
   }
-  return { table: table.name, scope, key: scopeKey(table.name, scope), where: toWireWhere(where), order, limit }
+  return { table: table.name, scope, key: scopeKey(table.name, scope), where: toWireWhere(where), order, limit, rowKey: keyOf(table) }
 }
 
 /** Whether a stored record is readable: not a tombstone. */
@@ -92,22 +95,23 @@ export function runQuery<Row>(query: CompiledQuery, records: readonly StoredReco
   // Without `orderBy` the order is the stores' scan order: uid order.
   if (query.order.length > 0) selected.sort(compareByOrder(query.order))
   const limited = query.limit === undefined ? selected : selected.slice(0, query.limit)
-  return limited.map((r) => toReadRow<Row>(r))
+  return limited.map((r) => toReadRow<Row>(r, query.rowKey))
 }
 
-/** A stored record as the app reads it (a fresh object). */
-export function toReadRow<Row>(record: StoredRecord): ReadRow<Row> {
-  return readRow<Row>(record.row as RowValues, record.uid)
+/** A stored record as the app reads it (a fresh object), its uid under `key` (the table's key). */
+export function toReadRow<Row>(record: StoredRecord, key: string): ReadRow<Row> {
+  return readRow<Row>(record.row as RowValues, record.uid, key)
 }
 
 /**
- * `{ ...row, uid }`, by `Object.assign`: V8 spreads the dictionary-mode objects that structured clone
- * (IndexedDB, the memory store) yields about ten times slower, which dominated a large live result.
- * Column names are safe keys (core's `assertSafeKey`), so assigning and defining agree.
+ * `{ ...row, [key]: uid }`, by `Object.assign`: V8 spreads the dictionary-mode objects that structured
+ * clone (IndexedDB, the memory store) yields about ten times slower, which dominated a large live
+ * result. Column names and the key are safe keys (core's `assertSafeKey`, `assertTableDescriptor`), so
+ * assigning and defining agree.
  */
-function readRow<Row>(row: RowValues, uid: string): ReadRow<Row> {
+function readRow<Row>(row: RowValues, uid: string, key: string): ReadRow<Row> {
   const out = Object.assign({}, row) as Record<string, unknown>
-  out.uid = uid
+  out[key] = uid
   return out as ReadRow<Row>
 }
 
@@ -280,7 +284,7 @@ export function createLiveResult(query: CompiledQuery): LiveResult {
     take<Row>() {
       const n = visible()
       shown = entries.slice(0, n)
-      return shown.map((entry) => readRow<Row>(entry.row, entry.uid))
+      return shown.map((entry) => readRow<Row>(entry.row, entry.uid, query.rowKey))
     },
   }
 }

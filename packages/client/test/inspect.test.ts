@@ -118,7 +118,7 @@ describe('client.inspect()', () => {
     server.connect()
     await eventually(async () => expect((await inspect(client)).rejected).toHaveLength(1))
     const snapshot = await inspect(client)
-    expect(snapshot.rejected).toEqual([{ table: 'todos', uid, error: { code: 'FORBIDDEN', message: 'not yours' } }])
+    expect(snapshot.rejected).toEqual([{ table: 'todos', uid, key: 'uid', error: { code: 'FORBIDDEN', message: 'not yours' } }])
     expect(snapshot.pending.count).toBe(0)
 
     // Written again: pending once more, no longer listed as refused.
@@ -151,6 +151,7 @@ describe('client.inspect()', () => {
       status: () => 'offline',
       isOwner: () => true,
       clockRefused: () => null,
+      descriptor: () => undefined,
     })
     for (let i = 0; i < INSPECT_LIMITS.errors + 3; i++) inspector.noteError(new LastwordError('TRANSIENT', `e${i}`))
     const { errors } = await inspector.inspect()

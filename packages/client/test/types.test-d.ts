@@ -4,7 +4,7 @@
  * the package's `typecheck`; nothing here runs. Each `@ts-expect-error` is a mistake the compiler must
  * refuse: if a type stops refusing it, the directive itself is the error.
  */
-import { integer as pgInteger, jsonb, pgTable, text as pgText, timestamp, varchar } from 'drizzle-orm/pg-core'
+import { integer as pgInteger, jsonb, pgTable, text as pgText, timestamp, uuid, varchar } from 'drizzle-orm/pg-core'
 import { integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { describe, expectTypeOf, it } from 'vitest'
 import { createSyncClient, type ClientStatus, type SyncClient, type SyncReport, type TableHandle } from '../src/index.js'
@@ -165,6 +165,47 @@ describe('a PostgreSQL schema', () => {
     void handle.create({ code: 'x' })
     // @ts-expect-error JSON columns cannot be sorted on
     void handle.findMany({}, { orderBy: 'data' })
+  })
+})
+
+describe('tables keyed by the app own primary key (SPEC.md section 4, "The key")', () => {
+  const items = pgTable('items', {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: pgText('name').notNull(),
+    owner: uuid('owner'),
+  })
+  const labels = sqliteTable('labels', { id: text('id').primaryKey(), text: text('text').notNull() })
+  const keyed = createSyncClient<{ items: typeof items; labels: typeof labels }>({ name: 'keyed', store: 'memory' })
+  it('rows carry the uid under the key (`id`), not `uid`; uuid columns read as strings', async () => {
+    const handle = keyed.table('items')
+    expectTypeOf(await handle.findUnique('u')).toEqualTypeOf<{ id: string; name: string; owner: string | null } | null>()
+    expectTypeOf(await keyed.table('labels').findMany()).toEqualTypeOf<{ id: string; text: string }[]>()
+    handle.subscribe({}, (rows) => expectTypeOf(rows).toEqualTypeOf<{ id: string; name: string; owner: string | null }[]>())
+  })
+  it('create takes the key optionally, under its name; update never changes it; it is no filter or sort column', () => {
+    const handle = keyed.table('items')
+    void handle.create({ name: 'a' })
+    void handle.create({ id: '0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b', name: 'a', owner: null })
+    // @ts-expect-error the key is `id`: `uid` is not a column of this table
+    void handle.create({ uid: 'u', name: 'a' })
+    // @ts-expect-error `name` is required
+    void handle.create({ id: 'x' })
+    void handle.update('u', { name: 'b' })
+    // @ts-expect-error a record's uid (its key) never changes
+    void handle.update('u', { id: 'v' })
+    void handle.findMany({ owner: '0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b' }, { orderBy: 'owner' })
+    // @ts-expect-error the key is not a filter column (findUnique reads by it)
+    void handle.findMany({ id: 'u' })
+    // @ts-expect-error nor a sort column
+    void handle.findMany({}, { orderBy: 'id' })
+  })
+  it('an untyped handle states its key with the row type', async () => {
+    const untyped = createSyncClient({ name: 'untyped-keyed', store: 'memory' })
+    const stated = untyped.table<{ id: string; title: string }, 'id'>('notes')
+    expectTypeOf((await stated.findMany())[0]).toEqualTypeOf<{ id: string; title: string } | undefined>()
+    void stated.create({ title: 'a' })
+    // @ts-expect-error the key never changes
+    void stated.update('u', { id: 'v' })
   })
 })
 

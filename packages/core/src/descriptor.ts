@@ -5,13 +5,17 @@
  */
 import { LastwordError } from './errors.js'
 import type { ColumnRename } from './schema-version.js'
+import { normalizeUuid } from './uuid.js'
 
-/** Column types lastword syncs. Timestamps travel and are stored client-side as ISO strings. */
-export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'timestamp' | 'json'
+/**
+ * Column types lastword syncs. Timestamps travel and are stored client-side as ISO strings; uuids
+ * (PostgreSQL `uuid`) as canonical lowercase strings (uuid.ts).
+ */
+export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'timestamp' | 'json' | 'uuid'
 
-export const COLUMN_TYPES: readonly ColumnType[] = ['text', 'integer', 'real', 'boolean', 'timestamp', 'json']
+export const COLUMN_TYPES: readonly ColumnType[] = ['text', 'integer', 'real', 'boolean', 'timestamp', 'json', 'uuid']
 
-/** One column of a synced table (never `uid` or a metadata column). */
+/** One column of a synced table (never its key, `uid` or a metadata column). */
 export interface ColumnDescriptor {
   name: string
   type: ColumnType
@@ -48,6 +52,14 @@ export interface TableDescriptor {
    * whole row by the record's version (R1–R9), `'field'` column by column (F1–F8).
    */
   merge?: 'row' | 'field'
+  /**
+   * The name the app's rows carry the uid under (table-key.ts, SPEC.md section 4): the Drizzle key of the
+   * table's text, varchar or uuid primary key. Absent (or `'uid'`): `uid`, the shape of a table keyed
+   * `uid: text('uid').primaryKey()`. The wire calls it `uid` whatever its name.
+   */
+  key?: string
+  /** `'uuid'`: the key is a PostgreSQL `uuid` column and uids are canonical UUIDs. Absent: a text key. */
+  keyType?: 'uuid'
 }
 
 /** Whether a table merges column by column (`merge: 'field'`). */
@@ -134,6 +146,14 @@ export function assertTableDescriptor(table: TableDescriptor): TableDescriptor {
   }
   if (table.merge !== undefined && table.merge !== 'row' && table.merge !== 'field') {
     throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares merge; only 'row' or 'field'`)
+  }
+  const key = table.key
+  // The key is no column: rows carry it beside the columns, so it may not be one of them nor lastword's.
+  if (key !== undefined && (typeof key !== 'string' || !IDENTIFIER_PATTERN.test(key) || FORBIDDEN_KEYS.has(key) || (key !== 'uid' && RESERVED_COLUMNS.has(key)) || seen.has(key))) {
+    throw new LastwordError('BAD_REQUEST', `Table "${table.name}" names a key that is not an identifier of its own (reserved, or a column's name)`)
+  }
+  if (table.keyType !== undefined && table.keyType !== 'uuid') {
+    throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares keyType; only 'uuid'`)
   }
   return table
 }
@@ -223,6 +243,11 @@ export function normalizeValue(column: ColumnDescriptor, value: unknown, limits:
       if (iso === undefined) throw invalid(column, value, 'an ISO-8601 timestamp between 1970 and 9999')
       return iso
     }
+    case 'uuid': {
+      const uuid = normalizeUuid(value)
+      if (uuid === undefined) throw invalid(column, value, 'a UUID (8-4-4-4-12 hexadecimal digits)')
+      return uuid
+    }
     case 'json': {
       assertSafeJson(value, `column "${column.name}"`)
       let text: string
@@ -270,17 +295,18 @@ export interface NormalizeRowOptions {
 
 /**
  * Validates a row against its table and returns a fresh object with exactly the table's columns,
- * normalised. Unknown keys are `UNKNOWN_COLUMN`; pollution keys `FORBIDDEN_KEY`. Never merges into
- * the input.
+ * normalised. Unknown keys are `UNKNOWN_COLUMN`; pollution keys `FORBIDDEN_KEY`; the table's key (`uid`
+ * unless the descriptor names another) is ignored. Never merges into the input.
  */
 export function normalizeRow(table: TableDescriptor, input: unknown, options: NormalizeRowOptions = {}): Record<string, unknown> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new LastwordError('INVALID_VALUE', `A row of "${table.name}" must be an object`)
   }
   const source = input as Record<string, unknown>
+  const uidKey = table.key ?? 'uid'
   for (const key of Object.keys(source)) {
     assertSafeKey(key, `row of "${table.name}"`)
-    if (key === 'uid') continue
+    if (key === uidKey) continue
     getColumn(table, key)
   }
   const out: Record<string, unknown> = {}
@@ -304,7 +330,7 @@ export function normalizeRow(table: TableDescriptor, input: unknown, options: No
 export function assertWritableColumns(table: TableDescriptor, input: Record<string, unknown>): void {
   for (const key of Object.keys(input)) {
     assertSafeKey(key, `row of "${table.name}"`)
-    if (key === 'uid') continue
+    if (key === (table.key ?? 'uid')) continue
     const column = getColumn(table, key)
     if (!column.writable) {
       throw new LastwordError('READ_ONLY_COLUMN', `Column "${key}" of "${table.name}" is set by the server; leave it out`, {
@@ -334,11 +360,13 @@ export function normalizeClientWrite(
   assertWritableColumns(table, source)
   const has = (key: string): boolean => Object.prototype.hasOwnProperty.call(source, key)
   const writable = table.columns.filter((c) => c.writable)
-  if (keysOnly) return normalizeRow({ name: table.name, columns: writable.filter((c) => has(c.name)) }, source)
+  const uidKey = table.key ?? 'uid'
+  const key = uidKey === 'uid' ? {} : { key: uidKey }
+  if (keysOnly) return normalizeRow({ name: table.name, columns: writable.filter((c) => has(c.name)), ...key }, source)
   const merged: Record<string, unknown> = {}
   if (base !== null) for (const column of writable) merged[column.name] = base[column.name] ?? null
-  for (const key of Object.keys(source)) if (key !== 'uid') merged[key] = source[key]
-  const normalized = normalizeRow({ name: table.name, columns: writable }, merged, { missing: 'error' })
+  for (const k of Object.keys(source)) if (k !== uidKey) merged[k] = source[k]
+  const normalized = normalizeRow({ name: table.name, columns: writable, ...key }, merged, { missing: 'error' })
   const out: Record<string, unknown> = {}
   for (const column of table.columns) out[column.name] = column.writable ? normalized[column.name] : (base?.[column.name] ?? null)
   return out

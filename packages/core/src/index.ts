@@ -85,6 +85,9 @@ export {
   MAX_DECLARED_LENGTH,
 } from './descriptor.js'
 export type { ColumnType, ColumnDescriptor, TableDescriptor, ValueLimits, NormalizeRowOptions, IntegerBits } from './descriptor.js'
+// A table's key (the app's primary key is the uid) and uuid values
+export { keyOf, hasUuidKey, assertTableUid, normalizeTableUid, DEFAULT_KEY } from './table-key.js'
+export { normalizeUuid, isCanonicalUuid } from './uuid.js'
 
 // Schema versions (SPEC.md section 11)
 export { diffSchema, isWidening, schemaMapping, mapRow, schemaOutdated, schemaVersionOf, nextRenames, MAX_RENAMES } from './schema-version.js'
@@ -117,6 +120,7 @@ export type {
   SelectModelOf,
   InsertModelOf,
   ServerColumnsOf,
+  KeyOf,
   SchemaRow,
   UntypedRow,
   ReadValue,

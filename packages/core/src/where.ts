@@ -6,6 +6,7 @@
  */
 import { LastwordError } from './errors.js'
 import { assertSafeKey, getColumn, isStorableText, normalizeTimestamp, type ColumnDescriptor, type TableDescriptor } from './descriptor.js'
+import { normalizeUuid } from './uuid.js'
 
 /** A value in a filter. Dates may be `Date` objects locally; they travel as ISO strings. */
 export type WhereValue = string | number | boolean | Date
@@ -145,6 +146,12 @@ function normalizeFilterValue(column: ColumnDescriptor, value: unknown, limits: 
       const iso = normalizeTimestamp(value)
       if (iso === undefined) throw wrong('an ISO-8601 timestamp or a Date')
       return iso
+    }
+    case 'uuid': {
+      // Canonical lowercase: compared by code point, as PostgreSQL orders uuids (by their bytes).
+      const uuid = normalizeUuid(value)
+      if (uuid === undefined) throw wrong('a UUID (8-4-4-4-12 hexadecimal digits)')
+      return uuid
     }
     case 'json':
       throw wrong('a filterable column')

@@ -50,7 +50,7 @@ const list = <S extends v.GenericSchema>(item: S) => v.optional(v.array(item), (
 const columnDescriptor = () =>
   strictObject({
     name: name(),
-    type: v.picklist(['text', 'integer', 'real', 'boolean', 'timestamp', 'json']),
+    type: v.picklist(['text', 'integer', 'real', 'boolean', 'timestamp', 'json', 'uuid']),
     nullable: bool(),
     writable: bool(),
     bits: v.optional(v.picklist([16, 32])),
@@ -68,6 +68,10 @@ const tableDescriptor = () =>
     renames: v.optional(bounded(v.strictTuple([v.pipe(v.number(), v.safeInteger(), v.minValue(2)), name(), name()]), MAX_RENAMES)),
     /** How concurrent writes resolve (SPEC.md section 3a); absent: `'row'`. */
     merge: v.optional(v.picklist(['row', 'field'])),
+    /** The name rows carry the uid under (SPEC.md section 4, "The key"); absent: `uid`. */
+    key: v.optional(name()),
+    /** `'uuid'`: a PostgreSQL uuid key, uids canonical UUIDs; absent: a text key. */
+    keyType: v.optional(v.picklist(['uuid'])),
   })
 export const tableDescriptorSchema = /* @__PURE__ */ wireSchema(tableDescriptor)
 

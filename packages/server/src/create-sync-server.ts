@@ -3,7 +3,7 @@
  * sync) over the app's Drizzle database and tables, and the socket.io transport in front of it.
  */
 import { performance } from 'node:perf_hooks'
-import { LastwordError, type InsertModelOf, type SelectModelOf, type TableName } from '@lastword/core'
+import { LastwordError, type InsertModelOf, type KeyOf, type SelectModelOf, type TableName } from '@lastword/core'
 import { createCluster, type Cluster, type ClusterOptions, type ClusterStats } from './cluster/index.js'
 import { createEngine, type Engine, type EngineHooks, type SyncDatabase, type TableInput } from './engine/index.js'
 import { createTransport, type AttachTarget } from './transport/transport.js'
@@ -20,7 +20,7 @@ export type SyncTables<P extends Principal = Principal> = Record<string, TableIn
  * The services of table `N` of `tables` `T`, typed by its Drizzle select and insert models (untyped
  * when `T` is not known, e.g. a `Record<string, TableInput>`).
  */
-export type ServiceOf<T, N extends keyof T> = string extends keyof T ? TableService : TableService<SelectModelOf<T[N]>, InsertModelOf<T[N]>>
+export type ServiceOf<T, N extends keyof T> = string extends keyof T ? TableService : TableService<SelectModelOf<T[N]>, InsertModelOf<T[N]>, KeyOf<T[N]>>
 
 /** Options of {@link createSyncServer}. */
 export interface SyncServerOptions<P extends Principal = Principal, T extends SyncTables<P> = SyncTables<P>> {
@@ -29,7 +29,9 @@ export interface SyncServerOptions<P extends Principal = Principal, T extends Sy
   /**
    * The synced Drizzle tables by the name clients use: `{ todos }`, or `{ todos: { table: todos,
    * serverColumns: { tenant: (p) => p?.tenant } } }` for columns the server fills from the principal.
-   * Each has a text primary key `uid`. Its type types `service(name)`, and the client's
+   * Each has one text, varchar or uuid primary key, under any name (`id: uuid('id').primaryKey()`): the
+   * record's uid, which rows carry under that name; integer, composite or missing keys are refused here.
+   * Its type types `service(name)`, and the client's
    * `createSyncClient<typeof tables>` (a type-only import of this object).
    */
   tables: T

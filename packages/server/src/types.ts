@@ -183,13 +183,14 @@ export interface Logger {
  * `Insert` are the table's Drizzle select and insert models when the server is typed by its `tables`
  * (`sync.service('todos')`); rows are read with timestamps as ISO strings.
  */
-export interface TableService<Select extends object = Row, Insert extends object = Select> {
-  findUnique(uid: string): Promise<ReadRow<Select> | null>
-  findMany(where?: TypedWhere<Select>): Promise<ReadRow<Select>[]>
-  /** Creates a record stamped by the server's clock (Drizzle defaults filled in); returns its uid. */
-  create(row: ServiceCreateInput<Insert>): Promise<string>
+export interface TableService<Select extends object = Row, Insert extends object = Select, Key extends string = 'uid'> {
+  /** The live row with this uid (its key's value), or `null`. Rows carry the uid under the table's key. */
+  findUnique(uid: string): Promise<ReadRow<Select, Key> | null>
+  findMany(where?: TypedWhere<Select, Key>): Promise<ReadRow<Select, Key>[]>
+  /** Creates a record stamped by the server's clock (Drizzle defaults filled in); returns its uid (the key given, or a UUIDv7). */
+  create(row: ServiceCreateInput<Insert, Key>): Promise<string>
   /** Merges `patch` into the stored row (server-owned columns included: the app writes as the system). */
-  update(uid: string, patch: UpdatePatch<Select>): Promise<void>
+  update(uid: string, patch: UpdatePatch<Select, never, Key>): Promise<void>
   delete(uid: string): Promise<void>
   /** Applies records under the conflict rule; one outcome per record (see ARCHITECTURE.md, "Push"). */
   push(records: WireRecord[]): Promise<PushOutcome[]>

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3'
 import { assertTableDescriptor, type TableDescriptor } from '@lastword/core'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
-import { blob, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { blob, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSyncServer, describeTables, isLastwordError, type SyncServer, type SyncTables } from '../src/index.js'
 import { sqliteNotes, sqliteTodos } from './fixtures/schema.js'
@@ -40,8 +40,8 @@ describe('describeTables', () => {
 
   it('refuses a table lastword cannot sync, with BAD_REQUEST, like createSyncServer', () => {
     const files = sqliteTable('files', { uid: text('uid').primaryKey(), data: blob('data') })
-    const noUid = sqliteTable('no_uid', { id: text('id').primaryKey() })
-    for (const bad of [{ files }, { noUid }] as SyncTables[]) {
+    const counted = sqliteTable('counted', { id: integer('id').primaryKey(), a: text('a') })
+    for (const bad of [{ files }, { counted }] as SyncTables[]) {
       let caught: unknown
       try {
         describeTables(bad)

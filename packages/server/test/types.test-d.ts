@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { pgTable, text as pgText, uuid } from 'drizzle-orm/pg-core'
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { describe, expectTypeOf, it } from 'vitest'
 import { createSyncServer, type Authenticate, type Principal, type SyncServer, type SyncTables, type TableService } from '../src/index.js'
@@ -90,6 +91,22 @@ describe('a server typed by its tables', () => {
     void service.findMany({ done: 'yes' })
     // @ts-expect-error JSON columns cannot be filtered on
     void service.findMany({ tags: ['a'] })
+  })
+
+  it("tables keyed by the app's own primary key: rows, creates and patches carry the uid under it", async () => {
+    const items = pgTable('items', { id: uuid('id').primaryKey().defaultRandom(), name: pgText('name').notNull(), owner: uuid('owner') })
+    const labels = sqliteTable('labels', { id: text('id').primaryKey(), text: text('text').notNull() })
+    const keyed = createSyncServer({ db, tables: { items, labels } })
+    expectTypeOf(await keyed.service('items').findUnique('u')).toEqualTypeOf<{ id: string; name: string; owner: string | null } | null>()
+    expectTypeOf(await keyed.service('labels').findMany()).toEqualTypeOf<{ id: string; text: string }[]>()
+    void keyed.service('items').create({ name: 'a' })
+    void keyed.service('items').create({ id: '0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b', name: 'a' })
+    // @ts-expect-error the key is `id`: `uid` is not a column of this table
+    void keyed.service('labels').create({ uid: 'u', text: 'a' })
+    // @ts-expect-error a record's uid (its key) never changes
+    void keyed.service('labels').update('u', { id: 'v' })
+    // @ts-expect-error the key is not a filter column (findUnique reads by it)
+    void keyed.service('items').findMany({ id: 'u' })
   })
 
   it('is still a SyncServer, and untyped services stay open', async () => {

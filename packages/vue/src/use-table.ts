@@ -5,9 +5,10 @@ import { useLastword } from './context.js'
 
 /**
  * The handle of table `name` on the provided client (or on `client`), marked raw so Vue never wraps it
- * in a proxy. Pass the row type: `useTable<Todo>('todos')`; `useLiveQuery` reads the rows' type from
+ * in a proxy. Pass the row type: `useTable<Todo>('todos')` (and the table's key when it is not `uid`:
+ * `useTable<Todo, 'id'>('todos')`); `useLiveQuery` reads the rows' type from
  * whatever handle it is given.
  */
-export function useTable<Row extends object = Record<string, unknown>>(name: string, client?: SyncClient): TableHandle<Row> {
-  return markRaw(useLastword(client).table<Row>(name))
+export function useTable<Row extends object = Record<string, unknown>, Key extends string = 'uid'>(name: string, client?: SyncClient): TableHandle<Row, never, Key> {
+  return markRaw(useLastword(client).table<Row, Key>(name))
 }

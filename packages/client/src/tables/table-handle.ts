@@ -2,7 +2,23 @@
  * The handle on one synced table: local writes (validated by core's `normalizeClientWrite`, stamped by
  * the client's clock, marked dirty for the next push), reads of the local copy, and live queries.
  */
-import { LastwordError, assertUid, getColumn, isFieldMerge, normalizeClientWrite, toLastwordError, versionOf, type RowValues, type Stamp, type TableDescriptor, type Where } from '@lastword/core'
+import {
+  LastwordError,
+  assertUid,
+  getColumn,
+  isFieldMerge,
+  keyOf,
+  normalizeClientWrite,
+  normalizeTableUid,
+  normalizeUuid,
+  hasUuidKey,
+  toLastwordError,
+  versionOf,
+  type RowValues,
+  type Stamp,
+  type TableDescriptor,
+  type Where,
+} from '@lastword/core'
 import type { TableHandle } from '../client-api.js'
 import type { ClientClock } from '../clock.js'
 import { uuidv7 } from '../ids.js'
@@ -41,6 +57,21 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
     return registry.require(table)
   }
 
+  /**
+   * The uid an app gives to look a record up: on a uuid key, a UUID of either case in its canonical form
+   * (as writes take it); anything else as given (a lookup of a malformed uid finds nothing).
+   */
+  function lookupUid(uid: string): string {
+    const descriptor = registry.get(table)
+    return descriptor !== undefined && hasUuidKey(descriptor) ? (normalizeUuid(uid) ?? uid) : uid
+  }
+
+  /** The table's key, for the rows read (`uid` until the descriptor is known: nothing is stored before). */
+  const rowKey = (): string => {
+    const descriptor = registry.get(table)
+    return descriptor === undefined ? 'uid' : keyOf(descriptor)
+  }
+
   /** Writes one record in one transaction, past any stamp it already carries. */
   async function write(uid: string, make: MakeRecord): Promise<void> {
     assertOpen()
@@ -71,8 +102,10 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
       const clock = await deps.clock()
       const descriptor = await loadDescriptor()
       if (!isPlainObject(input)) throw new LastwordError('INVALID_VALUE', `A row of "${table}" must be an object`)
-      const { uid: given, ...values } = input as Record<string, unknown>
-      const uid = given === undefined ? uuidv7(clock.now(), deps.runtime) : assertUid(given)
+      // The uid is the table's key (core's keyOf): given under its name, or a UUIDv7, which a text and a
+      // uuid key alike take (RFC 9562: version 7, the RFC 4122 variant).
+      const { [keyOf(descriptor)]: given, ...values } = input as Record<string, unknown>
+      const uid = given === undefined ? uuidv7(clock.now(), deps.runtime) : normalizeTableUid(descriptor, given)
       const row = normalizeClientWrite(descriptor, values, null) as RowValues
       await write(uid, (local, stamp) => {
         if (local !== undefined && local.deleted_at === null) {
@@ -86,11 +119,11 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
       })
       return uid
     },
-    async update(uid, patch) {
+    async update(given, patch) {
       assertOpen()
       await deps.clock()
       const descriptor = await loadDescriptor()
-      assertUid(uid)
+      const uid = normalizeTableUid(descriptor, given)
       assertNoUid(descriptor, patch)
       normalizeClientWrite(descriptor, patch, null, true) // bad input fails before any transaction
       await write(uid, (local, stamp) => {
@@ -114,10 +147,11 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
         return { ...rest, row, updated_at: s, dirty: true, ...kept, ...fieldWrite(descriptor, keys, s, own, local.dirty ? (local.changed ?? Object.keys(own)) : []) }
       })
     },
-    async delete(uid) {
+    async delete(given) {
       assertOpen()
       await deps.clock()
-      assertUid(uid)
+      const descriptor = registry.get(table)
+      const uid = descriptor === undefined ? assertUid(given) : normalizeTableUid(descriptor, given)
       await write(uid, (local, stamp) => {
         if (local === undefined || !isLive(local)) throw notFound(table, uid)
         // The row stays as the tombstone's last image: scopes match the delete by it.
@@ -129,8 +163,8 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
     async findUnique(uid) {
       assertOpen()
       await deps.clock()
-      const record = await store.transaction('readonly', (tx) => tx.getRecord(table, uid))
-      return record !== undefined && isLive(record) ? toReadRow<Row>(record) : null
+      const record = await store.transaction('readonly', (tx) => tx.getRecord(table, lookupUid(uid)))
+      return record !== undefined && isLive(record) ? toReadRow<Row>(record, rowKey()) : null
     },
     async findMany(where = {}, queryOptions = {}) {
       assertOpen()
@@ -149,7 +183,7 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
     async record(uid) {
       assertOpen()
       await deps.clock()
-      return (await store.transaction('readonly', (tx) => tx.getRecord(table, uid))) ?? null
+      return (await store.transaction('readonly', (tx) => tx.getRecord(table, lookupUid(uid)))) ?? null
     },
   }
 }
@@ -163,11 +197,12 @@ function fieldWrite(descriptor: TableDescriptor, columns: readonly string[], sta
 }
 
 /**
- * A patch may not carry `uid` (a record's uid never changes): core's rule skips the key, so it is
- * refused here as the unknown column it is, unless the table has a column of that name.
+ * A patch may not carry the table's key (`uid`, or the app's primary key: a record's uid never changes):
+ * core's rule skips the key, so it is refused here as the unknown column it is.
  */
 function assertNoUid(descriptor: TableDescriptor, patch: unknown): void {
-  if (isPlainObject(patch) && Object.prototype.hasOwnProperty.call(patch, 'uid')) getColumn(descriptor, 'uid')
+  const key = keyOf(descriptor)
+  if (isPlainObject(patch) && Object.prototype.hasOwnProperty.call(patch, key)) getColumn(descriptor, key)
 }
 
 function notFound(table: string, uid: string): LastwordError {

@@ -113,7 +113,7 @@ function Body({ snapshot, maxRows }: { snapshot: ClientInspection; maxRows: numb
           <thead>
             <tr>
               <th>table</th>
-              <th>uid</th>
+              <th>key</th>
               <th>change</th>
               <th>why it waits</th>
             </tr>
@@ -125,7 +125,7 @@ function Body({ snapshot, maxRows }: { snapshot: ClientInspection; maxRows: numb
                 <tr key={`${r.table}/${r.uid}`} data-testid="lastword-devtools-pending-record" data-state={r.state}>
                   <td>{r.table}</td>
                   <td>
-                    <code title={r.uid}>{shortUid(r.uid)}</code>
+                    <code title={`${r.key}: ${r.uid}`}>{shortUid(r.uid)}</code>
                   </td>
                   <td>{r.change}</td>
                   <td>
@@ -154,7 +154,7 @@ function Body({ snapshot, maxRows }: { snapshot: ClientInspection; maxRows: numb
                 <tr key={`${r.table}/${r.uid}`}>
                   <td>{r.table}</td>
                   <td>
-                    <code title={r.uid}>{shortUid(r.uid)}</code>
+                    <code title={`${r.key}: ${r.uid}`}>{shortUid(r.uid)}</code>
                   </td>
                   <td className="lwdt-bad">{r.error.code}</td>
                   <td className="lwdt-wrap">{r.error.message}</td>

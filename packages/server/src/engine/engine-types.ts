@@ -28,7 +28,7 @@ export interface EngineHooks extends WriteHooks {
 export interface EngineOptions<P extends Principal = Principal> {
   /** A Drizzle database: `drizzle-orm/better-sqlite3` or `drizzle-orm/node-postgres` (a `pg.Pool` for concurrency). */
   db: SyncDatabase
-  /** The synced tables by the name clients use: each a Drizzle table with a text `uid` primary key. */
+  /** The synced tables by the name clients use: each a Drizzle table with one text, varchar or uuid primary key (engine/table-key.ts). */
   tables: Record<string, TableInput<P>>
   /** Authorization of reads (a filter AND-ed with the client's) and writes (per record). None: everything allowed. */
   authorize?: Authorize<P>

@@ -6,7 +6,7 @@
 import {
   DEFAULT_WHERE_LIMITS,
   LastwordError,
-  assertUid,
+  normalizeTableUid,
   compileScope,
   createHlc,
   decodeCheckpoint,
@@ -195,8 +195,8 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     async erase(name, uid) {
       ensureOpen()
       const table = tableOf(name)
-      assertUid(uid)
-      return (await driver.write(() => eraseRecord(table, uid))).erased
+      const key = normalizeTableUid(table.descriptor, uid)
+      return (await driver.write(() => eraseRecord(table, key))).erased
     },
 
     now: () => now(),

@@ -5,8 +5,9 @@
 import {
   LastwordError,
   assertSafeKey,
-  assertUid,
   isFieldMerge,
+  keyOf,
+  normalizeTableUid,
   fromWireError,
   validateWhere,
   versionOf,
@@ -57,7 +58,11 @@ function throwIfRejected(outcome: PushOutcome | undefined): void {
 /** Builds the services of one table. */
 export function createTableService(deps: ServiceDeps, table: SyncedTable): TableService {
   const { driver } = deps
-  const toRow = (raw: Record<string, unknown>): Row & { uid: string } => ({ uid: String(raw['lw_uid']), ...decodeRow(table, raw) })
+  // Rows carry the uid under the table's key (`uid`, or the app's primary key name: core's keyOf).
+  const key = keyOf(table.descriptor)
+  const uidOf = (uid: unknown): string => normalizeTableUid(table.descriptor, uid)
+  const toRow = (raw: Record<string, unknown>): Row & { uid: string } =>
+    Object.assign(decodeRow(table, raw), { [key]: String(raw['lw_uid']) }) as Row & { uid: string }
 
   const readRecord = async (uid: string) => {
     const stored = await driver.once(() => readMeta(driver.dialect, table.name, [uid]))
@@ -80,8 +85,8 @@ export function createTableService(deps: ServiceDeps, table: SyncedTable): Table
   }
 
   return {
-    async findUnique(uid) {
-      assertUid(uid)
+    async findUnique(given) {
+      const uid = uidOf(given)
       const rows = await driver.once(() => all(selectRows(driver.dialect, table, sql`${table.uid} = ${uid}`)))
       const raw = rows[0]
       return raw === undefined ? null : toRow(raw)
@@ -92,15 +97,15 @@ export function createTableService(deps: ServiceDeps, table: SyncedTable): Table
       return rows.map(toRow)
     },
     async create(input) {
-      const { uid: given, ...rest } = assertSafePatch(input, table.name)
-      const uid = given === undefined ? uuidv7(deps.now()) : assertUid(given)
+      const { [key]: given, ...rest } = assertSafePatch(input, table.name)
+      const uid = given === undefined ? uuidv7(deps.now()) : uidOf(given)
       const stamp = deps.clock.next()
       const outcomes = await deps.write(table, [{ uid, created_at: stamp, updated_at: stamp, deleted_at: null, row: withDefaults(rest) }])
       throwIfRejected(outcomes[0])
       return uid
     },
-    async update(uid, patch) {
-      assertUid(uid)
+    async update(given, patch) {
+      const uid = uidOf(given)
       const changes = assertSafePatch(patch, table.name)
       const stored = await readRecord(uid)
       if (stored === undefined || stored.deleted_at !== null) {
@@ -109,7 +114,7 @@ export function createTableService(deps: ServiceDeps, table: SyncedTable): Table
       // Past the stored version, so this write wins unless another lands in between.
       deps.clock.receive(versionOf(stored))
       const stamp = deps.clock.next()
-      const { uid: _ignored, ...fields } = changes
+      const { [key]: _ignored, ...fields } = changes
       // A field-merge table: only the patched columns, at the new stamp (core's SPEC.md section 3a), so a
       // concurrent client edit of another column survives.
       const fieldMerge = isFieldMerge(table.descriptor)
@@ -118,8 +123,8 @@ export function createTableService(deps: ServiceDeps, table: SyncedTable): Table
       const outcomes = await deps.write(table, [{ uid, created_at: stored.created_at, updated_at: stamp, deleted_at: null, row, ...stamps }])
       throwIfRejected(outcomes[0])
     },
-    async delete(uid) {
-      assertUid(uid)
+    async delete(given) {
+      const uid = uidOf(given)
       const stored = await readRecord(uid)
       if (stored === undefined) throw new LastwordError('NOT_FOUND', `No record ${uid} in "${table.name}"`, { table: table.name, uid })
       if (stored.deleted_at !== null) return

@@ -14,6 +14,7 @@ import {
 } from '@lastword/core'
 import { Column, SQL, Table, getTableColumns, is, sql } from 'drizzle-orm'
 import type { Principal, TableOptions } from '../types.js'
+import { keyColumnOf } from './table-key.js'
 
 /** A Drizzle table of either dialect. */
 export type AnyDrizzleTable = Table
@@ -53,6 +54,7 @@ export interface SyncedTable {
   name: string
   descriptor: TableDescriptor
   table: AnyDrizzleTable
+  /** The table's key (its text, varchar or uuid primary key, table-key.ts): the record's uid. */
   uid: Column
   uidSqlName: string
   uidSqlType: string
@@ -74,6 +76,7 @@ const REAL = new Set(['SQLiteReal', 'PgReal', 'PgDoublePrecision', 'PgNumericNum
 const BOOLEAN = new Set(['SQLiteBoolean', 'PgBoolean'])
 const TIMESTAMP = new Set(['SQLiteTimestamp', 'PgTimestamp', 'PgTimestampString'])
 const JSON_TYPES = new Set(['SQLiteTextJson', 'PgJson', 'PgJsonb'])
+const UUID = new Set(['PgUUID'])
 
 function columnTypeOf(column: Column, table: string, key: string): ColumnType {
   const kind = column.columnType
@@ -83,9 +86,10 @@ function columnTypeOf(column: Column, table: string, key: string): ColumnType {
   if (BOOLEAN.has(kind)) return 'boolean'
   if (TIMESTAMP.has(kind)) return 'timestamp'
   if (JSON_TYPES.has(kind)) return 'json'
+  if (UUID.has(kind)) return 'uuid'
   throw new LastwordError(
     'BAD_REQUEST',
-    `Column "${key}" of "${table}" is a ${kind}, which lastword cannot sync; use text, varchar, integer, real, double, numeric({ mode: 'number' }), boolean, timestamp or json`,
+    `Column "${key}" of "${table}" is a ${kind}, which lastword cannot sync; use text, varchar, integer, real, double, numeric({ mode: 'number' }), boolean, timestamp, json or uuid`,
     { table, column: key, columnType: kind },
   )
 }
@@ -121,6 +125,9 @@ function codecFor(column: Column, type: ColumnType): ColumnCodec {
   switch (type) {
     case 'text':
       return { ...base, toDriver: identity, fromDriver: (raw) => String(raw) }
+    case 'uuid':
+      // PostgreSQL prints uuids in canonical lowercase form, core's (uuid.ts); lowercased anyway.
+      return { ...base, toDriver: identity, fromDriver: (raw) => String(raw).toLowerCase() }
     case 'integer':
     case 'real':
       return { ...base, toDriver: identity, fromDriver: (raw) => Number(mapFrom(raw)) }
@@ -157,20 +164,18 @@ function codecFor(column: Column, type: ColumnType): ColumnCodec {
 
 /**
  * Builds the synced table for `name` from the app's declaration. Throws `BAD_REQUEST` for tables
- * lastword cannot sync (no text `uid` primary key, reserved or unsupported columns).
+ * lastword cannot sync (no text, varchar or uuid primary key — table-key.ts —, reserved or unsupported
+ * columns).
  */
 export function buildSyncedTable(name: string, input: TableInput, casing: Casing | undefined): SyncedTable {
   const table = is(input, Table) ? input : input.table
   const options: TableOptions = is(input, Table) ? {} : input
   if (!is(table, Table)) throw new LastwordError('BAD_REQUEST', `tables.${name} is not a Drizzle table`)
   const all = getTableColumns(table) as Record<string, Column>
-  const uid = Object.prototype.hasOwnProperty.call(all, 'uid') ? all['uid'] : undefined
-  if (uid === undefined || !TEXT.has(uid.columnType) || !uid.primary) {
-    throw new LastwordError('BAD_REQUEST', `Table "${name}" needs a text primary key named uid: uid: text('uid').primaryKey()`)
-  }
+  const { key: keyName, column: uid, keyType } = keyColumnOf(name, table, all)
   const serverColumns = new Map<string, (principal: Principal | null) => unknown>()
   for (const [key, fill] of Object.entries(options.serverColumns ?? {})) {
-    if (!Object.prototype.hasOwnProperty.call(all, key) || key === 'uid') {
+    if (!Object.prototype.hasOwnProperty.call(all, key) || key === keyName) {
       throw new LastwordError('BAD_REQUEST', `serverColumns.${key} of "${name}" is not a column of the table`)
     }
     if (typeof fill !== 'function') throw new LastwordError('BAD_REQUEST', `serverColumns.${key} of "${name}" must be a function`)
@@ -179,7 +184,7 @@ export function buildSyncedTable(name: string, input: TableInput, casing: Casing
   const sqlNameOf = (column: Column): string => (casing === undefined ? column.name : casing.getColumnCasing(column))
   const columns: SyncedColumn[] = []
   for (const [key, column] of Object.entries(all)) {
-    if (key === 'uid') continue
+    if (key === keyName) continue
     if (column.generated !== undefined || column.generatedIdentity !== undefined) {
       throw new LastwordError('BAD_REQUEST', `Column "${key}" of "${name}" is generated; lastword writes every synced column`)
     }
@@ -194,8 +199,15 @@ export function buildSyncedTable(name: string, input: TableInput, casing: Casing
   }
   const merge = options.merge ?? 'row'
   if (merge !== 'row' && merge !== 'field') throw new LastwordError('BAD_REQUEST', `tables.${name}.merge must be 'row' or 'field'`)
-  // `merge` travels in the descriptor only when it is not the default, so row tables describe themselves as before.
-  const descriptor = assertTableDescriptor({ name, columns: columns.map((c) => c.descriptor), ...(merge === 'field' ? { merge } : {}) })
+  // `merge` and the key travel in the descriptor only when they are not the default, so tables keyed
+  // `uid: text('uid')` and merged by row describe themselves as before.
+  const descriptor = assertTableDescriptor({
+    name,
+    columns: columns.map((c) => c.descriptor),
+    ...(merge === 'field' ? { merge } : {}),
+    ...(keyName === 'uid' ? {} : { key: keyName }),
+    ...(keyType === 'uuid' ? { keyType } : {}),
+  })
   const defaults = new Map<string, () => unknown>()
   for (const c of columns) {
     const fill = defaultOf(c.column)

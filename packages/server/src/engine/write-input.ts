@@ -7,7 +7,7 @@
 import {
   LastwordError,
   assertMetaOrder,
-  assertUid,
+  assertTableUid,
   assertWithinDrift,
   assertWritableColumns,
   isPurgeProven,
@@ -26,7 +26,8 @@ import type { Candidate, WriteContext } from './write.js'
 /** Step 1: one record on its own. Throws the reason to reject it. */
 export function validateRecord(ctx: WriteContext, record: WireRecord, index: number): Candidate {
   if (typeof record !== 'object' || record === null) throw new LastwordError('BAD_REQUEST', 'A pushed record must be an object')
-  const uid = assertUid(record.uid)
+  // The uid in the table key's form: a uuid key takes canonical UUIDs only (what its column stores).
+  const uid = assertTableUid(ctx.table.descriptor, record.uid)
   assertMetaOrder(record)
   const meta: RecordMeta = { uid, created_at: record.created_at as Stamp, updated_at: record.updated_at as Stamp, deleted_at: record.deleted_at as Stamp | null }
   assertWithinDrift(versionOf(meta), ctx.now, ctx.maxDriftMs)

@@ -58,7 +58,7 @@ function* writeRows(dialect: Dialect, table: SyncedTable, finals: readonly RowWr
     yield* run(sql`INSERT INTO ${table.table} (${sql.join(targets, sql`, `)}) ${source} ON CONFLICT (${ident(table.uidSqlName)}) ${onConflict}`)
   }
   if (deletes.length > 0) {
-    yield* run(sql`DELETE FROM ${table.table} WHERE ${dialect.inUids(sql`${table.uid}`, deletes)}`)
+    yield* run(sql`DELETE FROM ${table.table} WHERE ${dialect.keyIn(table, deletes)}`)
   }
 }
 

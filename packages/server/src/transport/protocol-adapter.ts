@@ -14,6 +14,13 @@
  *   outcome and a winner's `fields`
  *   ({@link pageFor}, {@link eventFor}), so a field-merge table reads as a row table; its pushes carry whole
  *   rows, which the server takes as every column written at the record's version (F-rules: a whole-row write).
+ * - A table's key (SPEC.md section 4, "The key") and the `uuid` column type come after 5: its descriptors
+ *   have no `key`/`keyType` and know no `uuid` type, so a 5 client is told of such a table as one keyed
+ *   `uid` with text columns ({@link helloFor}). The wire carries the uid as `uid` in every protocol, so
+ *   nothing else changes: its rows carry the uid as `uid` (not under the app's key name), the uids it
+ *   makes are UUIDv7s, which a uuid key takes, and a value the server's checks refuse (a uuid column
+ *   given other text, a uid that is not a canonical UUID on a uuid key) comes back as a `rejected`
+ *   outcome (`INVALID_VALUE`, `INVALID_UID`), which it keeps and reports.
  * - Otherwise pages, outcomes and realtime events are the same shapes in both (6 answers a push it cannot
  *   map with a `rejected` outcome coded `SCHEMA_OUTDATED`, which only a push stating a schema version can get).
  */
@@ -22,7 +29,12 @@ import { LastwordError, PROTOCOL_VERSION, type Hello, type RealtimeEvent, type S
 /** The `lw:hello` a client of `protocol` understands. */
 export function helloFor(protocol: number, serverTime: number, tables: readonly TableDescriptor[]): Hello {
   if (protocol === PROTOCOL_VERSION) return { protocolVersion: protocol, serverTime, tables: [...tables] }
-  return { protocolVersion: protocol, serverTime, tables: tables.map((t) => ({ name: t.name, columns: t.columns })) }
+  return {
+    protocolVersion: protocol,
+    serverTime,
+    // No schemaVersion, renames, merge, key or keyType; uuid columns as text (above).
+    tables: tables.map((t) => ({ name: t.name, columns: t.columns.map((c) => (c.type === 'uuid' ? { ...c, type: 'text' as const } : c)) })),
+  }
 }
 
 /** A checked `lw:sync` request of a client of `protocol`, as the engine takes it. */

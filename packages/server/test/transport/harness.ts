@@ -38,6 +38,9 @@ export const todos = sqliteTable('todos', {
 
 const CREATE_TODOS = 'CREATE TABLE todos (uid TEXT PRIMARY KEY, project TEXT NOT NULL, title TEXT NOT NULL, done INTEGER NOT NULL)'
 
+/** A table keyed by the app's own primary key, `id` (SQL `label_id`), served with `keyed: true`. */
+export const labels = sqliteTable('labels', { id: text('label_id').primaryKey(), text: text('text').notNull() })
+
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
 export interface Fixture {
@@ -58,6 +61,8 @@ export interface Fixture {
 export interface FixtureOptions {
   /** How `todos` merges (default `'row'`). */
   merge?: 'row' | 'field'
+  /** Serve {@link labels} too. */
+  keyed?: boolean
   authenticate?: Authenticate
   authorize?: Authorize
   limits?: Partial<Limits>
@@ -79,8 +84,10 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
     warn: (obj, msg) => logs.push({ level: 'warn', obj, msg }),
     error: (obj, msg) => logs.push({ level: 'error', obj, msg }),
   }
-  const { merge, ...rest } = options
-  const sync = createSyncServer({ db: drizzle(sqlite), tables: { todos: merge === undefined ? todos : { table: todos, merge } }, logger, ...rest })
+  const { merge, keyed, ...rest } = options
+  if (keyed === true) sqlite.exec('CREATE TABLE labels (label_id TEXT PRIMARY KEY, text TEXT NOT NULL)')
+  const tables = { todos: merge === undefined ? todos : { table: todos, merge }, ...(keyed === true ? { labels } : {}) }
+  const sync = createSyncServer({ db: drizzle(sqlite), tables, logger, ...rest })
   await sync.migrate()
   const http = createServer()
   sync.attach(http)

@@ -3,8 +3,9 @@
  * "Protocol versions"): a client of protocol N−1 connects, gets a hello in its own shapes, pushes and
  * pulls; one older than that is told to upgrade (handshake.test.ts).
  */
-import { PREVIOUS_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@lastword/core'
+import { PREVIOUS_PROTOCOL_VERSION, PROTOCOL_VERSION, type TableDescriptor } from '@lastword/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { helloFor } from '../../src/transport/protocol-adapter.js'
 import { collectChanges, connected, handshake, record, startFixture, syncError, syncOk, waitFor, type Fixture } from './harness.js'
 
 let fixture: Fixture | undefined
@@ -83,5 +84,41 @@ describe(`protocol ${PREVIOUS_PROTOCOL_VERSION} through the adapter`, () => {
     const error = await syncError(old, { table: 'todos', where: {}, checkpoint: null, push: [record({ project: 'p', title: 't', done: false })], schemaVersion: 1 })
     expect(error.code).toBe('BAD_REQUEST')
     expect(fixture.snapshot()).toBe(before)
+  })
+})
+
+describe(`a table keyed by the app's own key, told to a protocol ${PREVIOUS_PROTOCOL_VERSION} client`, () => {
+  it('is described keyed `uid` (no key, no keyType) with its uuid columns as text, which its descriptors know', () => {
+    const items: TableDescriptor = {
+      name: 'items',
+      key: 'id',
+      keyType: 'uuid',
+      columns: [
+        { name: 'name', type: 'text', nullable: false, writable: true },
+        { name: 'owner', type: 'uuid', nullable: true, writable: true },
+      ],
+    }
+    const [told] = helloFor(PREVIOUS_PROTOCOL_VERSION, 0, [items]).tables
+    expect(told).toEqual({
+      name: 'items',
+      columns: [
+        { name: 'name', type: 'text', nullable: false, writable: true },
+        { name: 'owner', type: 'text', nullable: true, writable: true },
+      ],
+    })
+    expect(helloFor(PROTOCOL_VERSION, 0, [items]).tables).toEqual([items])
+  })
+
+  it('its pushes and pulls carry the uid as `uid`, as every protocol does', async () => {
+    fixture = await startFixture({ keyed: true })
+    const old = fixture.connect(handshake({ protocolVersion: PREVIOUS_PROTOCOL_VERSION }))
+    const hello = await connected(old)
+    expect(hello.tables.find((t) => t.name === 'labels')).toEqual({ name: 'labels', columns: [{ name: 'text', type: 'text', nullable: false, writable: true }] })
+    const now = fixture.connect(handshake())
+    expect((await connected(now)).tables.find((t) => t.name === 'labels')?.key).toBe('id')
+    const mine = { ...record({}), uid: 'label-1', row: { text: 'from protocol 5' } }
+    expect((await syncOk(old, { table: 'labels', push: [mine] })).outcomes).toEqual([{ uid: 'label-1', status: 'applied' }])
+    const page = await syncOk(now, { table: 'labels', full: { cursor: null, entries: [], complete: true } })
+    expect(page.rows.map((row) => [row[0], row[3]])).toEqual([['label-1', 'from protocol 5']])
   })
 })

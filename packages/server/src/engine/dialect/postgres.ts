@@ -7,7 +7,7 @@
  * because the version row is taken in the statement that writes the metadata, as the last one before
  * commit (trap 1). Strings compare in the "C" collation, the code-point order core uses.
  */
-import { type ScalarValue } from '@lastword/core'
+import { hasUuidKey, type ScalarValue } from '@lastword/core'
 import { is, sql, type SQL } from 'drizzle-orm'
 import { PgDatabase } from 'drizzle-orm/pg-core'
 import { decodeMeta, META_COLUMNS, type ServerRecord } from '../store.js'
@@ -127,11 +127,20 @@ export const postgresDialect: Dialect = {
     // the column's index usable).
     return column.descriptor.type === 'text' && ranged ? sql`${ref} COLLATE "C"` : ref
   },
-  // `m.uid` is in the "C" collation and the app's `uid` key in its own (the database default):
+  // A uuid key compares with uuids, so the key's index serves the comparison: its uids are canonical
+  // UUIDs (core's assertTableUid, checked before any write), so their cast never fails.
+  keyIn: (table, uids) => sql`${table.uid} = ANY(CAST(${sql.param([...uids])} AS ${sql.raw(hasUuidKey(table.descriptor) ? 'uuid[]' : 'text[]')}))`,
+  // `m.uid` is in the "C" collation and the app's text key in its own (the database default):
   // PostgreSQL cannot use that key's index for a comparison in another collation, and would hash the
-  // whole app table for every page. Equality is the same in every deterministic collation.
-  appRowJoin: (table) => sql`${table.uid} = m.uid COLLATE "default"`,
-  uidOrder: (table) => sql`${table.uid} COLLATE "C"`,
+  // whole app table for every page. Equality is the same in every deterministic collation. A uuid key
+  // casts `m.uid`, only on the rows of its own table (the CASE): PostgreSQL evaluates a join's and a
+  // WHERE's conditions in any order, and other tables' uids are no UUIDs.
+  appRowJoin: (table) =>
+    hasUuidKey(table.descriptor)
+      ? sql`${table.uid} = CASE WHEN m.tbl = ${table.name} THEN CAST(m.uid AS uuid) END`
+      : sql`${table.uid} = m.uid COLLATE "default"`,
+  // uuids sort by their bytes: the code-point order of their canonical lowercase text, as core sorts uids.
+  uidOrder: (table) => (hasUuidKey(table.descriptor) ? sql`${table.uid}` : sql`${table.uid} COLLATE "C"`),
   // What `json_to_recordset` parses into the column's type: ISO strings, booleans, numbers, JSON as is.
   payloadValue: (_column, value) => value,
   rowsSource(table, rows) {

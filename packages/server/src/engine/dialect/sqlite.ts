@@ -225,6 +225,7 @@ export const sqliteDialect: Dialect = {
     const ref = column.codec.compareExpr(sql`${column.column}`)
     return column.descriptor.type === 'text' ? sql`${ref} COLLATE BINARY` : ref
   },
+  keyIn: (table, uids) => inUids(sql`${table.uid}`, uids),
   appRowJoin: (table) => sql`${table.uid} = m.uid`,
   uidOrder: (table: SyncedTable) => sql`${table.uid}`,
   // The driver value, read back with `json_extract`.

@@ -113,9 +113,11 @@ export interface Dialect {
   scopeValue(column: SyncedColumn, value: ScalarValue): SQL
   /** The left side of a filter comparison: the column, in code-point order for text when `ranged`. */
   scopeColumn(column: SyncedColumn, ranged: boolean): SQL
-  /** The join condition of a record's metadata (`m`) to its app row. */
+  /** The app table's key is one of `uids` (as {@link inUids}: the set as ONE parameter, of the key's type). */
+  keyIn(table: SyncedTable, uids: readonly string[]): SQL
+  /** The join condition of a record's metadata (`m`) to its app row (`m.uid` is text; the key may be a uuid). */
   appRowJoin(table: SyncedTable): SQL
-  /** The app table's uid in code-point order, for `ORDER BY`. */
+  /** The app table's uid in code-point order, for `ORDER BY` (a uuid key: byte order, the same). */
   uidOrder(table: SyncedTable): SQL
   /** A normalised core value (never null) as the JSON value a set-based row write carries. */
   payloadValue(column: SyncedColumn, value: unknown): unknown
