@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { formatStamp } from '@lastword/core'
-import { createRevTracker } from '../../src/cluster/revs.js'
+import { createRevTracker } from '../../src/feed/revs.js'
 import { decodeCommitted, encodeCommitted } from '../../src/cluster/message.js'
 import type { CommittedChange } from '../../src/types.js'
 
