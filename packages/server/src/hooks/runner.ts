@@ -54,6 +54,8 @@ export interface ChangeHookStats {
   lastError: string | null
   /** Revs moved past because the retention horizon had passed them. */
   lostRevs: number
+  /** Wake-ups that found the hook held by another process (which delivers it meanwhile). */
+  heldElsewhere: number
 }
 
 export interface HookRunnerDeps {
@@ -120,7 +122,7 @@ function createRunner(name: string, hook: ChangeHook, deps: HookRunnerDeps) {
   const batch = typeof hook === 'function' ? DEFAULT_BATCH : (hook.batch ?? DEFAULT_BATCH)
   const baseMs = deps.retry?.baseMs ?? DEFAULT_RETRY_BASE_MS
   const maxMs = deps.retry?.maxMs ?? DEFAULT_RETRY_MAX_MS
-  const stats: ChangeHookStats = { cursor: -1, rev: -1, delivered: 0, failures: 0, lastError: null, lostRevs: 0 }
+  const stats: ChangeHookStats = { cursor: -1, rev: -1, delivered: 0, failures: 0, lastError: null, lostRevs: 0, heldElsewhere: 0 }
   let opened = false
   let closed = false
   let running: Promise<void> | null = null
@@ -146,7 +148,11 @@ function createRunner(name: string, hook: ChangeHook, deps: HookRunnerDeps) {
         opened = true
       }
       lock = await store.lock(name)
-      if (lock === null) return // another process delivers it now; the next wake-up looks again
+      if (lock === null) {
+        // Another process delivers it now; the next wake-up looks again.
+        stats.heldElsewhere++
+        return
+      }
       while (!closed) {
         const state = await store.state(name)
         stats.cursor = state.cursor
