@@ -116,7 +116,7 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed {
   /** The baseline was read: revs committed before it are the clients' next sync's business. */
   let started = false
   let closed = false
-  let watch: { close(): Promise<void> } | null = null
+  let signal: { close(): Promise<void> } | null = null
   let checkTimer: unknown
   let graceTimer: unknown
   let graceAt = Infinity
@@ -214,7 +214,7 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed {
     watch() {
       if (watching || closed) return
       watching = true
-      watch = engine.watchCommits({
+      signal = engine.watchCommits({
         timers,
         pollIntervalMs,
         listen: options.listen !== false,
@@ -290,7 +290,7 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed {
       listeners.clear()
       if (checkTimer !== undefined) timers.clear(checkTimer)
       if (graceTimer !== undefined) timers.clear(graceTimer)
-      await watch?.close()
+      await signal?.close()
       await chain
     },
   }

@@ -7,6 +7,7 @@
  */
 import type { RealtimeEvent } from '@lastword/core'
 import { afterEach, beforeEach, expect, it } from 'vitest'
+import { todo } from '../engine/helpers.js'
 import { collectChanges, record, syncOk } from '../transport/harness.js'
 import { DEFAULT_POLL_INTERVAL_MS } from '../../src/feed/index.js'
 import { manualTimers, startInstance, type Instance, type ManualTimers, type SharedDb } from './fixture.js'
@@ -64,8 +65,8 @@ export function twoInstanceSuite(open: () => Promise<SharedDb>): void {
     await expect.poll(() => told(events).uids).toEqual([first])
 
     const writer = await b.socket('writer')
-    const pushed = record({ title: 'from B, a client push', done: false })
-    const also = record({ title: 'in the same push', done: true })
+    const pushed = record(todo({ title: 'from B, a client push' }))
+    const also = record(todo({ title: 'in the same push', done: true }))
     await syncOk(writer, { table: 'todos', push: [pushed, also] })
     await service.update(first, { title: 'edited on B' })
     signal()
