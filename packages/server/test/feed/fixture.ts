@@ -9,7 +9,7 @@ import { createServer, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PROTOCOL_VERSION, type RealtimeEvent } from '@lastword/core'
+import { PROTOCOL_VERSION } from '@lastword/core'
 import Database from 'better-sqlite3'
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
@@ -188,9 +188,4 @@ export async function startInstance(
       if (listen) await new Promise<void>((resolve) => http.close(() => resolve()))
     },
   }
-}
-
-/** Every record a socket was told, in the order told: `uid@rev` per row, tombstone and eviction. */
-export function toldRevs(events: readonly RealtimeEvent[]): string[] {
-  return events.flatMap((e) => [...e.rows.map((r) => String(r[0])), ...e.tombstones.map((t) => String(t[0])), ...e.evict.map(([uid]) => uid)].map((uid) => `${uid}@${e.rev}`))
 }
