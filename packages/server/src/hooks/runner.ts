@@ -171,7 +171,14 @@ function createRunner(name: string, hook: ChangeHook, deps: HookRunnerDeps) {
           }
           continue
         }
-        if (state.cursor >= state.rev) return
+        if (state.cursor > state.rev) {
+          // Ahead of the version row: the database was restored or replaced without this table's row.
+          // Revs after the version row will be taken again by new writes: follow them from here.
+          logger.warn({ hook: name, cursor: state.cursor, rev: state.rev }, 'lastword: a change hook was ahead of the database; it goes on from its version row')
+          await store.advance(name, state.cursor, state.rev)
+          continue
+        }
+        if (state.cursor === state.rev) return
         const { changes, scannedTo } = await store.changes(state.cursor, state.rev, batch)
         const mine = tables === null ? changes : changes.filter((c) => tables.has(c.table))
         if (mine.length > 0) {
