@@ -38,10 +38,13 @@ export function hookSuite(open: () => Promise<SharedDb>): void {
   it('hands over every change in rev order with its own before and after rows; a throwing handler gets the same changes again', async () => {
     const timers = manualTimers()
     const logger = recordingLogger()
+    const metrics: Array<{ name: string; value: number; labels: Readonly<Record<string, string>> }> = []
+    const keep = (name: string, value: number, labels: Readonly<Record<string, string>>) => void metrics.push({ name, value, labels })
     const calls: ChangeEvent[][] = []
     let failures = 1
     const instance = await start({
       logger,
+      metrics: { counter: keep, gauge: keep },
       feed: { timers },
       onChangeRetry: { baseMs: 1_000, maxMs: 1_000 },
       onChange: {
@@ -82,6 +85,11 @@ export function hookSuite(open: () => Promise<SharedDb>): void {
     // Each change names the record's latest state: the tombstone.
     expect(delivered[0]?.record).toMatchObject({ rev: delivered[3]?.rev, deleted_at: expect.any(String) })
     expect(instance.sync.feedStats().hooks['audit']).toMatchObject({ failures: 0, lastError: null })
+    // Metrics: the failure counted, the lag reported per hook, back to 0 once delivered.
+    expect(metrics.filter((m) => m.name === 'lastword_hook_failures_total')).toEqual([{ name: 'lastword_hook_failures_total', value: 1, labels: { hook: 'audit' } }])
+    const lags = metrics.filter((m) => m.name === 'lastword_hook_lag_revs')
+    expect(lags.some((m) => m.value > 0)).toBe(true)
+    expect(lags.at(-1)).toEqual({ name: 'lastword_hook_lag_revs', value: 0, labels: { hook: 'audit' } })
   })
 
   it('resumes from the durable cursor in a new server, and delivers at start what was written while none ran', async () => {
