@@ -205,7 +205,7 @@ export function createSyncServer<P extends Principal = Principal, const T extend
   })
   const cluster: Cluster | undefined = options.cluster === undefined ? undefined : createCluster({ feed, logger, options: options.cluster })
   const hookSet = options.onChange ?? {}
-  checkHooks(hookSet, Object.keys(options.tables))
+  checkHooks(hookSet, Object.keys(options.tables), options.onChangeRetry)
   const hooks = createHookRunners(hookSet, {
     engine,
     logger,

@@ -24,6 +24,7 @@
  * A change read back from the log carries its record's latest state (`changesSince`): delivering it
  * delivers that later rev too, which is then not delivered again.
  */
+import { LastwordError } from '@lastword/core'
 import type { Engine } from '../engine/index.js'
 import type { CommittedChange, Logger } from '../types.js'
 import { createRevTracker } from './revs.js'
@@ -96,12 +97,21 @@ export const DEFAULT_POLL_INTERVAL_MS = 100
 export const DEFAULT_CHECK_INTERVAL_MS = 2_000
 export const DEFAULT_FEED_BATCH = 5_000
 
+/** A positive number option, or its default; anything else is refused at startup. */
+export function positiveOption(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new LastwordError('BAD_REQUEST', `${name} must be a positive number, got ${typeof value === 'number' ? String(value) : typeof value}`)
+  }
+  return value
+}
+
 export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed {
   const { engine, logger, options } = deps
   const timers = options.timers ?? systemTimers
-  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS
-  const checkIntervalMs = options.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS
-  const batch = options.batch ?? DEFAULT_FEED_BATCH
+  const pollIntervalMs = positiveOption(options.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS, 'feed.pollIntervalMs')
+  const checkIntervalMs = positiveOption(options.checkIntervalMs, DEFAULT_CHECK_INTERVAL_MS, 'feed.checkIntervalMs')
+  const batch = Math.floor(positiveOption(options.batch, DEFAULT_FEED_BATCH, 'feed.batch'))
   const revs = createRevTracker()
   const stats = { local: 0, peer: 0, log: 0, reads: 0 }
   const listeners = new Set<() => void>()

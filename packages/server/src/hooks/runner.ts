@@ -17,6 +17,7 @@
  */
 import { LastwordError } from '@lastword/core'
 import type { ChangeEvent, Engine, ExclusiveLock } from '../engine/index.js'
+import { positiveOption } from '../feed/feed.js'
 import { backoff, type FeedTimers } from '../feed/timers.js'
 import type { Logger } from '../types.js'
 
@@ -86,7 +87,9 @@ const DEFAULT_RETRY_BASE_MS = 1_000
 const DEFAULT_RETRY_MAX_MS = 5 * 60_000
 
 /** Checks the hooks at startup: names (they key cursors and metric labels), handlers, options. */
-export function checkHooks(hooks: Record<string, ChangeHook>, tables: readonly string[]): void {
+export function checkHooks(hooks: Record<string, ChangeHook>, tables: readonly string[], retry: ChangeHookRetry = {}): void {
+  positiveOption(retry.baseMs, DEFAULT_RETRY_BASE_MS, 'onChangeRetry.baseMs')
+  positiveOption(retry.maxMs, DEFAULT_RETRY_MAX_MS, 'onChangeRetry.maxMs')
   for (const [name, hook] of Object.entries(hooks)) {
     if (!NAME.test(name)) throw new LastwordError('BAD_REQUEST', `onChange: a hook's name is 1 to 100 letters, digits, '_', '.', ':' or '-', got ${JSON.stringify(name.slice(0, 100))}`)
     const handler = typeof hook === 'function' ? hook : hook?.handler
