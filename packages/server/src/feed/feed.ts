@@ -253,7 +253,8 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed {
       enqueue(true)
     },
     local(changes, origin) {
-      const fresh = changes.filter(mark)
+      // Before realtime starts there are no sockets to keep anything from: nothing to remember either.
+      const fresh = realtime ? changes.filter(mark) : changes
       if (fresh.length > 0) {
         stats.local += fresh.length
         deps.deliver(fresh, origin, 'local')
