@@ -52,8 +52,8 @@ const RECONNECT_MAX_MS = 5_000
 
 /** LISTENs for the version row's notifications on a client of the pool's kind; `null` if the pool cannot make one. */
 export function listenForCommits(pool: ListenPool, watch: CommitWatchOptions): CommitWatch | null {
-  const Client = pool.Client
-  if (typeof Client !== 'function') return null
+  if (typeof pool.Client !== 'function') return null
+  const Client: new (options: unknown) => ListenClient = pool.Client
   const { timers, logger } = watch
   let closed = false
   let current: ListenClient | undefined
