@@ -46,6 +46,8 @@ export interface FeedOptions {
 
 /** What the feed has done so far (`sync.feedStats()`, metrics). */
 export interface FeedStats {
+  /** The version row when realtime started (revs up to it are for clients' next sync); `null` until read. */
+  since: number | null
   /** Every rev up to here has been delivered (or was committed before the feed started). */
   watermark: number
   /** The greatest version row the feed has seen. */
@@ -125,6 +127,7 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed {
   let realtime = false
   /** The baseline was read: revs committed before it are the clients' next sync's business. */
   let started = false
+  let since: number | null = null
   let closed = false
   let signal: { close(): Promise<void> } | null = null
   let checkTimer: unknown
@@ -182,6 +185,7 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed {
       observe(latest)
       observations.length = 0
       started = true
+      since = latest
       return
     }
     if (check) observe(await engine.currentRev())
@@ -294,7 +298,7 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed {
         listeners.delete(listener)
       }
     },
-    stats: () => ({ watermark: revs.watermark, observed, ...stats }),
+    stats: () => ({ since, watermark: revs.watermark, observed, ...stats }),
     idle: () => chain,
     async close() {
       closed = true
