@@ -189,3 +189,6 @@ export async function startInstance(
     },
   }
 }
+
+/** How long a test waits for what another connection, a socket or a delivery brings (loaded CI machines are slow). */
+export const WAIT = { timeout: 10_000, interval: 20 }

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ChangeEvent } from '../../src/index.js'
 import { requirePostgres } from '../fixtures/db.js'
-import { manualTimers, pgShared, startInstance, type Instance, type SharedDb } from './fixture.js'
+import { WAIT, manualTimers, pgShared, startInstance, type Instance, type SharedDb } from './fixture.js'
 import { hookSuite } from './hooks.suite.js'
 
 const available = await requirePostgres()
@@ -45,16 +45,16 @@ describe.skipIf(!available)('a change hook on two servers of one database', () =
     const b = await startInstance(shared, 'b', { feed: { timers: timersB }, onChange: { audit: handler('b') } }, false)
     running.push(b)
     const uid = await a.sync.service('todos').create({ title: 'one', done: false })
-    await expect.poll(() => got.length).toBe(1)
+    await expect.poll(() => got.length, WAIT).toBe(1)
     // Both servers were told (NOTIFY, and the backstop on B): the other finds the hook's lock held.
     await b.sync.service('todos').create({ title: 'two', done: false })
     timersB.advance(2_000)
     timersA.advance(2_000)
     const held = () => (a.sync.feedStats().hooks['audit']?.heldElsewhere ?? 0) + (b.sync.feedStats().hooks['audit']?.heldElsewhere ?? 0)
-    await expect.poll(held).toBeGreaterThan(0)
+    await expect.poll(held, WAIT).toBeGreaterThan(0)
     expect(got.length).toBe(1)
     release?.()
-    await expect.poll(() => got.flatMap((g) => g.changes).length).toBe(2)
+    await expect.poll(() => got.flatMap((g) => g.changes).length, WAIT).toBe(2)
     expect(overlapped).toBe(false)
     const revs = got.flatMap((g) => g.changes.map((c) => c.rev))
     expect(new Set(revs).size).toBe(revs.length)

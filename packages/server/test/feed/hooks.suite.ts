@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import type { ChangeEvent, SyncServerOptions } from '../../src/index.js'
-import { manualTimers, recordingLogger, startInstance, type Instance, type SharedDb } from './fixture.js'
+import { WAIT, manualTimers, recordingLogger, startInstance, type Instance, type SharedDb } from './fixture.js'
 
 /** A change as the assertions compare it. */
 const brief = (c: ChangeEvent) => ({ uid: c.uid, op: c.op, before: c.before?.['title'] ?? null, after: c.after?.['title'] ?? null })
@@ -59,7 +59,7 @@ export function hookSuite(open: () => Promise<SharedDb>): void {
     await todos.update(uid, { title: 'two' })
     await todos.update(uid, { title: 'three', done: true })
     await todos.delete(uid)
-    await expect.poll(() => calls.length).toBe(1)
+    await expect.poll(() => calls.length, WAIT).toBe(1)
     expect(logger.entries.some((e) => e.level === 'error' && (e.obj as { hook?: string }).hook === 'audit')).toBe(true)
     expect(instance.sync.feedStats().hooks['audit']).toMatchObject({ failures: 1, lastError: 'Error', delivered: 0 })
     // Waiting for the backoff: no other call meanwhile, however many commits wake the hook.
@@ -67,7 +67,7 @@ export function hookSuite(open: () => Promise<SharedDb>): void {
     expect(calls.length).toBe(1)
 
     timers.advance(1_000)
-    await expect.poll(() => instance.sync.feedStats().hooks['audit']?.delivered).toBe(5)
+    await expect.poll(() => instance.sync.feedStats().hooks['audit']?.delivered, WAIT).toBe(5)
     const [failed, ...rest] = calls as [ChangeEvent[], ...ChangeEvent[][]]
     // The retry starts with exactly the changes that failed.
     expect(rest[0]?.slice(0, failed.length).map(brief)).toEqual(failed.map(brief))
@@ -87,9 +87,9 @@ export function hookSuite(open: () => Promise<SharedDb>): void {
     expect(instance.sync.feedStats().hooks['audit']).toMatchObject({ failures: 0, lastError: null })
     // Metrics: the failure counted, the lag reported per hook, back to 0 once delivered.
     expect(metrics.filter((m) => m.name === 'lastword_hook_failures_total')).toEqual([{ name: 'lastword_hook_failures_total', value: 1, labels: { hook: 'audit' } }])
-    const lags = metrics.filter((m) => m.name === 'lastword_hook_lag_revs')
-    expect(lags.some((m) => m.value > 0)).toBe(true)
-    expect(lags.at(-1)).toEqual({ name: 'lastword_hook_lag_revs', value: 0, labels: { hook: 'audit' } })
+    const lags = () => metrics.filter((m) => m.name === 'lastword_hook_lag_revs')
+    expect(lags().some((m) => m.value > 0)).toBe(true)
+    await expect.poll(() => lags().at(-1), WAIT).toEqual({ name: 'lastword_hook_lag_revs', value: 0, labels: { hook: 'audit' } })
   })
 
   it('resumes from the durable cursor in a new server, and delivers at start what was written while none ran', async () => {
@@ -106,7 +106,7 @@ export function hookSuite(open: () => Promise<SharedDb>): void {
     })
     const a = await first.sync.service('todos').create({ title: 'a', done: false })
     const b = await first.sync.service('todos').create({ title: 'b', done: false })
-    await expect.poll(() => failing.length).toBeGreaterThan(0)
+    await expect.poll(() => failing.length, WAIT).toBeGreaterThan(0)
     await stop(first)
 
     // Written while no server with the hook runs (a server without hooks, or another process).
@@ -116,7 +116,7 @@ export function hookSuite(open: () => Promise<SharedDb>): void {
 
     const got: ChangeEvent[] = []
     const second = await start({ feed: { timers: manualTimers() }, onChange: { audit: (changes) => void got.push(...changes) } })
-    await expect.poll(() => got.map((x) => x.uid)).toEqual([a, b, c])
+    await expect.poll(() => got.map((x) => x.uid), WAIT).toEqual([a, b, c])
     expect(got.map(brief)).toEqual([
       { uid: a, op: 'insert', before: null, after: 'a' },
       { uid: b, op: 'insert', before: null, after: 'b' },
@@ -127,7 +127,7 @@ export function hookSuite(open: () => Promise<SharedDb>): void {
     const again: ChangeEvent[] = []
     const third = await start({ feed: { timers: manualTimers() }, onChange: { audit: (changes) => void again.push(...changes) } })
     const d = await third.sync.service('todos').create({ title: 'd', done: false })
-    await expect.poll(() => again.map((x) => x.uid)).toEqual([d])
+    await expect.poll(() => again.map((x) => x.uid), WAIT).toEqual([d])
   })
 
   it('a hook seen for the first time starts at the version row, and one the retention horizon passed skips the purged changes, loudly', async () => {
@@ -136,7 +136,7 @@ export function hookSuite(open: () => Promise<SharedDb>): void {
     const got: ChangeEvent[] = []
     const first = await start({ feed: { timers: manualTimers() }, onChange: { audit: (changes) => void got.push(...changes) } })
     const seen = await first.sync.service('todos').create({ title: 'seen', done: false })
-    await expect.poll(() => got.map((x) => x.uid)).toEqual([seen])
+    await expect.poll(() => got.map((x) => x.uid), WAIT).toEqual([seen])
     await stop(first)
 
     // While the hook is down, a change is written, then purged (by a server whose clock is a minute ahead).
@@ -149,11 +149,11 @@ export function hookSuite(open: () => Promise<SharedDb>): void {
     const logger = recordingLogger()
     const lost: ChangeEvent[] = []
     const back = await start({ logger, feed: { timers: manualTimers() }, onChange: { audit: (changes) => void lost.push(...changes) } })
-    await expect.poll(() => back.sync.feedStats().hooks['audit']?.lostRevs ?? 0).toBeGreaterThan(0)
+    await expect.poll(() => back.sync.feedStats().hooks['audit']?.lostRevs ?? 0, WAIT).toBeGreaterThan(0)
     expect(logger.entries.filter((e) => e.level === 'error').map((e) => e.msg)).toEqual([
       'lastword: a change hook fell behind the retention horizon; the purged changes cannot be delivered',
     ])
     const after = await back.sync.service('todos').create({ title: 'after', done: false })
-    await expect.poll(() => lost.map((x) => x.uid)).toEqual([after])
+    await expect.poll(() => lost.map((x) => x.uid), WAIT).toEqual([after])
   })
 }

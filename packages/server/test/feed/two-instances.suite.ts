@@ -10,7 +10,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest'
 import { todo } from '../engine/helpers.js'
 import { collectChanges, record, syncOk } from '../transport/harness.js'
 import { DEFAULT_POLL_INTERVAL_MS } from '../../src/feed/index.js'
-import { manualTimers, startInstance, type Instance, type ManualTimers, type SharedDb } from './fixture.js'
+import { WAIT, manualTimers, startInstance, type Instance, type ManualTimers, type SharedDb } from './fixture.js'
 
 /** Every record a socket was told, in order, and the events' rev spans. */
 export function told(events: readonly RealtimeEvent[]): { uids: string[]; spans: Array<[number, number]> } {
@@ -57,12 +57,12 @@ export function twoInstanceSuite(open: () => Promise<SharedDb>): void {
     const events = collectChanges(reader)
     await syncOk(reader, { table: 'todos', subscription: 'all' })
     // A's feed has its baseline (the version row when it started): what comes after is its to deliver.
-    await expect.poll(() => a?.sync.feedStats().since ?? null).not.toBeNull()
+    await expect.poll(() => a?.sync.feedStats().since ?? null, WAIT).not.toBeNull()
 
     const service = b.sync.service('todos')
     const first = await service.create({ title: 'from B, a service write', done: false })
     signal()
-    await expect.poll(() => told(events).uids).toEqual([first])
+    await expect.poll(() => told(events).uids, WAIT).toEqual([first])
 
     const writer = await b.socket('writer')
     const pushed = record(todo({ title: 'from B, a client push' }))
@@ -70,19 +70,19 @@ export function twoInstanceSuite(open: () => Promise<SharedDb>): void {
     await syncOk(writer, { table: 'todos', push: [pushed, also] })
     await service.update(first, { title: 'edited on B' })
     signal()
-    await expect.poll(() => told(events).uids).toEqual([first, pushed.uid, also.uid, first])
+    await expect.poll(() => told(events).uids, WAIT).toEqual([first, pushed.uid, also.uid, first])
 
     // A's own commit goes out from memory, and is not read back from the log.
     const before = a.sync.feedStats()
     const local = await a.sync.service('todos').create({ title: 'from A itself', done: false })
-    await expect.poll(() => told(events).uids).toEqual([first, pushed.uid, also.uid, first, local])
+    await expect.poll(() => told(events).uids, WAIT).toEqual([first, pushed.uid, also.uid, first, local])
     expect(a.sync.feedStats().local).toBe(before.local + 1)
 
     // Later signals and passes add nothing: each record once, in rev order.
     signal()
     const marker = await service.create({ title: 'marker', done: false })
     signal()
-    await expect.poll(() => told(events).uids).toEqual([first, pushed.uid, also.uid, first, local, marker])
+    await expect.poll(() => told(events).uids, WAIT).toEqual([first, pushed.uid, also.uid, first, local, marker])
     expectInOrder(told(events).spans)
     expect(a.sync.feedStats().log).toBe(5)
     const rows = events.flatMap((e) => e.rows)
