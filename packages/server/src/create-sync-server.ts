@@ -246,9 +246,9 @@ export function createSyncServer<P extends Principal = Principal, const T extend
     close() {
       closing ??= (async () => {
         stopListening()
-        await hooks.close()
-        await feed.close()
-        await transport.close()
+        // The transport refuses new requests at once, then waits for the syncs in flight.
+        const draining = transport.close()
+        await Promise.all([draining, hooks.close().then(() => feed.close())])
         await cluster?.close()
         await engine.close()
       })()
