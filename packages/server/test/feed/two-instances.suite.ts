@@ -3,13 +3,14 @@
  * instance B commits (a service write, a client's push) reaches a socket subscribed on instance A by
  * realtime, in rev order, each record once; A's own commits still go out from memory, once. The feed's
  * timers are manual: A learns of B's commits from the database's signal only (SQLite: the data version
- * poll, advanced by hand; PostgreSQL: the version row's NOTIFY), never from a backstop check.
+ * poll, advanced by hand; PostgreSQL: the version row's NOTIFY), never from a backstop check — and,
+ * with the signal off, from the backstop check alone, when its interval has passed.
  */
 import type { RealtimeEvent } from '@lastword/core'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { todo } from '../engine/helpers.js'
 import { collectChanges, record, syncOk } from '../transport/harness.js'
-import { DEFAULT_POLL_INTERVAL_MS } from '../../src/feed/index.js'
+import { DEFAULT_CHECK_INTERVAL_MS, DEFAULT_POLL_INTERVAL_MS } from '../../src/feed/index.js'
 import { WAIT, manualTimers, startInstance, type Instance, type ManualTimers, type SharedDb } from './fixture.js'
 
 /** Every record a socket was told, in order, and the events' rev spans. */
@@ -87,5 +88,20 @@ export function twoInstanceSuite(open: () => Promise<SharedDb>): void {
     expect(a.sync.feedStats().log).toBe(5)
     const rows = events.flatMap((e) => e.rows)
     expect(rows.find((r) => r[0] === also.uid)?.slice(3, 5)).toEqual(['A', 'in the same push'])
+  })
+
+  it('without the database signal (no LISTEN, no poll), the backstop check delivers what another instance committed', async () => {
+    a = await startInstance(shared, 'a', { feed: { timers: timersA, listen: false, pollIntervalMs: 3_600_000 } })
+    b = await startInstance(shared, 'b', { feed: { timers: manualTimers() } }, false)
+    const reader = await a.socket('reader')
+    const events = collectChanges(reader)
+    await syncOk(reader, { table: 'todos', subscription: 'all' })
+    await expect.poll(() => a?.sync.feedStats().since ?? null, WAIT).not.toBeNull()
+    const uid = await b.sync.service('todos').create({ title: 'from B', done: false })
+    timersA.advance(DEFAULT_CHECK_INTERVAL_MS - 1)
+    await a.sync.engine.currentRev() // a round trip: a pass started by mistake would have read by now
+    expect(told(events).uids).toEqual([])
+    timersA.advance(1)
+    await expect.poll(() => told(events).uids, WAIT).toEqual([uid])
   })
 }
