@@ -37,6 +37,12 @@ describe('rev tracker', () => {
     expect(t.watermark).toBe(31)
   })
 
+  it('says whether a rev was delivered: at or under the watermark, or in a delivered range above it', () => {
+    const t = createRevTracker(10)
+    t.add(15, 16)
+    expect([9, 10, 11, 14, 15, 16, 17].map((r) => t.has(r))).toEqual([true, true, false, false, true, true, false])
+  })
+
   it('whatever the order of deliveries, the watermark is the longest delivered prefix and gaps are exactly what is missing', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 5 })), { maxLength: 40 }), (blocks) => {
