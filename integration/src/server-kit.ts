@@ -1,8 +1,9 @@
 /**
  * The real server (engine + transport) served over in-process connections instead of socket.io.
  *
- * `createSyncServer` composes exactly this — `createEngine`, `createTransport`, `engine.onCommit →
- * transport.deliver` — but does not hand out its transport, whose `serveConnection` seam is what the
+ * `createSyncServer` composes this — `createEngine`, `createTransport`, `engine.onCommit →
+ * transport.deliver` (through its change feed, which adds what other processes commit: one process
+ * here, so nothing) — but does not hand out its transport, whose `serveConnection` seam is what the
  * fault network connects to, nor the engine's test hooks. So the kit composes the same parts itself,
  * from the package's test entry point (@lastword/server/testing).
  */

@@ -105,15 +105,17 @@ export interface DeploymentOptions {
   nodes: number
   adapter: 'postgres' | 'redis' | 'none'
   label: string
+  /** The nodes' `cluster.repairIntervalMs` (node.ts's default otherwise). */
+  repairMs?: number
 }
 
 let deployments = 0
 
-async function spawnNode(d: { schema: string; channel: string; adapter: string; tag: string }, name: string, port = 0): Promise<NodeProcess> {
+async function spawnNode(d: { schema: string; channel: string; adapter: string; tag: string; repairMs?: number | undefined }, name: string, port = 0): Promise<NodeProcess> {
   const child = fork(NODE_SCRIPT, [], {
     cwd: INTEGRATION_DIR,
     execArgv: ['--conditions=@lastword/source', '--import', 'tsx'],
-    env: { ...process.env, PG_URL, LW_SCHEMA: d.schema, LW_NODE: `${name}-${d.tag}`, LW_ADAPTER: d.adapter, LW_CHANNEL: d.channel, LW_PORT: String(port), LW_REDIS_URL: REDIS_URL },
+    env: { ...process.env, PG_URL, LW_SCHEMA: d.schema, LW_NODE: `${name}-${d.tag}`, LW_ADAPTER: d.adapter, LW_CHANNEL: d.channel, LW_PORT: String(port), LW_REDIS_URL: REDIS_URL, ...(d.repairMs === undefined ? {} : { LW_REPAIR_MS: String(d.repairMs) }) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
   let stderr = ''
@@ -178,7 +180,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
   admin.on('error', () => undefined)
   await admin.query(`CREATE SCHEMA ${schema}`)
   await admin.query(CREATE_ITEMS)
-  const d = { schema, channel, adapter: options.adapter, tag }
+  const d = { schema, channel, adapter: options.adapter, tag, repairMs: options.repairMs }
   const nodes: NodeProcess[] = []
   try {
     // The first node migrates alone; the others start together.
@@ -226,7 +228,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
 
 /** The `lw:changes` events a client received, recorded as they arrive. */
 export interface RecordedTransport extends Transport {
-  events: Array<{ table: string; rows: unknown[][]; tombstones: unknown[][]; evict: string[]; at: number }>
+  events: Array<{ table: string; rows: unknown[][]; tombstones: unknown[][]; evict: string[]; at: number; firstRev: number; rev: number }>
 }
 
 function recording(inner: Transport): RecordedTransport {
@@ -236,8 +238,8 @@ function recording(inner: Transport): RecordedTransport {
       inner.open({
         ...handlers,
         onChanges(event) {
-          const e = event as { table: string; rows: unknown[][]; tombstones: unknown[][]; evict: [string, string][] }
-          t.events.push({ table: e.table, rows: e.rows, tombstones: e.tombstones, evict: e.evict.map(([uid]) => uid), at: Date.now() })
+          const e = event as { table: string; rows: unknown[][]; tombstones: unknown[][]; evict: [string, string][]; firstRev: number; rev: number }
+          t.events.push({ table: e.table, rows: e.rows, tombstones: e.tombstones, evict: e.evict.map(([uid]) => uid), at: Date.now(), firstRev: e.firstRev, rev: e.rev })
           handlers.onChanges(event)
         },
       }),

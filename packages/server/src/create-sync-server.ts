@@ -6,6 +6,8 @@ import { performance } from 'node:perf_hooks'
 import { LastwordError, type InsertModelOf, type KeyOf, type SelectModelOf, type TableName } from '@lastword/core'
 import { createCluster, type Cluster, type ClusterOptions, type ClusterStats } from './cluster/index.js'
 import { createEngine, type Engine, type EngineHooks, type SyncDatabase, type TableInput } from './engine/index.js'
+import { createChangeFeed, type FeedOptions, type FeedStats } from './feed/index.js'
+import { checkHooks, createHookRunners, type ChangeHook, type ChangeHookRetry, type ChangeHookStats } from './hooks/index.js'
 import { createTransport, type AttachTarget } from './transport/transport.js'
 import { silentLogger } from './transport/logger.js'
 import type { Authenticate, SyncIoServer } from './transport/types.js'
@@ -66,6 +68,23 @@ export interface SyncServerOptions<P extends Principal = Principal, T extends Sy
    * `attach` a socket.io `Server` that already has one. Without it, a node fans out its own commits only.
    */
   cluster?: ClusterOptions
+  /**
+   * The change feed (README, "Realtime from every writer"): how this node notices commits of other
+   * processes on its database — `pollIntervalMs` (SQLite's data version, 100), `checkIntervalMs` (the
+   * version row as a backstop, 2,000), `batch` (5,000), `listen` (PostgreSQL LISTEN, `true`), `timers`
+   * (a test seam).
+   */
+  feed?: FeedOptions
+  /**
+   * Change hooks by name (packages/server/README.md, "Change hooks"): each is called with every committed
+   * change of the synced tables — whatever wrote it — after commit, at least once, in rev order, one
+   * delivery at a time, from a durable cursor; a handler that throws gets the same changes again after a
+   * backoff. `{ assignEmail: async (changes) => … }` or `{ assignEmail: { handler, tables: ['todos'] } }`.
+   * They start once `migrate()` has run.
+   */
+  onChange?: Record<string, ChangeHook>
+  /** How a failing change hook is retried: `{ baseMs: 1000, maxMs: 300000 }` (doubling). */
+  onChangeRetry?: ChangeHookRetry
   /** Seams for tests (inside write transactions, around the overlap lock); none is needed in production. */
   hooks?: EngineHooks
   /**
@@ -122,6 +141,8 @@ export interface SyncServer<T extends object = any> {
   readonly io: SyncIoServer | undefined
   /** With the `cluster` option: what this node published, received and repaired so far. */
   clusterStats(): ClusterStats | undefined
+  /** What the change feed delivered and from where, and each change hook's cursor, failures and losses. */
+  feedStats(): FeedStats & { hooks: Record<string, ChangeHookStats> }
 }
 
 /**
@@ -171,28 +192,53 @@ export function createSyncServer<P extends Principal = Principal, const T extend
     allowedOrigins: options.allowedOrigins,
     adapter: options.cluster?.adapter,
   })
-  const cluster: Cluster | undefined =
-    options.cluster === undefined ? undefined : createCluster({ engine, logger, deliver: (changes) => deliver(changes, undefined, 'cluster'), options: options.cluster })
-  /** Fans out and, with a sink, times it from now to the end of the delivery queue this batch joined. */
-  function deliver(changes: Parameters<typeof transport.deliver>[0], origin: unknown, source: 'local' | 'cluster'): void {
-    transport.deliver(changes, origin)
-    if (options.metrics === undefined) return
-    const started = performance.now()
-    void transport.idle().then(() => meter.fanout(source, performance.now() - started))
-  }
+  const feed = createChangeFeed({
+    engine,
+    logger,
+    options: { ...options.feed, ...(options.feed?.batch === undefined && options.cluster?.repairBatch !== undefined ? { batch: options.cluster.repairBatch } : {}) },
+    /** Fans out and, with a sink, times it from now to the end of the delivery queue this batch joined. */
+    deliver(changes, origin, source) {
+      transport.deliver(changes, origin)
+      if (options.metrics === undefined) return
+      const started = performance.now()
+      void transport.idle().then(() => meter.fanout(source, performance.now() - started))
+    },
+    onLag: (revs) => meter.feedLag(revs),
+  })
+  const cluster: Cluster | undefined = options.cluster === undefined ? undefined : createCluster({ feed, logger, options: options.cluster })
+  const hookSet = options.onChange ?? {}
+  checkHooks(hookSet, Object.keys(options.tables), options.onChangeRetry)
+  const hooks = createHookRunners(hookSet, {
+    engine,
+    logger,
+    timers: feed.timers,
+    ...(options.onChangeRetry === undefined ? {} : { retry: options.onChangeRetry }),
+    onLag: (name, revs) => meter.hookLag(name, revs),
+    onFailure: (name) => meter.hookFailure(name),
+    onLost: (name, revs) => meter.hookLost(name, revs),
+  })
+  const hasHooks = Object.keys(hookSet).length > 0
+  if (hasHooks) feed.onWake(() => hooks.wake())
   const stopListening = engine.onCommit((changes, origin) => {
-    deliver(changes, origin, 'local')
+    feed.local(changes, origin)
     cluster?.publish(changes)
   })
   let closing: Promise<void> | undefined
 
   return {
-    migrate: () => engine.migrate(),
+    async migrate() {
+      await engine.migrate()
+      if (!hasHooks || closing !== undefined) return
+      feed.watch()
+      hooks.start()
+    },
     ready: (readyOptions) => engine.ready(readyOptions),
     attach: (target) => {
       const io = transport.attach(target)
       // The first server attached carries the cluster's messages (one bus per node).
       cluster?.bind(io, io !== target)
+      // Sockets from now on: what other processes commit reaches them too.
+      feed.startRealtime()
       return io
     },
     service: <N extends TableName<T>>(table: N) => engine.service(table) as ServiceOf<T, N & keyof T>,
@@ -202,7 +248,9 @@ export function createSyncServer<P extends Principal = Principal, const T extend
     close() {
       closing ??= (async () => {
         stopListening()
-        await transport.close()
+        // The transport refuses new requests at once, then waits for the syncs in flight.
+        const draining = transport.close()
+        await Promise.all([draining, hooks.close().then(() => feed.close())])
         await cluster?.close()
         await engine.close()
       })()
@@ -213,6 +261,7 @@ export function createSyncServer<P extends Principal = Principal, const T extend
       return transport.io
     },
     clusterStats: () => cluster?.stats(),
+    feedStats: () => ({ ...feed.stats(), hooks: hooks.stats() }),
   }
 }
 

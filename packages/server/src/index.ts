@@ -17,6 +17,11 @@ export { describeTables } from './describe-tables.js'
 export { preparePostgresAdapter, COMMITTED_EVENT, DEFAULT_ATTACHMENTS_TABLE } from './cluster/index.js'
 export type { ClusterOptions, ClusterStats, PreparePostgresAdapterOptions } from './cluster/index.js'
 
+// The change feed (every writer's commits to realtime) and the change hooks
+export type { FeedOptions, FeedStats, FeedTimers } from './feed/index.js'
+export type { ChangeHook, ChangeHandler, ChangeHookRetry, ChangeHookStats } from './hooks/index.js'
+export type { ChangeEvent } from './engine/index.js'
+
 // Transport (socket.io)
 export type { AttachTarget } from './transport/transport.js'
 export type { Authenticate, AuthenticateContext, SyncIoServer, SyncSocket } from './transport/types.js'

@@ -11,7 +11,11 @@
  * | `lastword_syncs_total` | counter | `table`, `mode` | `lw:sync` requests answered with a page: `incremental`, `full`, `resync`, `push` (push only); refusals count in `lastword_errors_total` |
  * | `lastword_sync_duration_ms` | histogram | `table`, `mode` | from a request's arrival to its answer (with a page) |
  * | `lastword_pushed_records_total` | counter | `table`, `status` | pushed records by outcome: `applied`, `superseded`, `rejected` |
- * | `lastword_fanout_duration_ms` | histogram | `source` | from a commit to the end of its realtime delivery (`local`, or `cluster`: another node's) |
+ * | `lastword_fanout_duration_ms` | histogram | `source` | from a commit to the end of its realtime delivery (`local`; `cluster`: another node's publication; `log`: read from the change log by the change feed) |
+ * | `lastword_feed_lag_revs` | gauge | | revs the change feed has seen committed but not delivered yet (after each of its passes) |
+ * | `lastword_hook_lag_revs` | gauge | `hook` | revs a change hook is behind the version row (after each of its reads) |
+ * | `lastword_hook_failures_total` | counter | `hook` | calls of a change hook's handler that threw (each is retried) |
+ * | `lastword_hook_lost_revs_total` | counter | `hook` | revs a change hook was moved past because the retention horizon had passed them |
  * | `lastword_queued_bytes` | histogram | | bytes queued for a socket when an answer was handed to it (the backpressure bound's measure) |
  * | `lastword_sockets_dropped_total` | counter | | sockets closed for not reading past `maxQueuedBytesPerSocket` |
  * | `lastword_errors_total` | counter | `code`, `event` | refusals and failures by error code: `event` is `lw:sync`, `lw:unsubscribe` or `handshake` |
@@ -32,7 +36,12 @@ export interface MetricsSink {
 export interface Meter {
   socketsConnected(count: number): void
   sync(table: string, mode: string, durationMs: number, outcomes: ReadonlyArray<{ status: string }>): void
-  fanout(source: 'local' | 'cluster', durationMs: number): void
+  fanout(source: 'local' | 'cluster' | 'log', durationMs: number): void
+  feedLag(revs: number): void
+  /** `hook` is the name of one of the app's `onChange` hooks (a closed set). */
+  hookLag(hook: string, revs: number): void
+  hookFailure(hook: string): void
+  hookLost(hook: string, revs: number): void
   queuedBytes(bytes: number): void
   socketDropped(): void
   error(code: string, event: 'lw:sync' | 'lw:unsubscribe' | 'handshake'): void
@@ -67,6 +76,10 @@ export function createMeter(sink: MetricsSink | undefined, tables: Iterable<stri
       for (const [status, n] of byStatus) counter('lastword_pushed_records_total', n, { table: labels.table, status })
     },
     fanout: (source, durationMs) => histogram('lastword_fanout_duration_ms', durationMs, { source }),
+    feedLag: (revs) => gauge('lastword_feed_lag_revs', revs),
+    hookLag: (hook, revs) => gauge('lastword_hook_lag_revs', revs, { hook }),
+    hookFailure: (hook) => counter('lastword_hook_failures_total', 1, { hook }),
+    hookLost: (hook, revs) => counter('lastword_hook_lost_revs_total', revs, { hook }),
     queuedBytes: (bytes) => histogram('lastword_queued_bytes', bytes),
     socketDropped: () => counter('lastword_sockets_dropped_total', 1),
     error: (code, event) => counter('lastword_errors_total', 1, { code: isErrorCode(code) ? code : 'INTERNAL', event }),

@@ -3,6 +3,8 @@ import type { Hlc, Scope } from '@lastword/core'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type { Authorize, CommittedChange, Limits, Logger, Principal, SyncEngine } from '../types.js'
+import type { CommitWatch, CommitWatchOptions } from './dialect/types.js'
+import type { HookStore } from './hook-store.js'
 import type { ReadyResult } from './readiness.js'
 import type { ScopeLockObserver } from './scope-lock.js'
 import type { TableInput } from './tables.js'
@@ -59,4 +61,8 @@ export interface Engine extends SyncEngine {
   changesSince(after: number, upTo: number, limit: number): Promise<{ entries: Array<{ rev: number; change: CommittedChange }>; scannedTo: number }>
   /** The readiness check (readiness.ts): database reachable, lastword's tables migrated. Never throws. */
   ready(options?: { timeoutMs?: number }): Promise<ReadyResult>
+  /** The database's signal that another connection committed (`Driver.watchCommits`), for the change feed. */
+  watchCommits(options: CommitWatchOptions): CommitWatch | null
+  /** The change hooks' cursors, reads and locks (hook-store.ts). */
+  readonly hookStore: HookStore
 }

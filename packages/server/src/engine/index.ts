@@ -60,11 +60,14 @@ import { applyVersions, pushMapping, recordSchemas, type SchemaVersions } from '
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
 import { applyWrites } from './write.js'
 import { checkReadiness } from './readiness.js'
+import { createHookStore } from './hook-store.js'
 
 export type { ScopeLockEvent, ScopeLockObserver } from './scope-lock.js'
 export type { AnyDrizzleTable, TableInput } from './tables.js'
 export type { WriteHooks } from './write.js'
 export type { ReadyResult } from './readiness.js'
+export type { ChangeEvent, HookState, HookStore } from './hook-store.js'
+export type { CommitWatch, CommitWatchOptions, ExclusiveLock } from './dialect/types.js'
 export type { Engine, EngineHooks, EngineOptions, SyncDatabase } from './engine-types.js'
 import type { Engine, EngineOptions } from './engine-types.js'
 const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
@@ -353,6 +356,9 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       const scannedTo = logged.length < size ? upTo : (logged[logged.length - 1]?.rev ?? upTo)
       return { entries, scannedTo }
     },
+
+    watchCommits: (watch) => (closed ? null : driver.watchCommits(watch)),
+    hookStore: createHookStore(driver, ensureOpen),
 
     async close() {
       if (closed) return

@@ -41,6 +41,7 @@ export const LASTWORD_SCHEMA: Readonly<Record<string, readonly string[]>> = {
   lastword_clients: ['client_id', 'principal', 'expires_at'],
   lastword_lineage: ['segment', 'db_id', 'from_rev', 'to_rev'],
   lastword_erasures: ['rev', 'tbl', 'uid'],
+  lastword_hooks: ['name', 'rev'],
 }
 
 function* ping(): Tx<void> {

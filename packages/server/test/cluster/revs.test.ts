@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { formatStamp } from '@lastword/core'
-import { createRevTracker } from '../../src/cluster/revs.js'
+import { createRevTracker } from '../../src/feed/revs.js'
 import { decodeCommitted, encodeCommitted } from '../../src/cluster/message.js'
 import type { CommittedChange } from '../../src/types.js'
 
@@ -35,6 +35,12 @@ describe('rev tracker', () => {
     expect(t.watermark).toBe(30)
     t.add(31, 31)
     expect(t.watermark).toBe(31)
+  })
+
+  it('says whether a rev was delivered: at or under the watermark, or in a delivered range above it', () => {
+    const t = createRevTracker(10)
+    t.add(15, 16)
+    expect([9, 10, 11, 14, 15, 16, 17].map((r) => t.has(r))).toEqual([true, true, false, false, true, true, false])
   })
 
   it('whatever the order of deliveries, the watermark is the longest delivered prefix and gaps are exactly what is missing', () => {

@@ -16,7 +16,19 @@ import { pgTable, text } from 'drizzle-orm/pg-core'
 import { createMutex, type Mutex } from '../mutex.js'
 import { createTableGates } from '../table-lock.js'
 import { RestartError, runAsync, type Op, type Tx } from '../tx.js'
-import { casingOf, rootCause, sleep, toEngineError, type Dialect, type Driver, type DriverOptions, type Lease, type TableLockMode } from './types.js'
+import { listenForCommits, type ListenPool } from './postgres-listen.js'
+import {
+  casingOf,
+  rootCause,
+  sleep,
+  toEngineError,
+  type Dialect,
+  type Driver,
+  type DriverOptions,
+  type ExclusiveLock,
+  type Lease,
+  type TableLockMode,
+} from './types.js'
 
 type PgTxLike = { execute(query: SQL): Promise<{ rows: Record<string, unknown>[]; rowCount?: number | null }> }
 type PgDb = PgTxLike & {
@@ -243,7 +255,50 @@ export function openPostgres(dialect: Dialect, input: unknown, options: DriverOp
         ),
       ),
     lease,
+    // A single pg.Client has one session, busy with the app's queries: no LISTEN on it.
+    watchCommits: (watch) => (isPool && watch.listen ? listenForCommits(client as unknown as ListenPool, watch) : null),
+    tryExclusive,
     close: () => undefined,
+  }
+
+  /** A session advisory lock named `key` in this schema, on a connection held until it is released. */
+  async function tryExclusive(key: string): Promise<ExclusiveLock | null> {
+    const id = sql`hashtext('lastword-exclusive:' || current_schema() || ':' || CAST(${key} AS text))`
+    const take = sql`SELECT pg_try_advisory_lock(${id}) AS ok`
+    const drop = sql`SELECT pg_advisory_unlock(${id}) AS ok`
+    if (!isPool) {
+      const rows = (await withRetries(() => exclusive(() => db.execute(take)))).rows
+      if (rows[0]?.['ok'] !== true) return null
+      return {
+        async release() {
+          await exclusive(() => db.execute(drop)).catch((error: unknown) => options.logger.warn({ err: rootCause(error), key }, 'lastword: could not release a lock'))
+        },
+      }
+    }
+    const { connection, target } = await checkOut()
+    let ok: unknown
+    try {
+      ok = (await target.execute(take)).rows[0]?.['ok']
+    } catch (error) {
+      giveBack(connection, error instanceof Error ? error : true)
+      throw toEngineError(dialect, error, options.logger)
+    }
+    if (ok !== true) {
+      giveBack(connection)
+      return null
+    }
+    return {
+      async release() {
+        try {
+          if ((await target.execute(drop)).rows[0]?.['ok'] !== true) throw new LastwordError('INTERNAL', 'pg_advisory_unlock did not find the lock')
+          giveBack(connection)
+        } catch (error) {
+          // The lock dies with its session: a connection that may still hold it never goes back to the pool.
+          options.logger.warn({ err: rootCause(error), key }, 'lastword: could not release a lock; closing its connection')
+          giveBack(connection, error instanceof Error ? error : true)
+        }
+      },
+    }
   }
   return driver
 }

@@ -14,6 +14,7 @@ import { decodeMeta, META_COLUMNS, type ServerRecord } from '../store.js'
 import type { SyncedColumn } from '../tables.js'
 import { all, run, type Tx } from '../tx.js'
 import { openPostgres } from './postgres-driver.js'
+import { NOTIFY_STATEMENTS } from './postgres-listen.js'
 import { codeOf, rootCause, standardSavepoint, type Dialect, type HeldStored, type MetaWrite } from './types.js'
 
 const RETRYABLE = new Set(['40001', '40P01'])
@@ -116,6 +117,10 @@ export const postgresDialect: Dialect = {
     `CREATE TABLE IF NOT EXISTS lastword_erasures (rev bigint PRIMARY KEY, tbl text NOT NULL, uid text COLLATE "C" NOT NULL)`,
     // Every distinct schema of each synced table, in order (engine/schema.ts).
     `CREATE TABLE IF NOT EXISTS lastword_schema (tbl text NOT NULL, version integer NOT NULL, descriptor text NOT NULL, PRIMARY KEY (tbl, version))`,
+    // Each change hook's durable cursor: every rev up to it was handled (hooks/, engine/hook-store.ts).
+    `CREATE TABLE IF NOT EXISTS lastword_hooks (name text PRIMARY KEY, rev bigint NOT NULL)`,
+    // The version row notifies at commit (postgres-listen.ts): the change feed of every node wakes up.
+    ...NOTIFY_STATEMENTS,
   ],
   // `= ANY(array)` plans as index lookups or a hashed filter even on tables without statistics (an
   // `IN (SELECT unnest(…))` can degrade to a nested loop there).

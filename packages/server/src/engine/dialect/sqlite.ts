@@ -20,6 +20,8 @@ import {
   sleep,
   standardSavepoint,
   toEngineError,
+  type CommitWatch,
+  type CommitWatchOptions,
   type Dialect,
   type Driver,
   type DriverOptions,
@@ -126,8 +128,47 @@ function open(input: unknown, options: DriverOptions): Driver {
     close: () => undefined,
     // One writer per database file (BEGIN IMMEDIATE) and one process serving it: the in-process lock is enough.
     lease: () => null,
+    watchCommits: (watch) => (client.memory ? null : watchDataVersion(client, watch)),
+    // One process serves a database file (packages/server/README.md, "Change hooks").
+    tryExclusive: async () => ({ release: async () => undefined }),
   }
   return driver
+}
+
+/**
+ * Polls `PRAGMA data_version` on the app's connection: it changes when another connection (another
+ * process, or another connection of this one) commits, never for this connection's own commits — which
+ * the engine delivers from memory. A read is a few microseconds, so the poll is cheap.
+ */
+function watchDataVersion(client: SqliteClient, watch: CommitWatchOptions): CommitWatch {
+  const { timers } = watch
+  const read = (): number => Number(client.pragma('data_version', { simple: true }))
+  let last: number | undefined
+  let failing = false
+  let closed = false
+  let handle: unknown
+  const poll = (): void => {
+    if (closed) return
+    try {
+      const version = read()
+      if (failing) watch.onResumed()
+      failing = false
+      if (last !== undefined && version !== last) watch.onCommit()
+      last = version
+    } catch (error) {
+      // The app closed its connection, or the file is gone: said once, tried again at every poll.
+      if (!failing) watch.logger.warn({ err: error }, 'lastword: could not read the SQLite data version; the change feed polls on')
+      failing = true
+    }
+    handle = timers.set(poll, watch.pollIntervalMs)
+  }
+  poll()
+  return {
+    async close() {
+      closed = true
+      timers.clear(handle)
+    },
+  }
 }
 
 /** A filter value as SQLite stores it: timestamps as epoch ms, booleans as 0/1. */
@@ -217,6 +258,8 @@ export const sqliteDialect: Dialect = {
     `CREATE TABLE IF NOT EXISTS lastword_erasures (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, uid TEXT NOT NULL)`,
     // Every distinct schema of each synced table, in order (engine/schema.ts).
     `CREATE TABLE IF NOT EXISTS lastword_schema (tbl TEXT NOT NULL, version INTEGER NOT NULL, descriptor TEXT NOT NULL, PRIMARY KEY (tbl, version)) WITHOUT ROWID`,
+    // Each change hook's durable cursor: every rev up to it was handled (hooks/, engine/hook-store.ts).
+    `CREATE TABLE IF NOT EXISTS lastword_hooks (name TEXT PRIMARY KEY, rev INTEGER NOT NULL) WITHOUT ROWID`,
   ],
   inUids,
   scopeValue,

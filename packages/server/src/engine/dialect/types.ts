@@ -11,6 +11,7 @@
  */
 import { LastwordError, type ScalarValue } from '@lastword/core'
 import { sql, type SQL } from 'drizzle-orm'
+import type { FeedTimers } from '../../feed/timers.js'
 import type { Logger } from '../../types.js'
 import type { SyncedColumn, SyncedTable } from '../tables.js'
 import type { ServerRecord } from '../store.js'
@@ -54,6 +55,46 @@ export interface Driver {
    * called once the section is over.
    */
   lease(table: string, mode: TableLockMode): Lease | null
+  /**
+   * Tells the change feed (`feed/`) when another connection committed: PostgreSQL LISTENs on a
+   * connection of its own for the notification the version row's trigger sends at commit (re-established
+   * after a loss, then `onResumed`); SQLite polls `PRAGMA data_version`, which changes when another
+   * connection commits. `null`: the database gives no such signal here (an in-memory SQLite database, a
+   * single `pg.Client`, `listen: false`); the feed's backstop check carries other processes' commits.
+   */
+  watchCommits(options: CommitWatchOptions): CommitWatch | null
+  /**
+   * An exclusive lock named `key` across every process on the database, held until released, or `null`
+   * at once if another holder has it (PostgreSQL: a session advisory lock on a connection checked out for
+   * as long as it is held; SQLite: one process serves a database file, so it is always granted). The
+   * change hooks take one per delivery (`hooks/`).
+   */
+  tryExclusive(key: string): Promise<ExclusiveLock | null>
+}
+
+/** What {@link Driver.watchCommits} is told and calls. */
+export interface CommitWatchOptions {
+  /** Another connection committed; `rev` is the version row after it when the signal carries it. */
+  onCommit(rev?: number): void
+  /** The signal was lost and is back: what was committed meanwhile is unknown. */
+  onResumed(): void
+  timers: FeedTimers
+  /** SQLite: how often the data version is read, ms. */
+  pollIntervalMs: number
+  /** PostgreSQL: whether to LISTEN at all. */
+  listen: boolean
+  logger: Logger
+}
+
+/** A running {@link Driver.watchCommits}. */
+export interface CommitWatch {
+  close(): Promise<void>
+}
+
+/** A held {@link Driver.tryExclusive} lock. */
+export interface ExclusiveLock {
+  /** Lets it go. Never throws. */
+  release(): Promise<void>
 }
 
 /** A sync's hold on its table's cross-node lock; see {@link Driver.lease}. */
@@ -105,7 +146,7 @@ export interface Dialect {
   /** Whether the failure is a missing table or column of the app's schema (`app-tables.ts`). */
   missingObject(error: unknown): 'table' | 'column' | undefined
 
-  /** The idempotent DDL of lastword's own tables. */
+  /** The idempotent DDL of lastword's own tables (and, PostgreSQL, the version row's notification trigger). */
   migrationStatements(): string[]
   /** `column` is one of `uids`, with the whole set as ONE parameter. */
   inUids(column: SQL, uids: readonly string[]): SQL

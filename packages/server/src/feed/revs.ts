@@ -1,9 +1,9 @@
 /**
- * Which revs a node has delivered to its sockets. Every committed transaction takes a contiguous block
+ * Which revs a node has delivered to its sockets (the change feed's bookkeeping, `feed.ts`). Every committed transaction takes a contiguous block
  * of revs from the version row, and a transaction that rolls back gives its block back, so the
  * committed revs are exactly 1 … the version row's rev: a rev a node has not heard of after a while is a
  * publication it missed (a lost message, a LISTEN connection that was down, a node killed between its
- * commit and its publish, a process writing without a transport).
+ * commit and its publish, another process writing to the database).
  */
 export interface RevTracker {
   /** Every rev up to here is accounted for. */
@@ -14,6 +14,8 @@ export interface RevTracker {
   skipTo(rev: number): void
   /** The ranges in (watermark, `upTo`] not delivered, in order. */
   gaps(upTo: number): Array<[number, number]>
+  /** Whether `rev` was delivered (or is at or under the watermark). */
+  has(rev: number): boolean
 }
 
 export function createRevTracker(start = 0): RevTracker {
@@ -69,6 +71,10 @@ export function createRevTracker(start = 0): RevTracker {
       }
       if (next <= upTo) out.push([next, upTo])
       return out
+    },
+    has(rev) {
+      if (rev <= watermark) return true
+      return ranges.some(([lo, hi]) => lo <= rev && rev <= hi)
     },
   }
 }
