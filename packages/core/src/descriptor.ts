@@ -5,6 +5,7 @@
  */
 import { LastwordError } from './errors.js'
 import type { ColumnRename } from './schema-version.js'
+import { assertForeignKeys, type ForeignKeyDescriptor } from './foreign-keys.js'
 
 /** Column types lastword syncs. Timestamps travel and are stored client-side as ISO strings. */
 export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'timestamp' | 'json'
@@ -48,6 +49,11 @@ export interface TableDescriptor {
    * whole row by the record's version (R1–R9), `'field'` column by column (F1–F8).
    */
   merge?: 'row' | 'field'
+  /**
+   * The table's foreign keys to other synced tables' `uid` (SPEC.md section 4a): absent when it has none.
+   * A parent's deletion wins over its children's writes (PD1–PD5).
+   */
+  foreignKeys?: ForeignKeyDescriptor[]
 }
 
 /** Whether a table merges column by column (`merge: 'field'`). */
@@ -135,6 +141,7 @@ export function assertTableDescriptor(table: TableDescriptor): TableDescriptor {
   if (table.merge !== undefined && table.merge !== 'row' && table.merge !== 'field') {
     throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares merge; only 'row' or 'field'`)
   }
+  assertForeignKeys(table, (name) => IDENTIFIER_PATTERN.test(name) && !FORBIDDEN_KEYS.has(name))
   return table
 }
 

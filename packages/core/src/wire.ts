@@ -68,6 +68,18 @@ const tableDescriptor = () =>
     renames: v.optional(bounded(v.strictTuple([v.pipe(v.number(), v.safeInteger(), v.minValue(2)), name(), name()]), MAX_RENAMES)),
     /** How concurrent writes resolve (SPEC.md section 3a); absent: `'row'`. */
     merge: v.optional(v.picklist(['row', 'field'])),
+    /** Foreign keys to other synced tables' uid (SPEC.md section 4a); absent: none. */
+    foreignKeys: v.optional(
+      bounded(
+        strictObject({
+          column: name(),
+          references: name(),
+          onDelete: v.picklist(['cascade', 'set null', 'restrict', 'no action', 'set default']),
+          onUpdate: v.picklist(['cascade', 'set null', 'restrict', 'no action', 'set default']),
+        }),
+        256,
+      ),
+    ),
   })
 export const tableDescriptorSchema = /* @__PURE__ */ wireSchema(tableDescriptor)
 

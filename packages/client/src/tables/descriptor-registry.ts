@@ -26,6 +26,8 @@ export interface DescriptorRegistry {
   /** How many tables are known. */
   readonly size: number
   get(table: string): TableDescriptor | undefined
+  /** Every known descriptor (a parent's delete looks for the tables that point at it, PD4). */
+  all(): TableDescriptor[]
   /** The descriptor, or `UNKNOWN_TABLE` with what is known. */
   require(table: string): TableDescriptor
   /** At start: takes the stored descriptors (unless the app gave its own). */
@@ -69,6 +71,7 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
       return tables.size
     },
     get: (table) => tables.get(table),
+    all: () => [...tables.values()],
     require(table) {
       const descriptor = tables.get(table)
       if (descriptor !== undefined) return descriptor
