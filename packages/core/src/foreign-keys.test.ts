@@ -101,7 +101,7 @@ describe('descriptors with foreign keys (assertTableDescriptor)', () => {
     expect(codeOf(() => assertTableDescriptor(todos('set null')))).toBeNull()
   })
 
-  it.each([
+  it.each<[string, Partial<ForeignKeyDescriptor>]>([
     ['a column the table lacks', { column: 'nope' }],
     ['a column that is not text', { column: 'n' }],
     ['a table name that is not an identifier', { references: 'li-sts' }],

@@ -9,7 +9,7 @@ import { uuidv7 } from '../ids.js'
 import type { LiveQueries } from '../live/live-queries.js'
 import { compileQuery, isLive, runQuery, toReadRow, type QueryOptions, type ReadRow } from '../query.js'
 import type { Runtime } from '../runtime.js'
-import type { LocalStore, StoredRecord } from '../store/types.js'
+import type { LocalStore, StoredRecord, StoreTransaction } from '../store/types.js'
 import type { DescriptorRegistry } from './descriptor-registry.js'
 import { assertLocalParents, cascadeLocalDelete, type Cascaded } from './relations.js'
 
@@ -33,7 +33,7 @@ export interface TableHandleDeps {
 type MakeRecord = (local: StoredRecord | undefined, stamp: () => Stamp) => StoredRecord
 
 /** What a write does in its transaction once its record is made: checks its parents (PD3), or carries a delete to the children (PD4). */
-type Related = (tx: Parameters<Parameters<LocalStore['transaction']>[1]>[0], record: StoredRecord, stamp: () => Stamp) => Promise<Cascaded | null>
+type Related = (tx: StoreTransaction, record: StoredRecord, stamp: () => Stamp) => Promise<Cascaded | null>
 
 /** Creates the handle on `table`. */
 export function createTableHandle<Row extends object>(table: string, deps: TableHandleDeps): TableHandle<Row> {
@@ -50,7 +50,7 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
     assertOpen()
     const clock = await deps.clock()
     assertOpen()
-    let cascaded: Cascaded | null = null
+    const done: { cascaded: Cascaded | null } = { cascaded: null }
     try {
       await store.transaction('readwrite', async (tx) => {
         const local = await tx.getRecord(table, uid)
@@ -60,7 +60,7 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
         const stamp = (): Stamp => clock.next()
         const record = make(local, stamp)
         // Before anything is written: a refusal (PD3) leaves the transaction without a write.
-        cascaded = related === undefined ? null : await related(tx, record, stamp)
+        done.cascaded = related === undefined ? null : await related(tx, record, stamp)
         await tx.putRecord(record)
         await clock.persist(tx)
       })
@@ -70,7 +70,7 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
       if (lw.code === 'QUOTA_EXCEEDED' || lw.code === 'INTERNAL') deps.report(lw)
       throw lw
     }
-    deps.afterWrite(table, uid, cascaded ?? undefined)
+    deps.afterWrite(table, uid, done.cascaded ?? undefined)
   }
 
   /** PD3: a live record's parents, as this replica knows them. */
@@ -79,8 +79,7 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
     return null
   }
   /** PD4: a deletion carried to the children this replica holds. */
-  const cascade: Related = (tx, record, stamp) => cascadeLocalDelete(tx, registryTables(), table, record.uid, stamp)
-  const registryTables = (): TableDescriptor[] => registry.all()
+  const cascade: Related = (tx, record, stamp) => cascadeLocalDelete(tx, registry.all(), table, record.uid, stamp)
 
   return {
     name: table,
