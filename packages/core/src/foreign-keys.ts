@@ -104,21 +104,26 @@ export function childEffects(tables: readonly TableDescriptor[], parent: string)
   return out
 }
 
-/** Checks a descriptor's foreign keys (called by `assertTableDescriptor`): a text column of the table, an identifier, known actions, one per column. */
+/**
+ * Checks a descriptor's foreign keys (called by `assertTableDescriptor`): each on one of the table's text
+ * columns, at most one per column, to an identifier, with known actions; else `BAD_REQUEST`.
+ */
 export function assertForeignKeys(table: TableDescriptor, isIdentifier: (name: string) => boolean): void {
-  if (table.foreignKeys === undefined) return
-  if (!Array.isArray(table.foreignKeys)) throw new LastwordError('BAD_REQUEST', `Table "${table.name}" lists foreign keys that are not a list`)
+  const keys = table.foreignKeys
+  if (keys === undefined) return
   const seen = new Set<string>()
-  for (const fk of table.foreignKeys) {
-    const column = table.columns.find((c) => c.name === fk.column)
-    if (column === undefined || column.type !== 'text') {
-      throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares a foreign key on a column that is not one of its text columns`)
-    }
-    if (!isIdentifier(fk.references)) throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares a foreign key to a table name that is not an identifier`)
-    if (!FOREIGN_KEY_ACTIONS.includes(fk.onDelete) || !FOREIGN_KEY_ACTIONS.includes(fk.onUpdate)) {
-      throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares a foreign key with an unknown action`)
-    }
-    if (seen.has(fk.column)) throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares two foreign keys on "${fk.column}"`)
-    seen.add(fk.column)
-  }
+  const ok =
+    Array.isArray(keys) &&
+    keys.every((fk) => {
+      const fresh = !seen.has(fk.column)
+      seen.add(fk.column)
+      return (
+        fresh &&
+        table.columns.some((c) => c.name === fk.column && c.type === 'text') &&
+        isIdentifier(fk.references) &&
+        FOREIGN_KEY_ACTIONS.includes(fk.onDelete) &&
+        FOREIGN_KEY_ACTIONS.includes(fk.onUpdate)
+      )
+    })
+  if (!ok) throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares a malformed foreign key (a text column of its own, once, to a table name, with known actions)`)
 }
