@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { isLastwordError, type ForeignKeyAction, type TableDescriptor } from '@lastword/core'
-import { createSyncClient, type SyncClient } from '../src/index.js'
-import { newIndexedDB, offlineTransport } from './helpers.js'
+import { createMemoryStore, createSyncClient, type LocalStore, type SyncClient } from '../src/index.js'
+import { newIdbStore, newIndexedDB, offlineTransport } from './helpers.js'
 
 interface List {
   name: string
@@ -44,7 +44,7 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()))
 })
 
-function offlineClient(store: 'memory' | 'indexeddb', items: TableDescriptor): SyncClient {
+function offlineClient(store: 'memory' | 'indexeddb' | LocalStore, items: TableDescriptor): SyncClient {
   const client = createSyncClient({ name: `relations-${Math.random()}`, tables: [listsTable, items, notesTable], transport: offlineTransport(), store, indexedDB: newIndexedDB(), tabs: false, logger: false })
   clients.push(client)
   return client
@@ -107,6 +107,29 @@ describe.each(['indexeddb', 'memory'] as const)('foreign keys in the replica (%s
     expect(await client.table('notes').record(note)).toMatchObject({ dirty: true, deleted_at: expect.any(String) })
     // Every deletion is a write of its own, pushed: the list, two items, a note.
     expect(await client.pendingCount()).toBe(6) // 2 lists, 3 items, 1 note: each record dirty once
+  })
+
+  it('PD4 is one transaction: a child that cannot be written leaves the parent undeleted too', async () => {
+    // A store that refuses writes of items while `failItems` is set (a full disk, in the middle of the cascade).
+    const inner = store === 'memory' ? createMemoryStore() : newIdbStore(`lastword:relations-${Math.random()}`)
+    const guard = { failItems: false }
+    const failing: LocalStore = {
+      kind: inner.kind,
+      clear: () => inner.clear(),
+      close: () => inner.close(),
+      transaction: (mode, fn) =>
+        inner.transaction(mode, (tx) =>
+          fn({ ...tx, putRecord: (r) => (guard.failItems && r.table === 'items' ? Promise.reject(new DOMException('full', 'QuotaExceededError')) : tx.putRecord(r)) }),
+        ),
+    }
+    const client = offlineClient(failing, itemsTable('cascade'))
+    const list = await client.table<List>('lists').create({ name: 'groceries' })
+    const a = await client.table<Item>('items').create({ title: 'milk', list_uid: list })
+    guard.failItems = true
+    expect(await codeOf(client.table<List>('lists').delete(list))).toBe('QUOTA_EXCEEDED')
+    guard.failItems = false
+    expect(await client.table<List>('lists').findUnique(list)).toMatchObject({ name: 'groceries' })
+    expect(await client.table<Item>('items').findUnique(a)).toMatchObject({ title: 'milk', list_uid: list })
   })
 
   it.each([undefined, 'field'] as const)('PD4 set null: a parent\'s delete clears its held children\'s reference (merge %s)', async (merge) => {
