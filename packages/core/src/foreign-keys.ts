@@ -125,5 +125,5 @@ export function assertForeignKeys(table: TableDescriptor, isIdentifier: (name: s
         FOREIGN_KEY_ACTIONS.includes(fk.onUpdate)
       )
     })
-  if (!ok) throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares a malformed foreign key (a text column of its own, once, to a table name, with known actions)`)
+  if (!ok) throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares a malformed foreign key`)
 }

@@ -7,6 +7,7 @@
 import * as v from 'valibot'
 import { MAX_DECLARED_LENGTH, assertSafeJson } from './descriptor.js'
 import type { WireError } from './errors.js'
+import { FOREIGN_KEY_ACTIONS } from './foreign-keys.js'
 import { LINEAGE_PATTERN, LINEAGE_POINT_PATTERN } from './lineage.js'
 import { UID_PATTERN } from './metadata.js'
 import { MAX_RENAMES } from './schema-version.js'
@@ -74,8 +75,8 @@ const tableDescriptor = () =>
         strictObject({
           column: name(),
           references: name(),
-          onDelete: v.picklist(['cascade', 'set null', 'restrict', 'no action', 'set default']),
-          onUpdate: v.picklist(['cascade', 'set null', 'restrict', 'no action', 'set default']),
+          onDelete: v.picklist(FOREIGN_KEY_ACTIONS),
+          onUpdate: v.picklist(FOREIGN_KEY_ACTIONS),
         }),
         256,
       ),

@@ -92,7 +92,7 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
           if (JSON.stringify(app.foreignKeys ?? []) !== JSON.stringify(keys)) {
             const { foreignKeys: _stale, ...rest } = app
             tables.set(app.name, keys.length === 0 ? rest : { ...rest, foreignKeys: keys })
-            report(new LastwordError('BAD_REQUEST', `Table ${JSON.stringify(app.name.slice(0, 64))}: the descriptors passed as \`tables\` list other foreign keys than the server's; using the server's (write them again with describeTables)`, { table: app.name }))
+            report(new LastwordError('BAD_REQUEST', `Table ${JSON.stringify(app.name.slice(0, 64))}: the server's foreign keys differ from \`tables\`; using the server's`, { table: app.name }))
           }
           if ((app.merge ?? 'row') === (server.merge ?? 'row')) continue
           const merge = server.merge === 'field' ? 'field' : 'row'
