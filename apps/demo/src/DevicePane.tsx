@@ -49,11 +49,14 @@ function Pane({ device, icon }: { device: Device; icon: 'laptop' | 'phone' }) {
   }
 
   const rows = todos.rows
-  const open = rows.filter((row) => !row.done).length
-  // Todos by list; todos written before lists (no list) last.
+  // Todos by list; todos written before lists (no list) last. A todo whose list this device no longer
+  // shows is not listed: the two live queries refresh one after the other, and the todos of a deleted list
+  // (gone in the same local transaction) must never flash up as orphans in between.
   const groups: Array<{ list: List | null; todos: Todo[] }> = lists.rows.map((list) => ({ list, todos: rows.filter((row) => row.list_uid === list.uid) }))
-  const unfiled = rows.filter((row) => row.list_uid === null || !lists.rows.some((list) => list.uid === row.list_uid))
+  const unfiled = rows.filter((row) => row.list_uid === null)
   if (unfiled.length > 0) groups.push({ list: null, todos: unfiled })
+  const shown = groups.flatMap((group) => group.todos)
+  const open = shown.filter((row) => !row.done).length
 
   return (
     <section className={`pane device ${state.online ? 'is-online' : 'is-offline'}`} data-testid={`device-${id}`}>
@@ -137,9 +140,9 @@ function Pane({ device, icon }: { device: Device; icon: 'laptop' | 'phone' }) {
       </form>
 
       <div className="list-head">
-        <span>{todos.loading ? 'Loading…' : `${plural(lists.rows.length, 'list')} · ${open} open · ${rows.length - open} done`}</span>
+        <span>{todos.loading ? 'Loading…' : `${plural(lists.rows.length, 'list')} · ${open} open · ${shown.length - open} done`}</span>
       </div>
-      <div className="lists" data-testid={`${id}-todos`} data-count={rows.length}>
+      <div className="lists" data-testid={`${id}-todos`} data-count={shown.length}>
         {groups.map(({ list, todos: items }) => (
           <ListBlock key={list?.uid ?? 'none'} device={device} list={list} todos={items} />
         ))}
