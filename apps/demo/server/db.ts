@@ -1,19 +1,19 @@
 /**
  * Opens the demo's database: a SQLite file by default, PostgreSQL when a `postgres://` URL is given.
- * Creates the app table with raw SQL; lastword's own tables come from the sync server's `migrate()`.
+ * Creates the app tables with raw SQL; lastword's own tables come from the sync server's `migrate()`.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
 import type { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
-import { CREATE_TODOS_PG, CREATE_TODOS_SQLITE, pgTodos, sqliteTodos } from './schema.js'
+import { ADD_LIST_UID_SQLITE, CREATE_PG, CREATE_SQLITE, pgLists, pgTodos, sqliteLists, sqliteTodos } from './schema.js'
 
 export type DemoDatabase =
   | {
       dialect: 'sqlite'
       db: ReturnType<typeof drizzleSqlite>
-      tables: { todos: typeof sqliteTodos }
+      tables: { lists: typeof sqliteLists; todos: typeof sqliteTodos }
       /** Where the data lives, for humans. */
       label: string
       close(): Promise<void>
@@ -21,7 +21,7 @@ export type DemoDatabase =
   | {
       dialect: 'postgres'
       db: ReturnType<typeof drizzlePg>
-      tables: { todos: typeof pgTodos }
+      tables: { lists: typeof pgLists; todos: typeof pgTodos }
       label: string
       close(): Promise<void>
     }
@@ -41,7 +41,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DemoDa
     const { drizzle } = await import('drizzle-orm/node-postgres')
     const pool = new pg.Pool({ connectionString: url, max: 10 })
     try {
-      await pool.query(CREATE_TODOS_PG)
+      for (const statement of CREATE_PG) await pool.query(statement)
     } catch (error) {
       await pool.end().catch(() => {})
       throw error
@@ -50,7 +50,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DemoDa
     return {
       dialect: 'postgres',
       db: drizzle(pool),
-      tables: { todos: pgTodos },
+      tables: { lists: pgLists, todos: pgTodos },
       label: `PostgreSQL ${redact(url)}`,
       async close() {
         if (closed) return
@@ -66,11 +66,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DemoDa
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = FULL')
   sqlite.pragma('busy_timeout = 5000')
-  sqlite.exec(CREATE_TODOS_SQLITE)
+  // The database enforces the todos' foreign key to their list (better-sqlite3 turns it on; said here).
+  sqlite.pragma('foreign_keys = ON')
+  for (const statement of CREATE_SQLITE) sqlite.exec(statement)
+  const columns = sqlite.prepare('SELECT name FROM pragma_table_info(?)').all('todos') as Array<{ name: string }>
+  if (!columns.some((c) => c.name === 'list_uid')) sqlite.exec(ADD_LIST_UID_SQLITE)
   return {
     dialect: 'sqlite',
     db: drizzleSqlite(sqlite),
-    tables: { todos: sqliteTodos },
+    tables: { lists: sqliteLists, todos: sqliteTodos },
     label: `SQLite ${shortPath(options.databasePath)}`,
     async close() {
       if (sqlite.open) sqlite.close()

@@ -26,7 +26,7 @@ export interface DemoServerOptions {
   outDir?: string
   /** Build the web app at start (default true). */
   build?: boolean
-  /** Add a few todos when the table is empty (default true). */
+  /** Add a list and a few todos when there is no list yet (default true). */
   seed?: boolean
   /** How often the server pane's feed re-reads the rows, ms (default 400). */
   feedIntervalMs?: number
@@ -75,8 +75,8 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   }
   const sync = createSyncServer({
     db: database.db,
-    // The web app's tables (schema.ts: merged column by column), on this dialect's Drizzle table.
-    tables: { todos: { ...demoTables.todos, table: database.tables.todos } },
+    // The web app's tables (schema.ts: todos merged column by column, each in a list), on this dialect's Drizzle tables.
+    tables: { lists: database.tables.lists, todos: { ...demoTables.todos, table: database.tables.todos } },
     ...(adapter === undefined ? {} : { cluster: { adapter: adapter.adapter } }),
   })
   try {
@@ -87,8 +87,13 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     throw error
   }
   const todos = sync.service('todos')
-  if (options.seed !== false && (await todos.findMany()).length === 0) {
-    for (const title of SEED) await todos.create({ title, done: false, edited_by: 'Server' })
+  const lists = sync.service('lists')
+  if (options.seed !== false && (await lists.findMany()).length === 0) {
+    const home = await lists.create({ name: 'Home', edited_by: 'Server' })
+    const all = await todos.findMany()
+    // A database made before lists: its todos go to the first list; a fresh one gets the seeded todos.
+    for (const todo of all) if (todo.list_uid === null) await todos.update(todo.uid, { list_uid: home })
+    if (all.length === 0) for (const title of SEED) await todos.create({ title, done: false, edited_by: 'Server', list_uid: home })
   }
 
   // The server pane's feed: one poller while anyone listens, sending only when the rows changed.
@@ -96,9 +101,9 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   let last = ''
   let timer: ReturnType<typeof setInterval> | null = null
   const snapshot = async (): Promise<string> => {
-    const rows = await todos.findMany()
-    rows.sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0))
-    return JSON.stringify({ database: database.label, rows })
+    const byUid = (a: { uid: string }, b: { uid: string }): number => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0)
+    const [rows, listRows] = await Promise.all([todos.findMany(), lists.findMany()])
+    return JSON.stringify({ database: database.label, rows: rows.sort(byUid), lists: listRows.sort(byUid) })
   }
   const tick = async (): Promise<void> => {
     try {

@@ -54,9 +54,10 @@ export function App() {
       </header>
 
       <p className="intro">
-        Two devices share one todo list, each with its own copy in IndexedDB. Take one offline, edit on both,
+        Two devices share todo lists, each with its own copy in IndexedDB. Take one offline, edit on both,
         reconnect: every field settles on its <strong>latest write</strong> (hybrid-logical-clock stamps), so edits
-        of different fields are all kept, and a delete wins over older edits.
+        of different fields are all kept, and a delete wins over older edits. Deleting a list deletes its todos, and
+        its deletion wins: an edit of one of them made elsewhere is refused.
       </p>
 
       {run && <ConflictCard run={run} onDismiss={conflictStore.dismiss} />}

@@ -1,6 +1,6 @@
 import { LastwordProvider, useLiveQuery, useSyncStatus, useTable } from '@lastword/react'
 import { useRef, useState, useSyncExternalStore, type FormEvent } from 'react'
-import type { Device, LogEntry, Status, Todo } from './devices'
+import type { Device, List, LogEntry, Status, Todo } from './devices'
 import { clockTime, plural } from './format'
 import { LaptopIcon, PhoneIcon, TrashIcon } from './icons'
 
@@ -25,19 +25,38 @@ function Pane({ device, icon }: { device: Device; icon: 'laptop' | 'phone' }) {
   const sync = useSyncStatus()
   const pending = sync.pending ?? 0
   const todos = useLiveQuery(useTable<Todo>('todos')) // every row, uid order (creation order); keeps the scope synced
+  const lists = useLiveQuery(useTable<List>('lists'))
   const [title, setTitle] = useState('')
+  const [listName, setListName] = useState('')
+  const [chosen, setChosen] = useState('')
   const id = device.id
+  // The list a new todo goes to: the one chosen while it exists, else the first.
+  const target = lists.rows.find((list) => list.uid === chosen)?.uid ?? lists.rows[0]?.uid ?? null
 
   const add = (event: FormEvent) => {
     event.preventDefault()
     const text = title.trim()
     if (!text) return
     setTitle('')
-    void device.attempt(() => device.create(text))
+    void device.attempt(() => device.create(text, target))
+  }
+  const addList = (event: FormEvent) => {
+    event.preventDefault()
+    const name = listName.trim()
+    if (!name) return
+    setListName('')
+    void device.attempt(() => device.createList(name))
   }
 
   const rows = todos.rows
-  const open = rows.filter((row) => !row.done).length
+  // Todos by list; todos written before lists (no list) last. A todo whose list this device no longer
+  // shows is not listed: the two live queries refresh one after the other, and the todos of a deleted list
+  // (gone in the same local transaction) must never flash up as orphans in between.
+  const groups: Array<{ list: List | null; todos: Todo[] }> = lists.rows.map((list) => ({ list, todos: rows.filter((row) => row.list_uid === list.uid) }))
+  const unfiled = rows.filter((row) => row.list_uid === null)
+  if (unfiled.length > 0) groups.push({ list: null, todos: unfiled })
+  const shown = groups.flatMap((group) => group.todos)
+  const open = shown.filter((row) => !row.done).length
 
   return (
     <section className={`pane device ${state.online ? 'is-online' : 'is-offline'}`} data-testid={`device-${id}`}>
@@ -79,7 +98,34 @@ function Pane({ device, icon }: { device: Device; icon: 'laptop' | 'phone' }) {
         </span>
       </div>
 
+      <form className="add add-list" onSubmit={addList}>
+        <input
+          value={listName}
+          onChange={(event) => setListName(event.currentTarget.value)}
+          placeholder="New list…"
+          aria-label={`New list on ${device.label}`}
+          data-testid={`${id}-new-list-name`}
+          maxLength={80}
+        />
+        <button type="submit" className="btn" data-testid={`${id}-add-list`} disabled={!listName.trim()}>
+          Add list
+        </button>
+      </form>
+
       <form className="add" onSubmit={add}>
+        <select
+          className="list-select"
+          value={target ?? ''}
+          onChange={(event) => setChosen(event.currentTarget.value)}
+          aria-label={`List of the new todo on ${device.label}`}
+          data-testid={`${id}-new-todo-list`}
+        >
+          {lists.rows.map((list) => (
+            <option key={list.uid} value={list.uid}>
+              {list.name}
+            </option>
+          ))}
+        </select>
         <input
           value={title}
           onChange={(event) => setTitle(event.currentTarget.value)}
@@ -94,16 +140,86 @@ function Pane({ device, icon }: { device: Device; icon: 'laptop' | 'phone' }) {
       </form>
 
       <div className="list-head">
-        <span>{todos.loading ? 'Loading…' : `${open} open · ${rows.length - open} done`}</span>
+        <span>{todos.loading ? 'Loading…' : `${plural(lists.rows.length, 'list')} · ${open} open · ${shown.length - open} done`}</span>
       </div>
-      <ul className="todos" data-testid={`${id}-todos`} data-count={rows.length}>
-        {rows.map((row) => (
-          <TodoItem key={row.uid} device={device} row={row} />
+      <div className="lists" data-testid={`${id}-todos`} data-count={shown.length}>
+        {groups.map(({ list, todos: items }) => (
+          <ListBlock key={list?.uid ?? 'none'} device={device} list={list} todos={items} />
         ))}
-        {!todos.loading && rows.length === 0 && <li className="empty">Nothing to do. Add a todo above.</li>}
-      </ul>
+        {!todos.loading && !lists.loading && groups.length === 0 && <p className="empty">No lists. Add one above.</p>}
+      </div>
 
       <Log entries={state.log} testid={`${id}-log`} onClear={() => device.clearLog()} />
+    </section>
+  )
+}
+
+/** One list: its name (click to rename), its delete button (its todos go with it), its todos. */
+function ListBlock({ device, list, todos }: { device: Device; list: List | null; todos: Todo[] }) {
+  const [editing, setEditing] = useState(false)
+  const open = useRef(false)
+  const commit = (value: string) => {
+    if (!open.current || list === null) return
+    open.current = false
+    setEditing(false)
+    const name = value.trim()
+    if (name && name !== list.name) void device.attempt(() => device.renameList(list.uid, name))
+  }
+  return (
+    <section className="list" data-testid={`${device.id}-list`} data-uid={list?.uid ?? ''} data-name={list?.name ?? ''}>
+      <header className="list-title">
+        {list === null ? (
+          <span className="list-name is-none">No list</span>
+        ) : editing ? (
+          <input
+            className="title-input"
+            autoFocus
+            defaultValue={list.name}
+            data-testid="list-name-input"
+            aria-label="Edit list name"
+            maxLength={80}
+            onKeyDown={(event) => {
+              if (event.key === 'Enter') commit(event.currentTarget.value)
+              if (event.key === 'Escape') {
+                open.current = false
+                setEditing(false)
+              }
+            }}
+            onBlur={(event) => commit(event.currentTarget.value)}
+          />
+        ) : (
+          <button
+            type="button"
+            className="list-name"
+            data-testid="list-name"
+            title="Click to rename"
+            onClick={() => {
+              open.current = true
+              setEditing(true)
+            }}
+          >
+            {list.name}
+          </button>
+        )}
+        <span className="list-count">{todos.length}</span>
+        {list !== null && (
+          <button
+            type="button"
+            className="icon-btn delete"
+            aria-label={`Delete the list “${list.name}” and its todos`}
+            data-testid="list-delete"
+            onClick={() => void device.attempt(() => device.removeList(list.uid))}
+          >
+            <TrashIcon />
+          </button>
+        )}
+      </header>
+      <ul className="todos">
+        {todos.map((row) => (
+          <TodoItem key={row.uid} device={device} row={row} />
+        ))}
+        {todos.length === 0 && <li className="empty">Nothing to do in this list.</li>}
+      </ul>
     </section>
   )
 }

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react'
-import type { Todo } from './devices'
+import type { List, Todo } from './devices'
 import { clockTime } from './format'
 import { ServerIcon } from './icons'
 
 interface Feed {
   database: string
   rows: Todo[]
+  lists?: List[]
 }
 
 /** The server's rows, live: a server-sent event stream that re-sends whenever they change. */
@@ -27,6 +28,7 @@ export function ServerPane() {
   }, [])
 
   const rows = feed?.rows ?? []
+  const listNames = new Map((feed?.lists ?? []).map((list) => [list.uid, list.name]))
   return (
     <section className="pane server" data-testid="server-pane">
       <header className="pane-head">
@@ -52,6 +54,7 @@ export function ServerPane() {
           <tr>
             <th scope="col" className="col-done">Done</th>
             <th scope="col">Title</th>
+            <th scope="col" className="col-list">List</th>
             <th scope="col" className="col-by">By</th>
           </tr>
         </thead>
@@ -62,12 +65,13 @@ export function ServerPane() {
                 <span className={`mini-check ${row.done ? 'on' : ''}`} aria-label={row.done ? 'done' : 'open'} />
               </td>
               <td className={row.done ? 'done-title' : ''}>{row.title}</td>
+              <td className="col-list" data-testid="server-row-list">{row.list_uid === null ? '—' : (listNames.get(row.list_uid) ?? '?')}</td>
               <td className="col-by">{row.edited_by ?? '—'}</td>
             </tr>
           ))}
           {feed && rows.length === 0 && (
             <tr>
-              <td colSpan={3} className="empty">
+              <td colSpan={4} className="empty">
                 No rows.
               </td>
             </tr>
@@ -75,7 +79,7 @@ export function ServerPane() {
         </tbody>
       </table>
       <p className="server-foot">
-        {rows.length} {rows.length === 1 ? 'row' : 'rows'}
+        {rows.length} {rows.length === 1 ? 'todo' : 'todos'} in {listNames.size} {listNames.size === 1 ? 'list' : 'lists'}
         {updatedAt ? ` · changed at ${clockTime(updatedAt)}` : ''}
       </p>
     </section>

@@ -6,14 +6,15 @@
  * device also follows its rows itself, to log what arrived from elsewhere and for the conflict walkthrough.
  */
 import { createSyncClient, type ClientStatus, type SyncClient, type SyncReport, type TableHandle } from '@lastword/client'
-import type { DemoTables, Todo } from '../server/schema'
+import type { DemoTables, List, Todo } from '../server/schema'
 import descriptors from './lastword-tables.json'
-import { plural, ruleText, stampTime } from './format'
+import { errorText, plural, ruleText, stampTime } from './format'
 import { MAX_LOG, fieldOf, loadLog, loadWritten, onlineKey, saveLog, saveWritten, sameField, takeLogId, type Field, type LogEntry, type LogLine } from './device-storage'
 
 export type { LogEntry, LogLine }
 
-export type { Todo }
+export type { List, Todo }
+export { errorText }
 export type DeviceId = 'laptop' | 'phone'
 export type Status = ClientStatus
 export type { SyncReport }
@@ -27,6 +28,7 @@ export interface DeviceState {
 export class Device {
   readonly client: SyncClient<DemoTables>
   readonly todos: TableHandle<Todo>
+  readonly lists: TableHandle<List>
   private state: DeviceState
   private readonly listeners = new Set<() => void>()
   private readonly syncListeners = new Set<(report: SyncReport) => void>()
@@ -36,6 +38,8 @@ export class Device {
   private readonly deletedHere = new Set<string>()
   /** Live rows (null before the first local read) and the pending count, for the log and the walkthrough. */
   rows: Todo[] | null = null
+  /** Live lists, creation order: a todo added without one goes to the first. */
+  listRows: List[] = []
   pending = 0
 
   constructor(
@@ -49,11 +53,14 @@ export class Device {
     // (`describeTables`), so a device can write before it ever connects.
     this.client = createSyncClient<DemoTables>({ url: serverUrls(id), name: `lastword-demo-${id}`, autoConnect: online, tables: descriptors })
     this.todos = this.client.table('todos')
+    this.lists = this.client.table('lists')
 
     this.client.on('pending', (pending) => {
       this.pending = pending
     })
     this.client.on('sync', (report) => this.onSync(report))
+    // A todo refused for its deleted list leaves as the server's state, not as "a later delete" (logSync says why).
+    this.client.on('edit', (e) => e.kind === 'rejected' && e.error.code === 'PARENT_DELETED' && this.deletedHere.add(e.uid))
     this.client.on('error', (error) => {
       this.addLog({ kind: 'error', title: 'Error', lines: [{ text: errorText(error), tone: 'error' }] })
     })
@@ -63,6 +70,10 @@ export class Device {
       for (const row of rows) this.titles.set(row.uid, row.title)
       this.rows = rows
       if (before !== null) this.logRemote(before, rows)
+    })
+    this.lists.subscribe({}, (rows) => {
+      for (const row of rows) this.titles.set(row.uid, row.name)
+      this.listRows = rows
     })
     void this.refreshPending()
     if (!online) {
@@ -156,10 +167,31 @@ export class Device {
     )
   }
 
-  async create(title: string): Promise<string> {
-    const uid = await this.todos.create({ title, done: false, edited_by: this.label })
-    this.local(`Created “${title}”`)
+  async create(title: string, list: string | null = this.listRows[0]?.uid ?? null): Promise<string> {
+    const uid = await this.todos.create({ title, done: false, edited_by: this.label, list_uid: list })
+    this.local(`Created “${title}”${list === null ? '' : ` in “${this.titleOf(list)}”`}`)
     return uid
+  }
+
+  async createList(name: string): Promise<string> {
+    const uid = await this.lists.create({ name, edited_by: this.label })
+    this.local(`Created the list “${name}”`)
+    return uid
+  }
+
+  async renameList(uid: string, name: string): Promise<void> {
+    const before = this.titleOf(uid)
+    await this.lists.update(uid, { name, edited_by: this.label })
+    this.local(`Renamed the list “${before}” → “${name}”`)
+  }
+
+  /** Deletes a list; its todos on this device go in the same local transaction (onDelete: 'cascade'). */
+  async removeList(uid: string): Promise<void> {
+    const name = this.titleOf(uid)
+    const todos = (this.rows ?? []).filter((row) => row.list_uid === uid)
+    for (const todo of todos) this.deletedHere.add(todo.uid)
+    await this.lists.delete(uid)
+    this.local(`Deleted the list “${name}”${todos.length > 0 ? ` and its ${plural(todos.length, 'todo')}` : ''}`)
   }
 
   async rename(uid: string, title: string): Promise<void> {
@@ -307,7 +339,12 @@ export class Device {
       })
     }
     for (const r of report.rejected) {
-      lines.push({ text: `Rejected “${this.titleOf(r.uid)}”: ${errorText(r.error)}`, tone: 'error' })
+      // PARENT_DELETED (core's SPEC.md section 4a): the list's deletion won; the todo is gone here too.
+      const text =
+        r.error.code === 'PARENT_DELETED'
+          ? `This device's ${this.written.get(r.uid) ?? `edit of “${this.titleOf(r.uid)}”`} was refused: its list was deleted on another device, so the todo is gone`
+          : `Rejected “${this.titleOf(r.uid)}”: ${errorText(r.error)}`
+      lines.push({ text, tone: 'error' })
     }
     for (const uid of report.evicted) lines.push({ text: `Evicted “${this.titleOf(uid)}”: it left this device's scope`, tone: 'evict' })
     for (const uid of report.purged) {
@@ -322,16 +359,6 @@ export class Device {
       lines: [...lines, { text: `${Math.round(report.durationMs)} ms`, tone: 'muted' }],
     })
   }
-}
-
-export function errorText(error: unknown): string {
-  if (typeof error === 'string') return error
-  if (error && typeof error === 'object') {
-    const e = error as { code?: unknown; message?: unknown }
-    if (e.code && e.message) return `${String(e.code)}: ${String(e.message)}`
-    if (e.message) return String(e.message)
-  }
-  return String(error)
 }
 
 export const devices: Record<DeviceId, Device> = {

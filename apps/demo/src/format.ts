@@ -26,3 +26,14 @@ export function ruleText(rule: string): string {
   const m = /^(R\d+)\s+(.*)$/.exec(rule)
   return m ? `${m[2]} (${m[1]})` : rule
 }
+
+export function errorText(error: unknown): string {
+  if (typeof error === 'string') return error
+  if (error && typeof error === 'object') {
+    const e = error as { code?: unknown; message?: unknown }
+    if (e.code === 'PARENT_DELETED') return 'Its list was deleted: a todo cannot be added to or kept in a deleted list (PARENT_DELETED)'
+    if (e.code && e.message) return `${String(e.code)}: ${String(e.message)}`
+    if (e.message) return String(e.message)
+  }
+  return String(error)
+}

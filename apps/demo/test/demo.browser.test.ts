@@ -1,7 +1,9 @@
 /**
  * The demo, end to end, in Debian's Chromium: two devices go offline, edit the same and different
  * records, one deletes what the other edited earlier, the page is reloaded while offline, both come
- * back — and both devices and the server's pane converge on the last-writer-wins result.
+ * back — and both devices and the server's pane converge on the last-writer-wins result. Then a list
+ * deleted offline on one device wins over an offline edit of its todo on the other (core's SPEC.md
+ * section 4a): the edit is refused with a readable line in the log and the todo leaves every pane.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -189,6 +191,49 @@ describe.runIf(hasChromium || process.env.CI)('the demo in a real browser', () =
     expect(laptop.some(([title]) => title.endsWith('renamed on the Laptop'))).toBe(true)
     await expect.poll(serverItems, LIVENESS).toEqual(laptop)
     await page.screenshot({ path: join(RESULTS, 'conflict.png'), fullPage: true })
+    expect(pageErrors).toEqual([])
+  })
+
+  it('deleting a list offline wins over an offline edit of its todo on the other device (PARENT_DELETED)', async () => {
+    for (const device of ['laptop', 'phone'] as const) await setOnline(device, true)
+    const list = (device: Device, name: string) => page.locator(`[data-testid="${device}-list"][data-name="${name}"]`)
+    // The Laptop makes a list and a todo in it; the Phone renames the list; both see everything.
+    await page.getByTestId('laptop-new-list-name').fill('Weekend trip')
+    await page.getByTestId('laptop-add-list').click()
+    await list('phone', 'Weekend trip').waitFor(LIVENESS)
+    const listUid = await list('laptop', 'Weekend trip').getAttribute('data-uid')
+    await page.getByTestId('laptop-new-todo-list').selectOption(listUid ?? '')
+    await page.getByTestId('laptop-new-title').fill('Pack the tent')
+    await page.getByTestId('laptop-add').click()
+    await list('phone', 'Weekend trip').locator('[data-title="Pack the tent"]').waitFor(LIVENESS)
+    await list('phone', 'Weekend trip').getByTestId('list-name').click()
+    await list('phone', 'Weekend trip').getByTestId('list-name-input').fill('Camping trip')
+    await list('phone', 'Weekend trip').getByTestId('list-name-input').press('Enter')
+    await list('laptop', 'Camping trip').waitFor(LIVENESS)
+    await expect.poll(() => page.locator('[data-testid="server-row"][data-title="Pack the tent"]').getByTestId('server-row-list').innerText(), LIVENESS).toBe('Camping trip')
+
+    // Offline: the Laptop deletes the list (its todo goes at once), then the Phone renames the todo.
+    await setOnline('laptop', false)
+    await setOnline('phone', false)
+    await list('laptop', 'Camping trip').getByTestId('list-delete').click()
+    await list('laptop', 'Camping trip').waitFor({ state: 'detached' })
+    expect(await item('laptop', 'Pack the tent').count()).toBe(0)
+    await rename('phone', 'Pack the tent', 'Pack the big tent')
+
+    // The Laptop syncs first: the list and its todo are deleted on the server.
+    await setOnline('laptop', true)
+    await expect.poll(() => pending('laptop'), LIVENESS).toBe(0)
+    await expect.poll(async () => (await serverItems()).some(([title]) => title === 'Pack the tent'), LIVENESS).toBe(false)
+    // Then the Phone: its edit is refused, its log says why, and the todo and the list leave it too.
+    await setOnline('phone', true)
+    await expect.poll(() => page.getByTestId('phone-log').innerText(), LIVENESS).toMatch(/edit “Pack the big tent” was refused: its list was deleted on another device, so the todo is gone/)
+    await expect.poll(() => item('phone', 'Pack the big tent').count(), LIVENESS).toBe(0)
+    await expect.poll(() => list('phone', 'Camping trip').count(), LIVENESS).toBe(0)
+    await expect.poll(() => pending('phone'), LIVENESS).toBe(0)
+    for (const device of ['laptop', 'phone'] as const) await expect.poll(() => items(device), LIVENESS).toEqual(await serverItems())
+    expect((await serverItems()).some(([title]) => title.startsWith('Pack the'))).toBe(false)
+    mkdirSync(RESULTS, { recursive: true })
+    await page.screenshot({ path: join(RESULTS, 'parent-deleted.png'), fullPage: true })
     expect(pageErrors).toEqual([])
   })
 

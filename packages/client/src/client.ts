@@ -272,10 +272,12 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     clock: () => ready,
     assertOpen,
     reloadTables,
-    afterWrite(table: string, uid: string) {
-      dataChanged([table], [uid])
-      postChanged([table], true, [uid])
-      if (tabs.isOwner) driver?.afterWrite([table])
+    afterWrite(table: string, uid: string, cascaded?: ReadonlyMap<string, readonly string[]>) {
+      // A parent's delete and the children it carried to (PD4) are one change to every reader.
+      const tables = [...new Set([table, ...(cascaded?.keys() ?? [])])], uids = [uid, ...[...(cascaded?.values() ?? [])].flat()]
+      dataChanged(tables, uids)
+      postChanged(tables, true, uids)
+      if (tabs.isOwner) driver?.afterWrite(tables)
     },
     report,
   }

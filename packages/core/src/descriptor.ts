@@ -6,6 +6,7 @@
 import { LastwordError } from './errors.js'
 import type { ColumnRename } from './schema-version.js'
 import { normalizeUuid } from './uuid.js'
+import { assertForeignKeys, type ForeignKeyDescriptor } from './foreign-keys.js'
 
 /**
  * Column types lastword syncs. Timestamps travel and are stored client-side as ISO strings; uuids
@@ -60,6 +61,11 @@ export interface TableDescriptor {
   key?: string
   /** `'uuid'`: the key is a PostgreSQL `uuid` column and uids are canonical UUIDs. Absent: a text key. */
   keyType?: 'uuid'
+  /**
+   * The table's foreign keys to other synced tables' `uid` (SPEC.md section 4a): absent when it has none.
+   * A parent's deletion wins over its children's writes (PD1–PD5).
+   */
+  foreignKeys?: ForeignKeyDescriptor[]
 }
 
 /** Whether a table merges column by column (`merge: 'field'`). */
@@ -155,6 +161,7 @@ export function assertTableDescriptor(table: TableDescriptor): TableDescriptor {
   if (table.keyType !== undefined && table.keyType !== 'uuid') {
     throw new LastwordError('BAD_REQUEST', `Table "${table.name}" declares keyType; only 'uuid'`)
   }
+  assertForeignKeys(table, (name) => IDENTIFIER_PATTERN.test(name) && !FORBIDDEN_KEYS.has(name))
   return table
 }
 

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'SCHEMA_OUTDATED' // a push written under a schema version the server can no longer map (a column dropped or retyped since): upgrade, push again
   | 'SCHEMA_CHANGE_UNSUPPORTED' // migrate(): a table changed in a way lastword does not serve (SPEC.md section 11, SV6)
   | 'PURGED' // a write of a record the server acknowledged once and no longer knows: deleted, and purged after retention (R10)
+  | 'PARENT_DELETED' // a write of a child whose parent (a foreign key to a synced table) is deleted: the parent's deletion wins (PD1)
   | 'TRANSIENT' // retry later: serialization failure after retries, lost connection, timeout
   | 'QUOTA_EXCEEDED' // local storage is full
   | 'CLOSED' // the client or the store was closed
@@ -59,6 +60,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'SCHEMA_OUTDATED',
   'SCHEMA_CHANGE_UNSUPPORTED',
   'PURGED',
+  'PARENT_DELETED',
   'TRANSIENT',
   'QUOTA_EXCEEDED',
   'CLOSED',

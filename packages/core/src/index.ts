@@ -61,6 +61,10 @@ export type { StoredKind, IncomingKind, Order, Decision, Rule, Resolution, Write
 export { mergeFieldWrite, joinFieldRecords, sameFieldState, defaultFieldStamps, assertFieldStamps, toFieldRecord, fieldDigest, MERGE_MODES } from './field-merge.js'
 export type { MergeMode, FieldStamps, FieldRecord, FieldMerge, FieldRuleId } from './field-merge.js'
 
+// Foreign keys between synced tables and the parent-deleted rule (PD1–PD5)
+export { isParentDeleted, parentRefs, assertParentsLive, parentDeleted, childEffects, assertForeignKeys, FOREIGN_KEY_ACTIONS } from './foreign-keys.js'
+export type { ForeignKeyAction, ForeignKeyDescriptor, ParentState, ParentJudge, ChildEffect } from './foreign-keys.js'
+
 // Table descriptors and row validation
 export {
   assertTableDescriptor,

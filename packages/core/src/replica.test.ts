@@ -1,4 +1,4 @@
-// The client's replica rules, one case per rule id (SPEC.md §6: A1–A4, P1–P7, E6, re-stamping).
+// The client's replica rules, one case per rule id (SPEC.md §6: A1–A4, P1–P9, E6, re-stamping).
 import { describe, expect, it } from 'vitest'
 import { assertMetaOrder, versionOf, type RecordState } from './metadata.js'
 import {
@@ -132,7 +132,23 @@ describe('decidePushOutcome (P1–P8)', () => {
     expect(d).toMatchObject({ rule: 'P8 schema outdated: kept dirty', local: { kind: 'none' }, report: { kind: 'outdated', error: { code: 'SCHEMA_OUTDATED' } } })
   })
 
+  it('P9: PARENT_DELETED → reported, an unchanged copy removed; the server knew it: its scopes reconcile (PD5)', () => {
+    const d = decidePushOutcome(input({ outcome: rejected('PARENT_DELETED') }))
+    expect(d).toEqual({
+      rule: 'P9 parent deleted: dropped, reconciled',
+      local: { kind: 'remove' },
+      report: { kind: 'rejected', error: { code: 'PARENT_DELETED', message: 'PARENT_DELETED' } },
+      reconcile: true,
+      changedInFlight: false,
+    })
+    // Never acknowledged (an offline create): the server has nothing to bring back.
+    expect(decidePushOutcome(input({ outcome: rejected('PARENT_DELETED'), local: local(s(5), { acknowledged: false }) }))).not.toHaveProperty('reconcile')
+    // Written again while in flight: the newer write stays, dirty (trap 5), and is judged when pushed.
+    expect(decidePushOutcome(input({ outcome: rejected('PARENT_DELETED'), local: local(s(6), { dirty: true }) }))).toMatchObject({ local: { kind: 'none' }, report: { kind: 'rejected' } })
+  })
+
   it('classifies every status and the codes it singles out', () => {
+    expect(classifyPushOutcome(rejected('PARENT_DELETED'), false)).toBe('parent-deleted')
     expect(classifyPushOutcome(rejected('SCHEMA_OUTDATED'), false)).toBe('outdated')
     expect(classifyPushOutcome(applied(), false)).toBe('applied')
     expect(classifyPushOutcome({ uid: 'u', status: 'superseded', rule: 'r', winner: null }, false)).toBe('superseded')

@@ -135,7 +135,7 @@ export function restampRecord<T extends RecordMeta>(record: T, next: () => Stamp
 // ---- P1–P7: a push outcome against the local record ----------------------------------------------
 
 /** The kinds of push outcome a client tells apart: a new status or error code to single out must be added here and decided below. */
-export type PushOutcomeKind = 'applied' | 'superseded' | 'purged' | 'clock-ahead' | 'outdated' | 'rejected'
+export type PushOutcomeKind = 'applied' | 'superseded' | 'purged' | 'clock-ahead' | 'outdated' | 'parent-deleted' | 'rejected'
 
 /**
  * Classifies a push outcome. A `CLOCK_AHEAD` refusal is `clock-ahead` only once the client corrected its
@@ -151,6 +151,7 @@ export function classifyPushOutcome(outcome: PushOutcome, clockCorrected: boolea
       if (outcome.error.code === 'PURGED') return 'purged'
       if (outcome.error.code === 'CLOCK_AHEAD' && clockCorrected) return 'clock-ahead'
       if (outcome.error.code === 'SCHEMA_OUTDATED') return 'outdated'
+      if (outcome.error.code === 'PARENT_DELETED') return 'parent-deleted'
       return 'rejected'
     default:
       return unreachable(outcome)
@@ -180,6 +181,7 @@ export type PushRule =
   | 'P6 clock ahead: re-stamped'
   | 'P7 rejected: kept, marked'
   | 'P8 schema outdated: kept dirty'
+  | 'P9 parent deleted: dropped, reconciled'
 
 /** The decision for one push outcome. */
 export interface PushDecision<T extends ReplicaRecord> {
@@ -188,6 +190,8 @@ export interface PushDecision<T extends ReplicaRecord> {
   report: PushReport
   /** Written again while the push was in flight: still dirty at a newer version, so one more run pushes it. */
   changedInFlight: boolean
+  /** P9: the table's scopes reconcile in full, so the server's state of the dropped record comes back. */
+  reconcile?: true
 }
 
 /** What {@link decidePushOutcome} reads. */
@@ -250,6 +254,14 @@ const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
     local: none,
     report: { kind: 'outdated', error: fromWireError(outcome.status === 'rejected' ? outcome.error : undefined).toWire() },
   }),
+  // PD5: the parent's deletion won. The refused edit is dropped (a retry would be refused again) and the
+  // server's state of the child is taken whatever its version: gone under cascade, its reference cleared
+  // under set null. A record the server knows comes back by a full reconciliation of its table's scopes.
+  'parent-deleted': ({ local, outcome }, unchanged) => {
+    const error = fromWireError(outcome.status === 'rejected' ? outcome.error : undefined).toWire()
+    if (!unchanged || local === undefined) return { rule: 'P9 parent deleted: dropped, reconciled', local: none, report: { kind: 'rejected', error } }
+    return { rule: 'P9 parent deleted: dropped, reconciled', local: { kind: 'remove' }, report: { kind: 'rejected', error }, ...(local.acknowledged ? { reconcile: true as const } : {}) }
+  },
   rejected: ({ local, outcome }, unchanged) => {
     const error = fromWireError(outcome.status === 'rejected' ? outcome.error : undefined).toWire()
     return {
@@ -274,6 +286,8 @@ const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
  *   and pushed again.
  * - P7 any other refusal: reported; an unchanged copy is kept, no longer dirty, with the error.
  * - P8 `SCHEMA_OUTDATED` (SV3): nothing changes locally, the record stays dirty until the client upgrades.
+ * - P9 `PARENT_DELETED` (PD5): reported; an unchanged copy is removed, and when the server knew the record
+ *   its table's scopes reconcile in full (`reconcile`) to bring back the server's state of it.
  */
 export function decidePushOutcome<T extends ReplicaRecord>(input: PushOutcomeInput<T>): PushDecision<T> {
   const { local, sent } = input

@@ -170,4 +170,6 @@ export interface TableDescriptorJson {
   }[]
   readonly key?: string
   readonly keyType?: string
+  /** Foreign keys to other synced tables' uid (SPEC.md section 4a); actions checked by `assertTableDescriptor`. */
+  readonly foreignKeys?: readonly { readonly column: string; readonly references: string; readonly onDelete: string; readonly onUpdate: string }[]
 }

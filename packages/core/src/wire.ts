@@ -7,6 +7,7 @@
 import * as v from 'valibot'
 import { MAX_DECLARED_LENGTH, assertSafeJson } from './descriptor.js'
 import type { WireError } from './errors.js'
+import { FOREIGN_KEY_ACTIONS } from './foreign-keys.js'
 import { LINEAGE_PATTERN, LINEAGE_POINT_PATTERN } from './lineage.js'
 import { UID_PATTERN } from './metadata.js'
 import { MAX_RENAMES } from './schema-version.js'
@@ -72,6 +73,18 @@ const tableDescriptor = () =>
     key: v.optional(name()),
     /** `'uuid'`: a PostgreSQL uuid key, uids canonical UUIDs; absent: a text key. */
     keyType: v.optional(v.picklist(['uuid'])),
+    /** Foreign keys to other synced tables' uid (SPEC.md section 4a); absent: none. */
+    foreignKeys: v.optional(
+      bounded(
+        strictObject({
+          column: name(),
+          references: name(),
+          onDelete: v.picklist(FOREIGN_KEY_ACTIONS),
+          onUpdate: v.picklist(FOREIGN_KEY_ACTIONS),
+        }),
+        256,
+      ),
+    ),
   })
 export const tableDescriptorSchema = /* @__PURE__ */ wireSchema(tableDescriptor)
 

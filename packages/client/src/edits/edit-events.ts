@@ -37,6 +37,8 @@ export type EditEvent =
       /**
        * Why (`FORBIDDEN`, `INVALID_VALUE`, …): the record is kept, no longer dirty; see `client.rejected()`.
        * `PURGED` (the record was deleted and purged on the server, R10): the local copy is removed instead.
+       * `PARENT_DELETED` (a parent it references was deleted, core's SPEC.md PD1): removed too, and the
+       * server's state of it comes back (P9).
        */
       error: WireError
     }

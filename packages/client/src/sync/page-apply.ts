@@ -26,6 +26,8 @@ export interface PageResult {
   changedInFlight: number
   /** The server refused this client's clock in this page (the clock was corrected), or `null`. */
   clockRefused: Extract<ClockEvent, { kind: 'refused' }> | null
+  /** P9: a record the server knew was dropped for its deleted parent; the table's scopes now reconcile in full. */
+  reconcile: boolean
   /** Every record the page named, as stored once it was applied (`undefined`: not stored): live queries patch from these. */
   states: ReadonlyMap<string, StoredRecord | undefined>
 }
@@ -76,7 +78,7 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
   return store.transaction('readwrite', async (tx) => {
     // Built afresh on each attempt: the store may run this again on a reopened connection.
     const batch = await loadBatch(tx, table, named)
-    const result: PageResult = { pushed: 0, superseded: [], rejected: [], restamped: [], outdated: [], evicted: [], purged: [], changedInFlight: 0, clockRefused, states: batch.states() }
+    const result: PageResult = { pushed: 0, superseded: [], rejected: [], restamped: [], outdated: [], evicted: [], purged: [], changedInFlight: 0, clockRefused, reconcile: false, states: batch.states() }
     for (const outcome of page.outcomes) {
       const sent = built.pushed.get(outcome.uid)
       if (sent === undefined) continue
@@ -91,6 +93,7 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
         next: () => clock.next(),
       })
       if (decision.changedInFlight) result.changedInFlight++
+      if (decision.reconcile === true) result.reconcile = true
       if (decision.local.kind === 'put') await batch.putRecord(withKnownAt({ ...decision.local.record, table }, page.knownAt, local))
       else if (decision.local.kind === 'remove') await batch.deleteRecord(table, outcome.uid)
       const report = decision.report
@@ -132,7 +135,14 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
       }
       scope.seen = advanceSeen(scope.seen, page.knownAt)
     }
-    if (page.mode === 'resync') {
+    if (result.reconcile) {
+      // P9: the server's state of a dropped child comes back by a full reconciliation of every scope of
+      // its table (this one at once: the run runs again), as `discard` does for a refused edit.
+      for (const other of await tx.listScopes(table)) {
+        if (other.key !== scope.key && (other.checkpoint !== null || other.fullCursor !== null)) await tx.putScope({ ...other, checkpoint: null, fullCursor: null })
+      }
+    }
+    if (page.mode === 'resync' || result.reconcile) {
       scope.checkpoint = null
       scope.fullCursor = null
     } else if (page.checkpoint !== null) {

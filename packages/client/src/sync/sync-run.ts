@@ -97,7 +97,7 @@ async function runPages(ctx: SyncContext, entry: ScopeEntry, pull: boolean, edit
     // Records the server asked for, re-stamped ones, any beyond one request's share, and pushed ones the
     // server did not take up (no outcome: it answered `resync` without applying them): one more run.
     const unanswered = page.outcomes.length < built.pushed.size
-    if (built.more || unanswered || page.push.length > 0 || result.restamped.length > 0 || result.changedInFlight > 0) entry.rerunRequested = true
+    if (built.more || unanswered || page.push.length > 0 || result.restamped.length > 0 || result.changedInFlight > 0 || result.reconcile) entry.rerunRequested = true
     // Live queries (and other tabs) re-read only when the page touched records: a resync with nothing
     // to do costs no read of the table.
     const touched = [

@@ -26,6 +26,8 @@ export interface DescriptorRegistry {
   /** How many tables are known. */
   readonly size: number
   get(table: string): TableDescriptor | undefined
+  /** Every known descriptor (a parent's delete looks for the tables that point at it, PD4). */
+  all(): TableDescriptor[]
   /** The descriptor, or `UNKNOWN_TABLE` with what is known. */
   require(table: string): TableDescriptor
   /** At start: takes the stored descriptors (unless the app gave its own). */
@@ -69,6 +71,7 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
       return tables.size
     },
     get: (table) => tables.get(table),
+    all: () => [...tables.values()],
     require(table) {
       const descriptor = tables.get(table)
       if (descriptor !== undefined) return descriptor
@@ -83,9 +86,17 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
         // passed that disagree would push whole rows to a field-merge table and lose concurrent edits.
         for (const server of received) {
           const app = tables.get(server.name)
-          if (app === undefined || (app.merge ?? 'row') === (server.merge ?? 'row')) continue
+          if (app === undefined) continue
+          // So are the foreign keys between its tables (core's SPEC.md section 4a): the server judges by its own.
+          const keys = server.foreignKeys ?? []
+          if (JSON.stringify(app.foreignKeys ?? []) !== JSON.stringify(keys)) {
+            const { foreignKeys: _stale, ...rest } = app
+            tables.set(app.name, keys.length === 0 ? rest : { ...rest, foreignKeys: keys })
+            report(new LastwordError('BAD_REQUEST', `Table ${JSON.stringify(app.name.slice(0, 64))}: the server's foreign keys differ from \`tables\`; using the server's`, { table: app.name }))
+          }
+          if ((app.merge ?? 'row') === (server.merge ?? 'row')) continue
           const merge = server.merge === 'field' ? 'field' : 'row'
-          tables.set(app.name, { ...app, merge })
+          tables.set(app.name, { ...(tables.get(app.name) ?? app), merge })
           report(
             new LastwordError(
               'BAD_REQUEST',

@@ -25,8 +25,9 @@ import { uuidv7 } from '../ids.js'
 import type { LiveQueries } from '../live/live-queries.js'
 import { compileQuery, isLive, runQuery, toReadRow, type QueryOptions, type ReadRow } from '../query.js'
 import type { Runtime } from '../runtime.js'
-import type { LocalStore, StoredRecord } from '../store/types.js'
+import type { LocalStore, StoredRecord, StoreTransaction } from '../store/types.js'
 import type { DescriptorRegistry } from './descriptor-registry.js'
+import { assertLocalParents, cascadeLocalDelete, type Cascaded } from './relations.js'
 
 /** What a table handle needs from its client. */
 export interface TableHandleDeps {
@@ -40,12 +41,15 @@ export interface TableHandleDeps {
   assertOpen(): void
   /** Reads descriptors another tab stored (a table unknown here may be known there). */
   reloadTables(): Promise<void>
-  /** A local write committed. */
-  afterWrite(table: string, uid: string): void
+  /** A local write committed (with the children a parent's delete wrote in its transaction, PD4). */
+  afterWrite(table: string, uid: string, cascaded?: ReadonlyMap<string, readonly string[]>): void
   report(error: LastwordError): void
 }
 
 type MakeRecord = (local: StoredRecord | undefined, stamp: () => Stamp) => StoredRecord
+
+/** What a write does in its transaction once its record is made: checks its parents (PD3), or carries a delete to the children (PD4). */
+type Related = (tx: StoreTransaction, record: StoredRecord, stamp: () => Stamp) => Promise<Cascaded | null>
 
 /** Creates the handle on `table`. */
 export function createTableHandle<Row extends object>(table: string, deps: TableHandleDeps): TableHandle<Row> {
@@ -73,17 +77,22 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
   }
 
   /** Writes one record in one transaction, past any stamp it already carries. */
-  async function write(uid: string, make: MakeRecord): Promise<void> {
+  async function write(uid: string, make: MakeRecord, related?: Related): Promise<void> {
     assertOpen()
     const clock = await deps.clock()
     assertOpen()
+    const done: { cascaded: Cascaded | null } = { cascaded: null }
     try {
       await store.transaction('readwrite', async (tx) => {
         const local = await tx.getRecord(table, uid)
         // A write must win over the state it was made on, even if that state came from another tab
         // (its own writer) whose stamps this clock has not seen: advance past it first.
         if (local !== undefined) clock.receive(versionOf(local))
-        await tx.putRecord(make(local, () => clock.next()))
+        const stamp = (): Stamp => clock.next()
+        const record = make(local, stamp)
+        // Before anything is written: a refusal (PD3) leaves the transaction without a write.
+        done.cascaded = related === undefined ? null : await related(tx, record, stamp)
+        await tx.putRecord(record)
         await clock.persist(tx)
       })
     } catch (error) {
@@ -92,8 +101,16 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
       if (lw.code === 'QUOTA_EXCEEDED' || lw.code === 'INTERNAL') deps.report(lw)
       throw lw
     }
-    deps.afterWrite(table, uid)
+    deps.afterWrite(table, uid, done.cascaded ?? undefined)
   }
+
+  /** PD3: a live record's parents, as this replica knows them. */
+  const checkParents = (descriptor: TableDescriptor): Related => async (tx, record) => {
+    if (record.row !== null && record.deleted_at === null) await assertLocalParents(tx, descriptor, record.row)
+    return null
+  }
+  /** PD4: a deletion carried to the children this replica holds. */
+  const cascade: Related = (tx, record, stamp) => cascadeLocalDelete(tx, registry.all(), table, record.uid, stamp)
 
   return {
     name: table,
@@ -116,7 +133,7 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
         const record: StoredRecord = { table, uid, row, created_at: s, updated_at: s, deleted_at: null, dirty: true, acknowledged: local?.acknowledged ?? false }
         // A field-merge table: every column stamped, every writable one to push (SPEC.md section 3a).
         return isFieldMerge(descriptor) ? { ...record, ...fieldWrite(descriptor, Object.keys(row), s, {}, []) } : record
-      })
+      }, checkParents(descriptor))
       return uid
     },
     async update(given, patch) {
@@ -145,7 +162,7 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
         const keys = Object.keys(patch as Record<string, unknown>)
         const own = local.fields ?? Object.fromEntries(Object.keys(local.row ?? {}).map((c) => [c, local.updated_at]))
         return { ...rest, row, updated_at: s, dirty: true, ...kept, ...fieldWrite(descriptor, keys, s, own, local.dirty ? (local.changed ?? Object.keys(own)) : []) }
-      })
+      }, checkParents(descriptor))
     },
     async delete(given) {
       assertOpen()
@@ -158,7 +175,7 @@ export function createTableHandle<Row extends object>(table: string, deps: Table
         // New stamps from this clock: an earlier refusal and re-stamping no longer describe the record.
         const { rejected: _cleared, restamped: _restamped, ...rest } = local
         return { ...rest, deleted_at: stamp(), dirty: true }
-      })
+      }, cascade)
     },
     async findUnique(uid) {
       assertOpen()

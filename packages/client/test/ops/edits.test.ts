@@ -105,6 +105,29 @@ describe('edit events', () => {
   })
 })
 
+describe('an edit refused PARENT_DELETED (P9)', () => {
+  it('is reported, dropped, and its table reconciles in full at once: the server\'s state comes back', async () => {
+    const serverRow = wireRow('u1', stamp(T0), stamp(T0), SERVER_ROW)
+    const server = createScriptedServer((request) =>
+      request.full !== undefined
+        ? page(request, { rows: [serverRow] })
+        : page(request, { outcomes: request.push.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code: 'PARENT_DELETED', message: 'its list was deleted' } })) }),
+    )
+    const client = setup(server)
+    const { edits } = await start(client, server)
+    const todos = client.table<Todo>('todos')
+    await eventually(async () => expect(await todos.findUnique('u1')).toMatchObject({ title: 'server' }))
+    const fullBefore = server.requests.filter((r) => r.full !== undefined).length
+    await todos.update('u1', { title: 'edited under a deleted parent' })
+    await eventually(() => expect(edits).toEqual([{ kind: 'rejected', table: 'todos', uid: 'u1', error: { code: 'PARENT_DELETED', message: 'its list was deleted' } }]))
+    // The refused edit is gone, a full reconciliation followed, and the server's state is back.
+    await eventually(async () => expect(await todos.record('u1')).toMatchObject({ row: { title: 'server' }, dirty: false, acknowledged: true }))
+    expect(server.requests.filter((r) => r.full !== undefined).length).toBe(fullBefore + 1)
+    expect(await client.rejected()).toEqual([])
+    expect(await client.pendingCount()).toBe(0)
+  })
+})
+
 describe('rejected edits: list, retry, discard', () => {
   /** A server that refuses pushes while `refuse` holds, and serves `rows` to full reconciliations. */
   function refusingServer(state: { refuse: boolean; rows: unknown[][] }): ScriptedServer {

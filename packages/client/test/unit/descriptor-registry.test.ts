@@ -32,6 +32,20 @@ describe('descriptor registry', () => {
     expect(errors).toHaveLength(1)
   })
 
+  it("takes the server's foreign keys over the app's descriptors, and says so (typed, once per disagreement)", async () => {
+    const errors: LastwordError[] = []
+    const registry = createDescriptorRegistry({ appTables: [todosTable], store: createMemoryStore(), report: (e) => errors.push(e) })
+    const keyed: TableDescriptor = { ...todosTable, foreignKeys: [{ column: 'tenant', references: 'todos', onDelete: 'cascade', onUpdate: 'no action' }] }
+    expect(await registry.takeFromServer([keyed], clock())).toBe(false)
+    expect(registry.get('todos')).toEqual(keyed)
+    expect(errors.map((e) => [e.code, e.details])).toEqual([['BAD_REQUEST', { table: 'todos' }]])
+    expect(await registry.takeFromServer([keyed], clock())).toBe(false)
+    expect(errors).toHaveLength(1)
+    // The server dropped them: so does the client.
+    expect(await registry.takeFromServer([todosTable], clock())).toBe(false)
+    expect(registry.get('todos')).toEqual(todosTable)
+  })
+
   it("takes the server's valid descriptors, reports the others, and stores them for other tabs", async () => {
     const store = createMemoryStore()
     const errors: string[] = []

@@ -58,6 +58,7 @@ import { createTableService } from './services.js'
 import { purgeUpTo, readChangeLog, readState } from './store.js'
 import { applyVersions, pushMapping, recordSchemas, type SchemaVersions } from './schema.js'
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
+import { linkForeignKeys } from './foreign-keys.js'
 import { applyWrites } from './write.js'
 import { checkReadiness } from './readiness.js'
 import { createHookStore } from './hook-store.js'
@@ -95,6 +96,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
   for (const [name, input] of Object.entries(options.tables)) {
     tables.set(name, buildSyncedTable(name, input as TableInput, casing))
   }
+  linkForeignKeys(tables.values())
   const descriptors: readonly TableDescriptor[] = [...tables.values()].map((t) => t.descriptor)
   const clock = createHlc({ node: randomNodeId(), now })
   const locks = createScopeLocks(hooks.onScopeLock)

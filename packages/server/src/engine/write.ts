@@ -43,6 +43,7 @@ import { outcomesOf, rejectedOutcome } from './write-outcomes.js'
 import { RowsRefusedError, isLive as live, writeRowsIsolated } from './write-rows.js'
 import { incomingFieldRecord, mergeStored } from './fields.js'
 import { composeRow, validateRecord } from './write-input.js'
+import { refuseOrphans } from './foreign-keys.js'
 
 /** Test seams inside a write transaction. On SQLite they must return synchronously. */
 export interface WriteHooks {
@@ -243,6 +244,17 @@ interface Planned {
   preview: ReturnType<typeof replay>
 }
 
+/** The accepted writes of the uids in `refused` become rejections with their error, and the rest is decided again. */
+function dropRefused(table: SyncedTable, prepared: Prepared, stored: ReadonlyMap<string, ServerRecord>, refused: ReadonlyMap<string, LastwordError>): { prepared: Prepared } & ReturnType<typeof replay> {
+  const rejected = new Map(prepared.rejected)
+  for (const a of prepared.accepted) {
+    const error = refused.get(a.candidate.meta.uid)
+    if (error !== undefined) rejected.set(a.candidate.index, error)
+  }
+  const kept = { accepted: prepared.accepted.filter((a) => !refused.has(a.candidate.meta.uid)), rejected }
+  return { prepared: kept, ...replay(table, kept.accepted, stored) }
+}
+
 /** Step 3: the transaction. */
 function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Planned, isolate: boolean): Tx<TxResult> {
   const { expected } = plan
@@ -265,16 +277,12 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     prepared = yield* call(() => prepare(ctx, candidates, stored))
     ;({ resolutions, finals, states } = replay(table, prepared.accepted, stored))
   }
+  // PD1: a write leaving a child live under a deleted parent is refused before any row is written.
+  const liveWrites = finals.filter((f) => f.state.deleted_at === null).map((f) => ({ uid: f.uid, image: f.state.image }))
+  const orphans = yield* refuseOrphans(dialect, table, liveWrites, new Map(finals.map((f) => [f.uid, f.state])))
+  if (orphans.size > 0) ({ prepared, resolutions, finals, states } = dropRefused(table, prepared, stored, orphans))
   const failed = yield* writeRowsIsolated(dialect, table, finals, isolate)
-  if (failed.size > 0) {
-    const rejected = new Map(prepared.rejected)
-    for (const a of prepared.accepted) {
-      const error = failed.get(a.candidate.meta.uid)
-      if (error !== undefined) rejected.set(a.candidate.index, error)
-    }
-    prepared = { accepted: prepared.accepted.filter((a) => !failed.has(a.candidate.meta.uid)), rejected }
-    ;({ resolutions, finals, states } = replay(table, prepared.accepted, stored))
-  }
+  if (failed.size > 0) ({ prepared, resolutions, finals, states } = dropRefused(table, prepared, stored, failed))
   const written = new Set(finals.map((f) => f.uid))
   yield* dialect.releaseUnwritten(table.name, uids.filter((uid) => !written.has(uid) && !stored.has(uid)))
   if (finals.length === 0) return { prepared, resolutions, finals, states, lastRev: 0 }

@@ -5,7 +5,8 @@
  *
  * `PREVIOUS_PROTOCOL_VERSION` (5) differs from the current (6) only by what 6 added:
  * - `lw:hello`: 5's table descriptors are strict objects without `schemaVersion` and `renames`: a 5
- *   client would refuse the hello whole, so they are left out ({@link helloFor}).
+ *   client would refuse the hello whole, so they are left out ({@link helloFor}), and so are the foreign
+ *   keys (`foreignKeys`, core's SPEC.md section 4a; the server still judges 5's pushes by them, PD1).
  * - `lw:sync` requests: 5 sends no `schemaVersion` (its pushes are full rows of the current schema, as
  *   protocol 5 always meant); one that carries it is not a 5 client and is refused ({@link requestFrom}).
  * - Field-level merge (SPEC.md section 3a) is 6's: 5's descriptors have no `merge` (left out above), its
