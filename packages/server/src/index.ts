@@ -45,6 +45,9 @@ export type {
   TableService,
   EffectiveScope,
   SyncEngine,
+  MigrateOptions,
+  BackfillOptions,
+  BackfillReport,
 } from './types.js'
 
 // Operations: the metrics hook and the readiness check (README, "Metrics and readiness")

@@ -265,7 +265,11 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     prepared = yield* call(() => prepare(ctx, candidates, stored))
     ;({ resolutions, finals, states } = replay(table, prepared.accepted, stored))
   }
+  // The app rows are the engine's own writes: the capture triggers skip them (the metadata below keeps
+  // the writers' stamps), and the mark is gone before commit.
+  if (table.capture) yield* dialect.captureOff(table.name)
   const failed = yield* writeRowsIsolated(dialect, table, finals, isolate)
+  if (table.capture) yield* dialect.captureOn(table.name)
   if (failed.size > 0) {
     const rejected = new Map(prepared.rejected)
     for (const a of prepared.accepted) {

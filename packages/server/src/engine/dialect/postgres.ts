@@ -14,6 +14,7 @@ import { decodeMeta, META_COLUMNS, type ServerRecord } from '../store.js'
 import type { SyncedColumn } from '../tables.js'
 import { all, run, type Tx } from '../tx.js'
 import { openPostgres } from './postgres-driver.js'
+import { captureOff, captureOn, installCapture } from './postgres-capture.js'
 import { codeOf, rootCause, standardSavepoint, type Dialect, type HeldStored, type MetaWrite } from './types.js'
 
 const RETRYABLE = new Set(['40001', '40P01'])
@@ -116,6 +117,8 @@ export const postgresDialect: Dialect = {
     `CREATE TABLE IF NOT EXISTS lastword_erasures (rev bigint PRIMARY KEY, tbl text NOT NULL, uid text COLLATE "C" NOT NULL)`,
     // Every distinct schema of each synced table, in order (engine/schema.ts).
     `CREATE TABLE IF NOT EXISTS lastword_schema (tbl text NOT NULL, version integer NOT NULL, descriptor text NOT NULL, PRIMARY KEY (tbl, version))`,
+    // Changes of captured tables, from their row triggers until the commit-time trigger logs them (postgres-capture.ts); empty between transactions.
+    `CREATE TABLE IF NOT EXISTS lastword_pending (id bigserial PRIMARY KEY, tbl text NOT NULL, uid text COLLATE "C" NOT NULL, before text, image text, fm boolean NOT NULL)`,
   ],
   // `= ANY(array)` plans as index lookups or a hashed filter even on tables without statistics (an
   // `IN (SELECT unnest(…))` can degrade to a nested loop there).
@@ -150,4 +153,10 @@ export const postgresDialect: Dialect = {
     yield* run(sql`DELETE FROM lastword_meta WHERE tbl = ${table} AND rev = 0 AND uid = ANY(CAST(${sql.param([...uids])} AS text[]))`)
   },
   commitChanges,
+
+  installCapture,
+  captureOff,
+  captureOn,
+  // A row deleted while its batch runs must not come back as a record: its batch holds it until commit.
+  backfillLock: sql` FOR SHARE`,
 }

@@ -13,6 +13,7 @@ import { is, sql, type SQL } from 'drizzle-orm'
 import { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { all, run, runSync, RestartError, type Op, type Tx } from '../tx.js'
 import type { SyncedColumn, SyncedTable } from '../tables.js'
+import { captureOff, captureOn, installCapture } from './sqlite-capture.js'
 import {
   casingOf,
   codeOf,
@@ -217,6 +218,8 @@ export const sqliteDialect: Dialect = {
     `CREATE TABLE IF NOT EXISTS lastword_erasures (rev INTEGER PRIMARY KEY, tbl TEXT NOT NULL, uid TEXT NOT NULL)`,
     // Every distinct schema of each synced table, in order (engine/schema.ts).
     `CREATE TABLE IF NOT EXISTS lastword_schema (tbl TEXT NOT NULL, version INTEGER NOT NULL, descriptor TEXT NOT NULL, PRIMARY KEY (tbl, version)) WITHOUT ROWID`,
+    // The engine's mark on its own writes, inside its write transaction only (sqlite-capture.ts); empty between transactions.
+    `CREATE TABLE IF NOT EXISTS lastword_capture_off (tbl TEXT PRIMARY KEY) WITHOUT ROWID`,
   ],
   inUids,
   scopeValue,
@@ -240,4 +243,10 @@ export const sqliteDialect: Dialect = {
     // BEGIN IMMEDIATE holds the only write lock: nothing was left to hold the uids.
   },
   commitChanges,
+
+  installCapture,
+  captureOff,
+  captureOn,
+  // BEGIN IMMEDIATE holds the only write lock until the batch commits.
+  backfillLock: sql``,
 }
