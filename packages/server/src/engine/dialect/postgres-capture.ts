@@ -86,6 +86,11 @@ function tableCapture(table: SyncedTable, schema: string): string[] {
   return [
     `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $lw$
 BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    -- Row triggers do not see a TRUNCATE: clients would keep every row for ever.
+    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+      MESSAGE = ${literal(`lastword: TRUNCATE of the synced table "${table.name}" cannot be captured; DELETE its rows instead (or declare it capture: false)`)};
+  END IF;
   IF current_setting('lastword.capture', true) = ${literal(`off:${table.name}`)} THEN RETURN NULL; END IF;
   IF TG_OP = 'INSERT' THEN
     ${insert([`(${tbl}, NEW.${uid}, NULL, ${newImage}, ${fm})`])}
@@ -108,6 +113,7 @@ END $lw$`,
       `CREATE TRIGGER lastword_capture_upd AFTER UPDATE ON ${target} FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION ${fn}()`,
     ),
     ensureTrigger('lastword_capture_del', target, `CREATE TRIGGER lastword_capture_del AFTER DELETE ON ${target} FOR EACH ROW EXECUTE FUNCTION ${fn}()`),
+    ensureTrigger('lastword_capture_truncate', target, `CREATE TRIGGER lastword_capture_truncate BEFORE TRUNCATE ON ${target} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`),
   ]
 }
 
