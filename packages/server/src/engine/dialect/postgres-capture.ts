@@ -83,6 +83,12 @@ function tableCapture(table: SyncedTable, schema: string): string[] {
   const newImage = imageSql(table, 'NEW')
   const oldImage = imageSql(table, 'OLD')
   const target = tableRef(table)
+  // An update that changes no synced column changes nothing a client holds (json has no equality: compared as text).
+  const compare = (c: SyncedColumn): string => {
+    const cast = c.sqlType === 'json' ? '::text' : ''
+    return `OLD.${quoteIdent(c.sqlName)}${cast} IS DISTINCT FROM NEW.${quoteIdent(c.sqlName)}${cast}`
+  }
+  const changed = table.columns.length === 0 ? 'false' : `(${table.columns.map(compare).join(' OR ')})`
   return [
     `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $lw$
 BEGIN
@@ -98,7 +104,7 @@ BEGIN
     ${insert([`(${tbl}, OLD.${uid}, ${oldImage}, NULL, ${fm})`])}
   ELSIF NEW.${uid} IS DISTINCT FROM OLD.${uid} THEN
     ${insert([`(${tbl}, OLD.${uid}, ${oldImage}, NULL, ${fm})`, `(${tbl}, NEW.${uid}, NULL, ${newImage}, ${fm})`])}
-  ELSE
+  ELSIF ${changed} THEN
     ${insert([`(${tbl}, NEW.${uid}, ${oldImage}, ${newImage}, ${fm})`])}
   END IF;
   RETURN NULL;
@@ -106,12 +112,7 @@ END $lw$`,
     // The triggers call the function by name, so replacing it above is enough once they exist (creating a
     // trigger takes a lock that would stop the app's writers on every migrate()).
     ensureTrigger('lastword_capture_ins', target, `CREATE TRIGGER lastword_capture_ins AFTER INSERT ON ${target} FOR EACH ROW EXECUTE FUNCTION ${fn}()`),
-    // An update that changes nothing is nothing to tell.
-    ensureTrigger(
-      'lastword_capture_upd',
-      target,
-      `CREATE TRIGGER lastword_capture_upd AFTER UPDATE ON ${target} FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION ${fn}()`,
-    ),
+    ensureTrigger('lastword_capture_upd', target, `CREATE TRIGGER lastword_capture_upd AFTER UPDATE ON ${target} FOR EACH ROW EXECUTE FUNCTION ${fn}()`),
     ensureTrigger('lastword_capture_del', target, `CREATE TRIGGER lastword_capture_del AFTER DELETE ON ${target} FOR EACH ROW EXECUTE FUNCTION ${fn}()`),
     ensureTrigger('lastword_capture_truncate', target, `CREATE TRIGGER lastword_capture_truncate BEFORE TRUNCATE ON ${target} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`),
   ]
@@ -150,22 +151,22 @@ BEGIN
     ORDER BY m.tbl, m.uid FOR UPDATE;
   now_ms := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
   -- Per record: the transaction's net change (the last image, or a delete) against what lastword holds.
-  WITH p AS (SELECT tbl, uid, min(id) AS first, max(id) AS last FROM ${s}.lastword_pending WHERE id <= upto GROUP BY tbl, uid),
-  e AS (SELECT p.tbl, p.uid, p.first, l.image, l.image IS NULL AS deleted, l.before AS last_before, l.fm,
+  WITH p AS (SELECT tbl, uid, min(id) AS head, max(id) AS tail FROM ${s}.lastword_pending WHERE id <= upto GROUP BY tbl, uid),
+  e AS (SELECT p.tbl, p.uid, p.head, l.image, l.image IS NULL AS deleted, l.before AS last_before, l.fm,
       m.created_at AS mc, m.updated_at AS mu, m.deleted_at AS md, m.image AS mi, m.fields AS mf, coalesce(m.rev, 0) > 0 AS known
-    FROM p JOIN ${s}.lastword_pending l ON l.id = p.last LEFT JOIN ${s}.lastword_meta m ON m.tbl = p.tbl AND m.uid = p.uid),
-  w AS (SELECT e.*, ${s}.lastword_stamp(CASE WHEN known THEN coalesce(md, mu) END, now_ms) AS st, row_number() OVER (ORDER BY first) AS o FROM e
+    FROM p JOIN ${s}.lastword_pending l ON l.id = p.tail LEFT JOIN ${s}.lastword_meta m ON m.tbl = p.tbl AND m.uid = p.uid),
+  w AS (SELECT e.*, ${s}.lastword_stamp(CASE WHEN known THEN coalesce(md, mu) END, now_ms) AS st, row_number() OVER (ORDER BY head) AS o FROM e
     WHERE CASE WHEN deleted THEN known AND md IS NULL
       ELSE NOT known OR md IS NOT NULL OR mi IS NULL OR mi::jsonb IS DISTINCT FROM image::jsonb END),
-  n AS (SELECT count(*) AS n FROM w),
-  v AS (UPDATE ${s}.lastword_state SET rev = rev + (SELECT n FROM n) WHERE id = 1 AND (SELECT n FROM n) > 0 RETURNING rev),
+  cnt AS (SELECT count(*) AS k FROM w),
+  v AS (UPDATE ${s}.lastword_state SET rev = rev + (SELECT k FROM cnt) WHERE id = 1 AND (SELECT k FROM cnt) > 0 RETURNING rev),
   wm AS (INSERT INTO ${s}.lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image, fields)
     SELECT w.tbl, w.uid,
       -- A row table's re-create takes the new stamp as its creation (R5); a field-merge record keeps its least (section 3a).
       CASE WHEN deleted OR (known AND (md IS NULL OR fm)) THEN mc ELSE st END,
       CASE WHEN deleted THEN mu ELSE st END,
       CASE WHEN deleted THEN st END,
-      v.rev - n.n + w.o,
+      v.rev - cnt.k + w.o,
       -- A tombstone keeps the last image (trap 2).
       CASE WHEN deleted THEN coalesce(mi, last_before) ELSE image END,
       CASE WHEN NOT fm THEN NULL
@@ -174,12 +175,12 @@ BEGIN
         -- Only the columns that changed take the new stamp; the others keep theirs (none stored: updated_at).
         ELSE (SELECT json_object_agg(k, CASE WHEN (image::jsonb -> k) IS DISTINCT FROM (mi::jsonb -> k) THEN st
             WHEN mf IS NULL THEN mu ELSE coalesce(mf::jsonb ->> k, mc) END)::text FROM json_object_keys(image::json) k) END
-    FROM w CROSS JOIN v CROSS JOIN n
+    FROM w CROSS JOIN v CROSS JOIN cnt
     ON CONFLICT (tbl, uid) DO UPDATE SET created_at = excluded.created_at, updated_at = excluded.updated_at,
       deleted_at = excluded.deleted_at, rev = excluded.rev, image = excluded.image, fields = excluded.fields),
   c AS (INSERT INTO ${s}.lastword_changes (rev, tbl, uid, before, at)
-    SELECT v.rev - n.n + w.o, w.tbl, w.uid, CASE WHEN known AND md IS NULL THEN mi END, now_ms FROM w CROSS JOIN v CROSS JOIN n)
-  SELECT n.n INTO written FROM n;
+    SELECT v.rev - cnt.k + w.o, w.tbl, w.uid, CASE WHEN known AND md IS NULL THEN mi END, now_ms FROM w CROSS JOIN v CROSS JOIN cnt)
+  SELECT cnt.k INTO written FROM cnt;
   DELETE FROM ${s}.lastword_meta WHERE rev = 0 AND (tbl, uid) IN (SELECT tbl, uid FROM ${s}.lastword_pending WHERE id <= upto);
   DELETE FROM ${s}.lastword_pending WHERE id <= upto;
   RETURN NULL;
