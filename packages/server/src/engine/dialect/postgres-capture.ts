@@ -45,13 +45,18 @@ function tableRef(table: SyncedTable): string {
   return typeof schema === 'string' && schema !== '' ? `${quoteIdent(schema)}.${name}` : name
 }
 
-/** One column of `row` (NEW or OLD) as core's normalised value, for `json_build_object`. */
+/**
+ * One column of a row as core's normalised value, for `json_build_object`, read from the row as jsonb
+ * (`row`, `to_jsonb(NEW)`): a column dropped by the app's DDL since `migrate()` reads as null instead of
+ * failing the app's writes until the next `migrate()` regenerates the function.
+ */
 function valueSql(row: string, column: SyncedColumn): string {
-  const ref = `${row}.${quoteIdent(column.sqlName)}`
-  if (column.descriptor.type !== 'timestamp') return ref
+  const key = literal(column.sqlName)
+  if (column.descriptor.type !== 'timestamp') return `${row} -> ${key}`
   // Core's form is ISO with ms and Z; a `timestamp` without zone holds UTC (drizzle writes it so).
   const zoned = (column.column as unknown as { withTimezone?: boolean }).withTimezone === true
-  return `to_char(${zoned ? `${ref} AT TIME ZONE 'UTC'` : ref}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+  const value = zoned ? `(${row} ->> ${key})::timestamptz AT TIME ZONE 'UTC'` : `(${row} ->> ${key})::timestamp`
+  return `to_char(${value}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 }
 
 /** The row's image as JSON text, keyed by the descriptor's names: the JSON value the engine stores. */
@@ -80,17 +85,14 @@ function tableCapture(table: SyncedTable, schema: string): string[] {
   const uid = quoteIdent(table.uidSqlName)
   const fm = table.descriptor.merge === 'field' ? 'true' : 'false'
   const insert = (rows: string[]): string => `INSERT INTO ${pending} (tbl, uid, before, image, fm) VALUES ${rows.join(', ')};`
-  const newImage = imageSql(table, 'NEW')
-  const oldImage = imageSql(table, 'OLD')
+  const newImage = imageSql(table, 'n')
+  const oldImage = imageSql(table, 'o')
   const target = tableRef(table)
-  // An update that changes no synced column changes nothing a client holds (json has no equality: compared as text).
-  const compare = (c: SyncedColumn): string => {
-    const cast = c.sqlType === 'json' ? '::text' : ''
-    return `OLD.${quoteIdent(c.sqlName)}${cast} IS DISTINCT FROM NEW.${quoteIdent(c.sqlName)}${cast}`
-  }
-  const changed = table.columns.length === 0 ? 'false' : `(${table.columns.map(compare).join(' OR ')})`
   return [
     `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $lw$
+DECLARE
+  n jsonb;
+  o jsonb;
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
     -- Row triggers do not see a TRUNCATE: clients would keep every row for ever.
@@ -98,13 +100,16 @@ BEGIN
       MESSAGE = ${literal(`lastword: TRUNCATE of the synced table "${table.name}" cannot be captured; DELETE its rows instead (or declare it capture: false)`)};
   END IF;
   IF current_setting('lastword.capture', true) = ${literal(`off:${table.name}`)} THEN RETURN NULL; END IF;
+  IF TG_OP <> 'DELETE' THEN n := to_jsonb(NEW); END IF;
+  IF TG_OP <> 'INSERT' THEN o := to_jsonb(OLD); END IF;
   IF TG_OP = 'INSERT' THEN
     ${insert([`(${tbl}, NEW.${uid}, NULL, ${newImage}, ${fm})`])}
   ELSIF TG_OP = 'DELETE' THEN
     ${insert([`(${tbl}, OLD.${uid}, ${oldImage}, NULL, ${fm})`])}
   ELSIF NEW.${uid} IS DISTINCT FROM OLD.${uid} THEN
     ${insert([`(${tbl}, OLD.${uid}, ${oldImage}, NULL, ${fm})`, `(${tbl}, NEW.${uid}, NULL, ${newImage}, ${fm})`])}
-  ELSIF ${changed} THEN
+  -- An update that changes nothing changes nothing a client holds.
+  ELSIF o IS DISTINCT FROM n THEN
     ${insert([`(${tbl}, NEW.${uid}, ${oldImage}, ${newImage}, ${fm})`])}
   END IF;
   RETURN NULL;
@@ -194,17 +199,28 @@ END $lw$`,
   ]
 }
 
-/** Installs the capture of `tables` and drops lastword's trigger functions (with their triggers) of every other table. */
-export function* installCapture(tables: readonly SyncedTable[]): Tx<void> {
+/** The schema lastword's tables were created in (the connection's current schema). */
+function* currentSchema(): Tx<string> {
   const rows = yield* all(sql`SELECT current_schema() AS s`)
-  const schema = String(rows[0]?.['s'])
-  const keep = new Set(tables.map(functionName))
+  return String(rows[0]?.['s'])
+}
+
+/** Drops lastword's trigger functions, with their triggers, from every table but those of `keep`. */
+export function* dropCapture(keep: readonly SyncedTable[]): Tx<void> {
+  const schema = yield* currentSchema()
+  const kept = new Set(keep.map(functionName))
   const installed = yield* all(sql`SELECT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = ${schema} AND p.proname LIKE ${`${PREFIX}t\\_%`}`)
   for (const row of installed) {
     const name = String(row['name'])
-    if (!keep.has(name)) yield* run(sql.raw(`DROP FUNCTION IF EXISTS ${quoteIdent(schema)}.${quoteIdent(name)}() CASCADE`))
+    if (!kept.has(name)) yield* run(sql.raw(`DROP FUNCTION IF EXISTS ${quoteIdent(schema)}.${quoteIdent(name)}() CASCADE`))
   }
+}
+
+/** Installs the capture of `tables` and drops lastword's triggers of every other table. */
+export function* installCapture(tables: readonly SyncedTable[]): Tx<void> {
+  yield* dropCapture(tables)
+  const schema = yield* currentSchema()
   for (const statement of sharedCapture(schema)) yield* run(sql.raw(statement))
   for (const table of tables) for (const statement of tableCapture(table, schema)) yield* run(sql.raw(statement))
 }

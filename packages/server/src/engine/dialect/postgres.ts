@@ -14,7 +14,7 @@ import { decodeMeta, META_COLUMNS, type ServerRecord } from '../store.js'
 import type { SyncedColumn } from '../tables.js'
 import { all, run, type Tx } from '../tx.js'
 import { openPostgres } from './postgres-driver.js'
-import { captureOff, captureOn, installCapture } from './postgres-capture.js'
+import { captureOff, captureOn, dropCapture, installCapture } from './postgres-capture.js'
 import { codeOf, rootCause, standardSavepoint, type Dialect, type HeldStored, type MetaWrite } from './types.js'
 
 const RETRYABLE = new Set(['40001', '40P01'])
@@ -155,6 +155,7 @@ export const postgresDialect: Dialect = {
   commitChanges,
 
   installCapture,
+  dropCapture,
   captureOff,
   captureOn,
   // A row deleted while its batch runs must not come back as a record: its batch holds it until commit.

@@ -161,14 +161,19 @@ export function captureTriggers(table: SyncedTable): string[] {
   ]
 }
 
-/** Installs the triggers of `tables` and drops lastword's triggers of every other table. */
-export function* installCapture(tables: readonly SyncedTable[]): Tx<void> {
-  const keep = new Set(tables.flatMap((t) => Object.values(triggerNames(t))))
+/** Drops lastword's triggers from every table but those of `keep`. */
+export function* dropCapture(keep: readonly SyncedTable[]): Tx<void> {
+  const kept = new Set(keep.flatMap((t) => Object.values(triggerNames(t))))
   const installed = yield* all(sql`SELECT name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, ${PREFIX.length}) = ${PREFIX}`)
   for (const row of installed) {
     const name = String(row['name'])
-    if (!keep.has(name)) yield* run(sql.raw(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`))
+    if (!kept.has(name)) yield* run(sql.raw(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`))
   }
+}
+
+/** Installs the triggers of `tables` and drops lastword's triggers of every other table. */
+export function* installCapture(tables: readonly SyncedTable[]): Tx<void> {
+  yield* dropCapture(tables)
   for (const table of tables) for (const statement of captureTriggers(table)) yield* run(sql.raw(statement))
 }
 

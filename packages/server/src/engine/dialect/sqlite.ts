@@ -13,7 +13,7 @@ import { is, sql, type SQL } from 'drizzle-orm'
 import { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { all, run, runSync, RestartError, type Op, type Tx } from '../tx.js'
 import type { SyncedColumn, SyncedTable } from '../tables.js'
-import { captureOff, captureOn, installCapture } from './sqlite-capture.js'
+import { captureOff, captureOn, dropCapture, installCapture } from './sqlite-capture.js'
 import {
   casingOf,
   codeOf,
@@ -245,6 +245,7 @@ export const sqliteDialect: Dialect = {
   commitChanges,
 
   installCapture,
+  dropCapture,
   captureOff,
   captureOn,
   // BEGIN IMMEDIATE holds the only write lock until the batch commits.

@@ -144,6 +144,8 @@ export interface Dialect {
    * other table. Idempotent; `migrate()` runs it in one transaction after lastword's own tables.
    */
   installCapture(tables: readonly SyncedTable[]): Tx<void>
+  /** Drops lastword's triggers from every table but those of `keep` (`[]`: all of them; `dropCapture(db)`). */
+  dropCapture(keep: readonly SyncedTable[]): Tx<void>
   /**
    * Marks the rest of this write transaction's writes of `table` as lastword's own, so its triggers skip
    * them (the engine logs them itself, with the writer's stamps). Writes of other tables — an
