@@ -234,5 +234,4 @@ export function* captureOff(table: string): Tx<void> {
  * Ends the mark: nothing to do, the commit ends it (set with `is_local`), and nothing the engine writes
  * after the app's rows fires a capture trigger — one round trip saved on every push.
  */
-// eslint-disable-next-line require-yield -- a transaction step that needs no statement
 export function* captureOn(): Tx<void> {}
