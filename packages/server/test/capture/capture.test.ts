@@ -33,7 +33,7 @@ runBackfillSuite('better-sqlite3', sqliteHarness, kit)
 
 describe('the SQLite stamp of a foreign write is core nextDatabaseStamp', () => {
   const db = new Database(':memory:')
-  const stampOf = (previous: Stamp | null): string => String((db.prepare(`SELECT ${stampSql('?')} AS s`).get(previous) as { s: unknown }).s)
+  const stampOf = (previous: Stamp | null): string => String((db.prepare(`SELECT ${stampSql('@p')} AS s`).get({ p: previous }) as { s: unknown }).s)
   const device = (ms: number, counter: number): Stamp => formatStamp({ ms, counter, node: 'ffffffffffffffff' })
 
   it('bumps the counter of a version the database clock is not ahead of, moving on a full counter', () => {
