@@ -8,8 +8,7 @@ import { isDatabaseStamp, type Stamp, type WireRecord } from '@lastword/core'
 import { describe, expect, it } from 'vitest'
 import type { AnyDrizzleTable } from '../../src/engine/index.js'
 import type { DbHarness } from '../fixtures/db.js'
-import { todo } from '../engine/helpers.js'
-import { Replica } from '../engine/helpers.js'
+import { Replica, todo } from '../engine/helpers.js'
 import { ALICE, appTodo, captureFixture, deviceStamp, type CaptureDialectKit } from './fixture.js'
 
 /** The cascade tables of a dialect: `lists`, and `items` whose `list_uid` references them ON DELETE CASCADE. */
