@@ -176,10 +176,10 @@ BEGIN
       CASE WHEN deleted THEN coalesce(mi, last_before) ELSE image END,
       CASE WHEN NOT fm THEN NULL
         WHEN deleted THEN mf
-        WHEN NOT known OR md IS NOT NULL THEN (SELECT json_object_agg(k, st)::text FROM json_object_keys(image::json) k)
+        WHEN NOT known OR md IS NOT NULL THEN (SELECT json_object_agg(col, st)::text FROM json_object_keys(image::json) AS col)
         -- Only the columns that changed take the new stamp; the others keep theirs (none stored: updated_at).
-        ELSE (SELECT json_object_agg(k, CASE WHEN (image::jsonb -> k) IS DISTINCT FROM (mi::jsonb -> k) THEN st
-            WHEN mf IS NULL THEN mu ELSE coalesce(mf::jsonb ->> k, mc) END)::text FROM json_object_keys(image::json) k) END
+        ELSE (SELECT json_object_agg(col, CASE WHEN (image::jsonb -> col) IS DISTINCT FROM (mi::jsonb -> col) THEN st
+            WHEN mf IS NULL THEN mu ELSE coalesce(mf::jsonb ->> col, mc) END)::text FROM json_object_keys(image::json) AS col) END
     FROM w CROSS JOIN v CROSS JOIN cnt
     ON CONFLICT (tbl, uid) DO UPDATE SET created_at = excluded.created_at, updated_at = excluded.updated_at,
       deleted_at = excluded.deleted_at, rev = excluded.rev, image = excluded.image, fields = excluded.fields),
