@@ -38,7 +38,7 @@ describe('the SQLite stamp of a foreign write is core nextDatabaseStamp', () => 
 
   it('bumps the counter of a version the database clock is not ahead of, moving on a full counter', () => {
     const ahead = Date.now() + 3_600_000
-    for (const previous of [device(ahead, 0), device(ahead, 0x0abc), device(ahead, MAX_COUNTER - 1), device(ahead, MAX_COUNTER), device(0xfffffffff, MAX_COUNTER)]) {
+    for (const previous of [device(ahead, 0), device(ahead, 0x0abc), device(ahead, MAX_COUNTER - 1), device(ahead, MAX_COUNTER), device(0x1ffffffffff, MAX_COUNTER)]) {
       // The database clock is behind every one of these: any reading of it gives core's answer for 0.
       expect(stampOf(previous)).toBe(nextDatabaseStamp(previous, 0))
     }
