@@ -49,6 +49,14 @@ export function runLateCommitSuite(harness: DbHarness): void {
       }
     })
 
+    it('a record created and deleted within one foreign transaction leaves nothing (not even a placeholder)', async () => {
+      await fx.open()
+      const rev = await fx.engine.currentRev()
+      await fx.t.raw(`BEGIN; INSERT INTO todos (uid, tenant, title) VALUES ('brief', 'A', 'gone'); DELETE FROM todos WHERE uid = 'brief'; COMMIT`)
+      expect(await fx.engine.currentRev()).toBe(rev)
+      expect(await fx.t.raw(`SELECT rev FROM lastword_meta WHERE uid = 'brief'`)).toEqual([])
+    })
+
     it('a foreign transaction that rolls back leaves nothing', async () => {
       await fx.open()
       const rev = await fx.engine.currentRev()

@@ -140,7 +140,8 @@ $lw$`,
 DECLARE
   upto bigint;
   now_ms bigint;
-  written bigint;
+  left_tbls text[];
+  left_uids text[];
 BEGIN
   -- The first firing of a commit takes every pending row; the others find theirs done.
   IF NEW.id <= coalesce(nullif(current_setting('lastword.captured', true), ''), '0')::bigint THEN RETURN NULL; END IF;
@@ -152,14 +153,16 @@ BEGIN
   INSERT INTO ${s}.lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image)
     SELECT DISTINCT tbl, uid, '', '', NULL::text, 0, NULL::text FROM ${s}.lastword_pending WHERE id <= upto ORDER BY tbl, uid
     ON CONFLICT (tbl, uid) DO NOTHING;
-  PERFORM 1 FROM ${s}.lastword_meta m WHERE (m.tbl, m.uid) IN (SELECT tbl, uid FROM ${s}.lastword_pending WHERE id <= upto)
-    ORDER BY m.tbl, m.uid FOR UPDATE;
+  -- Each by its key (LATERAL): never a scan of lastword_meta, whatever its size.
+  PERFORM 1 FROM (SELECT DISTINCT tbl, uid FROM ${s}.lastword_pending WHERE id <= upto ORDER BY tbl, uid) p,
+    LATERAL (SELECT 1 FROM ${s}.lastword_meta m WHERE m.tbl = p.tbl AND m.uid = p.uid FOR UPDATE) l;
   now_ms := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
   -- Per record: the transaction's net change (the last image, or a delete) against what lastword holds.
   WITH p AS (SELECT tbl, uid, min(id) AS head, max(id) AS tail FROM ${s}.lastword_pending WHERE id <= upto GROUP BY tbl, uid),
   e AS (SELECT p.tbl, p.uid, p.head, l.image, l.image IS NULL AS deleted, l.before AS last_before, l.fm,
       m.created_at AS mc, m.updated_at AS mu, m.deleted_at AS md, m.image AS mi, m.fields AS mf, coalesce(m.rev, 0) > 0 AS known
-    FROM p JOIN ${s}.lastword_pending l ON l.id = p.tail LEFT JOIN ${s}.lastword_meta m ON m.tbl = p.tbl AND m.uid = p.uid),
+    FROM p JOIN ${s}.lastword_pending l ON l.id = p.tail
+      LEFT JOIN LATERAL (SELECT * FROM ${s}.lastword_meta x WHERE x.tbl = p.tbl AND x.uid = p.uid) m ON true),
   w AS (SELECT e.*, ${s}.lastword_stamp(CASE WHEN known THEN coalesce(md, mu) END, now_ms) AS st, row_number() OVER (ORDER BY head) AS o FROM e
     WHERE CASE WHEN deleted THEN known AND md IS NULL
       ELSE NOT known OR md IS NOT NULL OR mi IS NULL OR mi::jsonb IS DISTINCT FROM image::jsonb END),
@@ -185,8 +188,11 @@ BEGIN
       deleted_at = excluded.deleted_at, rev = excluded.rev, image = excluded.image, fields = excluded.fields),
   c AS (INSERT INTO ${s}.lastword_changes (rev, tbl, uid, before, at)
     SELECT v.rev - cnt.k + w.o, w.tbl, w.uid, CASE WHEN known AND md IS NULL THEN mi END, now_ms FROM w CROSS JOIN v CROSS JOIN cnt)
-  SELECT cnt.k INTO written FROM cnt;
-  DELETE FROM ${s}.lastword_meta WHERE rev = 0 AND (tbl, uid) IN (SELECT tbl, uid FROM ${s}.lastword_pending WHERE id <= upto);
+  -- The placeholders nothing was written over: a record created and deleted within the transaction.
+  SELECT array_agg(e.tbl), array_agg(e.uid) INTO left_tbls, left_uids FROM e WHERE deleted AND NOT known;
+  FOR i IN 1 .. coalesce(array_length(left_uids, 1), 0) LOOP
+    DELETE FROM ${s}.lastword_meta WHERE tbl = left_tbls[i] AND uid = left_uids[i] AND rev = 0;
+  END LOOP;
   DELETE FROM ${s}.lastword_pending WHERE id <= upto;
   RETURN NULL;
 END $lw$`,
