@@ -148,6 +148,11 @@ BEGIN
   SELECT max(id) INTO upto FROM ${s}.lastword_pending;
   IF upto IS NULL THEN RETURN NULL; END IF;
   PERFORM set_config('lastword.captured', upto::text, true);
+  -- Statistics of lastword_pending are never representative (empty between transactions): planning these
+  -- statements afresh at every commit, or JIT-compiling them on the planner's guesses, costs more than
+  -- running them. One generic plan each, interpreted.
+  PERFORM set_config('jit', 'off', true);
+  PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
   -- Hold the records' metadata in (tbl, uid) order, as the engine's writes do: a placeholder (rev 0, never
   -- committed) where there is none, so that a concurrent writer of the same new uid waits for this one.
   INSERT INTO ${s}.lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image)
