@@ -143,9 +143,11 @@ DECLARE
   left_tbls text[];
   left_uids text[];
 BEGIN
-  -- The first firing of a commit takes every pending row; the others find theirs done.
+  -- The first firing of a commit takes every pending row; the others find theirs done. Events fire in the
+  -- order they were queued, so this transaction's rows are those from NEW.id on: a range of the key, never
+  -- a scan of what other transactions left dead in the table.
   IF NEW.id <= coalesce(nullif(current_setting('lastword.captured', true), ''), '0')::bigint THEN RETURN NULL; END IF;
-  SELECT max(id) INTO upto FROM ${s}.lastword_pending;
+  SELECT max(id) INTO upto FROM ${s}.lastword_pending WHERE id >= NEW.id;
   IF upto IS NULL THEN RETURN NULL; END IF;
   PERFORM set_config('lastword.captured', upto::text, true);
   -- Statistics of lastword_pending are never representative (empty between transactions): planning these
@@ -156,14 +158,14 @@ BEGIN
   -- Hold the records' metadata in (tbl, uid) order, as the engine's writes do: a placeholder (rev 0, never
   -- committed) where there is none, so that a concurrent writer of the same new uid waits for this one.
   INSERT INTO ${s}.lastword_meta (tbl, uid, created_at, updated_at, deleted_at, rev, image)
-    SELECT DISTINCT tbl, uid, '', '', NULL::text, 0, NULL::text FROM ${s}.lastword_pending WHERE id <= upto ORDER BY tbl, uid
+    SELECT DISTINCT tbl, uid, '', '', NULL::text, 0, NULL::text FROM ${s}.lastword_pending WHERE id BETWEEN NEW.id AND upto ORDER BY tbl, uid
     ON CONFLICT (tbl, uid) DO NOTHING;
   -- Each by its key (LATERAL): never a scan of lastword_meta, whatever its size.
-  PERFORM 1 FROM (SELECT DISTINCT tbl, uid FROM ${s}.lastword_pending WHERE id <= upto ORDER BY tbl, uid) p,
+  PERFORM 1 FROM (SELECT DISTINCT tbl, uid FROM ${s}.lastword_pending WHERE id BETWEEN NEW.id AND upto ORDER BY tbl, uid) p,
     LATERAL (SELECT 1 FROM ${s}.lastword_meta m WHERE m.tbl = p.tbl AND m.uid = p.uid FOR UPDATE) l;
   now_ms := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
   -- Per record: the transaction's net change (the last image, or a delete) against what lastword holds.
-  WITH p AS (SELECT tbl, uid, min(id) AS head, max(id) AS tail FROM ${s}.lastword_pending WHERE id <= upto GROUP BY tbl, uid),
+  WITH p AS (SELECT tbl, uid, min(id) AS head, max(id) AS tail FROM ${s}.lastword_pending WHERE id BETWEEN NEW.id AND upto GROUP BY tbl, uid),
   e AS (SELECT p.tbl, p.uid, p.head, l.image, l.image IS NULL AS deleted, l.before AS last_before, l.fm,
       m.created_at AS mc, m.updated_at AS mu, m.deleted_at AS md, m.image AS mi, m.fields AS mf, coalesce(m.rev, 0) > 0 AS known
     FROM p JOIN ${s}.lastword_pending l ON l.id = p.tail
@@ -198,7 +200,7 @@ BEGIN
   FOR i IN 1 .. coalesce(array_length(left_uids, 1), 0) LOOP
     DELETE FROM ${s}.lastword_meta WHERE tbl = left_tbls[i] AND uid = left_uids[i] AND rev = 0;
   END LOOP;
-  DELETE FROM ${s}.lastword_pending WHERE id <= upto;
+  DELETE FROM ${s}.lastword_pending WHERE id BETWEEN NEW.id AND upto;
   RETURN NULL;
 END $lw$`,
     ensureTrigger(
