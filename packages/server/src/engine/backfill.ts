@@ -41,7 +41,7 @@ function* backfillBatch(driver: Driver, table: SyncedTable, size: number, after:
   // compares in it too (code-point order would sort what remains of the table at every batch).
   const from = after === null ? sql`` : sql` AND ${table.uid} > ${after}`
   const rows = yield* all(sql`SELECT ${table.uid} AS lw_uid${sql.join(columns)} FROM ${table.table}
-    WHERE NOT EXISTS (SELECT 1 FROM lastword_meta m WHERE m.tbl = ${table.name} AND ${dialect.appRowJoin(table)} AND m.rev > 0 AND m.deleted_at IS NULL)${from}
+    WHERE NOT EXISTS (SELECT 1 FROM lastword_meta m WHERE m.tbl = ${table.name} AND ${dialect.metaOfAppRow(table)} AND m.rev > 0 AND m.deleted_at IS NULL)${from}
     ORDER BY ${table.uid} LIMIT ${size}${dialect.backfillLock}`)
   const last = rows.length === 0 ? null : String(rows[rows.length - 1]?.['lw_uid'])
   const valid = rows.filter((row) => isUid(String(row['lw_uid'])))
