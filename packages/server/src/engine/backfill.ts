@@ -4,8 +4,9 @@
  * its triggers were disabled — get their metadata and a rev, as if the database had just written them
  * (stamps by core's `nextDatabaseStamp`, node `DATABASE_NODE`), so clients receive them like any write.
  *
- * In batches, each its own write transaction, in the order of the table's key: an interrupted backfill resumes where it
- * stopped (what remains is exactly the rows still without metadata), and running it again finds nothing.
+ * In batches, each its own write transaction, in the order of the table's key: an interrupted backfill,
+ * run again, writes exactly the rows still without metadata (the others it reads by key and leaves), and
+ * a backfill with nothing left writes nothing.
  * The capture triggers are installed first, so a row written while the backfill runs is captured by
  * them; a batch holds the metadata of its uids as the engine's writes do (the dialect's protocol) and
  * leaves out a uid that got live metadata meanwhile.
@@ -37,11 +38,11 @@ interface BatchResult {
 function* backfillBatch(driver: Driver, table: SyncedTable, size: number, after: string | null, nowMs: number): Tx<BatchResult> {
   const { dialect } = driver
   const columns = table.columns.map((c, i) => sql`, ${c.column} AS ${sql.identifier(`c${i}`)}`)
-  // In the order of the table's own key (its index): any total order serves, as long as the cursor
-  // compares in it too (code-point order would sort what remains of the table at every batch).
-  const from = after === null ? sql`` : sql` AND ${table.uid} > ${after}`
-  const rows = yield* all(sql`SELECT ${table.uid} AS lw_uid${sql.join(columns)} FROM ${table.table}
-    WHERE NOT EXISTS (SELECT 1 FROM lastword_meta m WHERE m.tbl = ${table.name} AND ${dialect.metaOfAppRow(table)} AND m.rev > 0 AND m.deleted_at IS NULL)${from}
+  // The next rows in the order of the table's own key (a range of its index, whatever the table's size);
+  // those lastword already holds live are left out below, by key. A filter on the metadata here would
+  // make the database look at every remaining row for each batch.
+  const from = after === null ? sql`` : sql` WHERE ${table.uid} > ${after}`
+  const rows = yield* all(sql`SELECT ${table.uid} AS lw_uid${sql.join(columns)} FROM ${table.table}${from}
     ORDER BY ${table.uid} LIMIT ${size}${dialect.backfillLock}`)
   const last = rows.length === 0 ? null : String(rows[rows.length - 1]?.['lw_uid'])
   const valid = rows.filter((row) => isUid(String(row['lw_uid'])))

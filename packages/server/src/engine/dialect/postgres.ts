@@ -134,8 +134,6 @@ export const postgresDialect: Dialect = {
   // PostgreSQL cannot use that key's index for a comparison in another collation, and would hash the
   // whole app table for every page. Equality is the same in every deterministic collation.
   appRowJoin: (table) => sql`${table.uid} = m.uid COLLATE "default"`,
-  // The other way round: the app's uid in "C", so lastword_meta's key is used.
-  metaOfAppRow: (table) => sql`m.uid = ${table.uid} COLLATE "C"`,
   uidOrder: (table) => sql`${table.uid} COLLATE "C"`,
   // What `json_to_recordset` parses into the column's type: ISO strings, booleans, numbers, JSON as is.
   payloadValue: (_column, value) => value,

@@ -229,7 +229,6 @@ export const sqliteDialect: Dialect = {
     return column.descriptor.type === 'text' ? sql`${ref} COLLATE BINARY` : ref
   },
   appRowJoin: (table) => sql`${table.uid} = m.uid`,
-  metaOfAppRow: (table) => sql`m.uid = ${table.uid}`,
   uidOrder: (table: SyncedTable) => sql`${table.uid}`,
   // The driver value, read back with `json_extract`.
   payloadValue: (column, value) => column.codec.toDriver(value),

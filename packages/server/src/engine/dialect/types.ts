@@ -115,8 +115,6 @@ export interface Dialect {
   scopeColumn(column: SyncedColumn, ranged: boolean): SQL
   /** The join condition of a record's metadata (`m`) to its app row. */
   appRowJoin(table: SyncedTable): SQL
-  /** The same condition driven from the app row: `m`'s key looked up by index (the backfill's probe). */
-  metaOfAppRow(table: SyncedTable): SQL
   /** The app table's uid in code-point order, for `ORDER BY`. */
   uidOrder(table: SyncedTable): SQL
   /** A normalised core value (never null) as the JSON value a set-based row write carries. */
