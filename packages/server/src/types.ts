@@ -97,7 +97,7 @@ export interface TableOptions<P extends Principal = Principal> {
 
 /** Options of the backfill (`migrate()` runs it; `backfill()` runs it on its own). */
 export interface BackfillOptions {
-  /** Rows per transaction (default 1,000): each batch commits on its own, so an interrupted backfill resumes where it stopped. */
+  /** Rows per transaction (default 1,000): each batch commits on its own, so an interrupted backfill, run again, writes only what is still missing. */
   batchSize?: number
 }
 
@@ -243,7 +243,7 @@ export interface SyncEngine {
   /**
    * Gives every row of a captured table that lastword has no live metadata for (it predates lastword, the
    * table's sync, or its capture) its metadata and a rev, in batches of `batchSize` rows, each its own
-   * transaction: interrupted, it resumes where it stopped; run again, it finds nothing to do. Progress
+   * transaction: interrupted and run again, it writes only the rows still missing; with nothing missing, nothing. Progress
    * goes to the logger (`info`). `migrate()` runs it unless told not to.
    */
   backfill(options?: BackfillOptions): Promise<BackfillReport>
