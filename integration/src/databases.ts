@@ -122,8 +122,9 @@ export function pgSchema(label: string): PgSchema {
         pools = { pool, side: new pg.Pool({ connectionString: PG_URL, options, max: 2 }) }
         for (const statement of PG_DDL) await pools.side.query(statement)
       } else {
+        // A reset, not a write to sync: the capture triggers (which refuse TRUNCATE) stay out of it.
         await pools.side.query(
-          `TRUNCATE items, docs; DO $$ BEGIN IF to_regclass('lastword_meta') IS NOT NULL THEN TRUNCATE lastword_meta, lastword_changes, lastword_erasures; UPDATE lastword_state SET rev = 0, horizon_rev = 0; END IF; END $$`,
+          `BEGIN; SET LOCAL session_replication_role = replica; TRUNCATE items, docs; DO $$ BEGIN IF to_regclass('lastword_meta') IS NOT NULL THEN TRUNCATE lastword_meta, lastword_changes, lastword_erasures; UPDATE lastword_state SET rev = 0, horizon_rev = 0; END IF; END $$; COMMIT`,
         )
       }
       const { pool, side } = pools

@@ -117,7 +117,9 @@ function postgresStore(label: string): Store {
       for (const t of tables) await pool.query(`CREATE TABLE ${backup}.${t} AS TABLE ${schema}.${t}`)
     },
     async restore() {
-      for (const t of tables) await pool.query(`TRUNCATE ${schema}.${t}; INSERT INTO ${schema}.${t} SELECT * FROM ${backup}.${t}`)
+      // As pg_restore --disable-triggers loads data: the capture triggers do not see the restore.
+      const copy = tables.map((t) => `TRUNCATE ${schema}.${t}; INSERT INTO ${schema}.${t} SELECT * FROM ${backup}.${t};`).join(' ')
+      await pool.query(`BEGIN; SET LOCAL session_replication_role = replica; ${copy} COMMIT`)
     },
     async replace() {
       await fresh()

@@ -14,7 +14,7 @@ import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
 import { integer as pgInteger, pgTable, text as pgText } from 'drizzle-orm/pg-core'
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import pg from 'pg'
-import { createSyncServer, type SyncDatabase, type SyncServer } from '@lastword/server'
+import { createSyncServer, dropCapture, type SyncDatabase, type SyncServer } from '@lastword/server'
 import { PG_URL, tempDir } from '../../src/databases.js'
 
 /** One version of the app's `items` table: its migration and its Drizzle table. */
@@ -138,6 +138,8 @@ export async function openSite(store: Store, merge: 'row' | 'field' = 'row'): Pr
     sync: undefined as unknown as SyncServer,
     async deploy(version) {
       await stop()
+      // As an app does before its migrations: SQLite refuses to drop a column a capture trigger names.
+      if (version.ddl.length > 0) await dropCapture(store.db)
       for (const statement of version.ddl) await store.query(statement)
       const sync = createSyncServer({
         db: store.db,

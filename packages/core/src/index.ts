@@ -27,6 +27,8 @@ export {
   STAMP_LENGTH,
 } from './stamp.js'
 export type { Stamp, StampParts, Hlc, HlcOptions } from './stamp.js'
+// Stamps of writes the database makes itself (captured foreign writes, backfill)
+export { DATABASE_NODE, isDatabaseStamp, nextDatabaseStamp } from './database-stamp.js'
 
 // Clock offset (four timestamps, least-delay filter)
 export { clockSample, addClockSample, restartEstimate, bestSample, samplesAgree, CLOCK_FILTER_DEFAULTS, EMPTY_ESTIMATE } from './clock-offset.js'

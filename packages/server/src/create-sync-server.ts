@@ -13,7 +13,7 @@ import { silentLogger } from './transport/logger.js'
 import type { Authenticate, SyncIoServer } from './transport/types.js'
 import { createMeter, type MetricsSink } from './metrics.js'
 import type { ReadyResult } from './engine/readiness.js'
-import { DEFAULT_LIMITS, type Authorize, type Limits, type Logger, type Principal, type SyncEngine, type TableService } from './types.js'
+import { DEFAULT_LIMITS, type Authorize, type Limits, type Logger, type Principal, type SyncEngine, type TableService, type MigrateOptions, type BackfillOptions, type BackfillReport } from './types.js'
 
 /** The synced tables of a server, by the name clients use (the `tables` option). */
 export type SyncTables<P extends Principal = Principal> = Record<string, TableInput<P>>
@@ -106,7 +106,12 @@ export interface SyncServer<T extends object = any> {
    * after the app's own migrations: a synced table the database lacks (or a column of its schema) is
    * refused with `BAD_REQUEST` naming it, and nothing is created.
    */
-  migrate(): Promise<void>
+  migrate(options?: MigrateOptions): Promise<void>
+  /**
+   * Backfills the rows of captured tables that lastword has no metadata for, in batches (each its own
+   * transaction, resumable): see `SyncEngine.backfill`. `migrate()` runs it unless given `{ backfill: false }`.
+   */
+  backfill(options?: BackfillOptions): Promise<BackfillReport>
   /**
    * The readiness check for a load balancer or orchestrator: the database answers and lastword's tables
    * are migrated. Never throws: `{ ready: true, dialect, rev, durationMs }` or `{ ready: false, reason:
@@ -226,12 +231,13 @@ export function createSyncServer<P extends Principal = Principal, const T extend
   let closing: Promise<void> | undefined
 
   return {
-    async migrate() {
-      await engine.migrate()
+    async migrate(options) {
+      await engine.migrate(options)
       if (!hasHooks || closing !== undefined) return
       feed.watch()
       hooks.start()
     },
+    backfill: (options) => engine.backfill(options),
     ready: (readyOptions) => engine.ready(readyOptions),
     attach: (target) => {
       const io = transport.attach(target)

@@ -28,6 +28,8 @@ export type { Authenticate, AuthenticateContext, SyncIoServer, SyncSocket } from
 
 // The app's database and tables (the engine itself, without a transport, is in @lastword/server/testing)
 export type { SyncDatabase, TableInput, AnyDrizzleTable } from './engine/index.js'
+// Capture: lastword's triggers out of the way of DDL that a trigger blocks (SQLite DROP COLUMN)
+export { dropCapture } from './engine/drop-capture.js'
 
 // Errors, so an app handles them without depending on @lastword/core
 export { LastwordError, isLastwordError, ERROR_CODES } from '@lastword/core'
@@ -50,6 +52,9 @@ export type {
   TableService,
   EffectiveScope,
   SyncEngine,
+  MigrateOptions,
+  BackfillOptions,
+  BackfillReport,
 } from './types.js'
 
 // Operations: the metrics hook and the readiness check (README, "Metrics and readiness")

@@ -86,6 +86,34 @@ export interface TableOptions<P extends Principal = Principal> {
    * survive. Sent to clients in the table's descriptor.
    */
   merge?: 'row' | 'field'
+  /**
+   * Whether writes that do not go through lastword are captured (ARCHITECTURE.md, "Capture"): a plain
+   * Drizzle statement, raw SQL, another process or a migration writing the table reaches clients, and
+   * rows that predate lastword are backfilled. `true` by default; `false`: only lastword's own writes
+   * (services, pushes) sync, no trigger is installed and no backfill runs for this table.
+   */
+  capture?: boolean
+}
+
+/** Options of the backfill (`migrate()` runs it; `backfill()` runs it on its own). */
+export interface BackfillOptions {
+  /** Rows per transaction (default 1,000): each batch commits on its own, so an interrupted backfill, run again, writes only what is still missing. */
+  batchSize?: number
+}
+
+/** What a backfill did: rows given metadata and revs, per synced table. */
+export interface BackfillReport {
+  rows: Record<string, number>
+}
+
+/** Options of `migrate()`. */
+export interface MigrateOptions {
+  /**
+   * The backfill of rows lastword has no metadata for (rows written before the first `migrate()`, or
+   * before the table was synced or captured): run as part of `migrate()` by default; `false` leaves it
+   * to an explicit `backfill()`.
+   */
+  backfill?: false | BackfillOptions
 }
 
 /** Limits on wire requests (attack V6, docs/guarantees.md). All documented in the server README section. */
@@ -212,7 +240,14 @@ export interface SyncEngine {
    * a segment of the database's history (SPEC.md R12): after a restore, a restart is enough for clients
    * past the backup to be reconciled, never trusted.
    */
-  migrate(): Promise<void>
+  migrate(options?: MigrateOptions): Promise<void>
+  /**
+   * Gives every row of a captured table that lastword has no live metadata for (it predates lastword, the
+   * table's sync, or its capture) its metadata and a rev, in batches of `batchSize` rows, each its own
+   * transaction: interrupted and run again, it writes only the rows still missing; with nothing missing, nothing. Progress
+   * goes to the logger (`info`). `migrate()` runs it unless told not to.
+   */
+  backfill(options?: BackfillOptions): Promise<BackfillReport>
   /**
    * Tells the engine the database was restored (or copied) under it: opens a segment of its history,
    * so a checkpoint or record acknowledged past the restored rev is judged outside it (SPEC.md R12).

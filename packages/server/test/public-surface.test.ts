@@ -12,7 +12,7 @@ import * as testing from '../src/testing/index.js'
 describe('public surface', () => {
   it('the main entry exports exactly these values', () => {
     expect(Object.keys(server).sort()).toEqual(
-      ['COMMITTED_EVENT', 'DEFAULT_ATTACHMENTS_TABLE', 'DEFAULT_LIMITS', 'ERROR_CODES', 'LastwordError', 'createSyncServer', 'describeTables', 'isLastwordError', 'preparePostgresAdapter'].sort(),
+      ['COMMITTED_EVENT', 'DEFAULT_ATTACHMENTS_TABLE', 'DEFAULT_LIMITS', 'ERROR_CODES', 'LastwordError', 'createSyncServer', 'describeTables', 'dropCapture', 'isLastwordError', 'preparePostgresAdapter'].sort(),
     )
   })
 

@@ -9,6 +9,7 @@ import type { ReadyResult } from './readiness.js'
 import type { ScopeLockObserver } from './scope-lock.js'
 import type { TableInput } from './tables.js'
 import type { WriteHooks } from './write.js'
+import type { BackfillHook } from './backfill.js'
 
 /** A Drizzle database lastword can serve. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -24,6 +25,8 @@ export interface EngineHooks extends WriteHooks {
    * scope, never per commit (row S13).
    */
   onFilterCompiled?: (event: { table: string; size: number }) => void
+  /** Called before each backfill batch with the rows backfilled so far; a throw interrupts the backfill there (backfill.ts). */
+  beforeBackfillBatch?: BackfillHook
 }
 
 /** Options of {@link createEngine}. */

@@ -77,11 +77,14 @@ export function* openSegment(): Tx<Lineage & { from: number }> {
  * change-log history; records the erasure at a rev of its own (taken last, trap 1) for the pulls of
  * the clients that may hold it. `false` when the database does not know the uid.
  */
-export function* eraseRecord(table: SyncedTable, uid: string): Tx<{ erased: boolean; rev: number }> {
+export function* eraseRecord(dialect: Dialect, table: SyncedTable, uid: string): Tx<{ erased: boolean; rev: number }> {
   const known = yield* all(sql`SELECT uid FROM lastword_meta WHERE tbl = ${table.name} AND uid = ${uid}`)
   const { rev: current } = yield* readState()
   if (known.length === 0) return { erased: false, rev: current }
+  // Not a deletion for the capture triggers: an erased record leaves no tombstone.
+  if (table.capture) yield* dialect.captureOff(table.name)
   yield* run(sql`DELETE FROM ${table.table} WHERE ${table.uid} = ${uid}`)
+  if (table.capture) yield* dialect.captureOn(table.name)
   yield* run(sql`DELETE FROM lastword_meta WHERE tbl = ${table.name} AND uid = ${uid}`)
   yield* run(sql`DELETE FROM lastword_changes WHERE tbl = ${table.name} AND uid = ${uid}`)
   const rows = yield* all(sql`UPDATE lastword_state SET rev = rev + 1 WHERE id = 1 RETURNING rev`)

@@ -66,6 +66,8 @@ export interface SyncedTable {
   defaults: ReadonlyMap<string, () => unknown>
   /** The app's `renamed` option (README, "Schema changes"). */
   renamed: Readonly<Record<string, string>>
+  /** Whether writes outside lastword are captured by triggers (the `capture` option, default `true`; capture.ts). */
+  capture: boolean
 }
 
 type Casing = { getColumnCasing(column: Column): string }
@@ -213,6 +215,7 @@ export function buildSyncedTable(name: string, input: TableInput, casing: Casing
     const fill = defaultOf(c.column)
     if (fill !== undefined) defaults.set(c.descriptor.name, fill)
   }
+  if (options.capture !== undefined && typeof options.capture !== 'boolean') throw new LastwordError('BAD_REQUEST', `tables.${name}.capture must be true or false`)
   const renamed: Record<string, string> = {}
   for (const [to, from] of Object.entries(options.renamed ?? {})) {
     if (typeof from !== 'string') throw new LastwordError('BAD_REQUEST', `renamed.${to} of "${name}" must name the old column`)
@@ -230,6 +233,7 @@ export function buildSyncedTable(name: string, input: TableInput, casing: Casing
     serverColumns,
     defaults,
     renamed,
+    capture: options.capture ?? true,
   }
 }
 

@@ -281,7 +281,11 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
   const liveWrites = finals.filter((f) => f.state.deleted_at === null).map((f) => ({ uid: f.uid, image: f.state.image }))
   const orphans = yield* refuseOrphans(dialect, table, liveWrites, new Map(finals.map((f) => [f.uid, f.state])))
   if (orphans.size > 0) ({ prepared, resolutions, finals, states } = dropRefused(table, prepared, stored, orphans))
+  // The app rows are the engine's own writes: the capture triggers skip them (the metadata below keeps
+  // the writers' stamps), and the mark is gone before commit.
+  if (table.capture) yield* dialect.captureOff(table.name)
   const failed = yield* writeRowsIsolated(dialect, table, finals, isolate)
+  if (table.capture) yield* dialect.captureOn(table.name)
   if (failed.size > 0) ({ prepared, resolutions, finals, states } = dropRefused(table, prepared, stored, failed))
   const written = new Set(finals.map((f) => f.uid))
   yield* dialect.releaseUnwritten(table.name, uids.filter((uid) => !written.has(uid) && !stored.has(uid)))

@@ -14,17 +14,17 @@ describe('push on better-sqlite3: statements', () => {
 
   const records = (n: number, prefix: string, ms = 1) => Array.from({ length: n }, (_, i) => live(`${prefix}${i}`, stamp(ms), todo({ title: `${prefix}${i}` })))
 
-  it('a push is 9 statements whatever its size: read, BEGIN, revs, rows, meta, log, version row, open segment (R12), COMMIT', async () => {
+  it('a push is 11 statements whatever its size: read, BEGIN, revs, capture mark, rows, mark removed, meta, log, version row, open segment (R12), COMMIT', async () => {
     for (const [n, prefix] of [[1, 'a'], [1_000, 'b']] as const) {
       const before = fx.t.statements()
       const page = await fx.engine.sync(A, request('todos', { push: records(n, prefix) }))
       expect(page.outcomes.every((o) => o.status === 'applied')).toBe(true)
-      expect(fx.t.statements() - before).toBe(9)
+      expect(fx.t.statements() - before).toBe(11)
     }
     // Updates of stored records (before-images logged) cost the same.
     const before = fx.t.statements()
     await fx.engine.sync(A, request('todos', { push: records(1_000, 'b', 2) }))
-    expect(fx.t.statements() - before).toBe(9)
+    expect(fx.t.statements() - before).toBe(11)
   })
 
   it('a push-only request (pull: false) costs the same fixed count whatever its size, and pulls nothing', async () => {
@@ -39,9 +39,9 @@ describe('push on better-sqlite3: statements', () => {
       expect(page.rows).toEqual([])
       counts.push(fx.t.statements() - before)
     }
-    // The resync check with the history R12 judges against (a read transaction of 5), the 9 of a push,
+    // The resync check with the history R12 judges against (a read transaction of 5), the 11 of a push,
     // and the point of the history after it, which the outcomes' states are known as of (4).
-    expect(counts).toEqual([18, 18, 18])
+    expect(counts).toEqual([20, 20, 20])
   })
 
   it('a batch the database refuses is written again row by row, and only the bad row is rejected', async () => {

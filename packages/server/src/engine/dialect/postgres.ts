@@ -15,6 +15,7 @@ import type { SyncedColumn } from '../tables.js'
 import { all, run, type Tx } from '../tx.js'
 import { openPostgres } from './postgres-driver.js'
 import { NOTIFY_STATEMENTS } from './postgres-listen.js'
+import { captureOff, captureOn, dropCapture, installCapture } from './postgres-capture.js'
 import { codeOf, rootCause, standardSavepoint, type Dialect, type HeldStored, type MetaWrite } from './types.js'
 
 const RETRYABLE = new Set(['40001', '40P01'])
@@ -121,6 +122,8 @@ export const postgresDialect: Dialect = {
     `CREATE TABLE IF NOT EXISTS lastword_hooks (name text PRIMARY KEY, rev bigint NOT NULL)`,
     // The version row notifies at commit (postgres-listen.ts): the change feed of every node wakes up.
     ...NOTIFY_STATEMENTS,
+    // Changes of captured tables, from their row triggers until the commit-time trigger logs them (postgres-capture.ts); empty between transactions.
+    `CREATE TABLE IF NOT EXISTS lastword_pending (id bigserial PRIMARY KEY, tbl text NOT NULL, uid text COLLATE "C" NOT NULL, before text, image text, fm boolean NOT NULL)`,
   ],
   // `= ANY(array)` plans as index lookups or a hashed filter even on tables without statistics (an
   // `IN (SELECT unnest(…))` can degrade to a nested loop there).
@@ -164,4 +167,11 @@ export const postgresDialect: Dialect = {
     yield* run(sql`DELETE FROM lastword_meta WHERE tbl = ${table} AND rev = 0 AND uid = ANY(CAST(${sql.param([...uids])} AS text[]))`)
   },
   commitChanges,
+
+  installCapture,
+  dropCapture,
+  captureOff,
+  captureOn,
+  // A row deleted while its batch runs must not come back as a record: its batch holds it until commit.
+  backfillLock: sql` FOR SHARE`,
 }

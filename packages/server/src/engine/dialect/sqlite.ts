@@ -13,6 +13,7 @@ import { is, sql, type SQL } from 'drizzle-orm'
 import { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { all, run, runSync, RestartError, type Op, type Tx } from '../tx.js'
 import type { SyncedColumn, SyncedTable } from '../tables.js'
+import { captureOff, captureOn, dropCapture, installCapture } from './sqlite-capture.js'
 import {
   casingOf,
   codeOf,
@@ -260,6 +261,8 @@ export const sqliteDialect: Dialect = {
     `CREATE TABLE IF NOT EXISTS lastword_schema (tbl TEXT NOT NULL, version INTEGER NOT NULL, descriptor TEXT NOT NULL, PRIMARY KEY (tbl, version)) WITHOUT ROWID`,
     // Each change hook's durable cursor: every rev up to it was handled (hooks/, engine/hook-store.ts).
     `CREATE TABLE IF NOT EXISTS lastword_hooks (name TEXT PRIMARY KEY, rev INTEGER NOT NULL) WITHOUT ROWID`,
+    // The engine's mark on its own writes, inside its write transaction only (sqlite-capture.ts); empty between transactions.
+    `CREATE TABLE IF NOT EXISTS lastword_capture_off (tbl TEXT PRIMARY KEY) WITHOUT ROWID`,
   ],
   inUids,
   scopeValue,
@@ -284,4 +287,11 @@ export const sqliteDialect: Dialect = {
     // BEGIN IMMEDIATE holds the only write lock: nothing was left to hold the uids.
   },
   commitChanges,
+
+  installCapture,
+  dropCapture,
+  captureOff,
+  captureOn,
+  // BEGIN IMMEDIATE holds the only write lock until the batch commits.
+  backfillLock: sql``,
 }

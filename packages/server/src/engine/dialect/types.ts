@@ -180,6 +180,28 @@ export interface Dialect {
    * given order. Returns `last`.
    */
   commitChanges(table: string, writes: readonly MetaWrite[], at: number): Tx<number>
+
+  /**
+   * Capture (ARCHITECTURE.md, "Capture"): installs or replaces the triggers of `tables` (the synced
+   * tables with `capture` on), generated from their columns, and drops lastword's triggers from every
+   * other table. Idempotent; `migrate()` runs it in one transaction after lastword's own tables.
+   */
+  installCapture(tables: readonly SyncedTable[]): Tx<void>
+  /** Drops lastword's triggers from every table but those of `keep` (`[]`: all of them; `dropCapture(db)`). */
+  dropCapture(keep: readonly SyncedTable[]): Tx<void>
+  /**
+   * Marks the rest of this write transaction's writes of `table` as lastword's own, so its triggers skip
+   * them (the engine logs them itself, with the writer's stamps). Writes of other tables — an
+   * `ON DELETE CASCADE` child — are still captured.
+   */
+  captureOff(table: string): Tx<void>
+  /** Ends {@link captureOff}; called before commit (the mark is never seen outside the transaction). */
+  captureOn(table: string): Tx<void>
+  /**
+   * The clause a backfill batch reads the app's rows with: holds them until the batch commits (a row
+   * deleted meanwhile must not come back as a record), or nothing where the write lock already does.
+   */
+  readonly backfillLock: SQL
 }
 
 /** Finds the driver error under drizzle's wrapper (`DrizzleQueryError.cause`). */
