@@ -163,6 +163,8 @@ export {
   helloSchema,
   handshakeSchema,
   unsubscribeRequestSchema,
+  pushRequestSchema,
+  pushAnswerSchema,
 } from './wire.js'
 export type {
   WireRecord,
@@ -176,6 +178,8 @@ export type {
   Hello,
   Handshake,
   UnsubscribeRequest,
+  PushRequest,
+  PushAnswer,
   Reply,
   ClientToServerEvents,
   ServerToClientEvents,

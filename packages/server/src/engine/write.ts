@@ -108,14 +108,14 @@ export interface Prepared {
   rejected: Map<number, LastwordError>
 }
 
-interface Final {
+export interface Final {
   uid: string
   initial: ServerRecord | undefined
   state: ServerRecord
   order: number
 }
 
-const MAX_RESTARTS = 10
+export const MAX_RESTARTS = 10
 
 function purged(uid: string): LastwordError {
   return new LastwordError('PURGED', 'This record was deleted and purged after retention on the server; remove it', { uid })
@@ -131,7 +131,7 @@ function copy(row: Record<string, unknown> | null): Record<string, unknown> | nu
 }
 
 /** Step 2: compose and authorize each candidate against `stored`, in push order. */
-async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stored: ReadonlyMap<string, ServerRecord>): Promise<Prepared> {
+export async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stored: ReadonlyMap<string, ServerRecord>): Promise<Prepared> {
   // The stored state as the candidates accepted so far would leave it: a later write of the same uid in
   // this push is composed and authorized against it.
   const projected = new Map(stored)
@@ -202,7 +202,7 @@ function advance(table: SyncedTable, projected: Map<string, ServerRecord>, accep
 }
 
 /** Decides every accepted record against `stored`: core's rule, in push order. Pure. */
-function replay(table: SyncedTable, accepted: readonly Accepted[], stored: ReadonlyMap<string, ServerRecord>): { resolutions: Resolution<ServerRecord>[]; finals: Final[]; states: (ServerRecord | undefined)[] } {
+export function replay(table: SyncedTable, accepted: readonly Accepted[], stored: ReadonlyMap<string, ServerRecord>): { resolutions: Resolution<ServerRecord>[]; finals: Final[]; states: (ServerRecord | undefined)[] } {
   const projected = new Map(stored)
   const finals = new Map<string, Final>()
   const states: (ServerRecord | undefined)[] = []
@@ -221,7 +221,7 @@ function replay(table: SyncedTable, accepted: readonly Accepted[], stored: Reado
   return { resolutions, finals: [...finals.values()].sort((a, b) => a.order - b.order), states }
 }
 
-interface TxResult {
+export interface TxResult {
   prepared: Prepared
   resolutions: Resolution<ServerRecord>[]
   finals: Final[]
@@ -233,7 +233,7 @@ interface TxResult {
 }
 
 /** What `applyWrites` decided before the transaction, against the metadata it read then. */
-interface Planned {
+export interface Planned {
   prepared: Prepared
   /** The metadata read before the transaction. */
   stored: ReadonlyMap<string, ServerRecord>
@@ -243,8 +243,18 @@ interface Planned {
   preview: ReturnType<typeof replay>
 }
 
-/** Step 3: the transaction. */
+/** Step 3: the transaction — its rows, then its metadata and the version row ({@link commitPart}). */
 function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Planned, isolate: boolean): Tx<TxResult> {
+  const part = yield* writePart(ctx, candidates, plan, isolate)
+  return yield* commitPart(ctx, part)
+}
+
+/**
+ * The first half of step 3, for one table: holds the stored metadata, authorizes again if it moved, and
+ * writes the app rows (`rows` false: the caller writes them, a push unit in its causal order). Shared by
+ * a one-table write and a push unit spanning tables (write-unit.ts), whose parts all run before any commits.
+ */
+export function* writePart(ctx: WriteContext, candidates: readonly Candidate[], plan: Planned, isolate: boolean, rows = true): Tx<Omit<TxResult, 'lastRev'> & { uids: string[]; stored: ReadonlyMap<string, ServerRecord> }> {
   const { expected } = plan
   const { driver, table } = ctx
   const uids = [...expected.keys()]
@@ -265,6 +275,7 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     prepared = yield* call(() => prepare(ctx, candidates, stored))
     ;({ resolutions, finals, states } = replay(table, prepared.accepted, stored))
   }
+  if (!rows) return { prepared, resolutions, finals, states, uids, stored }
   const failed = yield* writeRowsIsolated(dialect, table, finals, isolate)
   if (failed.size > 0) {
     const rejected = new Map(prepared.rejected)
@@ -275,6 +286,18 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     prepared = { accepted: prepared.accepted.filter((a) => !failed.has(a.candidate.meta.uid)), rejected }
     ;({ resolutions, finals, states } = replay(table, prepared.accepted, stored))
   }
+  return { prepared, resolutions, finals, states, uids, stored }
+}
+
+/**
+ * The second half of step 3, for one table: drops what was held for unwritten uids, then writes the
+ * metadata and the change log and takes the version row (trap 1; a unit's tables one after the other,
+ * their revs consecutive: the version row, once taken, is held until commit).
+ */
+export function* commitPart(ctx: WriteContext, part: Omit<TxResult, 'lastRev'> & { uids: string[]; stored: ReadonlyMap<string, ServerRecord> }): Tx<TxResult> {
+  const { driver, table } = ctx
+  const { dialect } = driver
+  const { prepared, resolutions, finals, states, uids, stored } = part
   const written = new Set(finals.map((f) => f.uid))
   yield* dialect.releaseUnwritten(table.name, uids.filter((uid) => !written.has(uid) && !stored.has(uid)))
   if (finals.length === 0) return { prepared, resolutions, finals, states, lastRev: 0 }
@@ -345,20 +368,25 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
       }
     }
     const outcomes = outcomesOf(ctx, records.length, refusedUpFront, result.prepared, result.resolutions, records, result.states)
-    const firstRev = result.lastRev - result.finals.length + 1
-    const changes: CommittedChange[] = result.finals.map((f, i) => ({
-      table: ctx.table.name,
-      uid: f.uid,
-      rev: firstRev + i,
-      meta: { uid: f.uid, created_at: f.state.created_at, updated_at: f.state.updated_at, deleted_at: f.state.deleted_at },
-      before: live(f.initial) ? (f.initial?.image ?? null) : null,
-      after: f.state.deleted_at === null ? f.state.image : null,
-      lastImage: f.state.deleted_at === null ? null : f.state.image,
-      ...(f.state.fields === null ? {} : { fields: f.state.fields }),
-      ...(result.lineage === undefined ? {} : { knownAt: formatLineagePoint({ ...result.lineage, rev: firstRev + i }) }),
-    }))
+    const changes = changesOf(ctx.table, result)
     let acceptedMax: Stamp | null = null
     for (const a of result.prepared.accepted) acceptedMax = maxStamp(acceptedMax, versionOf(a.candidate.meta))
     return { outcomes, changes, acceptedMax }
   }
+}
+
+/** What one table's part of a transaction committed, as the commit listeners get it (revs in commit order). */
+export function changesOf(table: SyncedTable, result: TxResult): CommittedChange[] {
+  const firstRev = result.lastRev - result.finals.length + 1
+  return result.finals.map((f, i) => ({
+    table: table.name,
+    uid: f.uid,
+    rev: firstRev + i,
+    meta: { uid: f.uid, created_at: f.state.created_at, updated_at: f.state.updated_at, deleted_at: f.state.deleted_at },
+    before: live(f.initial) ? (f.initial?.image ?? null) : null,
+    after: f.state.deleted_at === null ? f.state.image : null,
+    lastImage: f.state.deleted_at === null ? null : f.state.image,
+    ...(f.state.fields === null ? {} : { fields: f.state.fields }),
+    ...(result.lineage === undefined ? {} : { knownAt: formatLineagePoint({ ...result.lineage, rev: firstRev + i }) }),
+  }))
 }
