@@ -26,6 +26,8 @@ export interface DescriptorRegistry {
   /** How many tables are known. */
   readonly size: number
   get(table: string): TableDescriptor | undefined
+  /** The names of the known tables. */
+  names(): string[]
   /** The descriptor, or `UNKNOWN_TABLE` with what is known. */
   require(table: string): TableDescriptor
   /** At start: takes the stored descriptors (unless the app gave its own). */
@@ -69,6 +71,7 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
       return tables.size
     },
     get: (table) => tables.get(table),
+    names: () => [...tables.keys()],
     require(table) {
       const descriptor = tables.get(table)
       if (descriptor !== undefined) return descriptor
