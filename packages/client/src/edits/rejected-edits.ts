@@ -56,7 +56,8 @@ export function createRejectedEdits(deps: RejectedEditsDeps): RejectedEdits {
   return {
     async list(table) {
       return store.transaction('readonly', async (tx) => {
-        const tables = table !== undefined ? [table] : [...new Set((await tx.listScopes()).map((s) => s.table))].sort()
+        // Every table this replica syncs or knows: a record is pushed whatever scopes exist (SPEC.md section 12).
+        const tables = table !== undefined ? [table] : [...new Set([...(await tx.listScopes()).map((s) => s.table), ...deps.tables()])].sort()
         const out: RejectedEdit[] = []
         for (const t of tables) {
           for (const record of await tx.scanRecords(t, { filter: (r) => r.rejected !== undefined && !r.dirty })) {
