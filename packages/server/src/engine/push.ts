@@ -9,8 +9,7 @@
  * R10/R12 judge each acknowledged record by the point it names (`knownAt`), as a push without a checkpoint does.
  */
 import { LastwordError, formatLineagePoint, segmentsNamed, type LineageHistory, type PushAnswer, type PushRequest, type Scope, type Stamp } from '@lastword/core'
-import type { CommittedChange, Limits, Logger, Principal, RequestContext } from '../types.js'
-import type { Authorize } from '../types.js'
+import type { Authorize, CommittedChange, Limits, Logger, Principal, RequestContext } from '../types.js'
 import type { Driver } from './dialect/types.js'
 import type { EngineHooks } from './engine-types.js'
 import { readHistory, readLineageState } from './lineage.js'

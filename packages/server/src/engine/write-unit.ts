@@ -202,9 +202,9 @@ function* writeUnitRows(parts: readonly UnitPart[], held: readonly HeldPart[], i
     try {
       for (let i = 0; i < order.length; ) {
         const p = (order[i] as (typeof order)[number]).p
-        const run: HeldPart['finals'] = []
-        while (i < order.length && (order[i] as (typeof order)[number]).p === p) run.push((order[i++] as (typeof order)[number]).final)
-        yield* writeRows(dialect, (parts[p] as UnitPart).ctx.table, run)
+        const batch: HeldPart['finals'] = []
+        while (i < order.length && (order[i] as (typeof order)[number]).p === p) batch.push((order[i++] as (typeof order)[number]).final)
+        yield* writeRows(dialect, (parts[p] as UnitPart).ctx.table, batch)
       }
     } catch (error) {
       if (!dialect.isRowError(error)) throw error
@@ -259,9 +259,9 @@ function refusedUnit(parts: readonly UnitPart[], size: number, culprits: Map<num
     for (const [index, error] of byIndex) {
       const place = part.places[index] as number
       const record = part.records[index] as WireRecord
-      outcomes[place] = rejectedOutcome(record?.uid, error)
-      const uid = outcomes[place].uid
-      if (first === null || place < first.place) first = { place, table: part.ctx.table.name, uid }
+      const outcome = rejectedOutcome(record?.uid, error)
+      outcomes[place] = outcome
+      if (first === null || place < first.place) first = { place, table: part.ctx.table.name, uid: outcome.uid }
     }
   }
   const culprit = first as { table: string; uid: string }
