@@ -40,12 +40,19 @@ export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: 
   const pairs: { sent: StoredRecord; outcome: PushOutcome; winner: RecordState | null }[] = []
   let clockCorrected = false
   let clockRefused: PushResult['clockRefused'] = null
+  // Units whose culprit is not a refusal for the client (U1): a schema it will upgrade to (P8), a clock it
+  // corrects (P6). Their other records, answered UNIT_REFUSED, stay dirty and go again with the unit.
+  const waiting = new Set<number>()
+  answer.units.forEach((unit, u) => {
+    if (unit.outcomes.some((o) => o.status === 'rejected' && (o.error.code === 'SCHEMA_OUTDATED' || (o.error.code === 'CLOCK_AHEAD' && typeof o.error.details?.['now'] === 'number')))) waiting.add(u)
+  })
   plan.units.forEach((unit, u) => {
     const outcomes = answer.units[u]?.outcomes ?? []
     unit.records.forEach((sent, i) => {
       const outcome = outcomes[i]
       // An outcome for another uid than the one sent there is not this record's: it stays dirty.
       if (outcome === undefined || outcome.uid !== sent.uid) return
+      if (waiting.has(u) && outcome.status === 'rejected' && outcome.error.code === 'UNIT_REFUSED') return
       let winner: RecordState | null = null
       if (outcome.status === 'superseded' && outcome.winner !== null) winner = fromWireRecord(outcome.winner)
       if (outcome.status === 'applied' && outcome.state !== undefined) winner = fromWireRecord(outcome.state)
