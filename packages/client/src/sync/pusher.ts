@@ -44,15 +44,21 @@ export function createPusher(ctx: SyncContext): Pusher {
     const c = guardReplica(ctx)
     const { store, transport, clock } = c.deps
     let taken: StoredRecord[] = []
-    const plan = await store.transaction('readonly', async (tx) => {
-      c.pushes.release(taken)
-      const dirty = await tx.dirtyRecords()
-      const planned = planPush(dirty, settings.maxPushPerRequest, (r) => c.pushes.has(r) || outdated(r))
-      taken = planned.units.flatMap((u) => u.records)
-      // Taken in the same synchronous step as the check (pushes-in-progress.ts).
-      c.pushes.take(taken)
-      return planned
-    })
+    const plan = await store
+      .transaction('readonly', async (tx) => {
+        // Built afresh on each attempt: the store may run this again on a reopened connection.
+        c.pushes.release(taken)
+        const dirty = await tx.dirtyRecords()
+        const planned = planPush(dirty, settings.maxPushPerRequest, (r) => c.pushes.has(r) || outdated(r))
+        taken = planned.units.flatMap((u) => u.records)
+        // Taken in the same synchronous step as the check (pushes-in-progress.ts).
+        c.pushes.take(taken)
+        return planned
+      })
+      .catch((error: unknown) => {
+        c.pushes.release(taken)
+        throw error
+      })
     if (plan.units.length === 0) return false
     let more = plan.more
     try {
