@@ -359,7 +359,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
       await driver.syncAll()
       await live.settle()
     },
-    transaction: (fn) => runTransaction({ ...deps, maxWrites: driverSettings(options, retry, requestTimeoutMs).maxPushPerRequest }, fn as never),
+    transaction: (fn) => runTransaction({ ...deps, maxWrites: driverSettings(options, retry, requestTimeoutMs).maxPushPerRequest }, fn as never) as never,
     rejected: (table) => whenOpen(() => rejectedEdits.list(table)),
     retry: (table, uid) => whenOpen(() => rejectedEdits.retry(table, uid)),
     discard: (table, uid) => whenOpen(() => rejectedEdits.discard(table, uid)),
