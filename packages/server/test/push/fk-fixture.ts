@@ -45,6 +45,8 @@ export interface FkDb {
   rows(table: 'lists' | 'todos'): Promise<Array<Record<string, unknown>>>
   /** Every row of the app's and lastword's tables: equal snapshots = nothing written. */
   snapshot(): Promise<string>
+  /** The SQL the engine ran so far (its connection's statements, in order). */
+  statements(): string[]
   close(): Promise<void>
 }
 
@@ -58,12 +60,21 @@ export const sqliteFk: FkHarness = async (options = {}) => {
   client.pragma('synchronous = FULL')
   client.pragma('foreign_keys = ON')
   for (const statement of DDL) client.exec(statement)
+  const ran: string[] = []
+  const prepare = client.prepare.bind(client)
+  Object.assign(client, {
+    prepare: (source: string) => {
+      ran.push(source)
+      return prepare(source)
+    },
+  })
   const engine = createEngine({ db: drizzleSqlite({ client }), tables: { lists: sqliteLists, todos: sqliteTodos }, ...options })
   await engine.migrate()
   const all = (text: string) => client.prepare(text).all() as Array<Record<string, unknown>>
   return {
     dialect: 'sqlite',
     engine,
+    statements: () => [...ran],
     rows: async (table) => all(`SELECT * FROM ${table} ORDER BY uid`),
     snapshot: async () => JSON.stringify(['lists', 'todos', 'lastword_meta', 'lastword_changes', 'lastword_state'].map((t) => all(`SELECT * FROM ${t} ORDER BY 1, 2`))),
     async close() {
@@ -79,7 +90,16 @@ export const pgFk: FkHarness = async (options = {}) => {
   const admin = new pg.Client({ connectionString: PG_URL })
   await admin.connect()
   await admin.query(`CREATE SCHEMA ${schema}`)
-  const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${schema}`, max: 6 })
+  const ran: string[] = []
+  // Every statement of the engine's pool goes through its clients' `query`.
+  class RecordingClient extends pg.Client {
+    override query(...args: unknown[]): never {
+      const first = args[0]
+      ran.push(typeof first === 'string' ? first : String((first as { text?: unknown } | null)?.text ?? ''))
+      return (super.query as (...a: unknown[]) => never)(...args)
+    }
+  }
+  const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${schema}`, max: 6, Client: RecordingClient })
   for (const statement of DDL) await pool.query(statement)
   const engine = createEngine({ db: drizzlePg({ client: pool }), tables: { lists: pgLists, todos: pgTodos }, ...options })
   await engine.migrate()
@@ -87,6 +107,7 @@ export const pgFk: FkHarness = async (options = {}) => {
   return {
     dialect: 'postgres',
     engine,
+    statements: () => [...ran],
     rows: (table) => all(`SELECT * FROM ${table} ORDER BY uid`),
     snapshot: async () => JSON.stringify(await Promise.all(['lists', 'todos', 'lastword_meta', 'lastword_changes', 'lastword_state'].map((t) => all(`SELECT * FROM ${t} ORDER BY 1, 2`)))),
     async close() {
