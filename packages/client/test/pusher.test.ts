@@ -119,9 +119,20 @@ describe('the pusher', () => {
     await eventually(async () => expect(await client.pendingCount()).toBe(0))
     expect(server.pushes.flatMap((p) => uidsOf(p))).toEqual(['n:lists[before]', 'A:items[child]lists[parent]items[second]', 'n:items[after]'])
     for (const sync of server.syncs) expect(sync.push).toEqual([])
-    // The pushed table's scope remembers the answer's point (B16).
-    const scopes = await client.store.transaction('readonly', (tx) => tx.listScopes('items'))
-    expect(scopes.map((s) => s.seen)).toEqual([POINT])
+  })
+
+  it('the scopes of a pushed table remember the answer`s point (seen, B16); other tables` do not', async () => {
+    const { client, server } = await online()
+    client.table('items').subscribe({}, () => undefined)
+    client.table('lists').subscribe({}, () => undefined)
+    const scopes = (table: string) => client.store.transaction('readonly', (tx) => tx.listScopes(table))
+    await eventually(async () => expect((await scopes('items')).map((s) => s.checkpoint)).toEqual(['lw1.1.00000000000000']))
+    await eventually(async () => expect((await scopes('lists')).map((s) => s.checkpoint)).toEqual(['lw1.1.00000000000000']))
+    await client.table('items').create({ title: 'milk' })
+    await eventually(async () => expect(await client.pendingCount()).toBe(0))
+    expect(server.pushes).toHaveLength(1)
+    expect((await scopes('items')).map((s) => s.seen)).toEqual([POINT])
+    expect((await scopes('lists')).map((s) => s.seen)).toEqual([undefined])
   })
 
   it('UNIT_REFUSED is kept and told like any refusal; retrying one record retries the unit', async () => {
