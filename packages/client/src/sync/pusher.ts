@@ -180,10 +180,12 @@ export function createPusher(ctx: SyncContext): Pusher {
 
   return {
     schedule() {
-      if (ctx.state.stopped || !ctx.state.connected) return
+      // Pushed by the scopes (`pushBy: 'scope'`): nothing goes through lw:push.
+      if (settings.pushBy !== 'unit' || ctx.state.stopped || !ctx.state.connected) return
       void start()
     },
     async drain() {
+      if (settings.pushBy !== 'unit') return
       await start()
       if (lastFailure !== null) throw lastFailure
     },
