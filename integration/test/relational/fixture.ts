@@ -137,10 +137,19 @@ export function interleaving(inner: Transport, random: () => number, maxMs = 30)
 }
 
 /** A client of `server` with its own IndexedDB; `random` (when given) interleaves its requests. */
-export function relationalClient(server: RelationalServer, name: string, random?: () => number): { client: SyncClient; transport: Transport & { events?: string[] } } {
+export function relationalClient(server: RelationalServer, name: string, random?: () => number, maxPushPerRequest?: number): { client: SyncClient; transport: Transport & { events?: string[] } } {
   const socket = createSocketTransport({ url: server.url, reconnectionDelay: 20, reconnectionDelayMax: 200 })
   const transport = random === undefined ? socket : interleaving(socket, random)
-  const client = createSyncClient({ name, transport, indexedDB: new IDBFactory(), IDBKeyRange, retry: { baseMs: 20, maxMs: 200 }, requestTimeoutMs: 10_000, tabs: false })
+  const client = createSyncClient({
+    name,
+    transport,
+    indexedDB: new IDBFactory(),
+    IDBKeyRange,
+    retry: { baseMs: 20, maxMs: 200 },
+    requestTimeoutMs: 10_000,
+    tabs: false,
+    ...(maxPushPerRequest === undefined ? {} : { maxPushPerRequest }),
+  })
   return { client, transport }
 }
 

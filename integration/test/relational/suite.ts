@@ -26,7 +26,8 @@ export function relationalSuite(dialect: 'sqlite' | 'postgres', runs: number, en
         console.log(`[relational ${dialect}] seed ${seed} (SEED=${seed} replays it)`)
         const random = seeded(seed)
         server = await startRelationalServer(dialect)
-        const { client } = relationalClient(server, `writer-${seed}`, random)
+        // Two records per push on some runs: the transaction in one, the separate writes in order after it.
+        const { client } = relationalClient(server, `writer-${seed}`, random, random() < 0.5 ? 2 : undefined)
         closers.push(() => client.close())
         await online(client)
         // Scopes: always one on the child table only; the others by the seed.
@@ -40,11 +41,11 @@ export function relationalSuite(dialect: 'sqlite' | 'postgres', runs: number, en
           if (childFirst) await tx.table<Todo>('todos').create({ list_id: uid, title: 'milk' })
           await tx.table<List>('lists').create({ uid, name: 'groceries' })
           if (!childFirst) await tx.table<Todo>('todos').create({ list_id: uid, title: 'milk' })
-          await tx.table<Todo>('todos').create({ list_id: uid, title: 'eggs' })
           return uid
         })
         const second = await client.table<List>('lists').create({ name: 'hardware' })
         await client.table<Todo>('todos').create({ list_id: second, title: 'nails' })
+        await client.table<Todo>('todos').create({ list_id: list, title: 'eggs' })
         expect(await client.pendingCount()).toBe(5)
         client.connect()
         const srv = server
