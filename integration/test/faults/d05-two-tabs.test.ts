@@ -2,7 +2,8 @@
  * D05 — two tabs on one IndexedDB (two client instances, one database), with Web Locks or the lease
  * fallback: both write; the owner tab closes mid-sync at a random moment and the other takes over (and
  * sometimes the closed one comes back as a new tab). One sync owner at a time (only one tab's link is
- * ever connected), no record version pushed by both tabs, both converge with a third client (I1, I2, I3).
+ * ever connected), no record version pushed by one tab once the other had it acknowledged, both converge
+ * with a third client (I1, I2, I3).
  * The tabs keep different, often overlapping, scopes: one client database with two scopes (B1 once kept
  * a record both evicted: seed 694681907).
  */
