@@ -234,7 +234,19 @@ export function createFaultNetwork(options: { server: InMemoryServer; rng: Rng; 
         if (conn === null || conn.ended) return Promise.reject(new LastwordError('TRANSIENT', 'Not connected to the sync server'))
         const id = nextRequest++
         const body = wire(payload) as unknown
-        const pushed = event === 'lw:sync' ? ((body as { push?: WireRecord[] }).push ?? []).map(summarize) : []
+        // `lw:sync` pushes (protocol 6's way) and `lw:push` units (protocol 7): the records pushed, in order.
+        const sent: WireRecord[] =
+          event === 'lw:sync'
+            ? ((body as { push?: WireRecord[] }).push ?? [])
+            : event === 'lw:push'
+              ? ((body as { units?: { groups?: { records?: WireRecord[] }[] }[] }).units ?? []).flatMap((u) => (u.groups ?? []).flatMap((g) => g.records ?? []))
+              : []
+        const pushed = sent.map(summarize)
+        /** A reply's outcomes, flat, in the order of the records pushed. */
+        const outcomesOf = (data: unknown): Array<{ uid: string; status: string; error?: { code?: string } }> => {
+          const d = data as { outcomes?: Array<{ uid: string; status: string; error?: { code?: string } }>; units?: { outcomes?: Array<{ uid: string; status: string; error?: { code?: string } }> }[] } | undefined
+          return event === 'lw:push' ? (d?.units ?? []).flatMap((u) => u.outcomes ?? []) : (d?.outcomes ?? [])
+        }
         if (event === 'lw:sync') {
           const b = body as { where?: unknown; checkpoint?: string | null; full?: { cursor?: { after?: string | null } | null } }
           events.push({
@@ -266,9 +278,9 @@ export function createFaultNetwork(options: { server: InMemoryServer; rng: Rng; 
             const ack = (reply: unknown): void => {
               if (answered) return
               answered = true
-              const r = wire(reply) as { ok?: boolean; data?: { outcomes?: Array<{ uid: string; status: string; error?: { code?: string } }> } }
+              const r = wire(reply) as { ok?: boolean; data?: unknown }
               if (pushed.length > 0 && r?.ok === true) {
-                for (const outcome of r.data?.outcomes ?? []) {
+                for (const outcome of outcomesOf(r.data)) {
                   const record = pushed.find((p) => p.uid === outcome.uid)
                   if (record === undefined) continue
                   const status = outcome.status as 'applied' | 'superseded' | 'rejected'
@@ -292,7 +304,7 @@ export function createFaultNetwork(options: { server: InMemoryServer; rng: Rng; 
                 pending.delete(id)
                 clearTimeout(p.timer)
                 if (r?.ok === true) {
-                  for (const outcome of r.data?.outcomes ?? []) {
+                  for (const outcome of outcomesOf(r.data)) {
                     const record = pushed.find((q) => q.uid === outcome.uid)
                     if (record !== undefined && outcome.status === 'applied') events.push({ type: 'acked', client: name, request: id, at: now(), record })
                   }

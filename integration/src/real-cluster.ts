@@ -29,18 +29,25 @@ export function recordingTransport(inner: Transport, name: string, events: WireE
     open: (handlers) => inner.open(handlers),
     close: () => inner.close(),
     async request(event, payload, timeoutMs) {
-      if (event !== 'lw:sync') return inner.request(event, payload, timeoutMs)
+      if (event !== 'lw:sync' && event !== 'lw:push') return inner.request(event, payload, timeoutMs)
       const id = nextRequest++
-      const pushed = ((payload as { push?: WireRecord[] }).push ?? []).map(summarize)
+      // `lw:sync` pushes (protocol 6's way) and `lw:push` units (protocol 7): the records, in order.
+      const sent =
+        event === 'lw:sync'
+          ? ((payload as { push?: WireRecord[] }).push ?? [])
+          : ((payload as { units?: { groups?: { records?: WireRecord[] }[] }[] }).units ?? []).flatMap((u) => (u.groups ?? []).flatMap((g) => g.records ?? []))
+      const pushed = sent.map(summarize)
       if (pushed.length > 0) {
         events.push({ type: 'push', client: name, request: id, at: Date.now(), records: pushed })
         inFlight.set(id, pushed)
       }
       try {
         const reply = await inner.request(event, payload, timeoutMs)
-        const r = reply as { ok?: boolean; data?: { outcomes?: Array<{ uid: string; status: string; error?: { code?: string } }> } }
+        type Outcome = { uid: string; status: string; error?: { code?: string } }
+        const r = reply as { ok?: boolean; data?: { outcomes?: Outcome[]; units?: { outcomes?: Outcome[] }[] } }
+        const outcomes = event === 'lw:push' ? (r.data?.units ?? []).flatMap((u) => u.outcomes ?? []) : (r.data?.outcomes ?? [])
         if (pushed.length > 0 && r.ok === true) {
-          for (const outcome of r.data?.outcomes ?? []) {
+          for (const outcome of outcomes) {
             const record = pushed.find((p) => p.uid === outcome.uid)
             if (record === undefined) continue
             const status = outcome.status as 'applied' | 'superseded' | 'rejected'

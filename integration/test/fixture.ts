@@ -14,7 +14,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import { syncPageSchema, type ClientToServerEvents, type SyncPage, type SyncRequest } from '@lastword/core'
+import { syncPageSchema, type ClientToServerEvents, type PushRequest, type SyncPage, type SyncRequest, type WireRecord } from '@lastword/core'
 import { createSocketTransport, createSyncClient, type SyncClient, type SyncClientOptions, type Transport } from '@lastword/client'
 import { createSyncServer, type Authenticate, type Limits, type SyncServer } from '@lastword/server'
 
@@ -130,20 +130,36 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
 /** A transport that records every request and page (and can hold or drop requests). */
 export interface SpyTransport extends Transport {
   requests: SyncRequest[]
+  /** Every `lw:push` request (protocol 7: the client's pushes). */
+  pushes: PushRequest[]
   pages: SyncPage[]
   /** Called before each `lw:sync` is forwarded; may wait (to interleave) or throw (to fail it). */
   before?: (request: SyncRequest, index: number) => Promise<void> | void
   /** Called with each answer before the client sees it; may wait. */
   after?: (page: SyncPage, request: SyncRequest, index: number) => Promise<void> | void
+  /** Called with the records of each `lw:push` before it is forwarded; may wait. */
+  beforePush?: (records: WireRecord[]) => Promise<void> | void
+  /** Called with the records of each answered `lw:push` before the client sees the answer; may wait. */
+  afterPush?: (records: WireRecord[]) => Promise<void> | void
 }
 
 export function spyTransport(inner: Transport): SpyTransport {
   const spy: SpyTransport = {
     requests: [],
+    pushes: [],
     pages: [],
     open: (handlers) => inner.open(handlers),
     close: () => inner.close(),
     async request(event, payload, timeoutMs) {
+      if (event === 'lw:push') {
+        const request = structuredClone(payload as PushRequest)
+        spy.pushes.push(request)
+        const records = request.units.flatMap((u) => u.groups.flatMap((g) => g.records))
+        await spy.beforePush?.(records)
+        const reply = await inner.request(event, payload, timeoutMs)
+        if (reply !== null && typeof reply === 'object' && 'ok' in reply && reply.ok) await spy.afterPush?.(records)
+        return reply
+      }
       if (event !== 'lw:sync') return inner.request(event, payload, timeoutMs)
       const request = structuredClone(payload as Parameters<ClientToServerEvents['lw:sync']>[0])
       const index = spy.requests.length
@@ -159,6 +175,11 @@ export function spyTransport(inner: Transport): SpyTransport {
     },
   }
   return spy
+}
+
+/** Every record a spy saw pushed, by `lw:sync` (protocol 6's way) or `lw:push`, in order. */
+export function pushedRecords(spy: SpyTransport): WireRecord[] {
+  return [...spy.requests.flatMap((r) => r.push), ...spy.pushes.flatMap((p) => p.units.flatMap((u) => u.groups.flatMap((g) => g.records)))]
 }
 
 let clientCounter = 0

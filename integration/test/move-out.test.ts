@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import type { SyncClient } from '@lastword/client'
 import { withDroppedRealtime } from '@lastword/client/testing'
-import { eventually, newClient, serverRows, settle, startServer, whenOnline, type TestServer, type Todo } from './fixture.js'
+import { eventually, newClient, pushedRecords, serverRows, settle, startServer, whenOnline, type TestServer, type Todo } from './fixture.js'
 
 let server: TestServer
 const clients: SyncClient[] = []
@@ -44,6 +44,6 @@ it('evicts a record that moved out of the scope although its realtime event was 
   expect(evicted).toEqual([uid])
   await eventually(() => expect(open.at(-1)).toEqual([]))
   expect(await watcher.client.table<Todo>('todos').record(uid)).toBeNull()
-  expect(watcher.spy.requests.flatMap((r) => r.push)).toEqual([]) // an eviction is never pushed as a delete
+  expect(pushedRecords(watcher.spy)).toEqual([]) // an eviction is never pushed as a delete
   expect(serverRows(server)).toEqual([{ uid, title: 'open task', done: true, priority: null }])
 })

@@ -47,6 +47,9 @@ describe.each<[Moment, 'update' | 'delete']>([
     }
     ;(spy as SpyTransport).before = hook('before the request')
     ;(spy as SpyTransport).after = (_page, request) => hook('after the server applied, before the answer')(request)
+    // Pushes go through lw:push (SPEC.md section 12), at once after the write: the same moments there.
+    ;(spy as SpyTransport).beforePush = (records) => hook('before the request')({ push: records })
+    ;(spy as SpyTransport).afterPush = (records) => hook('after the server applied, before the answer')({ push: records })
     await client.sync()
     if (moment === 'after the answer') {
       interleaved = true

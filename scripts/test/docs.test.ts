@@ -33,7 +33,7 @@ function scanned(): { path: string; text: string }[] {
   return SCANNED.flatMap((p) => [...files(join(root, p))]).map((full) => ({ path: relative(root, full), text: readFileSync(full, 'utf8') }))
 }
 
-// Rows T01–T25, S01–S19, D01–D09; invariants I1–I13; attacks V1–V10; bugs B1–B12; rules R1–R10, E1–E6.
+// Rows T01–T29, S01–S19, D01–D09; invariants I1–I16; attacks V1–V10; bugs B1–B19; rules R1–R12, E1–E6.
 const ID = /\b(?:[TSD]\d{2}|I1[0-9]|I[1-9]|V10|V[1-9]|B1[0-9]|B[1-9]|R10|R[1-9]|E[1-9])′?(?![\w.-])/g
 
 /** Numbers the matrix leaves unassigned ("The numbers T11, S08 and D04 are not assigned"): used nowhere else. */
@@ -84,7 +84,7 @@ describe('docs stand alone', () => {
       ...Array.from({ length: 12 }, (_, i) => `B${i + 1}`),
       ...Array.from({ length: 10 }, (_, i) => `R${i + 1}`),
       ...Array.from({ length: 6 }, (_, i) => `E${i + 1}`),
-      ...Array.from({ length: 25 }, (_, i) => `T${String(i + 1).padStart(2, '0')}`).filter((id) => id !== 'T11'),
+      ...Array.from({ length: 26 }, (_, i) => `T${String(i + 1).padStart(2, '0')}`).filter((id) => id !== 'T11'),
       ...Array.from({ length: 19 }, (_, i) => `S${String(i + 1).padStart(2, '0')}`).filter((id) => id !== 'S08'),
       ...Array.from({ length: 9 }, (_, i) => `D0${i + 1}`).filter((id) => id !== 'D04'),
     ]

@@ -110,6 +110,12 @@ export interface SyncClientOptions {
   pageSize?: number
   /** Records pushed per request; more go in follow-up requests. Default 5,000, the server's default `maxPushRecords` (keep it at or below the server's). */
   maxPushPerRequest?: number
+  /**
+   * How dirty records are pushed. `'unit'` (default): through `lw:push`, every table's in write order, a
+   * `client.transaction` as one atomic unit (SPEC.md section 12). `'scope'`: by the scopes of their table,
+   * table by table (protocol 6's way; no atomic units across requests) — kept for tests scripted on `lw:sync`.
+   */
+  pushBy?: 'unit' | 'scope'
   /** Tab coordination (one sync owner per name); `false` makes this client the owner, alone. */
   tabs?: TabOptions | false
   /** Connect on creation (default `true`); otherwise call `connect()`. */
@@ -173,6 +179,20 @@ export type TableAccessor<S extends SyncSchema | undefined> = [S] extends [undef
   ? <Row extends object = UntypedRow, Key extends string = 'uid'>(name: string) => TableHandle<Row, never, Key>
   : <N extends TableName<S>>(name: N) => TableHandleOf<S, N & keyof S>
 
+/** What a transaction offers of a table: its writes (reads see the store, not the transaction's own writes until it commits). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as TableHandle
+export type TransactionTable<Row extends object = any, ServerOwned extends string = never> = Pick<TableHandle<Row, ServerOwned>, 'name' | 'create' | 'update' | 'delete'>
+
+/** `tx.table` of a transaction: typed as `client.table`. */
+export type TransactionAccessor<S extends SyncSchema | undefined> = [S] extends [undefined]
+  ? <Row extends object = UntypedRow>(name: string) => TransactionTable<Row, never>
+  : <N extends TableName<S>>(name: N) => TransactionTable<SelectModelOf<S[N & keyof S]>, ServerColumnsOf<S[N & keyof S]>>
+
+/** The writer a `client.transaction` callback gets (SPEC.md section 12). */
+export interface Transaction<S extends SyncSchema | undefined = undefined> {
+  readonly table: TransactionAccessor<S>
+}
+
 /**
  * A sync client. `S` is the app's schema as a type (`createSyncClient<typeof tables>(…)`, core's
  * `SyncSchema`), `undefined` for an untyped client. `SyncClient` alone is untyped: what every typed
@@ -207,6 +227,14 @@ export interface SyncClient<S extends SyncSchema | undefined = any> {
   readonly store: LocalStore
   /** The handle on a synced table (one per name). */
   readonly table: TableAccessor<S>
+  /**
+   * Writes to several records, of any tables, as one unit: `fn` issues them through `tx.table(name)`
+   * (checked as it calls, applied when it returns), and they commit in ONE local transaction — all or
+   * nothing: a throw in `fn` or a failed write commits nothing and rejects with the error. Live queries
+   * see them together; they are pushed together, in write order, and the server writes all of them or
+   * none (UNIT_REFUSED, SPEC.md section 12). Resolves with `fn`'s result once committed locally.
+   */
+  transaction<T>(fn: (tx: Transaction<S>) => Promise<T> | T): Promise<T>
   /** The local edits the server refused (kept, not dirty), of every synced table or of one. */
   rejected(table?: string): Promise<RejectedEdit[]>
   /** Pushes a refused edit again, as it was. `NOT_FOUND` if that record holds no refused edit. */

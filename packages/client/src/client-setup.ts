@@ -33,6 +33,7 @@ export function driverSettings(options: SyncClientOptions, retry: Required<Retry
     requestTimeoutMs,
     pageSize: options.pageSize,
     maxPushPerRequest: Math.min(options.maxPushPerRequest ?? 5_000, WIRE_BOUNDS.maxPushRecords),
+    pushBy: options.pushBy ?? 'unit',
     maxEntriesPerRequest: 5_000,
   }
 }

@@ -31,6 +31,7 @@ import type { LocalStore, StoredRecord } from './store/types.js'
 import { createSyncDriver, type SyncDriver } from './sync/driver.js'
 import { createDescriptorRegistry } from './tables/descriptor-registry.js'
 import { createTableHandle } from './tables/table-handle.js'
+import { runTransaction } from './tables/transaction.js'
 import { createTabCoordinator } from './tabs/coordinator.js'
 import type { TabMessage } from './tabs/messages.js'
 import { createTabSession } from './tabs/tab-session.js'
@@ -272,9 +273,8 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     clock: () => ready,
     assertOpen,
     reloadTables,
-    afterWrite(table: string, uid: string, cascaded?: ReadonlyMap<string, readonly string[]>) {
-      // A parent's delete and the children it carried to (PD4) are one change to every reader.
-      const tables = [...new Set([table, ...(cascaded?.keys() ?? [])])], uids = [uid, ...[...(cascaded?.values() ?? [])].flat()]
+    // A parent's delete and the children it carried to (PD4), or a transaction's writes, are one change to every reader.
+    afterWrite(tables: string[], uids: string[]) {
       dataChanged(tables, uids)
       postChanged(tables, true, uids)
       if (tabs.isOwner) driver?.afterWrite(tables)
@@ -303,7 +303,8 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
   }
   const rejectedEdits = createRejectedEdits({
     store,
-    afterRetry: (table, uid) => deps.afterWrite(table, uid),
+    tables: () => registry.names(),
+    afterRetry: (tables, uids) => deps.afterWrite(tables, uids),
     afterDiscard(table, uid) {
       dataChanged([table], [uid])
       postChanged([table], false, [uid])
@@ -360,14 +361,11 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
       await driver.syncAll()
       await live.settle()
     },
+    transaction: (fn) => runTransaction({ ...deps, maxWrites: driverSettings(options, retry, requestTimeoutMs).maxPushPerRequest }, fn as never) as never,
     rejected: (table) => whenOpen(() => rejectedEdits.list(table)),
     retry: (table, uid) => whenOpen(() => rejectedEdits.retry(table, uid)),
     discard: (table, uid) => whenOpen(() => rejectedEdits.discard(table, uid)),
-    async pendingCount() {
-      assertOpen()
-      await ready
-      return store.transaction('readonly', (tx) => tx.countDirty())
-    },
+    pendingCount: () => whenOpen(() => store.transaction('readonly', (tx) => tx.countDirty())),
     on: (event, listener) => emitter.on(event, listener),
     async inspect() {
       assertOpen()

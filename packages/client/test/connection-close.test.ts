@@ -24,7 +24,7 @@ describe('IndexedDB connection closed under the client (D02)', () => {
   it('reopens after a forced close between and during writes; nothing completed is lost', async () => {
     const store = newIdbStore(`lastword:close-${Math.random()}`)
     stores.push(store)
-    const client = createSyncClient({ name: 'close', tables: [todosTable], transport: createScriptedServer().transport, store, tabs: false })
+    const client = createSyncClient({ pushBy: 'scope', name: 'close', tables: [todosTable], transport: createScriptedServer().transport, store, tabs: false })
     clients.push(client)
     const todos = client.table<Todo>('todos')
     const done: string[] = []
@@ -47,7 +47,7 @@ describe('IndexedDB connection closed under the client (D02)', () => {
       await forceClose(store) // the connection goes away while the answer is on its way
       return page(request, { rows: [wireRow(`p${i}`, s, s, { title: `page ${i}`, done: false })], checkpoint: `lw1.${i + 1}.00000000000000` })
     })
-    const client = createSyncClient({ name: 'close-pull', tables: [todosTable], transport: server.transport, store, tabs: false })
+    const client = createSyncClient({ pushBy: 'scope', name: 'close-pull', tables: [todosTable], transport: server.transport, store, tabs: false })
     clients.push(client)
     const todos = client.table<Todo>('todos')
     const uid = await todos.create({ title: 'mine', done: false })
@@ -63,7 +63,7 @@ describe('IndexedDB connection closed under the client (D02)', () => {
 
   it('lets another connection upgrade (versionchange) and reopens', async () => {
     const indexedDB = newIndexedDB()
-    const client = createSyncClient({ name: 'upgrade', tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: false })
+    const client = createSyncClient({ pushBy: 'scope', name: 'upgrade', tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: false })
     clients.push(client)
     const todos = client.table<Todo>('todos')
     await todos.create({ uid: 'before', title: 'a', done: false })

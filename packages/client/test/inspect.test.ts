@@ -19,6 +19,7 @@ afterEach(async () => {
 let counter = 0
 function setup(server: ScriptedServer | null, options: Partial<SyncClientOptions> = {}): SyncClient {
   const client = createSyncClient({
+    pushBy: 'scope',
     name: `inspect-${counter++}`,
     tables: [todosTable],
     store: 'memory',
@@ -163,7 +164,7 @@ describe('client.inspect()', () => {
     const indexedDB = newIndexedDB()
     const name = `inspect-tabs-${counter++}`
     const tab = (): SyncClient => {
-      const client = createSyncClient({ name, tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: { leaseMs: 300, heartbeatMs: 50 } })
+      const client = createSyncClient({ pushBy: 'scope', name, tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: { leaseMs: 300, heartbeatMs: 50 } })
       clients.push(client)
       return client
     }

@@ -17,6 +17,7 @@ export function closeClients(): Promise<unknown> {
 let counter = 0
 export function setup(server: ScriptedServer, options: Partial<SyncClientOptions> = {}): SyncClient {
   const client = createSyncClient({
+    pushBy: 'scope',
     name: `driver-${counter++}`,
     tables: [todosTable],
     transport: server.transport,

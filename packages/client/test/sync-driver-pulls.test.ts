@@ -230,7 +230,7 @@ describe('sync driver: pulls, realtime, evictions', () => {
     await online(first, server)
     await eventually(() => expect(rows).toEqual([0]))
     await first.close()
-    const offline = createSyncClient({ name: 'hello', indexedDB, tabs: false })
+    const offline = createSyncClient({ pushBy: 'scope', name: 'hello', indexedDB, tabs: false })
     track(offline)
     const uid = await offline.table<Todo>('todos').create({ title: 'no server', done: false })
     expect(await offline.table<Todo>('todos').findMany({ done: false })).toEqual([expect.objectContaining({ uid })])

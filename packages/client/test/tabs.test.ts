@@ -15,6 +15,7 @@ afterEach(async () => {
 
 function tab(name: string, indexedDB: IDBFactory, server: ScriptedServer): SyncClient {
   const client = createSyncClient({
+    pushBy: 'scope',
     name,
     tables: [todosTable],
     transport: server.transport,
@@ -142,7 +143,7 @@ describe('tabs (Web Locks)', () => {
     const indexedDB = newIndexedDB()
     const name = `locks-${Math.random()}`
     const make = () => {
-      const client = createSyncClient({ name, tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: { locks, heartbeatMs: 50 } })
+      const client = createSyncClient({ pushBy: 'scope', name, tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: { locks, heartbeatMs: 50 } })
       clients.push(client)
       return client
     }

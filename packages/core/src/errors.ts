@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'SCHEMA_OUTDATED' // a push written under a schema version the server can no longer map (a column dropped or retyped since): upgrade, push again
   | 'SCHEMA_CHANGE_UNSUPPORTED' // migrate(): a table changed in a way lastword does not serve (SPEC.md section 11, SV6)
+  | 'UNIT_REFUSED' // a record of an atomic unit (a client transaction) not written because another record of the unit was refused; details: the culprit's table and uid (SPEC.md section 12)
   | 'PURGED' // a write of a record the server acknowledged once and no longer knows: deleted, and purged after retention (R10)
   | 'PARENT_DELETED' // a write of a child whose parent (a foreign key to a synced table) is deleted: the parent's deletion wins (PD1)
   | 'TRANSIENT' // retry later: serialization failure after retries, lost connection, timeout
@@ -59,6 +60,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'NOT_FOUND',
   'SCHEMA_OUTDATED',
   'SCHEMA_CHANGE_UNSUPPORTED',
+  'UNIT_REFUSED',
   'PURGED',
   'PARENT_DELETED',
   'TRANSIENT',

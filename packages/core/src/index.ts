@@ -173,6 +173,8 @@ export {
   helloSchema,
   handshakeSchema,
   unsubscribeRequestSchema,
+  pushRequestSchema,
+  pushAnswerSchema,
 } from './wire.js'
 export type {
   WireRecord,
@@ -186,6 +188,8 @@ export type {
   Hello,
   Handshake,
   UnsubscribeRequest,
+  PushRequest,
+  PushAnswer,
   Reply,
   ClientToServerEvents,
   ServerToClientEvents,

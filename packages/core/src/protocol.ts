@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION } from './wire.js'
  * it). A number of its own, not `PROTOCOL_VERSION - 1`: one release may bump the protocol more than once,
  * and what the adapter translates is this protocol's shapes.
  */
-export const PREVIOUS_PROTOCOL_VERSION = 5
+export const PREVIOUS_PROTOCOL_VERSION = 6
 
 /** Every protocol a server of this version serves, newest first. */
 export const SUPPORTED_PROTOCOLS: readonly number[] = [PROTOCOL_VERSION, PREVIOUS_PROTOCOL_VERSION]

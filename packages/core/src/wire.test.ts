@@ -9,7 +9,7 @@
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { hashString } from './checkpoint.js'
-import { LastwordError } from './errors.js'
+import { LastwordError, isErrorCode } from './errors.js'
 import { describeWireSchema, strictObject, wireSchema, type WireSchema } from './wire-schema.js'
 import {
   compactPage,
@@ -18,7 +18,9 @@ import {
   helloSchema,
   parseWire,
   PROTOCOL_VERSION,
+  pushAnswerSchema,
   pushOutcomeSchema,
+  pushRequestSchema,
   realtimeEventSchema,
   syncPageSchema,
   syncRequestSchema,
@@ -28,8 +30,8 @@ import {
   wireRecordSchema,
 } from './wire.js'
 
-/** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. (The table key, the uuid type and foreign keys changed the schemas without a bump: the protocol after 6 takes them.) */
-const RECORDED = { version: 6, fingerprint: '0095a4b409862d' }
+/** Recorded by hand: bump `version` with PROTOCOL_VERSION, paste the fingerprint the failure prints. */
+const RECORDED = { version: 7, fingerprint: '039a6bbb68242a' }
 
 /** JSON with object keys sorted at every level, so the fingerprint does not depend on key order. */
 function stableStringify(value: unknown): string {
@@ -98,6 +100,37 @@ describe('protocol version', () => {
 
   it('stableStringify ignores key order', () => {
     expect(stableStringify({ b: 1, a: [{ d: 1, c: 2 }] })).toBe(stableStringify({ a: [{ c: 2, d: 1 }], b: 1 }))
+  })
+})
+
+describe('pushRequestSchema and pushAnswerSchema (protocol 7, SPEC.md section 12)', () => {
+  const push = { units: [{ atomic: true, groups: [{ table: 'lists', records: [record] }, { table: 'todos', schemaVersion: 2, records: [record, record] }] }] }
+
+  it('accepts units of groups; refuses empty lists, unknown keys and bad versions, naming the path and bound, never the input', () => {
+    expect(pushRequestSchema.parse(push)).toEqual(push)
+    expect(pushRequestSchema.safeParse({ units: [] }).success).toBe(false)
+    expect(pushRequestSchema.safeParse({ units: [{ atomic: true, groups: [] }] }).success).toBe(false)
+    expect(pushRequestSchema.safeParse({ units: [{ atomic: true, groups: [{ table: 'lists', records: [] }] }] }).success).toBe(false)
+    expect(pushRequestSchema.safeParse({ units: [{ atomic: 'yes', groups: push.units[0]!.groups }] }).success).toBe(false)
+    expect(pushRequestSchema.safeParse({ units: [{ atomic: true, groups: [{ table: 'lists', schemaVersion: 0, records: [record] }] }] }).success).toBe(false)
+    const extra = caught(() => pushRequestSchema.parse({ ...push, secretKey: 'secretValue' }, 'push request'))
+    expect(extra.message).not.toMatch(/secret/)
+    const tooMany = caught(() => pushRequestSchema.parse({ units: [{ atomic: false, groups: Array.from({ length: WIRE_BOUNDS.maxPushGroups + 1 }, () => ({ table: 't', records: [record] })) }] }, 'push request'))
+    expect(tooMany.details).toEqual({ path: 'units.0.groups' })
+    expect(tooMany.message).toContain(`at most ${WIRE_BOUNDS.maxPushGroups}`)
+    expect(pushRequestSchema.safeParse({ units: Array.from({ length: WIRE_BOUNDS.maxPushUnits + 1 }, () => push.units[0]) }).success).toBe(false)
+  })
+
+  it('an answer: per unit, push outcomes (UNIT_REFUSED among the codes), and the point it was read at', () => {
+    const answer = {
+      receivedAt: 1,
+      answeredAt: 2,
+      units: [{ outcomes: [{ uid: 'abc', status: 'rejected', error: { code: 'UNIT_REFUSED', message: 'm', details: { table: 'todos', uid: 'def' } } }] }],
+      knownAt: '0123456789abcdef.fedcba9876543210.42',
+    }
+    expect(pushAnswerSchema.parse(answer)).toEqual(answer)
+    expect(isErrorCode('UNIT_REFUSED')).toBe(true)
+    expect(pushAnswerSchema.safeParse({ ...answer, knownAt: 'somewhere' }).success).toBe(false)
   })
 })
 

@@ -17,11 +17,15 @@ import { plainObject, strictObject, wireSchema, type WireInput, type WireOutput,
  * The protocol spoken by this version of lastword. A server also serves the previous one (protocol.ts,
  * the server's `protocol-adapter.ts`); a client speaking any other gets `PROTOCOL_MISMATCH`.
  */
-export const PROTOCOL_VERSION = 6
+export const PROTOCOL_VERSION = 7
 
 /** Hard bounds of the schema; servers configure tighter limits (see the server's `limits`). */
 export const WIRE_BOUNDS = {
   maxPushRecords: 10_000,
+  /** Units of one `lw:push` (SPEC.md section 12). */
+  maxPushUnits: 1_000,
+  /** Groups (runs of one table's records) of one `lw:push`, over all its units. */
+  maxPushGroups: 1_000,
   maxMetaEntries: 50_000,
   maxNameLength: 64,
   maxTokenLength: 128,
@@ -263,30 +267,7 @@ export type SyncPage = WireOutput<typeof syncPageSchema>
 /** A sync page as it travels: fields at their default may be missing. */
 export type SyncPageWire = WireInput<typeof syncPageSchema>
 
-/**
- * A page as the server sends it: fields at their default left out, and the column names only with rows,
- * so that a resync with nothing to do is a few dozen bytes (ARCHITECTURE.md, "Pages").
- */
-export function compactPage(page: SyncPage): SyncPageWire {
-  const out: SyncPageWire = { mode: page.mode, receivedAt: page.receivedAt, answeredAt: page.answeredAt }
-  if (page.outcomes.length > 0) out.outcomes = page.outcomes
-  if (page.rows.length > 0) {
-    out.columns = page.columns
-    out.rows = page.rows
-  }
-  if (page.tombstones.length > 0) out.tombstones = page.tombstones
-  if (page.evict.length > 0) out.evict = page.evict
-  if (page.purged.length > 0) out.purged = page.purged
-  if (page.erased.length > 0) out.erased = page.erased
-  if (page.knownAt !== null) out.knownAt = page.knownAt
-  if (page.push.length > 0) out.push = page.push
-  if (page.checkpoint !== null) out.checkpoint = page.checkpoint
-  if (page.hasMore) out.hasMore = true
-  if (page.cursor !== null) out.cursor = page.cursor
-  if (page.reason !== undefined) out.reason = page.reason
-  if (page.progress.received !== 0 || page.progress.total !== null) out.progress = page.progress
-  return out
-}
+export { compactPage } from './wire-compact.js'
 
 /** Changes pushed to a subscribed scope after a commit. */
 export const realtimeEventSchema = /* @__PURE__ */ wireSchema(() =>
@@ -306,6 +287,53 @@ export const realtimeEventSchema = /* @__PURE__ */ wireSchema(() =>
   }),
 )
 export type RealtimeEvent = WireOutput<typeof realtimeEventSchema>
+
+/**
+ * `lw:push` (protocol 7, SPEC.md section 12): a client's dirty records in its write order, across tables.
+ * A unit is a local transaction (`atomic`: all or nothing) or single writes (independent records); its
+ * groups are runs of consecutive records of one table, each with the schema version its rows are written
+ * under. The total of records is bounded by the server's `maxPushRecords` (checked by the engine).
+ */
+export const pushRequestSchema = /* @__PURE__ */ wireSchema(() =>
+  strictObject({
+    units: v.pipe(
+      bounded(
+        strictObject({
+          atomic: bool(),
+          groups: v.pipe(
+            bounded(
+              strictObject({
+                table: name(),
+                schemaVersion: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
+                records: v.pipe(bounded(wireRecord(), WIRE_BOUNDS.maxPushRecords), v.minLength(1)),
+              }),
+              WIRE_BOUNDS.maxPushGroups,
+            ),
+            v.minLength(1),
+          ),
+        }),
+        WIRE_BOUNDS.maxPushUnits,
+      ),
+      v.minLength(1),
+    ),
+  }),
+)
+export type PushRequest = WireOutput<typeof pushRequestSchema>
+
+/**
+ * The answer to `lw:push`: per unit, one outcome per record in the unit's order (over its groups), and
+ * the point of the server's history read after the writes (R12: every scope of a pushed table remembers
+ * it as `seen`, as after a push-only sync, B16).
+ */
+export const pushAnswerSchema = /* @__PURE__ */ wireSchema(() =>
+  strictObject({
+    receivedAt: num(),
+    answeredAt: num(),
+    units: v.array(strictObject({ outcomes: v.array(pushOutcome()) })),
+    knownAt: v.nullable(lineagePoint()),
+  }),
+)
+export type PushAnswer = WireOutput<typeof pushAnswerSchema>
 
 /** Sent by the server on connect: its protocol, its time and the synced tables. */
 export const helloSchema = /* @__PURE__ */ wireSchema(() =>
@@ -341,6 +369,8 @@ export type Reply<T> = { ok: true; data: T } | { ok: false; error: WireError }
 export interface ClientToServerEvents {
   'lw:sync': (request: SyncRequest, ack: (reply: Reply<SyncPageWire>) => void) => void
   'lw:unsubscribe': (request: UnsubscribeRequest, ack: (reply: Reply<null>) => void) => void
+  /** Protocol 7: dirty records across tables, in write order (SPEC.md section 12). */
+  'lw:push': (request: PushRequest, ack: (reply: Reply<PushAnswer>) => void) => void
 }
 
 /** Events the server sends. */
@@ -363,6 +393,8 @@ export const WIRE_SCHEMAS = {
   hello: helloSchema,
   handshake: handshakeSchema,
   unsubscribeRequest: unsubscribeRequestSchema,
+  pushRequest: pushRequestSchema,
+  pushAnswer: pushAnswerSchema,
 } as const
 
 /**

@@ -44,7 +44,7 @@ export interface Meter {
   hookLost(hook: string, revs: number): void
   queuedBytes(bytes: number): void
   socketDropped(): void
-  error(code: string, event: 'lw:sync' | 'lw:unsubscribe' | 'handshake'): void
+  error(code: string, event: 'lw:sync' | 'lw:push' | 'lw:unsubscribe' | 'handshake'): void
 }
 
 /** A meter over the app's sink (none: every call does nothing). `tables`: the synced names, the only `table` labels. */

@@ -4,7 +4,9 @@
  */
 import type {
   CompiledScope,
+  PushAnswer,
   PushOutcome,
+  PushRequest,
   ReadRow,
   RecordMeta,
   Scope,
@@ -283,6 +285,12 @@ export interface SyncEngine {
   readScope(ctx: RequestContext, table: string): Promise<CompiledScope | null>
   /** Handles one already schema-checked `lw:sync` request (ARCHITECTURE.md). Throws `LastwordError`. */
   sync(ctx: RequestContext, request: SyncRequest): Promise<SyncPage>
+  /**
+   * Handles one already schema-checked `lw:push` request (protocol 7, SPEC.md section 12): its units in
+   * order, each in one transaction spanning its tables. Throws `LastwordError`, before writing, for what
+   * it refuses whole (too many records, an unknown table or schema version).
+   */
+  push(ctx: RequestContext, request: PushRequest): Promise<PushAnswer>
   /** Services of a table, for the app. */
   service(table: string): TableService
   /** Compacts tombstones and the change log up to a horizon; older checkpoints must resync. */

@@ -21,8 +21,10 @@ export interface RejectedEdit {
 
 export interface RejectedEditsDeps {
   store: LocalStore
-  /** The record is dirty again: tell live queries and other tabs, and push it. */
-  afterRetry(table: string, uid: string): void
+  /** The records are dirty again: tell live queries and other tabs, and push them. */
+  afterRetry(tables: string[], uids: string[]): void
+  /** The tables this replica knows (a unit's records may be of a table no scope syncs). */
+  tables(): string[]
   /** The record was dropped: tell live queries and other tabs, and sync. */
   afterDiscard(table: string, uid: string): void
 }
@@ -34,6 +36,13 @@ export interface RejectedEdits {
 }
 
 const notRejected = (): LastwordError => new LastwordError('NOT_FOUND', 'No refused local edit with that table and uid')
+
+/** The refused records of unit `unit` in `tables` (kept, not dirty). */
+async function refusedOfUnit(tx: Parameters<Parameters<LocalStore['transaction']>[1]>[0], unit: string, tables: readonly string[]): Promise<StoredRecord[]> {
+  const out: StoredRecord[] = []
+  for (const t of tables) out.push(...(await tx.scanRecords(t, { filter: (r) => r.unit === unit && r.rejected !== undefined && !r.dirty })))
+  return out
+}
 
 export function createRejectedEdits(deps: RejectedEditsDeps): RejectedEdits {
   const { store } = deps
@@ -47,7 +56,8 @@ export function createRejectedEdits(deps: RejectedEditsDeps): RejectedEdits {
   return {
     async list(table) {
       return store.transaction('readonly', async (tx) => {
-        const tables = table !== undefined ? [table] : [...new Set((await tx.listScopes()).map((s) => s.table))].sort()
+        // Every table this replica syncs or knows: a record is pushed whatever scopes exist (SPEC.md section 12).
+        const tables = table !== undefined ? [table] : [...new Set([...(await tx.listScopes()).map((s) => s.table), ...deps.tables()])].sort()
         const out: RejectedEdit[] = []
         for (const t of tables) {
           for (const record of await tx.scanRecords(t, { filter: (r) => r.rejected !== undefined && !r.dirty })) {
@@ -58,11 +68,15 @@ export function createRejectedEdits(deps: RejectedEditsDeps): RejectedEdits {
       })
     },
     async retry(table, uid) {
-      await store.transaction('readwrite', async (tx) => {
-        const { rejected: _dropped, ...rest } = await refused(tx, table, uid)
-        await tx.putRecord({ ...rest, dirty: true })
+      const again = await store.transaction('readwrite', async (tx) => {
+        const record = await refused(tx, table, uid)
+        // U3: a record of a transaction's unit retries the unit — its other refused records with it.
+        const unit = record.unit === undefined ? [] : await refusedOfUnit(tx, record.unit, [...new Set([table, ...(await tx.listScopes()).map((s) => s.table), ...deps.tables()])])
+        const records = [record, ...unit.filter((r) => r.table !== table || r.uid !== uid)]
+        for (const { rejected: _dropped, ...rest } of records) await tx.putRecord({ ...rest, dirty: true })
+        return records
       })
-      deps.afterRetry(table, uid)
+      deps.afterRetry([...new Set(again.map((r) => r.table))], again.map((r) => r.uid))
     },
     async discard(table, uid) {
       await store.transaction('readwrite', async (tx) => {

@@ -39,6 +39,17 @@ export interface StoredRecord {
   fields?: Readonly<Record<string, Stamp>>
   /** Tables declared `merge: 'field'`: the columns written locally and not yet acknowledged (a push carries these). */
   changed?: readonly string[]
+  /**
+   * The write sequence number of the record's last local write: monotonic per replica (every tab's
+   * writes share the counter, `StoreMeta.seq`). Dirty records are pushed in this order, across tables
+   * (SPEC.md section 12, U2).
+   */
+  seq?: number
+  /**
+   * The local transaction (`client.transaction`) the record's last write belongs to: its records are
+   * pushed together as one atomic unit (U1). A later write of the record outside it takes it out.
+   */
+  unit?: string
 }
 
 /** A synced scope: a table and a filter, with where its sync stands. Keyed by core's `scopeKey`. */
@@ -78,6 +89,8 @@ export interface StoreMeta {
   tables: TableDescriptor[]
   /** The sync owner's lease (fallback when `navigator.locks` is absent). */
   owner: OwnerLease
+  /** The last write sequence number given (StoredRecord.seq), persisted with every write. */
+  seq: number
 }
 
 /** Which records a scan returns, in uid order. */

@@ -10,13 +10,15 @@
  * - sync-run.ts — the pages of one run and its report;
  * - scheduler.ts — one run per scope at a time, one more for requests made during it, retries;
  * - overlap-gate.ts — runs of overlapping scopes take turns (trap 6 on the client, B13);
- * - write-routing.ts — the debounce and which scopes push the dirty records of a table;
+ * - pusher.ts, push-plan.ts, push-apply.ts — `lw:push`: every dirty record in write order, units (SPEC.md section 12);
+ * - write-routing.ts — where local writes go: the pusher, or (`pushBy: 'scope'`) the debounce and the scopes that push them;
  * - realtime.ts — `lw:changes` events, decided by core's `decideRealtime` (E5).
  */
 import { toLastwordError } from '@lastword/core'
 import type { SyncContext } from './context.js'
 import { closedError, offlineError } from './context.js'
 import { createPushesInProgress } from './pushes-in-progress.js'
+import { createPusher } from './pusher.js'
 import { createRealtimeReceiver } from './realtime.js'
 import { createRemovalMemory } from './replica-store.js'
 import { createScheduler } from './scheduler.js'
@@ -54,7 +56,9 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
 
   const scheduler = createScheduler(ctx, {
     // Every answer read before a removal has arrived once no sync runs (E6).
-    onIdle: () => ctx.removals.clear(),
+    onIdle: () => {
+      if (!pusher.busy()) ctx.removals.clear()
+    },
     onUnheldRunEnded(entry) {
       registry.forgetIfUnheld(entry)
       unsubscribeOnServer(entry)
@@ -62,7 +66,8 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       if (!entry.pushOnly) router.scheduleFlush(entry.table)
     },
   })
-  const router = createWriteRouter(ctx, scheduler)
+  const pusher = createPusher(ctx)
+  const router = createWriteRouter(ctx, scheduler, pusher)
   const realtime = createRealtimeReceiver(ctx, (entry) => quietly(scheduler.requestSync(entry)))
 
   return {
@@ -82,8 +87,10 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       if (!value) {
         for (const entry of registry.acquired()) entry.serverSubscribed = false
         scheduler.wakeWaiting()
+        pusher.wake()
         return
       }
+      pusher.schedule()
       for (const entry of registry.acquired()) if (entry.holders.size > 0) quietly(scheduler.requestSync(entry))
       quietly(router.syncPushOnlyScopes().then((runs) => void Promise.allSettled(runs)))
     },
@@ -95,6 +102,7 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
         .filter((e) => e.holders.size > 0)
         .map((e) => scheduler.requestSync(e))
       runs.push(...(await router.syncPushOnlyScopes()))
+      if (deps.settings.pushBy === 'unit') runs.push(pusher.drain())
       const results = await Promise.allSettled(runs)
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed !== undefined) throw toLastwordError(failed.reason)
@@ -103,13 +111,14 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       for (const table of tables) router.scheduleFlush(table)
     },
     onRealtime: (raw) => realtime.receive(raw),
-    busy: () => scheduler.busy(),
+    busy: () => scheduler.busy() || pusher.busy(),
     inspect: (tables) => inspectDriver(ctx, tables),
     stop() {
       state.stopped = true
       state.connected = false
       router.stop()
       scheduler.wakeWaiting()
+      pusher.wake()
     },
   }
 }

@@ -45,7 +45,8 @@ export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: b
       const pushed = new Map<string, StoredRecord>()
       let more = false
       let withheld = false
-      if (first) {
+      // Pushed by units (pusher.ts): a scope's requests only pull.
+      if (first && settings.pushBy === 'scope') {
         // P8: while the server says this schema version is outdated, the table's writes wait (dirty) for the upgrade.
         const outdated = ctx.state.outdated.get(entry.table)
         const waiting = outdated !== undefined && table !== undefined && schemaVersionOf(table) <= outdated

@@ -98,6 +98,8 @@ async function runPages(ctx: SyncContext, entry: ScopeEntry, pull: boolean, edit
     // server did not take up (no outcome: it answered `resync` without applying them): one more run.
     const unanswered = page.outcomes.length < built.pushed.size
     if (built.more || unanswered || page.push.length > 0 || result.restamped.length > 0 || result.changedInFlight > 0 || result.reconcile) entry.rerunRequested = true
+    // Pushed by units (pusher.ts): records the server asked for (marked dirty) go through the pusher.
+    if (page.push.length > 0 && ctx.deps.settings.pushBy === 'unit') ctx.reroute(entry.table)
     // Live queries (and other tabs) re-read only when the page touched records: a resync with nothing
     // to do costs no read of the table.
     const touched = [

@@ -74,6 +74,12 @@ export interface DriverSettings {
   pageSize: number | undefined
   /** Dirty records per request; more are pushed by a follow-up run. */
   maxPushPerRequest: number
+  /**
+   * How dirty records are pushed: `'unit'` (protocol 7, SPEC.md section 12) through `lw:push`, in write
+   * order across tables, transactions as atomic units; `'scope'`: by the scopes of their table in their
+   * `lw:sync` requests (the protocol 6 way, kept for the driver's scripted tests).
+   */
+  pushBy: 'unit' | 'scope'
   /** Metadata entries per full-reconciliation request (ARCHITECTURE.md: paged, ≤ 5,000). */
   maxEntriesPerRequest: number
 }

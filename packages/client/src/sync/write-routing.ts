@@ -1,5 +1,6 @@
 /**
- * Routes local writes to the scopes that push them: at once (or after `debounceMs`, when set), each held
+ * Routes local writes to what pushes them: with `pushBy: 'unit'` (the default), the pusher (pusher.ts),
+ * at once. With `pushBy: 'scope'`, the scopes: at once (or after `debounceMs`, when set), each held
  * scope whose filter matches a dirty record pushes, the first held scope of the table pushes the records
  * no held scope matches, and a table with no held scope is pushed by a push-only scope (a stored scope of
  * that table). These runs only push (`pull: false`): the server fans the writes out to the other clients
@@ -11,6 +12,7 @@ import type { CancelTimer } from '../runtime.js'
 import type { StoredRecord } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import { inScope } from './records.js'
+import type { Pusher } from './pusher.js'
 import type { Scheduler } from './scheduler.js'
 
 /** The write router of one driver. */
@@ -28,12 +30,14 @@ const quietly = (promise: Promise<void>): void => {
 }
 
 /** Creates the write router. */
-export function createWriteRouter(ctx: SyncContext, scheduler: Scheduler): WriteRouter {
+export function createWriteRouter(ctx: SyncContext, scheduler: Scheduler, pusher: Pusher): WriteRouter {
   const { store, runtime, settings } = ctx.deps
   const written = new Set<string>()
   let debounce: CancelTimer | null = null
 
   async function syncPushOnlyScopes(tables?: Iterable<string>, pull = true): Promise<Promise<void>[]> {
+    // Pushed by units (pusher.ts): no scope is synced for its dirty records.
+    if (settings.pushBy === 'unit') return []
     const found = await store.transaction('readonly', (tx) => ctx.registry.findPushOnlyScopes(tx, tables))
     return found.map((stored) => scheduler.requestSync(ctx.registry.pushOnlyEntry(stored), pull))
   }
@@ -87,6 +91,8 @@ export function createWriteRouter(ctx: SyncContext, scheduler: Scheduler): Write
 
   return {
     scheduleFlush(table) {
+      // Pushed by units: at once, every table's dirty records (pusher.ts).
+      if (settings.pushBy === 'unit') return pusher.schedule()
       written.add(table)
       if (debounce !== null || ctx.state.stopped) return
       if (settings.debounceMs <= 0) flush()

@@ -28,6 +28,8 @@ export interface DescriptorRegistry {
   get(table: string): TableDescriptor | undefined
   /** Every known descriptor (a parent's delete looks for the tables that point at it, PD4). */
   all(): TableDescriptor[]
+  /** The names of the known tables. */
+  names(): string[]
   /** The descriptor, or `UNKNOWN_TABLE` with what is known. */
   require(table: string): TableDescriptor
   /** At start: takes the stored descriptors (unless the app gave its own). */
@@ -72,6 +74,7 @@ export function createDescriptorRegistry(options: DescriptorRegistryOptions): De
     },
     get: (table) => tables.get(table),
     all: () => [...tables.values()],
+    names: () => [...tables.keys()],
     require(table) {
       const descriptor = tables.get(table)
       if (descriptor !== undefined) return descriptor

@@ -34,6 +34,7 @@ export async function cascadeLocalDelete(
   parent: string,
   uid: string,
   stamp: () => Stamp,
+  put: (record: StoredRecord) => Promise<void> = (record) => tx.putRecord(record),
   cascaded: Cascaded = new Map(),
   visited: Set<string> = new Set([`${parent}\u0000${uid}`]),
 ): Promise<Cascaded> {
@@ -44,11 +45,11 @@ export async function cascadeLocalDelete(
       const key = `${effect.table}\u0000${child.uid}`
       if (visited.has(key)) continue
       visited.add(key)
-      await tx.putRecord(childAfter(child, effect, descriptor, stamp()))
+      await put(childAfter(child, effect, descriptor, stamp()))
       const written = cascaded.get(effect.table) ?? []
       written.push(child.uid)
       cascaded.set(effect.table, written)
-      if (effect.effect === 'delete') await cascadeLocalDelete(tx, tables, effect.table, child.uid, stamp, cascaded, visited)
+      if (effect.effect === 'delete') await cascadeLocalDelete(tx, tables, effect.table, child.uid, stamp, put, cascaded, visited)
     }
   }
   return cascaded

@@ -18,6 +18,7 @@ afterEach(async () => {
 let counter = 0
 function setup(server: ScriptedServer, options: Partial<SyncClientOptions> = {}): SyncClient {
   const client = createSyncClient({
+    pushBy: 'scope',
     name: `edits-${counter++}`,
     tables: [todosTable],
     transport: server.transport,

@@ -66,6 +66,7 @@ export function createHarness(handler: Handler = (request) => page(request), set
       pageSize: undefined,
       maxPushPerRequest: 1_000,
       maxEntriesPerRequest: 5_000,
+      pushBy: 'scope',
       ...settings,
     },
     runtime,

@@ -73,7 +73,12 @@ export interface LiveWrite {
  * concurrent transaction of another table is seen once that one commits (READ COMMITTED): without a
  * foreign key in the database, a child written in that instant keeps its reference (documented residual).
  */
-export function* refuseOrphans(dialect: Dialect, table: SyncedTable, writes: readonly LiveWrite[], own: ReadonlyMap<string, { deleted_at: unknown }>): Tx<Map<string, LastwordError>> {
+export function* refuseOrphans(
+  dialect: Dialect,
+  table: SyncedTable,
+  writes: readonly LiveWrite[],
+  own: (parent: string, uid: string) => { deleted_at: unknown } | undefined,
+): Tx<Map<string, LastwordError>> {
   const refused = new Map<string, LastwordError>()
   if (table.descriptor.foreignKeys === undefined) return refused
   const wanted = new Map<string, Set<string>>()
@@ -88,8 +93,8 @@ export function* refuseOrphans(dialect: Dialect, table: SyncedTable, writes: rea
   for (const [parent, uids] of wanted) parents.set(parent, yield* readMeta(dialect, parent, [...uids]))
   for (const write of writes) {
     try {
-      // A parent in the same table may be written by this very push (`own`: the states it leaves).
-      assertParentsLive(table.descriptor, write.image, (parent, uid) => (parent === table.name ? own.get(uid) : undefined) ?? parents.get(parent)?.get(uid), 'server')
+      // A parent may be written by this very push or unit (`own`: the states it leaves).
+      assertParentsLive(table.descriptor, write.image, (parent, uid) => own(parent, uid) ?? parents.get(parent)?.get(uid), 'server')
     } catch (error) {
       if (error instanceof LastwordError) refused.set(write.uid, error)
       else throw error

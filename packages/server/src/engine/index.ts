@@ -62,6 +62,7 @@ import { applyVersions, pushMapping, recordSchemas, type SchemaVersions } from '
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
 import { linkForeignKeys } from './foreign-keys.js'
 import { applyWrites } from './write.js'
+import { applyPush, type PushDeps } from './push.js'
 import { checkReadiness } from './readiness.js'
 import { createHookStore } from './hook-store.js'
 import { backfill } from './backfill.js'
@@ -174,6 +175,24 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     if (result.acceptedMax !== null) clock.receive(result.acceptedMax)
     if (result.changes.length > 0) notify(result.changes, origin)
     return result.outcomes
+  }
+
+  const pushDeps: PushDeps = {
+    driver,
+    limits,
+    logger,
+    hooks,
+    authorize,
+    now,
+    locks,
+    tableOf,
+    versions: () => versions,
+    readScopeOf,
+    committed(changes, acceptedMax, origin) {
+      // Only stamps that passed validation move the clock (a refused far-future stamp must not).
+      if (acceptedMax !== null) clock.receive(acceptedMax)
+      if (changes.length > 0) notify(changes, origin)
+    },
   }
 
   const engine: Engine = {
@@ -308,6 +327,11 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
         if (lease !== null) await lease.release()
         release()
       }
+    },
+
+    async push(ctx, request) {
+      ensureOpen()
+      return applyPush(pushDeps, ctx, request)
     },
 
     service(name) {

@@ -39,7 +39,7 @@ function ident(name: string): SQL {
  * ONE JSON parameter (the dialect's `rowsSource`), so neither statement count nor parameter count grows
  * with the push.
  */
-function* writeRows(dialect: Dialect, table: SyncedTable, finals: readonly RowWrite[]): Tx<void> {
+export function* writeRows(dialect: Dialect, table: SyncedTable, finals: readonly RowWrite[]): Tx<void> {
   const upserts = finals.filter((f) => f.state.deleted_at === null)
   const deletes = finals.filter((f) => f.state.deleted_at !== null && isLive(f.initial)).map((f) => f.uid)
   if (upserts.length > 0) {

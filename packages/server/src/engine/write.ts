@@ -34,7 +34,7 @@ import {
 } from '@lastword/core'
 import type { Authorize, CommittedChange, Logger, Principal, WriteOp } from '../types.js'
 import { AuthorizeFailure, callAuthorize, isWriteAllowed } from './authorize.js'
-import type { Driver, MetaWrite } from './dialect/types.js'
+import type { Dialect, Driver, MetaWrite } from './dialect/types.js'
 import { openLineage } from './lineage.js'
 import { readMeta, type ServerRecord } from './store.js'
 import type { SyncedTable } from './tables.js'
@@ -43,7 +43,7 @@ import { outcomesOf, rejectedOutcome } from './write-outcomes.js'
 import { RowsRefusedError, isLive as live, writeRowsIsolated } from './write-rows.js'
 import { incomingFieldRecord, mergeStored } from './fields.js'
 import { composeRow, validateRecord } from './write-input.js'
-import { refuseOrphans } from './foreign-keys.js'
+import { refuseOrphans, type LiveWrite } from './foreign-keys.js'
 
 /** Test seams inside a write transaction. On SQLite they must return synchronously. */
 export interface WriteHooks {
@@ -109,14 +109,14 @@ export interface Prepared {
   rejected: Map<number, LastwordError>
 }
 
-interface Final {
+export interface Final {
   uid: string
   initial: ServerRecord | undefined
   state: ServerRecord
   order: number
 }
 
-const MAX_RESTARTS = 10
+export const MAX_RESTARTS = 10
 
 function purged(uid: string): LastwordError {
   return new LastwordError('PURGED', 'This record was deleted and purged after retention on the server; remove it', { uid })
@@ -132,7 +132,7 @@ function copy(row: Record<string, unknown> | null): Record<string, unknown> | nu
 }
 
 /** Step 2: compose and authorize each candidate against `stored`, in push order. */
-async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stored: ReadonlyMap<string, ServerRecord>): Promise<Prepared> {
+export async function prepare(ctx: WriteContext, candidates: readonly Candidate[], stored: ReadonlyMap<string, ServerRecord>): Promise<Prepared> {
   // The stored state as the candidates accepted so far would leave it: a later write of the same uid in
   // this push is composed and authorized against it.
   const projected = new Map(stored)
@@ -203,7 +203,7 @@ function advance(table: SyncedTable, projected: Map<string, ServerRecord>, accep
 }
 
 /** Decides every accepted record against `stored`: core's rule, in push order. Pure. */
-function replay(table: SyncedTable, accepted: readonly Accepted[], stored: ReadonlyMap<string, ServerRecord>): { resolutions: Resolution<ServerRecord>[]; finals: Final[]; states: (ServerRecord | undefined)[] } {
+export function replay(table: SyncedTable, accepted: readonly Accepted[], stored: ReadonlyMap<string, ServerRecord>): { resolutions: Resolution<ServerRecord>[]; finals: Final[]; states: (ServerRecord | undefined)[] } {
   const projected = new Map(stored)
   const finals = new Map<string, Final>()
   const states: (ServerRecord | undefined)[] = []
@@ -222,7 +222,7 @@ function replay(table: SyncedTable, accepted: readonly Accepted[], stored: Reado
   return { resolutions, finals: [...finals.values()].sort((a, b) => a.order - b.order), states }
 }
 
-interface TxResult {
+export interface TxResult {
   prepared: Prepared
   resolutions: Resolution<ServerRecord>[]
   finals: Final[]
@@ -234,7 +234,7 @@ interface TxResult {
 }
 
 /** What `applyWrites` decided before the transaction, against the metadata it read then. */
-interface Planned {
+export interface Planned {
   prepared: Prepared
   /** The metadata read before the transaction. */
   stored: ReadonlyMap<string, ServerRecord>
@@ -245,7 +245,7 @@ interface Planned {
 }
 
 /** The accepted writes of the uids in `refused` become rejections with their error, and the rest is decided again. */
-function dropRefused(table: SyncedTable, prepared: Prepared, stored: ReadonlyMap<string, ServerRecord>, refused: ReadonlyMap<string, LastwordError>): { prepared: Prepared } & ReturnType<typeof replay> {
+export function dropRefused(table: SyncedTable, prepared: Prepared, stored: ReadonlyMap<string, ServerRecord>, refused: ReadonlyMap<string, LastwordError>): { prepared: Prepared } & ReturnType<typeof replay> {
   const rejected = new Map(prepared.rejected)
   for (const a of prepared.accepted) {
     const error = refused.get(a.candidate.meta.uid)
@@ -255,8 +255,18 @@ function dropRefused(table: SyncedTable, prepared: Prepared, stored: ReadonlyMap
   return { prepared: kept, ...replay(table, kept.accepted, stored) }
 }
 
-/** Step 3: the transaction. */
+/** Step 3: the transaction — its rows, then its metadata and the version row ({@link commitPart}). */
 function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Planned, isolate: boolean): Tx<TxResult> {
+  const part = yield* writePart(ctx, candidates, plan, isolate)
+  return yield* commitPart(ctx, part)
+}
+
+/**
+ * The first half of step 3, for one table: holds the stored metadata, authorizes again if it moved, and
+ * writes the app rows (`rows` false: the caller writes them, a push unit in its causal order). Shared by
+ * a one-table write and a push unit spanning tables (write-unit.ts), whose parts all run before any commits.
+ */
+export function* writePart(ctx: WriteContext, candidates: readonly Candidate[], plan: Planned, isolate: boolean, rows = true): Tx<Omit<TxResult, 'lastRev'> & { uids: string[]; stored: ReadonlyMap<string, ServerRecord> }> {
   const { expected } = plan
   const { driver, table } = ctx
   const uids = [...expected.keys()]
@@ -277,16 +287,43 @@ function* writeTx(ctx: WriteContext, candidates: readonly Candidate[], plan: Pla
     prepared = yield* call(() => prepare(ctx, candidates, stored))
     ;({ resolutions, finals, states } = replay(table, prepared.accepted, stored))
   }
-  // PD1: a write leaving a child live under a deleted parent is refused before any row is written.
-  const liveWrites = finals.filter((f) => f.state.deleted_at === null).map((f) => ({ uid: f.uid, image: f.state.image }))
-  const orphans = yield* refuseOrphans(dialect, table, liveWrites, new Map(finals.map((f) => [f.uid, f.state])))
+  if (!rows) return { prepared, resolutions, finals, states, uids, stored }
+  // PD1: a write leaving a child live under a deleted parent is refused before any row is written (a
+  // push unit spanning tables checks it in write-unit.ts, where the parents it writes itself are known).
+  const own = new Map(finals.map((f) => [f.uid, f.state]))
+  const orphans = yield* refuseOrphans(dialect, table, liveWrites(finals), (parent, uid) => (parent === table.name ? own.get(uid) : undefined))
   if (orphans.size > 0) ({ prepared, resolutions, finals, states } = dropRefused(table, prepared, stored, orphans))
-  // The app rows are the engine's own writes: the capture triggers skip them (the metadata below keeps
-  // the writers' stamps), and the mark is gone before commit.
-  if (table.capture) yield* dialect.captureOff(table.name)
-  const failed = yield* writeRowsIsolated(dialect, table, finals, isolate)
-  if (table.capture) yield* dialect.captureOn(table.name)
+  const failed = yield* withoutCapture(dialect, table, writeRowsIsolated(dialect, table, finals, isolate))
   if (failed.size > 0) ({ prepared, resolutions, finals, states } = dropRefused(table, prepared, stored, failed))
+  return { prepared, resolutions, finals, states, uids, stored }
+}
+
+/** The live states a transaction's final states leave, as PD1 checks them. */
+export function liveWrites(finals: readonly Final[]): LiveWrite[] {
+  return finals.filter((f) => f.state.deleted_at === null).map((f) => ({ uid: f.uid, image: f.state.image }))
+}
+
+/**
+ * Runs `body` (writes of the app rows of `table`) as the engine's own writes: the capture triggers skip
+ * them (the metadata the engine writes keeps the writers' stamps), and the mark is gone before commit.
+ */
+export function* withoutCapture<T>(dialect: Dialect, table: SyncedTable, body: Tx<T>): Tx<T> {
+  if (!table.capture) return yield* body
+  yield* dialect.captureOff(table.name)
+  const result = yield* body
+  yield* dialect.captureOn(table.name)
+  return result
+}
+
+/**
+ * The second half of step 3, for one table: drops what was held for unwritten uids, then writes the
+ * metadata and the change log and takes the version row (trap 1; a unit's tables one after the other,
+ * their revs consecutive: the version row, once taken, is held until commit).
+ */
+export function* commitPart(ctx: WriteContext, part: Omit<TxResult, 'lastRev'> & { uids: string[]; stored: ReadonlyMap<string, ServerRecord> }): Tx<TxResult> {
+  const { driver, table } = ctx
+  const { dialect } = driver
+  const { prepared, resolutions, finals, states, uids, stored } = part
   const written = new Set(finals.map((f) => f.uid))
   yield* dialect.releaseUnwritten(table.name, uids.filter((uid) => !written.has(uid) && !stored.has(uid)))
   if (finals.length === 0) return { prepared, resolutions, finals, states, lastRev: 0 }
@@ -357,20 +394,25 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
       }
     }
     const outcomes = outcomesOf(ctx, records.length, refusedUpFront, result.prepared, result.resolutions, records, result.states)
-    const firstRev = result.lastRev - result.finals.length + 1
-    const changes: CommittedChange[] = result.finals.map((f, i) => ({
-      table: ctx.table.name,
-      uid: f.uid,
-      rev: firstRev + i,
-      meta: { uid: f.uid, created_at: f.state.created_at, updated_at: f.state.updated_at, deleted_at: f.state.deleted_at },
-      before: live(f.initial) ? (f.initial?.image ?? null) : null,
-      after: f.state.deleted_at === null ? f.state.image : null,
-      lastImage: f.state.deleted_at === null ? null : f.state.image,
-      ...(f.state.fields === null ? {} : { fields: f.state.fields }),
-      ...(result.lineage === undefined ? {} : { knownAt: formatLineagePoint({ ...result.lineage, rev: firstRev + i }) }),
-    }))
+    const changes = changesOf(ctx.table, result)
     let acceptedMax: Stamp | null = null
     for (const a of result.prepared.accepted) acceptedMax = maxStamp(acceptedMax, versionOf(a.candidate.meta))
     return { outcomes, changes, acceptedMax }
   }
+}
+
+/** What one table's part of a transaction committed, as the commit listeners get it (revs in commit order). */
+export function changesOf(table: SyncedTable, result: TxResult): CommittedChange[] {
+  const firstRev = result.lastRev - result.finals.length + 1
+  return result.finals.map((f, i) => ({
+    table: table.name,
+    uid: f.uid,
+    rev: firstRev + i,
+    meta: { uid: f.uid, created_at: f.state.created_at, updated_at: f.state.updated_at, deleted_at: f.state.deleted_at },
+    before: live(f.initial) ? (f.initial?.image ?? null) : null,
+    after: f.state.deleted_at === null ? f.state.image : null,
+    lastImage: f.state.deleted_at === null ? null : f.state.image,
+    ...(f.state.fields === null ? {} : { fields: f.state.fields }),
+    ...(result.lineage === undefined ? {} : { knownAt: formatLineagePoint({ ...result.lineage, rev: firstRev + i }) }),
+  }))
 }

@@ -1,5 +1,5 @@
 /**
- * The request handlers of a connected socket: `lw:sync` and `lw:unsubscribe`. The wire schema (with
+ * The request handlers of a connected socket: `lw:sync`, `lw:push` (protocol 7) and `lw:unsubscribe`. The wire schema (with
  * core's refusal of pollution keys) and the socket's own limit (live subscriptions) are checked here;
  * the limits of a sync request itself (records, entries, page size) are the engine's, checked once there.
  */
@@ -7,14 +7,16 @@ import {
   compactPage,
   LastwordError,
   parseWire,
+  pushRequestSchema,
   syncRequestSchema,
   unsubscribeRequestSchema,
+  type PushAnswer,
   type Reply,
   type SyncPageWire,
   type SyncRequest,
 } from '@lastword/core'
 import type { Limits, Logger, SyncEngine } from '../types.js'
-import { pageFor, requestFrom } from './protocol-adapter.js'
+import { pageFor, pushAllowed, requestFrom } from './protocol-adapter.js'
 import type { Realtime } from './realtime.js'
 import { errorReply, okReply } from './replies.js'
 import type { Session } from './types.js'
@@ -51,6 +53,19 @@ export async function handleSync(raw: unknown, session: Session, deps: RequestDe
       deps.realtime.subscribe(session, { id: request.subscription, table: request.table, where: request.where })
     }
     return okReply(pageFor(session.protocolVersion, compactPage(page)))
+  } catch (error) {
+    return errorReply(error, deps.logger, context)
+  }
+}
+
+/** `lw:push`: the client's dirty records across tables, unit by unit (SPEC.md section 12). */
+export async function handlePush(raw: unknown, session: Session, deps: RequestDeps): Promise<Reply<PushAnswer>> {
+  const context = { principal: session.principal.id, clientId: session.clientId, event: 'lw:push' }
+  try {
+    pushAllowed(session.protocolVersion)
+    const request = parseWire(pushRequestSchema, raw, 'push request')
+    // The session as the commit's origin: realtime does not echo a socket's own writes back to it.
+    return okReply(await deps.engine.push({ principal: session.principal, origin: session }, request))
   } catch (error) {
     return errorReply(error, deps.logger, context)
   }

@@ -16,7 +16,7 @@ import { createOriginCheck, createOriginMiddleware, type OriginCheck } from './o
 import { installPacketGuard } from './packet-guard.js'
 import { createRealtime } from './realtime.js'
 import { errorReply, toPublicError } from './replies.js'
-import { handleSync, handleUnsubscribe, type RequestDeps } from './requests.js'
+import { handlePush, handleSync, handleUnsubscribe, type RequestDeps } from './requests.js'
 import { createTokenBucket } from './token-bucket.js'
 import { createMeter, observeSync, type Meter } from '../metrics.js'
 import type { Authenticate, DuplexConnection, Session, SessionSocket, SyncIoServer, SyncSocket } from './types.js'
@@ -174,33 +174,39 @@ export function createTransport(options: TransportOptions): Transport {
       next()
     })
 
-    socket.on('lw:sync', (raw: unknown, ack: unknown) => {
-      if (typeof ack !== 'function') return // nowhere to answer: a request without an ack is ignored
-      const answer = ack as (reply: Reply<unknown>) => void
-      // Past the middleware but not yet started when close() began: refused like any later request.
-      if (closed) return answer({ ok: false, error: new LastwordError('CLOSED', 'The server is shutting down; retry later').toWire() })
-      if (session.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
-        meter.error('RATE_LIMITED', 'lw:sync')
-        answer(errorReply(new LastwordError('RATE_LIMITED', `At most ${MAX_IN_FLIGHT_PER_SOCKET} syncs may run at once on one socket; wait for answers`), logger, {}))
-        return
-      }
-      session.inFlight++
-      const started = performance.now()
-      const work = handleSync(raw, session, requestDeps).then((reply) => {
-        observeSync(meter, raw, reply, performance.now() - started)
-        running.delete(work)
-        // Nothing after expiry, not even the answer to a request that started before it.
-        if (isExpired(session)) {
-          session.inFlight--
-          return expire(session)
+    // `lw:sync` and `lw:push` (protocol 7): the same admission, in-flight bound and expiry rules.
+    const serve = (event: 'lw:sync' | 'lw:push', handle: (raw: unknown) => Promise<Reply<unknown>>): void => {
+      socket.on(event, (raw: unknown, ack: unknown) => {
+        if (typeof ack !== 'function') return // nowhere to answer: a request without an ack is ignored
+        const answer = ack as (reply: Reply<unknown>) => void
+        // Past the middleware but not yet started when close() began: refused like any later request.
+        if (closed) return answer({ ok: false, error: new LastwordError('CLOSED', 'The server is shutting down; retry later').toWire() })
+        if (session.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
+          meter.error('RATE_LIMITED', event)
+          answer(errorReply(new LastwordError('RATE_LIMITED', `At most ${MAX_IN_FLIGHT_PER_SOCKET} syncs may run at once on one socket; wait for answers`), logger, {}))
+          return
         }
-        answer(reply)
-        meter.queuedBytes(pressure.queued())
-        // In flight until written: a socket that does not read holds its answers, not more requests.
-        void pressure.written().then(() => session.inFlight--)
+        session.inFlight++
+        const started = performance.now()
+        const work = handle(raw).then((reply) => {
+          if (event === 'lw:sync') observeSync(meter, raw, reply, performance.now() - started)
+          else if (!reply.ok) meter.error(reply.error.code, event)
+          running.delete(work)
+          // Nothing after expiry, not even the answer to a request that started before it.
+          if (isExpired(session)) {
+            session.inFlight--
+            return expire(session)
+          }
+          answer(reply)
+          meter.queuedBytes(pressure.queued())
+          // In flight until written: a socket that does not read holds its answers, not more requests.
+          void pressure.written().then(() => session.inFlight--)
+        })
+        running.add(work)
       })
-      running.add(work)
-    })
+    }
+    serve('lw:sync', (raw) => handleSync(raw, session, requestDeps))
+    serve('lw:push', (raw) => handlePush(raw, session, requestDeps))
 
     socket.on('lw:unsubscribe', (raw: unknown, ack: unknown) => {
       const reply = handleUnsubscribe(raw, session, requestDeps)

@@ -165,8 +165,12 @@ export function openPostgres(dialect: Dialect, input: unknown, options: DriverOp
 
   const gates = createTableGates()
 
-  const lease = (table: string, mode: TableLockMode): Lease => {
-    const { lock: lockSql, unlock: unlockSql } = tableLockStatements(table, mode)
+  const lease = (tables: string | readonly string[], mode: TableLockMode): Lease => {
+    // Several tables (a push unit spanning them) are locked in name order, so two sections never wait
+    // on each other in a cycle.
+    const names = [...new Set(typeof tables === 'string' ? [tables] : tables)].sort()
+    const table = names.join(',')
+    const statements = names.map((name) => tableLockStatements(name, mode))
     interface Held {
       /** Where the section's transactions run: the locked connection (a pool), or the one client. */
       target: PgDb
@@ -177,18 +181,25 @@ export function openPostgres(dialect: Dialect, input: unknown, options: DriverOp
     let held: Promise<Held> | undefined
     const hold = (): Promise<Held> =>
       (held ??= (async (): Promise<Held> => {
-        const openGate = await gates.acquire(table, mode)
+        const opened: (() => void)[] = []
+        for (const name of names) opened.push(await gates.acquire(name, mode))
+        const openGate = (): void => {
+          for (const open of opened.reverse()) open()
+        }
         try {
           if (!isPool) {
             // One client, one session: the lock is taken on it, and the section's transactions queue on it
             // with everything else (the gate keeps this process's own syncs apart).
-            await exclusive(() => db.execute(lockSql))
+            await exclusive(async () => {
+              for (const { lock } of statements) await db.execute(lock)
+            })
             return { target: db, connection: null, openGate }
           }
           const { connection, target } = await checkOut()
           try {
-            await target.execute(lockSql)
+            for (const { lock } of statements) await target.execute(lock)
           } catch (error) {
+            // Destroyed: a lock taken before the failure dies with its session.
             giveBack(connection, error instanceof Error ? error : true)
             throw error
           }
@@ -221,8 +232,10 @@ export function openPostgres(dialect: Dialect, input: unknown, options: DriverOp
           return // never taken: nothing to release
         }
         try {
-          const rows = (await (h.connection === null ? exclusive(() => h.target.execute(unlockSql)) : h.target.execute(unlockSql))).rows
-          if (rows[0]?.['ok'] !== true) throw new LastwordError('INTERNAL', 'pg_advisory_unlock did not find the lock')
+          for (const { unlock } of statements) {
+            const rows = (await (h.connection === null ? exclusive(() => h.target.execute(unlock)) : h.target.execute(unlock))).rows
+            if (rows[0]?.['ok'] !== true) throw new LastwordError('INTERNAL', 'pg_advisory_unlock did not find the lock')
+          }
           if (h.connection !== null) giveBack(h.connection)
         } catch (error) {
           options.logger.warn({ err: rootCause(error), table }, 'lastword: could not release a table lock; closing its connection')

@@ -159,6 +159,7 @@ export const postgresDialect: Dialect = {
     const objects = rows.map((values) => Object.fromEntries(values.map((v, i) => [names[i], v])))
     return sql`SELECT ${sql.raw(names.map((n) => `x.${n}`).join(', '))} FROM json_to_recordset(CAST(${JSON.stringify(objects)} AS json)) AS x(${definition})`
   },
+  deferConstraints: () => sql.raw('SET CONSTRAINTS ALL DEFERRED'),
   savepoint: standardSavepoint,
 
   holdStored,

@@ -280,6 +280,7 @@ export const sqliteDialect: Dialect = {
     const fields = Array.from({ length: table.columns.length + 1 }, (_, i) => sql.raw(`json_extract(value, '$[${i}]')`))
     return sql`SELECT ${sql.join(fields, sql`, `)} FROM json_each(${JSON.stringify(rows)}) WHERE true`
   },
+  deferConstraints: () => sql.raw('PRAGMA defer_foreign_keys = ON'),
   savepoint: standardSavepoint,
 
   holdStored,

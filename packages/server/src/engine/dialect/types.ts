@@ -48,13 +48,14 @@ export interface Driver {
   /** Lets go of what the driver holds of its own; the app's database stays open and as it was. */
   close(): void
   /**
-   * The cross-node lock of a table for one sync's critical section (`table-lock.ts`), or `null` where
+   * The cross-node lock of a table (or of several, taken in name order: a push unit spanning tables,
+   * never a deadlock) for one sync's critical section (`table-lock.ts`), or `null` where
    * the dialect needs none (SQLite: one writer per file, one process serving it). The lease's driver
    * runs `write` and `read` holding the lock, taken at the first of them (so what runs before — reading
    * the stored metadata, authorizing — stays outside it); `once` runs unlocked. `release` must be
    * called once the section is over.
    */
-  lease(table: string, mode: TableLockMode): Lease | null
+  lease(table: string | readonly string[], mode: TableLockMode): Lease | null
   /**
    * Tells the change feed (`feed/`) when another connection committed: PostgreSQL LISTENs on a
    * connection of its own for the notification the version row's trigger sends at commit (re-established
@@ -164,6 +165,13 @@ export interface Dialect {
   payloadValue(column: SyncedColumn, value: unknown): unknown
   /** A `SELECT` of `rows` (uid first, then the table's columns) from ONE JSON parameter. */
   rowsSource(table: SyncedTable, rows: readonly unknown[][]): SQL
+  /**
+   * The statement that defers the app's foreign-key checks to commit inside a write transaction, for a
+   * push unit spanning tables (SPEC.md section 12): SQLite `PRAGMA defer_foreign_keys = ON` (every
+   * foreign key); PostgreSQL `SET CONSTRAINTS ALL DEFERRED` (only constraints declared DEFERRABLE — a
+   * Drizzle schema's are not, so there the unit's records land in the client's causal order).
+   */
+  deferConstraints(): SQL
   /** The statements of a savepoint named `name`. */
   savepoint(name: string): { begin: SQL; rollback: SQL; release: SQL }
 

@@ -1,0 +1,180 @@
+/**
+ * The pusher (SPEC.md section 12) against a server scripted on `lw:push`: every dirty record goes through
+ * `lw:push` at once after a write — a table no scope covers included — in write order, a transaction as
+ * one atomic unit; scopes' `lw:sync` then carry no pushes; an answer's outcomes are applied per record
+ * (UNIT_REFUSED kept and told like any refusal, a unit whose culprit is a schema the client will upgrade
+ * to left dirty whole), and the scopes of a pushed table remember the answer's point (`seen`, B16).
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { LastwordError, PROTOCOL_VERSION, type PushAnswer, type PushOutcome, type PushRequest, type Reply, type SyncRequest, type TableDescriptor } from '@lastword/core'
+import { createSyncClient, type EditEvent, type SyncClient } from '../src/index.js'
+import type { Transport, TransportHandlers } from '../src/transport.js'
+import { eventually, page } from './helpers.js'
+
+const lists: TableDescriptor = { name: 'lists', columns: [{ name: 'name', type: 'text', nullable: false, writable: true }] }
+const items: TableDescriptor = { name: 'items', columns: [{ name: 'title', type: 'text', nullable: false, writable: true }] }
+const POINT = 'aaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbb.7'
+
+interface Scripted {
+  transport: Transport
+  pushes: PushRequest[]
+  syncs: SyncRequest[]
+  /** Answers a push: every record applied unless it returns outcomes of its own for a unit. */
+  answer: (unit: PushRequest['units'][number], index: number) => PushOutcome[] | null
+  connect(): void
+}
+
+function scripted(): Scripted {
+  let handlers: TransportHandlers | null = null
+  let connected = false
+  const s: Scripted = {
+    pushes: [],
+    syncs: [],
+    answer: () => null,
+    transport: {
+      open(h) {
+        handlers = h
+      },
+      close() {
+        connected = false
+        handlers = null
+      },
+      async request(event, payload) {
+        if (!connected) throw new LastwordError('TRANSIENT', 'offline')
+        if (event === 'lw:push') {
+          const request = structuredClone(payload as PushRequest)
+          s.pushes.push(request)
+          const reply: Reply<PushAnswer> = {
+            ok: true,
+            data: {
+              receivedAt: Date.now(),
+              answeredAt: Date.now(),
+              units: request.units.map((unit, i) => ({ outcomes: s.answer(unit, i) ?? unit.groups.flatMap((g) => g.records.map((r) => ({ uid: r.uid, status: 'applied' as const }))) })),
+              knownAt: POINT,
+            },
+          }
+          return reply as never
+        }
+        if (event === 'lw:sync') {
+          const request = structuredClone(payload as SyncRequest)
+          s.syncs.push(request)
+          return page(request, { checkpoint: 'lw1.1.00000000000000', columns: [] }) as never
+        }
+        return { ok: true, data: null } as never
+      },
+    },
+    connect() {
+      // Throws until the client has opened the transport.
+      if (handlers === null) throw new Error('not opened yet')
+      connected = true
+      handlers.onConnect()
+      handlers.onHello({ protocolVersion: PROTOCOL_VERSION, serverTime: Date.now(), tables: [lists, items] })
+    },
+  }
+  return s
+}
+
+const clients: SyncClient[] = []
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()))
+})
+
+async function offline(): Promise<{ client: SyncClient; server: Scripted }> {
+  const server = scripted()
+  const client = createSyncClient({ name: `pusher-${Math.random()}`, store: 'memory', tables: [lists, items], transport: server.transport, tabs: false, syncDebounceMs: 60_000 })
+  clients.push(client)
+  await client.ready()
+  return { client, server }
+}
+
+async function online(): Promise<{ client: SyncClient; server: Scripted }> {
+  const { client, server } = await offline()
+  await eventually(() => server.connect())
+  await eventually(() => expect(client.status).toBe('online'))
+  return { client, server }
+}
+
+const uidsOf = (request: PushRequest | undefined) => request?.units.map((u) => `${u.atomic ? 'A' : 'n'}:${u.groups.map((g) => `${g.table}[${g.records.map((r) => r.row?.['name'] ?? r.row?.['title']).join(',')}]`).join('')}`)
+
+describe('the pusher', () => {
+  it('pushes a write at once through lw:push, with no scope of its table and no debounce wait', async () => {
+    const { client, server } = await online()
+    await client.table('items').create({ title: 'milk' })
+    await eventually(async () => expect(await client.pendingCount()).toBe(0))
+    expect(uidsOf(server.pushes[0])).toEqual(['n:items[milk]'])
+    expect(server.syncs).toEqual([])
+  })
+
+  it('a transaction goes as one atomic unit, in write order across tables; scopes pull without pushing', async () => {
+    const { client, server } = await offline()
+    client.table('items').subscribe({}, () => undefined)
+    await client.table('lists').create({ name: 'before' })
+    await client.transaction(async (tx) => {
+      await tx.table('items').create({ title: 'child' })
+      await tx.table('lists').create({ name: 'parent' })
+      await tx.table('items').create({ title: 'second' })
+    })
+    await client.table('items').create({ title: 'after' })
+    await eventually(() => server.connect())
+    await eventually(async () => expect(await client.pendingCount()).toBe(0))
+    expect(server.pushes.flatMap((p) => uidsOf(p))).toEqual(['n:lists[before]', 'A:items[child]lists[parent]items[second]', 'n:items[after]'])
+    for (const sync of server.syncs) expect(sync.push).toEqual([])
+  })
+
+  it('the scopes of a pushed table remember the answer`s point (seen, B16); other tables` do not', async () => {
+    const { client, server } = await online()
+    client.table('items').subscribe({}, () => undefined)
+    client.table('lists').subscribe({}, () => undefined)
+    const scopes = (table: string) => client.store.transaction('readonly', (tx) => tx.listScopes(table))
+    await eventually(async () => expect((await scopes('items')).map((s) => s.checkpoint)).toEqual(['lw1.1.00000000000000']))
+    await eventually(async () => expect((await scopes('lists')).map((s) => s.checkpoint)).toEqual(['lw1.1.00000000000000']))
+    await client.table('items').create({ title: 'milk' })
+    await eventually(async () => expect(await client.pendingCount()).toBe(0))
+    expect(server.pushes).toHaveLength(1)
+    expect((await scopes('items')).map((s) => s.seen)).toEqual([POINT])
+    expect((await scopes('lists')).map((s) => s.seen)).toEqual([undefined])
+  })
+
+  it('UNIT_REFUSED is kept and told like any refusal; retrying one record retries the unit', async () => {
+    const { client, server } = await online()
+    const edits: EditEvent[] = []
+    client.on('edit', (e) => edits.push(e))
+    let refuse = true
+    server.answer = (unit) => {
+      if (!unit.atomic || !refuse) return null
+      const records = unit.groups.flatMap((g) => g.records)
+      const culprit = records[records.length - 1]!.uid
+      return records.map((r) =>
+        r.uid === culprit
+          ? { uid: r.uid, status: 'rejected', error: { code: 'FORBIDDEN', message: 'no' } }
+          : { uid: r.uid, status: 'rejected', error: { code: 'UNIT_REFUSED', message: 'unit', details: { table: 'items', uid: culprit } } },
+      )
+    }
+    const [list, item] = await client.transaction(async (tx) => [await tx.table('lists').create({ name: 'l' }), await tx.table('items').create({ title: 'i' })])
+    await eventually(() => expect(edits).toHaveLength(2))
+    expect(edits.find((e) => e.uid === list)).toMatchObject({ kind: 'rejected', error: { code: 'UNIT_REFUSED', details: { uid: item } } })
+    expect((await client.rejected()).map((r) => r.uid).sort()).toEqual([list, item].sort())
+    refuse = false
+    await client.retry('lists', list!)
+    await eventually(async () => expect(await client.rejected()).toEqual([]))
+    expect(uidsOf(server.pushes.at(-1))).toEqual(['A:lists[l]items[i]'])
+  })
+
+  it('a unit whose culprit is SCHEMA_OUTDATED stays dirty whole, the others not marked refused', async () => {
+    const { client, server } = await online()
+    server.answer = (unit) => {
+      const records = unit.groups.flatMap((g) => g.records)
+      return records.map((r, i) =>
+        i === 0 ? { uid: r.uid, status: 'rejected', error: { code: 'SCHEMA_OUTDATED', message: 'old', details: { table: 'lists', schemaVersion: 1, current: 2 } } } : { uid: r.uid, status: 'rejected', error: { code: 'UNIT_REFUSED', message: 'unit', details: { table: 'lists', uid: records[0]!.uid } } },
+      )
+    }
+    await client.transaction(async (tx) => {
+      await tx.table('lists').create({ name: 'l' })
+      await tx.table('items').create({ title: 'i' })
+    })
+    await eventually(() => expect(server.pushes.length).toBeGreaterThan(0))
+    await client.sync().catch(() => undefined)
+    expect(await client.pendingCount()).toBe(2)
+    expect(await client.rejected()).toEqual([])
+  })
+})
