@@ -67,16 +67,16 @@ export function pushSuite(name: string, harness: FkHarness, enabled = true): voi
       expect((await d.rows('todos')).map((r) => r['list_id'])).toEqual([L1, L2])
     })
 
-    it('U1: an atomic unit with a record the database refuses writes nothing; the culprit keeps its code, the others UNIT_REFUSED naming it', async () => {
+    it('U1: an atomic unit with a refused record writes nothing; the culprit keeps its code, the others UNIT_REFUSED naming it', async () => {
       const d = await open()
       await d.engine.push(ME, { units: [unit(false, lists(list(L2, 1)))] })
       const before = await d.snapshot()
-      // T2 names a list that exists nowhere: the foreign key refuses it.
+      // T2 names a list that exists nowhere: refused PARENT_DELETED (PD1) before the database's foreign key would.
       const answer = await d.engine.push(ME, { units: [unit(true, lists(list(L1, 2)), todos(todo(T1, 3, L1), todo(T2, 4, '01900000-0000-7000-8000-0000000000ff')))] })
       const outcomes = answer.units[0]?.outcomes ?? []
       expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected'])
       const codes = outcomes.map((o) => (o.status === 'rejected' ? o.error.code : null))
-      expect(codes).toEqual(['UNIT_REFUSED', 'UNIT_REFUSED', 'INVALID_VALUE'])
+      expect(codes).toEqual(['UNIT_REFUSED', 'UNIT_REFUSED', 'PARENT_DELETED'])
       for (const o of outcomes.slice(0, 2)) if (o.status === 'rejected') expect(o.error.details).toEqual({ table: 'todos', uid: T2 })
       expect(await d.snapshot()).toBe(before)
     })
@@ -92,10 +92,10 @@ export function pushSuite(name: string, harness: FkHarness, enabled = true): voi
       expect((await d.rows('todos')).map((r) => r['uid'])).toEqual([T1])
     })
 
-    it('a non-atomic unit with a record the database refuses writes the others', async () => {
+    it('a non-atomic unit with a refused record (an absent parent) writes the others', async () => {
       const d = await open()
       const answer = await d.engine.push(ME, { units: [unit(false, lists(list(L1, 1)), todos(todo(T1, 2, L1), todo(T2, 3, '01900000-0000-7000-8000-0000000000ff')))] })
-      expect(answer.units[0]?.outcomes.map((o) => (o.status === 'rejected' ? o.error.code : o.status))).toEqual(['applied', 'applied', 'INVALID_VALUE'])
+      expect(answer.units[0]?.outcomes.map((o) => (o.status === 'rejected' ? o.error.code : o.status))).toEqual(['applied', 'applied', 'PARENT_DELETED'])
       expect((await d.rows('todos')).map((r) => r['uid'])).toEqual([T1])
     })
 
