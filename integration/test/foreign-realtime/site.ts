@@ -8,8 +8,9 @@ import { createServer, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres'
-import { drizzle as drizzleSqlite, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { eq } from 'drizzle-orm'
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
+import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
 import { boolean, integer as pgInteger, pgTable, text as pgText } from 'drizzle-orm/pg-core'
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
@@ -71,9 +72,12 @@ export interface ForeignSite {
   dialect: 'sqlite' | 'postgres'
   sync: SyncServer
   timers: ManualTimers
-  /** The app's own Drizzle handle on the database the server uses (SQLite: the engine's very connection). */
-  db: BetterSQLite3Database | NodePgDatabase
-  todos: typeof sqliteTodos | typeof pgTodos
+  /** Plain Drizzle writes by the app, on the database handle the server uses (SQLite: the engine's very connection). */
+  drizzle: {
+    insert(row: { uid: string; title: string; done: boolean }): Promise<unknown>
+    update(uid: string, set: { title: string; done: boolean }): Promise<unknown>
+    delete(uid: string): Promise<unknown>
+  }
   /** Raw SQL on a second connection (SQLite: another better-sqlite3 connection to the file; PostgreSQL: a pg client). */
   second(text: string): Promise<void>
   client(name: string): WatchedClient
@@ -82,7 +86,8 @@ export interface ForeignSite {
 
 export async function openForeignSite(dialect: 'sqlite' | 'postgres'): Promise<ForeignSite> {
   const timers = manualTimers()
-  let db: ForeignSite['db']
+  let drizzle: ForeignSite['drizzle']
+  let db: Parameters<typeof createSyncServer>[0]['db']
   let second: ForeignSite['second']
   let release: () => Promise<void>
   if (dialect === 'sqlite') {
@@ -93,7 +98,13 @@ export async function openForeignSite(dialect: 'sqlite' | 'postgres'): Promise<F
     sqlite.pragma('synchronous = FULL')
     sqlite.exec('CREATE TABLE todos (uid TEXT PRIMARY KEY, title TEXT NOT NULL, done INTEGER NOT NULL)')
     const other = new Database(file)
-    db = drizzleSqlite({ client: sqlite })
+    const app = drizzleSqlite({ client: sqlite })
+    db = app
+    drizzle = {
+      insert: async (row) => app.insert(sqliteTodos).values(row).run(),
+      update: async (uid, set) => app.update(sqliteTodos).set(set).where(eq(sqliteTodos.uid, uid)).run(),
+      delete: async (uid) => app.delete(sqliteTodos).where(eq(sqliteTodos.uid, uid)).run(),
+    }
     second = async (text) => void other.exec(text)
     release = async () => {
       other.close()
@@ -112,7 +123,13 @@ export async function openForeignSite(dialect: 'sqlite' | 'postgres'): Promise<F
     await pool.query('CREATE TABLE todos (uid text PRIMARY KEY, title text NOT NULL, done boolean NOT NULL)')
     const other = new pg.Client({ connectionString: PG_URL, options })
     await other.connect()
-    db = drizzlePg({ client: pool })
+    const app = drizzlePg({ client: pool })
+    db = app
+    drizzle = {
+      insert: (row) => app.insert(pgTodos).values(row),
+      update: (uid, set) => app.update(pgTodos).set(set).where(eq(pgTodos.uid, uid)),
+      delete: (uid) => app.delete(pgTodos).where(eq(pgTodos.uid, uid)),
+    }
     second = async (text) => void (await other.query(text))
     release = async () => {
       await other.end()
@@ -137,8 +154,7 @@ export async function openForeignSite(dialect: 'sqlite' | 'postgres'): Promise<F
     dialect,
     sync,
     timers,
-    db,
-    todos,
+    drizzle,
     second,
     client(name) {
       const events: RealtimeEvent[] = []

@@ -6,7 +6,6 @@
  * hour away and its timers are manual: only the database's own signal wakes it (SQLite: the poll, run
  * by hand; PostgreSQL: the version row's NOTIFY).
  */
-import { eq } from 'drizzle-orm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { SyncClient } from '@lastword/client'
 import { eventually, settle, whenOnline } from '../fixture.js'
@@ -55,19 +54,17 @@ export function foreignRealtimeSuite(dialect: 'sqlite' | 'postgres'): void {
     }
 
     it('(a) a plain Drizzle insert', async () => {
-      const { db, todos } = site
-      await expectRealtime(watched.client, () => (db as any).insert(todos).values({ uid: 'd-1', title: 'drizzle insert', done: false }), 'd-1', [
+      await expectRealtime(watched.client, () => site.drizzle.insert({ uid: 'd-1', title: 'drizzle insert', done: false }), 'd-1', [
         { uid: 'd-1', title: 'drizzle insert', done: false },
       ])
     })
 
     it('(b) a plain Drizzle update and (c) a plain Drizzle delete', async () => {
-      const { db, todos } = site
-      await expectRealtime(watched.client, () => (db as any).insert(todos).values({ uid: 'd-2', title: 'to edit', done: false }), 'd-2', [{ uid: 'd-2', title: 'to edit', done: false }])
-      await expectRealtime(watched.client, () => (db as any).update(todos).set({ title: 'edited by drizzle', done: true }).where(eq(todos.uid, 'd-2')), 'd-2', [
+      await expectRealtime(watched.client, () => site.drizzle.insert({ uid: 'd-2', title: 'to edit', done: false }), 'd-2', [{ uid: 'd-2', title: 'to edit', done: false }])
+      await expectRealtime(watched.client, () => site.drizzle.update('d-2', { title: 'edited by drizzle', done: true }), 'd-2', [
         { uid: 'd-2', title: 'edited by drizzle', done: true },
       ])
-      await expectRealtime(watched.client, () => (db as any).delete(todos).where(eq(todos.uid, 'd-2')), 'd-2', [])
+      await expectRealtime(watched.client, () => site.drizzle.delete('d-2'), 'd-2', [])
     })
 
     it('(d) raw SQL on a second connection: insert, update, delete', async () => {
