@@ -138,13 +138,21 @@ function open(input: unknown, options: DriverOptions): Driver {
 
 /**
  * Polls `PRAGMA data_version` on the app's connection: it changes when another connection (another
- * process, or another connection of this one) commits, never for this connection's own commits — which
- * the engine delivers from memory. A read is a few microseconds, so the poll is cheap.
+ * process, or another connection of this one) commits, never for this connection's own commits. Those
+ * are the engine's (delivered from memory) — or the app's own writes through the same connection (its
+ * Drizzle handle, raw SQL on the client), which the capture triggers log but nothing else would report
+ * before the backstop check. So the poll also reads `total_changes()`, the rows this connection has
+ * changed: when it moved (outside a transaction, so only committed writes count), the feed reads the
+ * version row — for the engine's own commits that finds nothing new to read. Both reads are a few
+ * microseconds, so the poll is cheap.
  */
 function watchDataVersion(client: SqliteClient, watch: CommitWatchOptions): CommitWatch {
   const { timers } = watch
   const read = (): number => Number(client.pragma('data_version', { simple: true }))
+  const changes = client.prepare('SELECT total_changes()') as { pluck(): { get(): unknown } }
+  const readChanges = (): number => Number(changes.pluck().get())
   let last: number | undefined
+  let lastChanges: number | undefined
   let failing = false
   let closed = false
   let handle: unknown
@@ -154,8 +162,10 @@ function watchDataVersion(client: SqliteClient, watch: CommitWatchOptions): Comm
       const version = read()
       if (failing) watch.onResumed()
       failing = false
-      if (last !== undefined && version !== last) watch.onCommit()
+      const own = client.inTransaction ? lastChanges : readChanges()
+      if ((last !== undefined && version !== last) || (lastChanges !== undefined && own !== lastChanges)) watch.onCommit()
       last = version
+      lastChanges = own
     } catch (error) {
       // The app closed its connection, or the file is gone: said once, tried again at every poll.
       if (!failing) watch.logger.warn({ err: error }, 'lastword: could not read the SQLite data version; the change feed polls on')
