@@ -104,6 +104,17 @@ engine.sync = async (ctx, request) => {
   if (applied.length > 0 && hit('after-commit')) crash({ table: request.table, uids: applied.map((o) => o.uid), outcomes: page.outcomes, push: request.push })
   return page
 }
+// Protocol 7 pushes by `lw:push` (units across tables): the same crash points around it.
+const push = engine.push.bind(engine)
+engine.push = async (ctx, request) => {
+  const records = request.units.flatMap((u) => u.groups.flatMap((g) => g.records))
+  const table = request.units[0]?.groups[0]?.table ?? 'items'
+  const answer = await current.run({ push: records }, () => push(ctx, request))
+  const outcomes = answer.units.flatMap((u) => u.outcomes)
+  const applied = outcomes.filter((o) => o.status === 'applied')
+  if (applied.length > 0 && hit('after-commit')) crash({ table, uids: applied.map((o) => o.uid), outcomes, push: records })
+  return answer
+}
 
 const transport = createTransport({ engine, limits, logger, authenticate: undefined, allowedOrigins: undefined })
 engine.onCommit((changes) => transport.deliver(changes))
