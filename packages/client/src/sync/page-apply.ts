@@ -7,7 +7,8 @@
 import { advanceSeen, assertStamp, decidePushOutcome, type ClockSample, type RecordState, type SyncPage } from '@lastword/core'
 import type { StoredRecord, StoredScope } from '../store/types.js'
 import type { SyncContext } from './context.js'
-import { fromWireRecord, greatestVersion, readRecords } from './records.js'
+import { greatestVersion, readRecords } from './records.js'
+import { correctClock, outcomeState } from './outcome-reading.js'
 import { applyIncoming, lazily, loadBatch, removeErased, removeUnlessHeld, withKnownAt } from './replica-store.js'
 import type { BuiltRequest } from './request-builder.js'
 import type { ScopeEntry } from './scope-registry.js'
@@ -42,25 +43,11 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
   // Everything that is not a store request happens before the transaction opens (it would commit).
   const incoming = readRecords(page.columns, page.rows as unknown[][], page.tombstones)
   const winners = new Map<string, RecordState>()
-  let clockCorrected = false
   let clockRefused: PageResult['clockRefused'] = null
   for (const outcome of page.outcomes) {
-    if (outcome.status === 'superseded' && outcome.winner !== null) winners.set(outcome.uid, fromWireRecord(outcome.winner))
-    // A field-merge table's merged state after an applied push (core's P1/P2 join it, A5).
-    if (outcome.status === 'applied' && outcome.state !== undefined) winners.set(outcome.uid, fromWireRecord(outcome.state))
-    if (outcome.status === 'rejected' && outcome.error.code === 'CLOCK_AHEAD' && !clockCorrected) {
-      const now = outcome.error.details?.['now']
-      const stampMs = outcome.error.details?.['stampMs']
-      if (typeof now === 'number' && Number.isFinite(now)) {
-        const before = clock.offset()
-        clock.correct(sample, now, receivedAt)
-        clockCorrected = true
-        // The skew is what the server measured: how far the refused stamp was ahead of its clock; the
-        // offset's own move when the refusal does not say.
-        const skewMs = typeof stampMs === 'number' && Number.isFinite(stampMs) ? stampMs - now : before - clock.offset()
-        clockRefused = { kind: 'refused', skewMs, at: now, offsetMs: clock.offset() }
-      }
-    }
+    const state = outcomeState(outcome)
+    if (state !== null) winners.set(outcome.uid, state)
+    if (clockRefused === null) clockRefused = correctClock(clock, outcome, sample, receivedAt)
   }
   const top = greatestVersion([...incoming, ...winners.values()])
   if (top !== null) clock.receive(top)
@@ -88,7 +75,7 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
         sent,
         outcome,
         winner: winners.get(outcome.uid) ?? null,
-        clockCorrected,
+        clockCorrected: clockRefused !== null,
         removedAt: ctx.removals.removedAt(table, outcome.uid),
         next: () => clock.next(),
       })

@@ -8,7 +8,8 @@ import { advanceSeen, decidePushOutcome, type ClockSample, type PushAnswer, type
 import type { StoredRecord } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import type { PushPlan } from './push-plan.js'
-import { fromWireRecord, greatestVersion } from './records.js'
+import { greatestVersion } from './records.js'
+import { correctClock, outcomeState } from './outcome-reading.js'
 import { withKnownAt } from './replica-store.js'
 import type { ClockEvent, SyncReport } from './types.js'
 
@@ -38,7 +39,6 @@ export interface PushResult {
 export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: PushAnswer, sample: ClockSample | null, receivedAt: number): Promise<PushResult> {
   const { store, clock } = ctx.deps
   const pairs: { sent: StoredRecord; outcome: PushOutcome; winner: RecordState | null }[] = []
-  let clockCorrected = false
   let clockRefused: PushResult['clockRefused'] = null
   // Units whose culprit is not a refusal for the client (U1): a schema it will upgrade to (P8), a clock it
   // corrects (P6). Their other records, answered UNIT_REFUSED, stay dirty and go again with the unit.
@@ -53,20 +53,8 @@ export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: 
       // An outcome for another uid than the one sent there is not this record's: it stays dirty.
       if (outcome === undefined || outcome.uid !== sent.uid) return
       if (waiting.has(u) && outcome.status === 'rejected' && outcome.error.code === 'UNIT_REFUSED') return
-      let winner: RecordState | null = null
-      if (outcome.status === 'superseded' && outcome.winner !== null) winner = fromWireRecord(outcome.winner)
-      if (outcome.status === 'applied' && outcome.state !== undefined) winner = fromWireRecord(outcome.state)
-      if (outcome.status === 'rejected' && outcome.error.code === 'CLOCK_AHEAD' && !clockCorrected) {
-        const now = outcome.error.details?.['now']
-        const stampMs = outcome.error.details?.['stampMs']
-        if (typeof now === 'number' && Number.isFinite(now)) {
-          const before = clock.offset()
-          clock.correct(sample, now, receivedAt)
-          clockCorrected = true
-          const skewMs = typeof stampMs === 'number' && Number.isFinite(stampMs) ? stampMs - now : before - clock.offset()
-          clockRefused = { kind: 'refused', skewMs, at: now, offsetMs: clock.offset() }
-        }
-      }
+      const winner = outcomeState(outcome)
+      if (clockRefused === null) clockRefused = correctClock(clock, outcome, sample, receivedAt)
       pairs.push({ sent, outcome, winner })
     })
   })
@@ -82,7 +70,7 @@ export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: 
       if (result === undefined) tables.set(table, (result = { table, pushed: 0, superseded: [], rejected: [], restamped: [], outdated: [], purged: [], outcomes: [], states: new Map() }))
       result.outcomes.push({ outcome, winner })
       const local = await tx.getRecord(table, sent.uid)
-      const decision = decidePushOutcome<StoredRecord>({ local, sent, outcome, winner, clockCorrected, removedAt: ctx.removals.removedAt(table, sent.uid), next: () => clock.next() })
+      const decision = decidePushOutcome<StoredRecord>({ local, sent, outcome, winner, clockCorrected: clockRefused !== null, removedAt: ctx.removals.removedAt(table, sent.uid), next: () => clock.next() })
       if (decision.changedInFlight) changedInFlight++
       if (decision.local.kind === 'put') {
         const record = withKnownAt({ ...decision.local.record, table }, answer.knownAt, local)
