@@ -3,7 +3,7 @@
  * SQLite — one better-sqlite3 connection per node on one WAL file, in this process, no adapter;
  * PostgreSQL — one pool per node on a fresh schema (named after this suite, dropped after), with a
  * socket.io adapter between them (`@socket.io/postgres-adapter`, or `@socket.io/redis-adapter` on Redis)
- * or none. Each node's change feed runs on manual timers of its own, its backstop an hour away; the app's
+ * or none. Each node's change feed runs on manual timers of its own, its backstop a minute of them away; the app's
  * plain Drizzle handle on each node's database; raw SQL on a connection of no node; real clients on any
  * node, their realtime events and `lw:sync` requests recorded (`site.ts`).
  */
