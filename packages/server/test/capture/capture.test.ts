@@ -3,7 +3,7 @@ import Database from 'better-sqlite3'
 import { DATABASE_NODE, formatStamp, MAX_COUNTER, nextDatabaseStamp, parseStamp, type Stamp } from '@lastword/core'
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { describe, expect, it } from 'vitest'
-import { stampSql } from '../../src/engine/dialect/sqlite-capture.js'
+import { msSql, stampSql } from '../../src/engine/dialect/sqlite-capture.js'
 import { sqliteHarness, type TestDb } from '../fixtures/db.js'
 import { runBackfillSuite } from './backfill-suite.js'
 import { runCaptureConflictSuite } from './conflicts-suite.js'
@@ -52,6 +52,17 @@ describe('the SQLite stamp of a foreign write is core nextDatabaseStamp', () => 
       expect(made.counter).toBe(0)
       expect(made.ms).toBeGreaterThanOrEqual(before - 1)
       expect(made.ms).toBeLessThanOrEqual(Date.now() + 1)
+    }
+  })
+
+  it("reads the database clock to the ms (every instant SQLite can hold, as the stamp's ms)", () => {
+    const ms = db.prepare(`SELECT ${msSql('@t')} AS ms`)
+    const instants = [0, 1, 999, 1_000, 86_399_999, 951_782_400_000, 1_709_164_800_999, 1_764_633_599_999, 4_102_444_799_999]
+    // A deterministic spread over 1970–2100, each ms digit pattern among them.
+    for (let i = 0; i < 20_000; i++) instants.push(Math.floor(((i * 2_654_435_761) % 4_102_444_800) * 1_000 + (i % 1_000)))
+    for (const at of instants) {
+      const text = new Date(at).toISOString().replace('T', ' ').replace('Z', '')
+      expect((ms.get({ t: text }) as { ms: number }).ms, text).toBe(at)
     }
   })
 })

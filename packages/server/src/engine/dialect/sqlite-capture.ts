@@ -29,8 +29,16 @@ function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`
 }
 
+/**
+ * An instant (SQLite holds it in whole ms) as ms since the Unix epoch. One `julianday` call, rounded
+ * back to its ms: the same value as whole seconds from `strftime('%s')` plus the ms of `strftime('%f')`,
+ * at a fraction of the cost of two formatted strings (a captured row reads the clock up to five times).
+ */
+export function msSql(instant: string): string {
+  return `CAST(round((julianday(${instant}) - 2440587.5) * 86400000.0) AS INTEGER)`
+}
 /** The database clock in ms (`'now'` is one instant for the whole statement). */
-const NOW_MS = `(CAST(strftime('%s', 'now') AS INTEGER) * 1000 + CAST(substr(strftime('%f', 'now'), 4) AS INTEGER))`
+const NOW_MS = msSql(`'now'`)
 
 /** The value of `digits` hex digits (lowercase) of the text `text`. */
 function hexValue(text: string, digits: number): string {
