@@ -43,7 +43,7 @@ import { eraseRecord, openLineage, openSegment, readLineageState } from './linea
 import { checkAppTables } from './app-tables.js'
 import { createScopeLocks } from './scope-lock.js'
 import { createTableService } from './services.js'
-import { purgeUpTo, readChangeLog, readState } from './store.js'
+import { committedChange, purgeUpTo, readChangeLog, readState } from './store.js'
 import { applyVersions, pushMapping, recordSchemas, type SchemaVersions } from './schema.js'
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
 import { linkForeignKeys } from './foreign-keys.js'
@@ -309,21 +309,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       const { logged, lineage } = await driver.once(function* () {
         return { logged: yield* readChangeLog(after, upTo, size), lineage: yield* openLineage() }
       })
-      const entries = logged.map(({ rev, tbl, before, current }) => {
-        const deleted = current.deleted_at !== null
-        const change: CommittedChange = {
-          table: tbl,
-          uid: current.uid,
-          rev: current.rev,
-          meta: { uid: current.uid, created_at: current.created_at, updated_at: current.updated_at, deleted_at: current.deleted_at },
-          before,
-          after: deleted ? null : current.image,
-          lastImage: deleted ? current.image : null,
-          ...(current.fields === null ? {} : { fields: current.fields }),
-          knownAt: formatLineagePoint({ ...lineage, rev: current.rev }),
-        }
-        return { rev, change }
-      })
+      const entries = logged.map(({ rev, tbl, before, current }) => ({ rev, change: committedChange(tbl, current, current.rev, before, lineage) }))
       const scannedTo = logged.length < size ? upTo : (logged[logged.length - 1]?.rev ?? upTo)
       return { entries, scannedTo }
     },

@@ -20,7 +20,6 @@ import {
   type Stamp,
   type WireRecord,
   type LineageHistory,
-  formatLineagePoint,
   type Lineage,
   type SchemaMapping,
   type FieldRecord,
@@ -29,7 +28,7 @@ import {
 import type { Authorize, CommittedChange, Logger, Principal } from '../types.js'
 import type { Dialect, Driver, MetaWrite } from './dialect/types.js'
 import { openLineage } from './lineage.js'
-import { readMeta, type ServerRecord } from './store.js'
+import { committedChange, readMeta, type ServerRecord } from './store.js'
 import type { SyncedTable } from './tables.js'
 import { RestartError, call, type Tx } from './tx.js'
 import { outcomesOf, rejectedOutcome } from './write-outcomes.js'
@@ -282,15 +281,5 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
 /** What one table's part of a transaction committed, as the commit listeners get it (revs in commit order). */
 export function changesOf(table: SyncedTable, result: TxResult): CommittedChange[] {
   const firstRev = result.lastRev - result.finals.length + 1
-  return result.finals.map((f, i) => ({
-    table: table.name,
-    uid: f.uid,
-    rev: firstRev + i,
-    meta: { uid: f.uid, created_at: f.state.created_at, updated_at: f.state.updated_at, deleted_at: f.state.deleted_at },
-    before: live(f.initial) ? (f.initial?.image ?? null) : null,
-    after: f.state.deleted_at === null ? f.state.image : null,
-    lastImage: f.state.deleted_at === null ? null : f.state.image,
-    ...(f.state.fields === null ? {} : { fields: f.state.fields }),
-    ...(result.lineage === undefined ? {} : { knownAt: formatLineagePoint({ ...result.lineage, rev: firstRev + i }) }),
-  }))
+  return result.finals.map((f, i) => committedChange(table.name, f.state, firstRev + i, live(f.initial) ? (f.initial?.image ?? null) : null, result.lineage))
 }
