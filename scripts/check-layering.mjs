@@ -7,9 +7,9 @@
 //   package.json `exports` declares (`@lastword/server`, `@lastword/server/testing`), never a deep path;
 // - a relative import never leaves the folder of the package it is written in (`../../packages/server/src`
 //   from `integration/` is a deep import in disguise);
-// - the validator library (valibot) is imported only behind core's seam, packages/core/src/wire.ts and
-//   wire-schema.ts (and their tests): everything else uses core's `WireSchema`, so the library can be
-//   swapped in those two files.
+// - the validator library (valibot) is imported only behind core's seam, packages/core/src/wire.ts,
+//   wire-parts.ts and wire-schema.ts (and their tests): everything else uses core's `WireSchema`, so the
+//   library can be swapped in those three files.
 //
 // Usage: node scripts/check-layering.mjs [--root <workspace root>] <package dir> [<package dir> ...]
 // The workspace root (default: this repository) is where pnpm-workspace.yaml lists the packages whose
@@ -116,7 +116,7 @@ const workspace = readWorkspace(root)
 
 /** The validator library and the files of core that may import it (the seam). */
 const VALIDATOR = 'valibot'
-const VALIDATOR_SEAM = /^src[\\/]wire(-schema)?(\.test)?\.ts$/
+const VALIDATOR_SEAM = /^src[\\/]wire(-schema|-parts)?(\.test)?\.ts$/
 
 /** The problems of one package folder. */
 function checkPackage(dir) {
@@ -145,7 +145,7 @@ function checkPackage(dir) {
       }
       if (rule.forbidWorkspace.some((p) => spec === p || spec.startsWith(`${p}/`))) problems.push(`${rel}: imports ${spec}`)
       if ((spec === VALIDATOR || spec.startsWith(`${VALIDATOR}/`)) && !(pkg.name === '@lastword/core' && VALIDATOR_SEAM.test(relative(pkgDir, file)))) {
-        problems.push(`${rel}: imports the validator ${spec} (use core's WireSchema; only core's wire.ts and wire-schema.ts import it)`)
+        problems.push(`${rel}: imports the validator ${spec} (use core's WireSchema; only core's wire.ts, wire-parts.ts and wire-schema.ts import it)`)
       }
       if (spec.startsWith('@lastword/')) {
         const { name, subpath } = splitSpecifier(spec)

@@ -52,8 +52,9 @@ describe('check-layering', () => {
     expect(check('@lastword/core', 'a.ts', 'export const a = (now: number) => now + 1\n', { valibot: '1' }).ok).toBe(true)
   })
 
-  test('the validator is imported only behind core\'s seam (wire.ts, wire-schema.ts)', () => {
+  test('the validator is imported only behind core\'s seam (wire.ts, wire-parts.ts, wire-schema.ts)', () => {
     expect(check('@lastword/core', 'wire-schema.ts', "import * as v from 'valibot'\n", { valibot: '1' }).ok).toBe(true)
+    expect(check('@lastword/core', 'wire-parts.ts', "import * as v from 'valibot'\n", { valibot: '1' }).ok).toBe(true)
     expect(check('@lastword/core', 'wire.ts', "import * as v from 'valibot'\n", { valibot: '1' }).ok).toBe(true)
     expect(check('@lastword/core', 'where.ts', "import * as v from 'valibot'\n", { valibot: '1' }).output).toContain('imports the validator valibot')
     expect(check('@lastword/client', 'a.ts', "import { object } from 'valibot'\n").output).toContain('imports the validator valibot')

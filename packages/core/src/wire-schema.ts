@@ -1,8 +1,8 @@
 /**
  * The validator seam: {@link WireSchema} is what the rest of lastword sees of a wire schema — `parse`,
  * `safeParse` and the inferred types — so the validator library (valibot, small and tree-shakable for the
- * browser bundle) is named only here and where wire.ts declares the shapes. Swapping it means rewriting
- * these two files, not a call site.
+ * browser bundle) is named only here and where wire.ts and wire-parts.ts declare the shapes. Swapping it
+ * means rewriting these three files, not a call site.
  *
  * A refusal is `BAD_REQUEST` naming the first problem by its path and kind in our own words: never a
  * value received, never a key the schema does not know (the validator's own messages quote the input,

@@ -1,5 +1,5 @@
 /**
- * The sync engine: storage, services and the `lw:sync` handler over a Drizzle database
+ * The sync engine: storage, services and the `lw:sync` handler (sync.ts) over a Drizzle database
  * (better-sqlite3 or node-postgres). The transport (socket.io, auth, realtime) sits on top of it
  * through the {@link SyncEngine} interface.
  */
@@ -9,17 +9,14 @@ import {
   normalizeTableUid,
   compileScope,
   createHlc,
-  decodeCheckpoint,
   hashString,
   intersectScopes,
   scopeKey,
   formatLineagePoint,
-  parseLineagePoint,
   validateWhere,
   type LineageHistory,
   type PushOutcome,
   type Scope,
-  type SyncPage,
   type TableDescriptor,
   type WireRecord,
 } from '@lastword/core'
@@ -41,28 +38,18 @@ import {
 import { callAuthorize, readScopeFrom } from './authorize.js'
 import { bindClientId } from './clients.js'
 import { createDriver, type Driver } from './driver.js'
-import { fullRequestOf } from './full-request.js'
 import { randomNodeId } from './ids.js'
 import { eraseRecord, openLineage, openSegment, readLineageState } from './lineage.js'
-import {
-  fullPull,
-  incrementalPull,
-  pushOnlyPage,
-  pushVerdict,
-  resyncPage,
-  type ResyncReason,
-  type PullPage,
-  type PullScope,
-} from './pull.js'
 import { checkAppTables } from './app-tables.js'
 import { createScopeLocks } from './scope-lock.js'
 import { createTableService } from './services.js'
-import { purgeUpTo, readChangeLog, readState } from './store.js'
+import { committedChange, purgeUpTo, readChangeLog, readState } from './store.js'
 import { applyVersions, pushMapping, recordSchemas, type SchemaVersions } from './schema.js'
 import { buildSyncedTable, type SyncedTable, type TableInput } from './tables.js'
 import { linkForeignKeys } from './foreign-keys.js'
 import { applyWrites } from './write.js'
 import { applyPush, type PushDeps } from './push.js'
+import { syncPage, type SyncDeps } from './sync.js'
 import { checkReadiness } from './readiness.js'
 import { createHookStore } from './hook-store.js'
 import { backfill } from './backfill.js'
@@ -195,6 +182,8 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
     },
   }
 
+  const syncDeps: SyncDeps = { driver, limits, now, locks, tableOf, versions: () => versions, scopesOf, write }
+
   const engine: Engine = {
     dialect: driver.dialect.name,
     tables: descriptors,
@@ -267,66 +256,9 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       return scope === null ? null : compileScope(synced.name, scope)
     },
 
-    async sync(ctx, request): Promise<SyncPage> {
+    async sync(ctx, request) {
       ensureOpen()
-      // t1 of the client's offset sample, taken before any work: the handling between it and the answer's
-      // time (t2, taken last) drops out of the client's offset (SPEC.md, "Clock offset").
-      const receivedAt = now()
-      // Everything is validated before anything is written (ARCHITECTURE.md).
-      const table = tableOf(request.table)
-      // The request's limits first: they are cheap, and an oversized request must not reach authorize.
-      const push = request.push ?? []
-      if (!Array.isArray(push)) throw new LastwordError('BAD_REQUEST', 'push must be an array of records')
-      if (push.length > limits.maxPushRecords) {
-        throw new LastwordError('TOO_LARGE', `A push may carry at most ${limits.maxPushRecords} records; send the rest in the next request`, {
-          limit: limits.maxPushRecords,
-          got: push.length,
-        })
-      }
-      const full = request.full === undefined ? undefined : fullRequestOf(request.full, limits.maxMetaEntries)
-      if (request.pull === false && (full !== undefined || request.checkpoint === null || request.checkpoint === undefined)) {
-        throw new LastwordError('BAD_REQUEST', 'pull: false (push only) needs a checkpoint and no full reconciliation')
-      }
-      // A schema version this server never recorded is refused before anything (schema.ts).
-      if (push.length > 0) pushMapping(table, versions, request.schemaVersion)
-      const scopes = await scopesOf(ctx, table, request.where)
-      const checkpoint = request.checkpoint === null || request.checkpoint === undefined ? null : decodeCheckpoint(request.checkpoint)
-      const requested = request.pageSize ?? limits.defaultPageSize
-      const pageSize = Math.max(1, Math.min(Number.isSafeInteger(requested) ? requested : limits.defaultPageSize, limits.maxPageSize))
-
-      const release = await locks.acquire(table.name, scopes.scope)
-      // Across nodes, where the dialect has one (PostgreSQL): the table's lock, from the write transaction
-      // to the end of the read (table-lock.ts); exclusive when the sync writes, shared when it only reads.
-      // Without one (SQLite) the path stays exactly the in-process one.
-      const lease = driver.lease(table.name, push.length > 0 ? 'exclusive' : 'shared')
-      const on = lease?.driver ?? driver
-      try {
-        const p: PullScope = { dialect: driver.dialect, table, scope: scopes.scope, hash: scopes.hash, pageSize, readScope: scopes.readScope }
-        const columns = table.descriptor.columns.map((c) => c.name)
-        const pull = request.pull !== false
-        const seen = request.seen === undefined ? undefined : parseLineagePoint(request.seen)
-        let history: LineageHistory | null = null
-        let reason: ResyncReason | null = null
-        if ((push.length > 0 || !pull) && (checkpoint !== null || full !== undefined || push.some((r) => r.acknowledged === true))) {
-          // A push is not applied when the server cannot tell what the client may hold: a checkpoint behind
-          // the retention horizon, ahead of the database, or from another history (R12). It waits until
-          // full reconciliation has told the client what was purged.
-          const verdict = await on.read(() => pushVerdict(p, checkpoint, full, push))
-          if (verdict.withheld !== null) return { ...resyncPage(verdict.withheld), receivedAt, answeredAt: now(), outcomes: [], columns }
-          history = verdict.history
-          reason = verdict.reason
-        }
-        const outcomes = push.length === 0 ? [] : await write(ctx.principal, table, push, scopes.readScope, on, ctx.origin, history, request.schemaVersion)
-        let page: PullPage
-        if (!pull) page = reason === null ? pushOnlyPage(request.checkpoint as string, formatLineagePoint(await on.read(() => readLineageState()))) : resyncPage(reason)
-        else if (full !== undefined) page = await on.read(() => fullPull(p, full))
-        else if (checkpoint !== null) page = await on.read(() => incrementalPull(p, checkpoint, seen))
-        else page = resyncPage('no-checkpoint')
-        return { ...page, receivedAt, answeredAt: now(), outcomes, columns }
-      } finally {
-        if (lease !== null) await lease.release()
-        release()
-      }
+      return syncPage(syncDeps, ctx, request)
     },
 
     async push(ctx, request) {
@@ -377,21 +309,7 @@ export function createEngine<P extends Principal = Principal>(options: EngineOpt
       const { logged, lineage } = await driver.once(function* () {
         return { logged: yield* readChangeLog(after, upTo, size), lineage: yield* openLineage() }
       })
-      const entries = logged.map(({ rev, tbl, before, current }) => {
-        const deleted = current.deleted_at !== null
-        const change: CommittedChange = {
-          table: tbl,
-          uid: current.uid,
-          rev: current.rev,
-          meta: { uid: current.uid, created_at: current.created_at, updated_at: current.updated_at, deleted_at: current.deleted_at },
-          before,
-          after: deleted ? null : current.image,
-          lastImage: deleted ? current.image : null,
-          ...(current.fields === null ? {} : { fields: current.fields }),
-          knownAt: formatLineagePoint({ ...lineage, rev: current.rev }),
-        }
-        return { rev, change }
-      })
+      const entries = logged.map(({ rev, tbl, before, current }) => ({ rev, change: committedChange(tbl, current, current.rev, before, lineage) }))
       const scannedTo = logged.length < size ? upTo : (logged[logged.length - 1]?.rev ?? upTo)
       return { entries, scannedTo }
     },

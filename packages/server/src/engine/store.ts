@@ -14,8 +14,9 @@
  * - `lastword_state (id = 1, rev, horizon_rev)`: the version row every write transaction takes last
  *   (trap 1, docs/guarantees.md), and the retention horizon.
  */
-import { LastwordError, assertStamp, isStamp, type FieldStamps, type Stamp } from '@lastword/core'
+import { LastwordError, assertStamp, formatLineagePoint, isStamp, type FieldStamps, type Lineage, type Stamp } from '@lastword/core'
 import { sql } from 'drizzle-orm'
+import type { CommittedChange } from '../types.js'
 import type { Dialect } from './dialect/types.js'
 import { all, run, type Tx } from './tx.js'
 
@@ -30,6 +31,25 @@ export interface ServerRecord {
   image: Record<string, unknown> | null
   /** Each column's stamp (tables declared `merge: 'field'`); `null`: every column at `updated_at`. */
   fields: FieldStamps | null
+}
+
+/**
+ * A committed state as commit listeners and the change feed get it: `after` the live row, `lastImage` a
+ * tombstone's last row, `knownAt` the point of the history at `rev` (left out where none is known).
+ */
+export function committedChange(table: string, state: Omit<ServerRecord, 'rev'>, rev: number, before: Record<string, unknown> | null, lineage: Lineage | undefined): CommittedChange {
+  const deleted = state.deleted_at !== null
+  return {
+    table,
+    uid: state.uid,
+    rev,
+    meta: { uid: state.uid, created_at: state.created_at, updated_at: state.updated_at, deleted_at: state.deleted_at },
+    before,
+    after: deleted ? null : state.image,
+    lastImage: deleted ? state.image : null,
+    ...(state.fields === null ? {} : { fields: state.fields }),
+    ...(lineage === undefined ? {} : { knownAt: formatLineagePoint({ ...lineage, rev }) }),
+  }
 }
 
 /** The columns of `lastword_meta m` that {@link decodeMeta} reads. */

@@ -25,6 +25,16 @@ export interface RowWrite {
  */
 export class RowsRefusedError extends RestartError {}
 
+/** Runs `body`, a batched row write without a savepoint: a row the database refuses becomes {@link RowsRefusedError}. */
+export function* optimistically<T>(dialect: Dialect, body: Tx<T>): Tx<T> {
+  try {
+    return yield* body
+  } catch (error) {
+    if (!dialect.isRowError(error)) throw error
+    throw new RowsRefusedError()
+  }
+}
+
 /** Whether a stored state is a live row. */
 export function isLive(record: ServerRecord | undefined): boolean {
   return record !== undefined && record.deleted_at === null
@@ -72,12 +82,7 @@ export function* writeRowsIsolated(dialect: Dialect, table: SyncedTable, finals:
   const failed = new Map<string, LastwordError>()
   if (finals.every((f) => f.state.deleted_at !== null && !isLive(f.initial))) return failed
   if (!isolate) {
-    try {
-      yield* writeRows(dialect, table, finals)
-    } catch (error) {
-      if (!dialect.isRowError(error)) throw error
-      throw new RowsRefusedError()
-    }
+    yield* optimistically(dialect, writeRows(dialect, table, finals))
     return failed
   }
   const batch = dialect.savepoint('lw_rows')

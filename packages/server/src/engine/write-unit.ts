@@ -22,9 +22,10 @@ import type { CommittedChange } from '../types.js'
 import { readMeta, type ServerRecord } from './store.js'
 import { RestartError, run, type Tx } from './tx.js'
 import { outcomesOf, rejectedOutcome } from './write-outcomes.js'
-import { RowsRefusedError, isLive, writeRows } from './write-rows.js'
+import { RowsRefusedError, isLive, optimistically, writeRows } from './write-rows.js'
 import { validateRecord } from './write-input.js'
-import { MAX_RESTARTS, changesOf, commitPart, dropRefused, liveWrites, prepare, replay, withoutCapture, writePart, type Candidate, type Planned, type Prepared, type TxResult, type WriteContext } from './write.js'
+import { dropRefused, prepare, replay } from './write-decide.js'
+import { MAX_RESTARTS, changesOf, commitPart, liveWrites, withoutCapture, writePart, type Candidate, type Planned, type Prepared, type TxResult, type WriteContext } from './write.js'
 import { refuseOrphans } from './foreign-keys.js'
 import { codeOf, type Driver } from './dialect/types.js'
 
@@ -213,17 +214,12 @@ function* writeUnitRows(parts: readonly UnitPart[], held: readonly HeldPart[], i
   order.sort((a, b) => a.place - b.place)
   const failed = new Map<number, Map<string, LastwordError>>()
   if (!isolate) {
-    try {
-      for (let i = 0; i < order.length; ) {
-        const p = (order[i] as (typeof order)[number]).p
-        const batch: HeldPart['finals'] = []
-        while (i < order.length && (order[i] as (typeof order)[number]).p === p) batch.push((order[i++] as (typeof order)[number]).final)
-        const table = (parts[p] as UnitPart).ctx.table
-        yield* withoutCapture(dialect, table, writeRows(dialect, table, batch))
-      }
-    } catch (error) {
-      if (!dialect.isRowError(error)) throw error
-      throw new RowsRefusedError()
+    for (let i = 0; i < order.length; ) {
+      const p = (order[i] as (typeof order)[number]).p
+      const batch: HeldPart['finals'] = []
+      while (i < order.length && (order[i] as (typeof order)[number]).p === p) batch.push((order[i++] as (typeof order)[number]).final)
+      const table = (parts[p] as UnitPart).ctx.table
+      yield* optimistically(dialect, withoutCapture(dialect, table, writeRows(dialect, table, batch)))
     }
     return failed
   }

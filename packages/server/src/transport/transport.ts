@@ -91,6 +91,25 @@ export function createTransport(options: TransportOptions): Transport {
   const realtime = createRealtime({ engine, logger, isLive: (session) => session.socket.connected && !isExpired(session) })
   const requestDeps: RequestDeps = { engine, limits, logger, realtime }
 
+  /** A socket's handshake (handshake.ts), attached or served (`serveConnection`): its identity, or the refusal it is told, counted. */
+  async function identifySocket(socket: Parameters<typeof identify>[0]): Promise<Identity> {
+    try {
+      return await identify(socket, {
+        authenticate,
+        originCheck,
+        clientIdOwner: (clientId) => bindings.get(clientId)?.principalId,
+        bindClientId: (clientId, principalId) => engine.bindClient(clientId, principalId),
+        now: () => engine.now(),
+        logger,
+        timeoutMs: limits.handshakeTimeoutMs,
+      })
+    } catch (error) {
+      const refusal = toPublicError(error, logger, { event: 'handshake' })
+      meter.error(refusal.code, 'handshake')
+      throw refusal
+    }
+  }
+
   function expire(session: Session): void {
     logger.info({ principal: session.principal.id, clientId: session.clientId }, 'lastword: session expired; socket closed')
     session.socket.disconnect(true)
@@ -265,24 +284,12 @@ export function createTransport(options: TransportOptions): Transport {
     }
     io.use((socket, next) => {
       if (closed) return next(toConnectError(new LastwordError('CLOSED', 'The server is shutting down; retry later')))
-      identify(socket, {
-        authenticate,
-        originCheck,
-        clientIdOwner: (clientId) => bindings.get(clientId)?.principalId,
-        bindClientId: (clientId, principalId) => engine.bindClient(clientId, principalId),
-        now: () => engine.now(),
-        logger,
-        timeoutMs: limits.handshakeTimeoutMs,
-      }).then(
+      identifySocket(socket).then(
         (identity) => {
           identities.set(socket, identity)
           next()
         },
-        (error: unknown) => {
-          const refusal = toPublicError(error, logger, { event: 'handshake' })
-          meter.error(refusal.code, 'handshake')
-          next(toConnectError(refusal))
-        },
+        (refusal: LastwordError) => next(toConnectError(refusal)),
       )
     })
     io.on('connection', (socket: SyncSocket) => onConnection(socket as unknown as SessionSocket))
@@ -293,22 +300,7 @@ export function createTransport(options: TransportOptions): Transport {
   async function serveConnection(connection: DuplexConnection): Promise<void> {
     if (closed) throw new LastwordError('CLOSED', 'The server is shutting down; retry later')
     const socket = adaptDuplex(connection)
-    let identity: Identity
-    try {
-      identity = await identify(socket, {
-        authenticate,
-        originCheck,
-        clientIdOwner: (clientId) => bindings.get(clientId)?.principalId,
-        bindClientId: (clientId, principalId) => engine.bindClient(clientId, principalId),
-        now: () => engine.now(),
-        logger,
-        timeoutMs: limits.handshakeTimeoutMs,
-      })
-    } catch (error) {
-      const refusal = toPublicError(error, logger, { event: 'handshake' })
-      meter.error(refusal.code, 'handshake')
-      throw refusal
-    }
+    const identity = await identifySocket(socket)
     if (closed) throw new LastwordError('CLOSED', 'The server is shutting down; retry later')
     // The connection may have ended while `authenticate` ran; socket.io drops such sockets silently.
     if (!connection.connected) throw new LastwordError('TRANSIENT', 'The connection ended during the handshake')
