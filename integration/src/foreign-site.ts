@@ -6,6 +6,8 @@
  *
  * Every write reports how many rows it changed: a write that changed nothing is captured as nothing.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { eq } from 'drizzle-orm'
@@ -13,7 +15,7 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import type { ItemRow } from './cluster.js'
-import { PG_URL, openSqlite, tempDir, type PgSchema, type TestDatabase } from './databases.js'
+import { PG_URL, openSqlite, type PgSchema, type TestDatabase } from './databases.js'
 import { pgItems, sqliteItems } from './schema.js'
 
 export type ItemPatch = Partial<ItemRow>
@@ -52,12 +54,16 @@ export interface ForeignSite {
 /** A SQL string literal. */
 export const quote = (value: string): string => `'${value.replace(/'/g, "''")}'`
 
-/** SQLite: a WAL file per run (the feed's poll needs a file: an in-memory database has no other connection). */
+/**
+ * SQLite: a WAL file per run (the feed's poll needs a file: an in-memory database has no other
+ * connection), in memory-backed /dev/shm where there is one — `synchronous = FULL` syncs every commit.
+ */
 export function sqliteForeignSite(): ForeignSite {
   const files = new WeakMap<TestDatabase, string>()
   return {
     async openDatabase() {
-      const { dir, remove } = tempDir('lw-t24-')
+      const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'lw-t24-'))
+      const remove = (): void => rmSync(dir, { recursive: true, force: true })
       const file = join(dir, 'app.db')
       const opened = openSqlite(file)
       const database: TestDatabase = {
