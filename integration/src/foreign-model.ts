@@ -108,6 +108,7 @@ class LateInsertCmd implements Cmd {
     if (!record.lateOpen) {
       await vt.await(late.begin())
       record.lateOpen = true
+      record.watchLate()
     }
     for (const row of this.rows) {
       const { id, uid, title } = record.fresh()
@@ -151,8 +152,9 @@ async function commitLate(real: Real): Promise<void> {
   const record = recordOf(real)
   const late = record.connections.late
   if (late === null || !record.lateOpen) return
-  await real.cluster.vt.await(late.commit())
   record.lateOpen = false
+  record.stopWatching()
+  await real.cluster.vt.await(late.commit())
   const writes = [...record.late.values()]
   record.late.clear()
   record.writes.push(...writes)
@@ -283,6 +285,7 @@ export function foreignVariant(site: ForeignSite, late: boolean): ModelVariant {
           const open = record
           record = null
           if (open !== null) {
+            open.stopWatching()
             await open.connections.late?.abort().catch(() => undefined)
             await open.connections.close()
           }

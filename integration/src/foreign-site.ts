@@ -41,8 +41,10 @@ export interface LateTransaction {
   begin(): Promise<void>
   exec(text: string): Promise<number>
   commit(): Promise<void>
-  /** Rolls back whatever is open (the end of a failed run). */
+  /** Rolls back whatever is open (the end of a failed run, or the watchdog). */
   abort(): Promise<void>
+  /** How many other backends wait for a lock this transaction holds (asked on a connection of its own). */
+  blocking(): Promise<number>
 }
 
 /** How a campaign of row T24 opens its database and the foreign writers on it. */
@@ -108,10 +110,12 @@ export function pgForeignSite(schema: () => PgSchema, poolSize: number): Foreign
       const options = `-c search_path=${schema().name}`
       const other = new pg.Client({ connectionString: PG_URL, options })
       const held = new pg.Client({ connectionString: PG_URL, options })
-      other.on('error', () => undefined)
-      held.on('error', () => undefined)
-      await other.connect()
-      await held.connect()
+      const probe = new pg.Client({ connectionString: PG_URL, options })
+      for (const c of [other, held, probe]) {
+        c.on('error', () => undefined)
+        await c.connect()
+      }
+      const heldPid = Number((await held.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid)
       const app = database.db as unknown as NodePgDatabase
       const count = (result: { rowCount: number | null }): number => result.rowCount ?? 0
       let open = false
@@ -138,11 +142,14 @@ export function pgForeignSite(schema: () => PgSchema, poolSize: number): Foreign
             open = false
             await held.query('ROLLBACK')
           },
+          async blocking() {
+            const { rows } = await probe.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${heldPid} = ANY(pg_blocking_pids(pid))`)
+            return Number(rows[0]?.n ?? 0)
+          },
         },
         async close() {
           if (open) await held.query('ROLLBACK').catch(() => undefined)
-          await other.end().catch(() => undefined)
-          await held.end().catch(() => undefined)
+          for (const c of [other, held, probe]) await c.end().catch(() => undefined)
         },
       }
     },

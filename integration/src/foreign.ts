@@ -33,6 +33,10 @@ export interface ForeignWrite {
   known?: PushedRecord
 }
 
+/** The process's own timers, taken before virtual time replaces them: the late transaction's watchdog runs in real time. */
+const realSetTimeout = globalThis.setTimeout
+const realClearTimeout = globalThis.clearTimeout
+
 /** Placeholder versions for writes whose stamp was never seen: below every real stamp, one per write. */
 const unknownVersion = (id: number): string => `000000000000-0000-foreign-${String(id).padStart(6, '0')}`
 
@@ -43,6 +47,9 @@ export class ForeignRecord {
   /** The late transaction's uids (PostgreSQL), with the last write to each inside it. */
   readonly late = new Map<string, ForeignWrite>()
   lateOpen = false
+  /** What the late transaction's watchdog found. */
+  readonly violations: Violation[] = []
+  private watchdog: ReturnType<typeof setTimeout> | null = null
   /** Rows read before the write under way (the realtime check's "before"). */
   readonly seen: Array<Record<string, unknown> | null> = []
   private next = 0
@@ -56,6 +63,45 @@ export class ForeignRecord {
   fresh(): { id: number; uid: string; title: string } {
     const id = ++this.next
     return { id, uid: `f-${String(id).padStart(4, '0')}`, title: `f:${id}` }
+  }
+
+  /**
+   * While the late transaction is open (PostgreSQL), every 500 ms of real time: does any other backend
+   * wait for a lock it holds? It holds only its own fresh rows, which no one else knows (trap 1: the
+   * capture takes nothing of lastword's before commit), so none may. Two probes in a row that find one —
+   * the server's writes stalled behind an uncommitted foreign transaction — are a violation: the
+   * transaction is rolled back (its writes never happened) so that the run can go on and report it.
+   */
+  watchLate(): void {
+    const late = this.connections.late
+    if (late === null || this.watchdog !== null) return
+    let strikes = 0
+    const tick = (): void => {
+      this.watchdog = realSetTimeout(() => {
+        if (!this.lateOpen) return void (this.watchdog = null)
+        late.blocking().then(
+          async (waiting) => {
+            strikes = waiting > 0 ? strikes + 1 : 0
+            if (strikes < 2) return this.lateOpen ? tick() : void (this.watchdog = null)
+            this.watchdog = null
+            this.violations.push({
+              invariant: 'I9',
+              message: `${waiting} other transactions waited over 500 ms for a lock held by an uncommitted foreign transaction (trap 1: the capture takes nothing of lastword's before commit); it was rolled back`,
+            })
+            this.lateOpen = false
+            this.late.clear()
+            await late.abort().catch(() => undefined)
+          },
+          () => tick(),
+        )
+      }, 500)
+    }
+    tick()
+  }
+
+  stopWatching(): void {
+    if (this.watchdog !== null) realClearTimeout(this.watchdog)
+    this.watchdog = null
   }
 
   delivered(changes: ReadonlyArray<{ rev: number }>): void {
@@ -128,7 +174,7 @@ export class ForeignRecord {
    * stamp a database stamp, and the change feed's "nothing missed, nothing twice" since realtime started.
    */
   async check(): Promise<Violation[]> {
-    const out: Violation[] = []
+    const out: Violation[] = [...this.violations]
     const cluster = this.cluster
     const server = await readServerState((q, p) => cluster.database.raw(q, p), 'items')
     for (const w of this.writes) {

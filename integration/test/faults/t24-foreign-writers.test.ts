@@ -14,5 +14,5 @@ import { runModelCampaign } from '../../src/model.js'
 const site = sqliteForeignSite()
 
 it('T24 (SQLite): foreign writers mixed with real clients — every write captured once, delivered, converged (I1, I2, I3, I5)', async () => {
-  await runModelCampaign({ row: 'T24-S', ciCount: 40, openDatabase: () => site.openDatabase(), variant: foreignVariant(site, false) })
+  await runModelCampaign({ row: 'T24-S', ciCount: 100, openDatabase: () => site.openDatabase(), variant: foreignVariant(site, false) })
 }, scaledTimeout(1_800_000))
