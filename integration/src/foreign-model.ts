@@ -209,10 +209,10 @@ async function realtimeBurst(real: Real, record: ForeignRecord): Promise<Violati
     return r === undefined ? null : { ...r, done: r['done'] === true || r['done'] === 1 }
   }
   const expected: Array<{ client: string; uid: string; what: string }> = []
-  const told = async (what: string, write: () => Promise<string | null>): Promise<void> => {
+  const told = async (what: string, before: Record<string, unknown> | null, write: () => Promise<string | null>): Promise<void> => {
     const uid = await write()
     if (uid === null) return
-    const rows = [...record.seen.splice(0), await rowOf(uid)].filter((r): r is Record<string, unknown> => r !== null)
+    const rows = [before, await rowOf(uid)].filter((r): r is Record<string, unknown> => r !== null)
     for (const c of cluster.clients) {
       if (c.closed) continue
       const scopes = [...c.subscriptions.keys()].map((s) => validateWhere(SCOPES[s] as Record<string, unknown>, cluster.descriptor))
@@ -221,22 +221,20 @@ async function realtimeBurst(real: Real, record: ForeignRecord): Promise<Violati
     await cluster.vt.runFor(500)
   }
   const row = { list: cluster.rng.pick(LISTS), title: '', done: cluster.rng.chance(0.5), n: 1 }
-  await told('a Drizzle insert', async () => {
+  await told('a Drizzle insert', null, async () => {
     await foreignWrite(record, 'drizzle', 'insert', null, row, {})
     return record.writes.at(-1)?.uid ?? null
   })
   const targets = await record.liveTargets()
   const updated = targets.length === 0 ? undefined : targets[cluster.rng.int(targets.length)]
   if (updated !== undefined) {
-    record.seen.push(await rowOf(updated))
-    await told('a raw update', async () => (await foreignWrite(record, 'raw', 'update', updated, row, { done: cluster.rng.chance(0.5), list: cluster.rng.pick(LISTS) }), updated))
+    await told('a raw update', await rowOf(updated), async () => (await foreignWrite(record, 'raw', 'update', updated, row, { done: cluster.rng.chance(0.5), list: cluster.rng.pick(LISTS) }), updated))
   }
   const others = targets.filter((uid) => uid !== updated)
   const deleted = others.length === 0 ? undefined : others[cluster.rng.int(others.length)]
   if (deleted !== undefined) {
-    record.seen.push(await rowOf(deleted))
     const via = cluster.rng.chance(0.5) ? 'raw' : 'drizzle'
-    await told(`a ${via} delete`, async () => (await foreignWrite(record, via, 'delete', deleted, row, {}), deleted))
+    await told(`a ${via} delete`, await rowOf(deleted), async () => (await foreignWrite(record, via, 'delete', deleted, row, {}), deleted))
   }
   const events = cluster.network.events.slice(from)
   const out: Violation[] = []

@@ -50,8 +50,6 @@ export class ForeignRecord {
   /** What the late transaction's watchdog found. */
   readonly violations: Violation[] = []
   private watchdog: ReturnType<typeof setTimeout> | null = null
-  /** Rows read before the write under way (the realtime check's "before"). */
-  readonly seen: Array<Record<string, unknown> | null> = []
   private next = 0
 
   constructor(
