@@ -36,10 +36,11 @@ function recordOf(real: Real): ForeignRecord {
 type Direct = Exclude<Via, 'late'>
 
 /** A foreign write to `uid`: insert (fresh uid), update with a new title, or delete. */
-async function foreignWrite(record: ForeignRecord, via: Direct, op: 'insert' | 'update' | 'delete', target: string | null, row: ItemRow, patch: Partial<ItemRow>): Promise<void> {
-  const { id, uid: freshUid, title } = record.fresh()
+async function foreignWrite(record: ForeignRecord, via: Direct, op: 'insert' | 'recreate' | 'update' | 'delete', target: string | null, row: ItemRow, patch: Partial<ItemRow>): Promise<void> {
+  const { id, uid: fresh, title } = record.fresh()
   const c = record.connections
-  if (op === 'insert') {
+  if (op === 'insert' || op === 'recreate') {
+    const freshUid = op === 'recreate' && target !== null ? target : fresh
     const full = { ...row, title }
     await record.write(via, 'insert', freshUid, title, id, () => (via === 'drizzle' ? c.drizzle.insert({ uid: freshUid, ...full }) : c.raw(record.insertSql(freshUid, full))))
   } else if (target !== null && op === 'update') {
@@ -52,7 +53,7 @@ async function foreignWrite(record: ForeignRecord, via: Direct, op: 'insert' | '
 class ForeignCmd implements Cmd {
   constructor(
     readonly via: Direct,
-    readonly op: 'insert' | 'update' | 'delete',
+    readonly op: 'insert' | 'recreate' | 'update' | 'delete',
     readonly pick: number,
     readonly row: ItemRow,
     readonly patch: Partial<ItemRow>,
@@ -61,12 +62,12 @@ class ForeignCmd implements Cmd {
   check = (): boolean => true
   async run(_m: unknown, real: Real): Promise<void> {
     const record = recordOf(real)
-    const targets = this.op === 'insert' ? [] : await record.liveTargets()
+    const targets = this.op === 'insert' ? [] : this.op === 'recreate' ? await record.tombstones() : await record.liveTargets()
     if (this.op !== 'insert' && targets.length === 0) return
     await foreignWrite(record, this.via, this.op, targets[this.pick % Math.max(1, targets.length)] ?? null, this.row, this.patch)
     await after(real, this.waitMs)
   }
-  toString = (): string => `foreign-${this.op}(${this.via}, #${this.pick}${this.op === 'update' ? `, ${JSON.stringify(this.patch)}` : this.op === 'insert' ? `, ${JSON.stringify(this.row)}` : ''}) +${this.waitMs}ms`
+  toString = (): string => `foreign-${this.op}(${this.via}, #${this.pick}${this.op === 'update' ? `, ${JSON.stringify(this.patch)}` : this.op === 'insert' || this.op === 'recreate' ? `, ${JSON.stringify(this.row)}` : ''}) +${this.waitMs}ms`
 }
 
 /** A client writes a uid it holds and syncs; `delayMs` into its push, a foreign writer writes the same uid. */
@@ -180,6 +181,7 @@ export function foreignCommands(late: boolean): fc.Arbitrary<Iterable<Cmd>> {
     fc.tuple(viaArb, fc.nat(), patchArb, waitArb).map(([via, p, patch, w]) => new ForeignCmd(via, 'update', p, { list: 'a', title: '', done: false, n: null }, patch, w)),
     fc.tuple(viaArb, fc.nat(), patchArb, waitArb).map(([via, p, patch, w]) => new ForeignCmd(via, 'update', p, { list: 'a', title: '', done: false, n: null }, patch, w)),
     fc.tuple(viaArb, fc.nat(), waitArb).map(([via, p, w]) => new ForeignCmd(via, 'delete', p, { list: 'a', title: '', done: false, n: null }, {}, w)),
+    fc.tuple(viaArb, fc.nat(), rowArb, waitArb).map(([via, p, row, w]) => new ForeignCmd(via, 'recreate', p, row, {}, w)),
     fc.tuple(clientArb, fc.nat(), viaArb, fc.constantFrom<'update' | 'delete'>('update', 'update', 'delete'), patchArb, fc.integer({ min: 0, max: 40 })).map(
       ([c, p, via, op, patch, d]) => new RaceCmd(c, p, via, op, patch, d),
     ),
@@ -218,6 +220,8 @@ async function realtimeBurst(real: Real, record: ForeignRecord): Promise<Violati
       const scopes = [...c.subscriptions.keys()].map((s) => validateWhere(SCOPES[s] as Record<string, unknown>, cluster.descriptor))
       if (scopes.some((scope) => rows.some((row) => matches(row, scope)))) expected.push({ client: c.name, uid, what })
     }
+    // The feed hears of the commit (the poll, the NOTIFY), then the events cross the network.
+    await record.feedCaughtUp()
     await cluster.vt.runFor(500)
   }
   const row = { list: cluster.rng.pick(LISTS), title: '', done: cluster.rng.chance(0.5), n: 1 }
