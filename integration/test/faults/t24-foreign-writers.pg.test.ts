@@ -21,7 +21,7 @@ afterAll(async () => {
   await schema?.drop()
 })
 
-it.skipIf(!available)('T24 (PostgreSQL): foreign writers and late commits mixed with real clients — every write captured once, delivered, converged (I1, I2, I3, I5)', async () => {
+it.skipIf(!available)('T24 (PostgreSQL): foreign writers and late commits mixed with real clients — every write captured once, delivered, converged (I1, I2, I3, I5, I14)', async () => {
   const site = pgForeignSite(() => schema, 6)
   await runModelCampaign({ row: 'T24-P', ciCount: 30, openDatabase: () => site.openDatabase(), variant: foreignVariant(site, true) })
 }, scaledTimeout(1_800_000))

@@ -13,6 +13,6 @@ import { runModelCampaign } from '../../src/model.js'
 
 const site = sqliteForeignSite()
 
-it('T24 (SQLite): foreign writers mixed with real clients — every write captured once, delivered, converged (I1, I2, I3, I5)', async () => {
+it('T24 (SQLite): foreign writers mixed with real clients — every write captured once, delivered, converged (I1, I2, I3, I5, I14)', async () => {
   await runModelCampaign({ row: 'T24-S', ciCount: 100, openDatabase: () => site.openDatabase(), variant: foreignVariant(site, false) })
 }, scaledTimeout(1_800_000))
