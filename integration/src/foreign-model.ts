@@ -17,13 +17,13 @@
  * Replays are close, not exact: the database clock (real time) stamps foreign writes.
  */
 import fc from 'fast-check'
+import { matches, validateWhere } from '@lastword/core'
 import type { Violation } from './checkers.js'
 import type { ItemRow } from './cluster.js'
 import { CLIENT_COMMANDS, after, clientArb, clientOf, patchArb, rowArb, waitArb, type Cmd, type ModelVariant, type Real, type VariantRun } from './model.js'
 import { ForeignRecord, type Via } from './foreign.js'
 import type { ForeignSite } from './foreign-site.js'
 import { LISTS, SCOPES } from './schema.js'
-import { matches, validateWhere } from '@lastword/core'
 
 const records = new WeakMap<Real['cluster'], ForeignRecord>()
 
@@ -35,7 +35,7 @@ function recordOf(real: Real): ForeignRecord {
 
 type Direct = Exclude<Via, 'late'>
 
-/** A foreign write to `uid`: insert (fresh uid), update with a new title, or delete. */
+/** A foreign write: an insert (a fresh uid), a re-create (an insert of the tombstoned `target`), an update with a new title, or a delete. */
 async function foreignWrite(record: ForeignRecord, via: Direct, op: 'insert' | 'recreate' | 'update' | 'delete', target: string | null, row: ItemRow, patch: Partial<ItemRow>): Promise<void> {
   const { id, uid: fresh, title } = record.fresh()
   const c = record.connections
@@ -263,6 +263,7 @@ export function foreignVariant(site: ForeignSite, late: boolean): ModelVariant {
           startAt: Date.now(),
           server: {
             feed: {
+              // The feed's seam, on virtual time: the faked setTimeout and Date once the cluster installed it.
               timers: { now: () => Date.now(), set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) },
               pollIntervalMs: 50,
               checkIntervalMs: 3_600_000,
