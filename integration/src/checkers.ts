@@ -15,7 +15,7 @@ import type { StoredRecord, StoredScope } from '@lastword/client'
 import type { PushedRecord, WireEvent } from './fault-network.js'
 import type { History } from './history.js'
 
-export type Invariant = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8' | 'I9' | 'I10'
+export type Invariant = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8' | 'I9' | 'I10' | 'I14'
 
 export interface Violation {
   invariant: Invariant

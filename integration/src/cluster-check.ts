@@ -16,6 +16,7 @@ import {
 } from './checkers.js'
 import { COLUMNS, type Cluster } from './cluster.js'
 import { checkFieldIdempotent, checkFieldLocalWrites, checkFieldMerge } from './field-checkers.js'
+import type { WireEvent } from './fault-network.js'
 import { SCOPES } from './schema.js'
 
 /** What a run did that the checks must allow for: a purge, refusals on purpose, a restore. */
@@ -23,6 +24,11 @@ export interface CheckOptions {
   purged?: boolean
   refusals?: boolean
   restored?: boolean
+  /**
+   * Writes the server took from other writers (row T24: plain Drizzle, raw SQL, late transactions), as
+   * `applied` outcomes with the stamps the database gave them: I3 and I5 count them with the pushes.
+   */
+  foreign?: readonly WireEvent[]
 }
 
 /**
@@ -62,15 +68,16 @@ export async function checkCluster(cluster: Cluster, options: CheckOptions = {})
   const server = await readServerState((q, p) => cluster.database.raw(q, p), 'items')
   out.push(...checkAcknowledged(cluster.network.events, server, { purged: options.purged === true }))
   out.push(...checkLocalWrites(cluster.history, cluster.network.events, server, { purged: options.purged === true }))
+  const events = [...cluster.network.events, ...(options.foreign ?? [])]
   const fieldMerge = cluster.options.merge === 'field'
   if (fieldMerge) {
     const fields = new Map<string, Record<string, string> | null>()
     for (const r of await cluster.database.raw(`SELECT uid, fields FROM lastword_meta WHERE tbl = 'items'`)) {
       fields.set(String(r['uid']), typeof r['fields'] === 'string' ? (JSON.parse(r['fields']) as Record<string, string>) : null)
     }
-    out.push(...checkFieldMerge(cluster.network.events, server, fields, COLUMNS))
+    out.push(...checkFieldMerge(events, server, fields, COLUMNS))
     out.push(...checkFieldLocalWrites(cluster.history, cluster.network.events, server, fields))
-  } else out.push(...checkLww(cluster.network.events, server, COLUMNS, { purged: options.purged === true }))
+  } else out.push(...checkLww(events, server, COLUMNS, { purged: options.purged === true }))
   out.push(...checkDriftBound(server, cluster.vt.now(), cluster.server.engine.limits.maxDriftMs))
   if (options.purged !== true) out.push(...checkNothingVanished(cluster.history, server))
   // I5 counts logged changes per accepted version: a restored database lost the log of what was
@@ -78,7 +85,7 @@ export async function checkCluster(cluster: Cluster, options: CheckOptions = {})
   if (options.purged !== true && options.restored !== true) {
     const changes = new Map<string, number>()
     for (const r of await cluster.database.raw(`SELECT uid, count(*) AS n FROM lastword_changes WHERE tbl = 'items' GROUP BY uid`)) changes.set(String(r['uid']), Number(r['n']))
-    out.push(...(fieldMerge ? checkFieldIdempotent(cluster.network.events, changes) : checkIdempotent(cluster.network.events, changes)))
+    out.push(...(fieldMerge ? checkFieldIdempotent(events, changes) : checkIdempotent(events, changes)))
   }
   if (options.refusals !== true) {
     for (const c of cluster.clients) {

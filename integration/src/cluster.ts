@@ -22,7 +22,7 @@ import { PERFECT, createFaultNetwork, type FaultNetwork, type FaultTransport, ty
 import { History } from './history.js'
 import { createRng, seedGlobalRandomness, type Rng } from './random.js'
 import { LISTS, SCOPES } from './schema.js'
-import { CONSOLE_ERRORS, createInMemoryServer, type InMemoryServer } from './server-kit.js'
+import { CONSOLE_ERRORS, createInMemoryServer, type InMemoryServer, type KitOptions } from './server-kit.js'
 import { installVirtualTime, type VirtualTime } from './virtual-time.js'
 
 export interface ItemRow {
@@ -61,6 +61,9 @@ export interface ClusterOptions {
   client?: { debounceMs?: number; requestTimeoutMs?: number; retryMaxMs?: number; pageSize?: number }
   /** How `items` merges concurrent writes (row T25: `'field'`, checked per field by field-checkers.ts). */
   merge?: 'row' | 'field'
+  /** The server's change feed (row T24: other writers reach the sockets) and the virtual epoch to start at. */
+  server?: Pick<KitOptions, 'feed' | 'onFeedDelivery'>
+  startAt?: number
 }
 
 export const COLUMNS = ['list', 'title', 'done', 'n'] as const
@@ -110,13 +113,14 @@ export class Cluster {
       ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
       ...(options.merge === 'field' ? { tables: { items: { table: database.items, merge: 'field' as const } } } : {}),
+      ...options.server,
     })
   }
 
   static async start(options: ClusterOptions): Promise<Cluster> {
     const rng = createRng(options.seed)
     const database = await options.openDatabase()
-    const vt = installVirtualTime()
+    const vt = installVirtualTime(options.startAt)
     const restoreRandom = seedGlobalRandomness(rng.fork())
     try {
       const server = await Cluster.serverFor(options, database, vt)

@@ -11,12 +11,13 @@ import fc from 'fast-check'
 import { versionOf } from '@lastword/core'
 import { formatViolations, type Violation } from './checkers.js'
 import { reportCampaign } from './campaign.js'
-import { Cluster, type ItemRow, type SimClient } from './cluster.js'
+import { Cluster, type ClusterOptions, type ItemRow, type SimClient } from './cluster.js'
+import type { CheckOptions } from './cluster-check.js'
 import type { TestDatabase } from './databases.js'
 import { baseSeed, scaledRuns } from './random.js'
 import { LISTS, SCOPES } from './schema.js'
 
-interface Model {
+export interface Model {
   clients: number
   online: boolean[]
   subscriptions: Set<number>[]
@@ -24,17 +25,17 @@ interface Model {
   scopeChanges: boolean
 }
 
-interface Real {
+export interface Real {
   cluster: Cluster
   clients: SimClient[]
   violations: Violation[]
 }
 
-type Cmd = fc.AsyncCommand<Model, Real, boolean>
+export type Cmd = fc.AsyncCommand<Model, Real, boolean>
 
-const clientOf = (real: Real, index: number): SimClient => real.clients[index % real.clients.length] as SimClient
+export const clientOf = (real: Real, index: number): SimClient => real.clients[index % real.clients.length] as SimClient
 
-async function after(real: Real, waitMs: number): Promise<void> {
+export async function after(real: Real, waitMs: number): Promise<void> {
   if (waitMs > 0) await real.cluster.vt.runFor(waitMs)
   await real.cluster.sample()
 }
@@ -193,23 +194,23 @@ class WaitCmd implements Cmd {
   toString = (): string => `wait(${this.ms}ms)`
 }
 
-const MAX_CLIENTS = 5
-const clientArb = fc.nat({ max: MAX_CLIENTS - 1 })
-const waitArb = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 400 }))
-const rowArb: fc.Arbitrary<ItemRow> = fc.record({
+export const MAX_CLIENTS = 5
+export const clientArb = fc.nat({ max: MAX_CLIENTS - 1 })
+export const waitArb = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 400 }))
+export const rowArb: fc.Arbitrary<ItemRow> = fc.record({
   list: fc.constantFrom(...LISTS),
   title: fc.constant(''),
   done: fc.boolean(),
   n: fc.option(fc.nat({ max: 9 }), { nil: null }),
 })
-const patchArb: fc.Arbitrary<Partial<ItemRow>> = fc.record(
+export const patchArb: fc.Arbitrary<Partial<ItemRow>> = fc.record(
   { list: fc.constantFrom(...LISTS), done: fc.boolean(), n: fc.option(fc.nat({ max: 9 }), { nil: null }) },
   { requiredKeys: [] },
 )
 const scopeArb = fc.nat({ max: SCOPES.length - 1 })
 
-export const commandsArb = fc.commands(
-  [
+/** T01's commands (row T24 mixes its foreign writers into them). */
+export const CLIENT_COMMANDS: Array<fc.Arbitrary<Cmd>> = [
     fc.tuple(clientArb, rowArb, waitArb).map(([c, r, w]) => new CreateCmd(c, r, w)),
     fc.tuple(clientArb, fc.nat(), patchArb, waitArb).map(([c, p, patch, w]) => new UpdateCmd(c, p, patch, w)),
     fc.tuple(clientArb, fc.nat(), patchArb, waitArb).map(([c, p, patch, w]) => new UpdateCmd(c, p, patch, w)),
@@ -220,9 +221,32 @@ export const commandsArb = fc.commands(
     fc.tuple(clientArb, scopeArb).map(([c, s]) => new SubscribeCmd(c, s)),
     fc.tuple(clientArb, scopeArb).map(([c, s]) => new UnsubscribeCmd(c, s)),
     fc.integer({ min: 50, max: 3_000 }).map((ms) => new WaitCmd(ms)),
-  ],
-  { maxCommands: 30, size: 'max' },
-)
+]
+
+export const commandsArb = fc.commands(CLIENT_COMMANDS, { maxCommands: 30, size: 'max' })
+
+/**
+ * A variant of the campaign (row T24): its own commands, and per run the cluster's extra options and
+ * hooks — after the clients are set up, before healing (what the commands left open is closed), after
+ * the cluster's checks (its own), and at the end.
+ */
+export interface ModelVariant {
+  label: string
+  commands: fc.Arbitrary<Iterable<Cmd>>
+  run(): VariantRun
+}
+
+export interface VariantRun {
+  cluster: Pick<ClusterOptions, 'server' | 'startAt'>
+  started(real: Real): Promise<void>
+  beforeHeal(real: Real): Promise<void>
+  /** Right after healing, before the checks: violations of its own. */
+  afterHeal(real: Real): Promise<Violation[]>
+  /** The options of the cluster's checks (writes from other writers), and the variant's own checks. */
+  checkOptions(real: Real): Promise<CheckOptions>
+  check(real: Real): Promise<Violation[]>
+  close(): Promise<void>
+}
 
 export interface ModelCampaignOptions {
   row: string
@@ -232,18 +256,26 @@ export interface ModelCampaignOptions {
   regressions?: ReadonlyArray<{ seed: number; path?: string }>
   /** How `items` merges (row T25 runs the same commands on a `merge: 'field'` table). */
   merge?: 'row' | 'field'
+  variant?: ModelVariant
 }
 
 /** One property run: a cluster, the commands, healing, the checkers. */
-function property(open: () => Promise<TestDatabase>, merge: 'row' | 'field' = 'row') {
+function property(open: () => Promise<TestDatabase>, merge: 'row' | 'field' = 'row', variant?: ModelVariant) {
   return fc.asyncProperty(
     fc.integer({ min: 2, max: MAX_CLIENTS }),
     fc.array(scopeArb, { minLength: MAX_CLIENTS, maxLength: MAX_CLIENTS }),
     fc.array(scopeArb, { minLength: MAX_CLIENTS, maxLength: MAX_CLIENTS }),
     fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-    commandsArb,
+    variant?.commands ?? commandsArb,
     async (count, firstScopes, secondScopes, seed, cmds) => {
-      const cluster = await Cluster.start({ label: merge === 'field' ? 'T25' : 'T01', seed, openDatabase: open, ...(merge === 'field' ? { merge } : {}) })
+      const run = variant?.run()
+      let cluster: Cluster
+      try {
+        cluster = await Cluster.start({ label: variant?.label ?? (merge === 'field' ? 'T25' : 'T01'), seed, openDatabase: open, ...(merge === 'field' ? { merge } : {}), ...run?.cluster })
+      } catch (error) {
+        await run?.close()
+        throw error
+      }
       const real: Real = { cluster, clients: [], violations: [] }
       try {
         const model: Model = { clients: count, online: [], subscriptions: [], scopeChanges: true }
@@ -258,16 +290,21 @@ function property(open: () => Promise<TestDatabase>, merge: 'row' | 'field' = 'r
         }
         // Some shared data to conflict over.
         for (const c of real.clients) for (let k = 0; k < 2; k++) await cluster.vt.await(cluster.create(c))
+        await run?.started(real)
         await cluster.vt.runFor(500)
         await fc.asyncModelRun(() => ({ model, real }), cmds)
         if (process.env.LW_VERBOSE === "1") console.log(`T01 run: ${count} clients, ${String(cmds)} :: ${cluster.history.summary()}`)
+        await run?.beforeHeal(real)
         real.violations.push(...(await cluster.heal(120_000)))
-        real.violations.push(...(await cluster.check()))
+        if (run !== undefined) real.violations.push(...(await run.afterHeal(real)))
+        real.violations.push(...(await cluster.check(run === undefined ? {} : await run.checkOptions(real))))
+        if (run !== undefined) real.violations.push(...(await run.check(real)))
         if (real.violations.length > 0) {
           throw new Error(`cluster seed ${seed}, ${count} clients:\n${formatViolations(real.violations)}\nhistory: ${cluster.history.summary()}`)
         }
       } finally {
         await cluster.close()
+        await run?.close()
       }
     },
   )
@@ -277,7 +314,7 @@ export async function runModelCampaign(options: ModelCampaignOptions): Promise<v
   const seed = baseSeed(options.row)
   const replaying = process.env['FC_SEED'] !== undefined && process.env['FC_SEED'] !== ''
   const path = process.env['FC_PATH']
-  const prop = property(options.openDatabase, options.merge)
+  const prop = property(options.openDatabase, options.merge, options.variant)
   const shrink = process.env['FC_SHRINK'] === '1'
   let runs = 0
   let failedRuns = 0

@@ -6,9 +6,24 @@
  * here, so nothing) — but does not hand out its transport, whose `serveConnection` seam is what the
  * fault network connects to, nor the engine's test hooks. So the kit composes the same parts itself,
  * from the package's test entry point (@lastword/server/testing).
+ *
+ * With `feed`, the kit also composes the change feed as `createSyncServer` does (row T24: writes that
+ * never went through lastword — plain Drizzle, raw SQL on another connection — reach the sockets from
+ * the change log, woken by the database's signal on the feed's timers).
  */
 import type { Authenticate, Authorize, Limits, Logger, Principal, TableInput } from '@lastword/server'
-import { createEngine, createTransport, resolveLimits, type DuplexConnection, type Engine, type EngineOptions, type Transport as ServerTransport } from '@lastword/server/testing'
+import {
+  createChangeFeed,
+  createEngine,
+  createTransport,
+  resolveLimits,
+  type ChangeFeed,
+  type DuplexConnection,
+  type Engine,
+  type EngineOptions,
+  type FeedOptions,
+  type Transport as ServerTransport,
+} from '@lastword/server/testing'
 import type { TestDatabase } from './databases.js'
 
 export type { DuplexConnection }
@@ -23,12 +38,18 @@ export interface KitOptions<P extends Principal = Principal> {
   now?: () => number
   hooks?: EngineOptions<P>['hooks']
   logger?: Logger
+  /** Compose the change feed (its timers are the test's seam): other writers' commits reach the sockets. */
+  feed?: FeedOptions
+  /** Told every batch the feed delivers, with where it came from (the campaign counts deliveries per rev). */
+  onFeedDelivery?: (changes: ReadonlyArray<{ rev: number; uid: string }>, source: 'local' | 'cluster' | 'log') => void
 }
 
 export interface InMemoryServer {
   engine: Engine
   transport: ServerTransport
   database: TestDatabase
+  /** The change feed, when the kit composed one (`feed`). */
+  feed: ChangeFeed | null
   /** Serves one in-process connection (the fault network calls it for every connection attempt). */
   serve(connection: DuplexConnection): Promise<void>
   close(): Promise<void>
@@ -64,17 +85,36 @@ export async function createInMemoryServer<P extends Principal = Principal>(opti
     authenticate: options.authenticate as Authenticate | undefined,
     allowedOrigins: undefined,
   })
-  const stop = engine.onCommit((changes) => transport.deliver(changes))
+  let feed: ChangeFeed | null = null
+  let stop: () => void
+  if (options.feed === undefined) stop = engine.onCommit((changes) => transport.deliver(changes))
+  else {
+    const observe = options.onFeedDelivery
+    feed = createChangeFeed({
+      engine,
+      logger,
+      options: options.feed,
+      deliver(changes, origin, source) {
+        observe?.(changes.map((c) => ({ rev: c.rev, uid: c.uid })), source)
+        transport.deliver(changes, origin)
+      },
+    })
+    const composed = feed
+    stop = engine.onCommit((changes, origin) => composed.local(changes, origin))
+    composed.startRealtime()
+  }
   let closing: Promise<void> | undefined
   return {
     engine,
     transport,
     database: options.database,
+    feed,
     serve: (connection) => transport.serveConnection(connection),
     close() {
       closing ??= (async () => {
         stop()
         await transport.close()
+        await feed?.close()
         await engine.close()
       })()
       return closing
