@@ -32,6 +32,8 @@ export interface SyncContext {
    * leave them dirty with nothing left to push them (I9).
    */
   reroute(table: string): void
+  /** The scopes of `table` were set to reconcile in full (P9, PD5): sync the held ones now. */
+  resync(table: string): void
 }
 
 /** The error a sync gets while there is no connection (retried when it is back). */

@@ -71,6 +71,8 @@ export function createPusher(ctx: SyncContext): Pusher {
       const result = await applyPushAnswer(c, plan, answer, sample, receivedAt)
       if (result.clockRefused !== null) c.deps.onClock(result.clockRefused)
       for (const table of result.tables.values()) told(table)
+      // P9: a table whose scopes were set to reconcile in full syncs them now (the dropped child comes back).
+      for (const table of result.tables.values()) if (table.reconcile) c.resync(table.table)
       more ||= result.changedInFlight > 0 || [...result.tables.values()].some((t) => t.restamped.length > 0)
     } finally {
       c.pushes.release(taken)

@@ -106,7 +106,7 @@ describe('edit events', () => {
   })
 })
 
-describe('an edit refused PARENT_DELETED (P9)', () => {
+describe.each(['unit', 'scope'] as const)('an edit refused PARENT_DELETED (P9), pushed by %s', (pushBy) => {
   it('is reported, dropped, and its table reconciles in full at once: the server\'s state comes back', async () => {
     const serverRow = wireRow('u1', stamp(T0), stamp(T0), SERVER_ROW)
     const server = createScriptedServer((request) =>
@@ -114,7 +114,7 @@ describe('an edit refused PARENT_DELETED (P9)', () => {
         ? page(request, { rows: [serverRow] })
         : page(request, { outcomes: request.push.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code: 'PARENT_DELETED', message: 'its list was deleted' } })) }),
     )
-    const client = setup(server)
+    const client = setup(server, { pushBy })
     const { edits } = await start(client, server)
     const todos = client.table<Todo>('todos')
     await eventually(async () => expect(await todos.findUnique('u1')).toMatchObject({ title: 'server' }))
@@ -124,7 +124,33 @@ describe('an edit refused PARENT_DELETED (P9)', () => {
     // The refused edit is gone, a full reconciliation followed, and the server's state is back.
     await eventually(async () => expect(await todos.record('u1')).toMatchObject({ row: { title: 'server' }, dirty: false, acknowledged: true }))
     expect(server.requests.filter((r) => r.full !== undefined).length).toBe(fullBefore + 1)
+    // Nothing for the app to decide (a retry would be refused again): the record is the server's again.
     expect(await client.rejected()).toEqual([])
+    expect(await client.pendingCount()).toBe(0)
+  })
+})
+
+describe('every refusal a push can get: the `edit` event and `rejected()` agree', () => {
+  // Kept (P7, U1): listed until the app retries or discards it. Removed (P5, P9): nothing is left to
+  // decide, so not listed; the `edit` event told it either way.
+  const cases = [
+    { code: 'FORBIDDEN', kept: true },
+    { code: 'INVALID_VALUE', kept: true },
+    { code: 'UNIT_REFUSED', kept: true },
+    { code: 'PURGED', kept: false },
+    { code: 'PARENT_DELETED', kept: false },
+  ] as const
+  it.each(cases)('$code, answered by lw:push: told, and listed exactly when the record is kept ($kept)', async ({ code, kept }) => {
+    const server = createScriptedServer((request) => page(request, { outcomes: request.push.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code, message: 'no' } })) }))
+    const client = setup(server, { pushBy: 'unit' })
+    const todos = client.table<Todo>('todos')
+    const uid = await todos.create({ title: 'refused', done: false })
+    const { edits } = await start(client, server)
+    await eventually(() => expect(edits).toEqual([{ kind: 'rejected', table: 'todos', uid, error: { code, message: 'no' } }]))
+    expect(server.pushes).toHaveLength(1)
+    const record = await todos.record(uid)
+    expect(record !== null).toBe(kept)
+    expect(await client.rejected()).toEqual(kept ? [{ table: 'todos', uid, error: { code, message: 'no' }, record: expect.objectContaining({ uid, dirty: false }) }] : [])
     expect(await client.pendingCount()).toBe(0)
   })
 })
