@@ -2,7 +2,7 @@
  * The pusher (SPEC.md section 12): every dirty record goes to the server through `lw:push`, in write
  * order across tables, whatever scopes exist — a record of a table no scope covers included. A local
  * write starts a push at once (no debounce: realtime latency matters); writes made while one is in
- * flight coalesce into one more push after it. Scopes' `lw:sync` then only pull.
+ * flight coalesce into one more push after it. Scopes' `lw:sync` only pull.
  *
  * A push's records are marked as pushes in progress until its answer is applied (push-apply.ts) or lost;
  * a transient failure is retried with backoff while connected; another failure is reported and the
@@ -182,12 +182,10 @@ export function createPusher(ctx: SyncContext): Pusher {
 
   return {
     schedule() {
-      // Pushed by the scopes (`pushBy: 'scope'`): nothing goes through lw:push.
-      if (settings.pushBy !== 'unit' || ctx.state.stopped || !ctx.state.connected) return
+      if (ctx.state.stopped || !ctx.state.connected) return
       void start()
     },
     async drain() {
-      if (settings.pushBy !== 'unit') return
       await start()
       if (lastFailure !== null) throw lastFailure
     },
