@@ -6,7 +6,7 @@
 import type { PushRequest, WireRecord } from '@lastword/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RequestContext } from '../../src/types.js'
-import { createTestClock, expectCode, live, stamp } from '../engine/helpers.js'
+import { createTestClock, expectCode, live, request, stamp } from '../engine/helpers.js'
 import type { FkDb, FkHarness } from './fk-fixture.js'
 
 const ME: RequestContext = { principal: { id: 'me' } }
@@ -130,6 +130,14 @@ export function pushSuite(name: string, harness: FkHarness, enabled = true): voi
         expect(answer.units[0]?.outcomes.map((o) => (o.status === 'rejected' ? o.error.code : o.status))).toEqual(['applied', 'applied', 'INVALID_VALUE', 'applied'])
         expect((await d.rows('todos')).map((r) => r['uid'])).toEqual([T1, T3])
         expect((await d.rows('lists')).map((r) => r['uid'])).toEqual([L1])
+      })
+
+      it('a push of one table through lw:sync (protocol 6) loses only the culprit too (INVALID_VALUE; V10)', async () => {
+        const d = await open()
+        await d.engine.push(ME, { units: [unit(false, lists(list(L1, 1)))] })
+        const page = await d.engine.sync(ME, request('todos', { push: [todo(T1, 2, L1, 'milk', 'home'), culprit(3), todo(T3, 4, L1)] }))
+        expect(page.outcomes.map((o) => (o.status === 'rejected' ? o.error.code : o.status))).toEqual(['applied', 'INVALID_VALUE', 'applied'])
+        expect((await d.rows('todos')).map((r) => r['uid'])).toEqual([T1, T3])
       })
     })
 
