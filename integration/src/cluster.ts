@@ -58,7 +58,7 @@ export interface ClusterOptions {
   authorize?: Authorize
   hooks?: EngineOptions<Principal>['hooks']
   /** Client settings (virtual ms). */
-  client?: { debounceMs?: number; requestTimeoutMs?: number; retryMaxMs?: number; pageSize?: number }
+  client?: { requestTimeoutMs?: number; retryMaxMs?: number; pageSize?: number }
   /** How `items` merges concurrent writes (row T25: `'field'`, checked per field by field-checkers.ts). */
   merge?: 'row' | 'field'
   /** The server's change feed (row T24: other writers reach the sockets) and the virtual epoch to start at. */
@@ -160,7 +160,6 @@ export class Cluster {
       tables: [...this.server.engine.tables],
       tabs: options.tabs ?? false,
       clock: { now: () => this.vt.now() + skewMs },
-      syncDebounceMs: settings.debounceMs ?? 50,
       retry: { baseMs: 100, maxMs: settings.retryMaxMs ?? 2_000, jitter: 0.5 },
       requestTimeoutMs: settings.requestTimeoutMs ?? 5_000,
       ...(pageSize === undefined ? {} : { pageSize }),

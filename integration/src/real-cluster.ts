@@ -109,7 +109,6 @@ export class RealCluster {
       indexedDB: new IDBFactory(),
       IDBKeyRange,
       tabs: false,
-      syncDebounceMs: 10,
       retry: { baseMs: 50, maxMs: 500 },
       requestTimeoutMs: 5_000,
       ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),

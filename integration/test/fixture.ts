@@ -204,7 +204,6 @@ export function newClient(
     name: `client-${clientCounter++}`,
     transport: wrapTransport === undefined ? spy : wrapTransport(spy),
     IDBKeyRange,
-    syncDebounceMs: 10,
     retry: { baseMs: 20, maxMs: 200 },
     requestTimeoutMs: 10_000,
     tabs: { leaseMs: 400, heartbeatMs: 50 },

@@ -28,7 +28,7 @@ describe.each<[Moment, 'update' | 'delete']>([
   ['after the answer', 'update'],
 ])('a write %s (%s)', (moment, op) => {
   it('survives the response and reaches the server', async () => {
-    const { client, spy } = newClient(server, { syncDebounceMs: 60_000 }) // only the test triggers syncs
+    const { client, spy } = newClient(server)
     clients.push(client)
     const todos = client.table<Todo>('todos')
     todos.subscribe({}, () => undefined)

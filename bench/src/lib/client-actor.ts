@@ -12,8 +12,6 @@ export interface ClientOptions {
   batchSize?: number
   /** Local storage flavour, system-specific ('memory', 'dexie', 'idb'). */
   storage?: string
-  /** lastword's syncDebounceMs (delay between a local write and the push that sends it; default 0). */
-  debounceMs?: number
   /** The old way: every sync reconciles the whole scope (the checkpoint is dropped first). */
   forceFull?: boolean
 }

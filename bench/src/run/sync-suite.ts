@@ -142,10 +142,7 @@ export async function runSyncSuite(sys: SystemSpec, n: number, repsAll: number):
     await client.call('setForceFull', 'A', false)
 
     if (wants('realtime', sys.system) && n === NS[0]) {
-      // lastword also with syncDebounceMs: 0 set explicitly (the default since local writes are pushed at once;
-      // older reports had a 50 ms default): the two rows should agree.
       const pairs: Array<[string, string, string, Record<string, unknown>]> = [['A', 'B', sys.variant, {}]]
-      if (sys.system === 'lastword' && !quick) pairs.push(['A0', 'B0', 'syncDebounceMs=0', { debounceMs: 0 }])
       for (const [a, b, variant, extra] of pairs) {
         try {
           if (a !== 'A') {

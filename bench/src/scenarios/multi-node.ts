@@ -156,7 +156,7 @@ function benchClient(url: string, token: string, arrivals?: Map<string, number>)
     close: () => inner.close(),
     request: (event, payload, timeoutMs) => inner.request(event, payload, timeoutMs),
   }
-  const client = createSyncClient({ name: `bench-${token}-${Math.random()}`, transport, store: 'memory', auth: { token }, syncDebounceMs: 1, retry: { baseMs: 20, maxMs: 500 } })
+  const client = createSyncClient({ name: `bench-${token}-${Math.random()}`, transport, store: 'memory', auth: { token }, retry: { baseMs: 20, maxMs: 500 } })
   return { client, items: client.table<Item>('items') }
 }
 

@@ -30,7 +30,6 @@ async function createClient(id: string, options: ClientOptions): Promise<BenchCl
     tabs: false,
     autoConnect: false,
     ...(options.batchSize ? { pageSize: options.batchSize } : {}),
-    ...(options.debounceMs !== undefined ? { syncDebounceMs: options.debounceMs } : {}),
   })
   await client.ready()
   const items = client.table<Omit<Item, 'uid'>>('items')

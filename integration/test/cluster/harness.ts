@@ -270,7 +270,6 @@ export function newClient(urls: string | string[], token: string): TestClient {
     indexedDB: new IDBFactory(),
     IDBKeyRange,
     auth: { token },
-    syncDebounceMs: 10,
     retry: { baseMs: 20, maxMs: 250 },
     requestTimeoutMs: 5_000,
     tabs: false,

@@ -20,7 +20,7 @@ const SCHEDULES_PER_RUN = 40
 
 it('T08: a local write between a push and its response survives it and wins (400 schedules in CI)', async () => {
   await runCampaign({ row: 'T08', ciCount: 10 }, async (seed) => {
-    const cluster = await Cluster.start({ label: 'T08', seed, openDatabase: async () => openSqlite(), client: { debounceMs: 20 } })
+    const cluster = await Cluster.start({ label: 'T08', seed, openDatabase: async () => openSqlite() })
     try {
       const { rng, vt } = cluster
       const a = cluster.addClient()

@@ -174,7 +174,6 @@ export async function openForeignSite(dialect: 'sqlite' | 'postgres'): Promise<F
         },
         indexedDB: new IDBFactory(),
         IDBKeyRange,
-        syncDebounceMs: 10,
         retry: { baseMs: 20, maxMs: 200 },
         tabs: { leaseMs: 400, heartbeatMs: 50 },
       })

@@ -100,8 +100,6 @@ export interface SyncClientOptions {
   indexedDB?: IDBFactory
   /** The key-range constructor of that factory (default: the global `IDBKeyRange`). */
   IDBKeyRange?: typeof IDBKeyRange
-  /** Delay between a local write and the push that sends it, ms. Default 0: at once (writes made while a push is in flight go in the next one). */
-  syncDebounceMs?: number
   /** Backoff of transient failures (and reconnections). */
   retry?: RetryOptions
   /** How long to wait for each server answer, ms. Default 30,000. */
@@ -110,12 +108,6 @@ export interface SyncClientOptions {
   pageSize?: number
   /** Records pushed per request; more go in follow-up requests. Default 5,000, the server's default `maxPushRecords` (keep it at or below the server's). */
   maxPushPerRequest?: number
-  /**
-   * How dirty records are pushed. `'unit'` (default): through `lw:push`, every table's in write order, a
-   * `client.transaction` as one atomic unit (SPEC.md section 12). `'scope'`: by the scopes of their table,
-   * table by table (protocol 6's way; no atomic units across requests) — kept for tests scripted on `lw:sync`.
-   */
-  pushBy?: 'unit' | 'scope'
   /** Tab coordination (one sync owner per name); `false` makes this client the owner, alone. */
   tabs?: TabOptions | false
   /** Connect on creation (default `true`); otherwise call `connect()`. */

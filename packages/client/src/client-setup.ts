@@ -28,12 +28,10 @@ export function openStore(options: SyncClientOptions, runtime: Runtime, events: 
 /** The sync driver's settings from the options. */
 export function driverSettings(options: SyncClientOptions, retry: Required<RetryOptions>, requestTimeoutMs: number): DriverDeps['settings'] {
   return {
-    debounceMs: options.syncDebounceMs ?? 0,
     retry,
     requestTimeoutMs,
     pageSize: options.pageSize,
     maxPushPerRequest: Math.min(options.maxPushPerRequest ?? 5_000, WIRE_BOUNDS.maxPushRecords),
-    pushBy: options.pushBy ?? 'unit',
     maxEntriesPerRequest: 5_000,
   }
 }

@@ -277,7 +277,7 @@ export function createSyncClient<S extends SyncSchema | undefined = undefined>(o
     afterWrite(tables: string[], uids: string[]) {
       dataChanged(tables, uids)
       postChanged(tables, true, uids)
-      if (tabs.isOwner) driver?.afterWrite(tables)
+      if (tabs.isOwner) driver?.afterWrite()
     },
     report,
   }

@@ -67,8 +67,6 @@ export interface ScopeInspection {
   lastSyncAt: number | null
   /** Live queries and other tabs holding it (0: stored only; its records stay until evicted). */
   holders: number
-  /** Synced only to push dirty records no held scope covers. */
-  pushOnly: boolean
   /** A sync of it is running. */
   running: boolean
   /** The server keeps it live (realtime) on the current connection. */
@@ -172,7 +170,7 @@ export function createInspector(deps: InspectorDeps): Inspector {
         dirty: await tx.dirtyRecords(),
         refused: await Promise.all(candidates.map((c) => tx.getRecord(c.table, c.uid))),
       }))
-      const driver = deps.driver()?.inspect(scopes.map((s) => s.table)) ?? null
+      const driver = deps.driver()?.inspect() ?? null
       const status = deps.status()
       const isOwner = deps.isOwner()
       const running = new Map((driver?.scopes ?? []).map((s) => [s.key, s]))
@@ -219,7 +217,6 @@ export function createInspector(deps: InspectorDeps): Inspector {
             fullReconciliationInProgress: s.fullCursor != null,
             lastSyncAt: s.syncedAt ?? null,
             holders: live?.holders ?? 0,
-            pushOnly: live?.pushOnly ?? false,
             running: live?.running ?? false,
             live: live?.live ?? false,
             retry: live?.retry ?? null,

@@ -24,7 +24,7 @@ describe('IndexedDB connection closed under the client (D02)', () => {
   it('reopens after a forced close between and during writes; nothing completed is lost', async () => {
     const store = newIdbStore(`lastword:close-${Math.random()}`)
     stores.push(store)
-    const client = createSyncClient({ pushBy: 'scope', name: 'close', tables: [todosTable], transport: createScriptedServer().transport, store, tabs: false })
+    const client = createSyncClient({ name: 'close', tables: [todosTable], transport: createScriptedServer().transport, store, tabs: false })
     clients.push(client)
     const todos = client.table<Todo>('todos')
     const done: string[] = []
@@ -43,11 +43,14 @@ describe('IndexedDB connection closed under the client (D02)', () => {
     const store = newIdbStore(`lastword:close-${Math.random()}`)
     stores.push(store)
     const s = stamp(Date.now())
-    const server = createScriptedServer(async (request, i) => {
-      await forceClose(store) // the connection goes away while the answer is on its way
+    let pulls = 0
+    const server = createScriptedServer(async (request) => {
+      await forceClose(store) // the connection goes away while the answer is on its way (a pull's, or an lw:push's)
+      if (request.pull === false) return page(request)
+      const i = pulls++
       return page(request, { rows: [wireRow(`p${i}`, s, s, { title: `page ${i}`, done: false })], checkpoint: `lw1.${i + 1}.00000000000000` })
     })
-    const client = createSyncClient({ pushBy: 'scope', name: 'close-pull', tables: [todosTable], transport: server.transport, store, tabs: false })
+    const client = createSyncClient({ name: 'close-pull', tables: [todosTable], transport: server.transport, store, tabs: false })
     clients.push(client)
     const todos = client.table<Todo>('todos')
     const uid = await todos.create({ title: 'mine', done: false })
@@ -63,7 +66,7 @@ describe('IndexedDB connection closed under the client (D02)', () => {
 
   it('lets another connection upgrade (versionchange) and reopens', async () => {
     const indexedDB = newIndexedDB()
-    const client = createSyncClient({ pushBy: 'scope', name: 'upgrade', tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: false })
+    const client = createSyncClient({ name: 'upgrade', tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: false })
     clients.push(client)
     const todos = client.table<Todo>('todos')
     await todos.create({ uid: 'before', title: 'a', done: false })

@@ -5,7 +5,7 @@
  */
 import 'fake-indexeddb/auto'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
-import { LastwordError, PROTOCOL_VERSION, type Hello, type RealtimeEvent, type Reply, type SyncPage, type SyncRequest, type TableDescriptor } from '@lastword/core'
+import { LastwordError, PROTOCOL_VERSION, type Hello, type PushAnswer, type PushOutcome, type PushRequest, type RealtimeEvent, type Reply, type SyncPage, type SyncRequest, type TableDescriptor } from '@lastword/core'
 import { createIdbStore, type IdbStore, type Transport, type TransportHandlers } from '../src/index.js'
 
 export { IDBFactory, IDBKeyRange }
@@ -65,10 +65,20 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5_0
   }
 }
 
-/** A server scripted by the test: it answers each `lw:sync` with `handler`. */
+/**
+ * A server scripted by the test: it answers each `lw:sync` with `handler`, and each `lw:push` through it
+ * too: every group of a unit (its records of one table) becomes a push-only request of that table
+ * (`push` its records, `pull: false`, `where: {}`, no checkpoint), recorded in `requests` like the others,
+ * and the records' outcomes are taken from the page `handler` answers (the rest of that page is not
+ * sent: `lw:push` answers outcomes only). A refusal of any group refuses the whole `lw:push`. Units are
+ * not atomic here (no `UNIT_REFUSED`): test/pusher.test.ts scripts those.
+ */
 export interface ScriptedServer {
   transport: Transport
+  /** Every `lw:sync` request, and each group of an `lw:push` as the push-only request it was answered as. */
   requests: SyncRequest[]
+  /** Every `lw:push` request as sent. */
+  pushes: PushRequest[]
   unsubscribes: string[]
   handler: (request: SyncRequest, index: number) => Reply<SyncPage> | Promise<Reply<SyncPage>>
   /** Connects the client and sends `lw:hello`. */
@@ -122,8 +132,36 @@ export function createScriptedServer(handler: ScriptedServer['handler'] = (reque
   let handlers: TransportHandlers | null = null
   let connected = false
   let nextRev = 1_000_000
+  /** `lw:push` answered group by group through `handler`, each group as a push-only request of its table. */
+  async function answerPush(push: PushRequest): Promise<Reply<PushAnswer>> {
+    server.pushes.push(push)
+    const answer: PushAnswer = { receivedAt: Date.now(), answeredAt: Date.now(), units: [], knownAt: null }
+    for (const unit of push.units) {
+      const outcomes: PushOutcome[] = []
+      groups: for (const group of unit.groups) {
+        const request: SyncRequest = { table: group.table, where: {}, checkpoint: null, push: group.records, pull: false }
+        if (group.schemaVersion !== undefined) request.schemaVersion = group.schemaVersion
+        server.requests.push(request)
+        const reply = await server.handler(request, server.requests.length - 1)
+        if (!reply.ok) return reply
+        const byUid = new Map(reply.data.outcomes.map((o) => [o.uid, o]))
+        // The answer's outcomes are in the records' order; one the page left out ends the unit's list there.
+        for (const record of group.records) {
+          const outcome = byUid.get(record.uid)
+          if (outcome === undefined) break groups
+          outcomes.push(outcome)
+        }
+        if (reply.data.knownAt !== null) answer.knownAt = reply.data.knownAt
+      }
+      answer.units.push({ outcomes })
+    }
+    // A reply does not arrive over a connection that dropped meanwhile.
+    if (!connected) throw new LastwordError('TRANSIENT', 'disconnected before the reply')
+    return { ok: true, data: answer }
+  }
   const server: ScriptedServer = {
     requests: [],
+    pushes: [],
     unsubscribes: [],
     handler,
     get connected() {
@@ -144,6 +182,7 @@ export function createScriptedServer(handler: ScriptedServer['handler'] = (reque
           server.unsubscribes.push((payload as { subscription: string }).subscription)
           return { ok: true, data: null } as never
         }
+        if (event === 'lw:push') return (await answerPush(structuredClone(payload as PushRequest))) as never
         const request = structuredClone(payload as SyncRequest)
         server.requests.push(request)
         const reply = await server.handler(request, server.requests.length - 1)

@@ -3,7 +3,6 @@
  * and why each waits (no connection, in flight, waiting to retry, queued), refused records, errors, the
  * clock and the tab role.
  */
-import type { Reply, SyncPage } from '@lastword/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { INSPECT_LIMITS, LastwordError, createMemoryStore, createSyncClient, type ClientInspection, type SyncClient, type SyncClientOptions } from '../src/index.js'
 import { createClientClock } from '../src/clock.js'
@@ -19,12 +18,10 @@ afterEach(async () => {
 let counter = 0
 function setup(server: ScriptedServer | null, options: Partial<SyncClientOptions> = {}): SyncClient {
   const client = createSyncClient({
-    pushBy: 'scope',
     name: `inspect-${counter++}`,
     tables: [todosTable],
     store: 'memory',
     transport: server?.transport,
-    syncDebounceMs: 0,
     retry: { baseMs: 60_000, maxMs: 60_000 },
     ...options,
   })
@@ -66,25 +63,31 @@ describe('client.inspect()', () => {
   })
 
   it('tells a push in flight, then the scope’s checkpoint and last sync once answered', async () => {
-    let answer: (reply: Reply<SyncPage>) => void = () => undefined
-    const server = createScriptedServer((request) => new Promise((resolve) => (answer = () => resolve(page(request, { checkpoint: 'lw1.7.00000000000000' })))))
+    const answers: Array<() => void> = []
+    const server = createScriptedServer((request) => new Promise((resolve) => answers.push(() => resolve(page(request, { checkpoint: 'lw1.7.00000000000000' })))))
     const client = setup(server)
     const todos = client.table<Todo>('todos')
     const uid = await todos.create({ title: 'sent', done: false })
     todos.subscribe({}, () => undefined)
     await client.ready()
     server.connect()
-    await eventually(() => expect(server.requests).toHaveLength(1))
+    // The scope's pull and the record's lw:push, both awaiting their answers.
+    await eventually(() => expect(server.requests).toHaveLength(2))
+    expect(server.pushes).toHaveLength(1)
     const during = await inspect(client)
     expect(during.pending.records).toMatchObject([{ uid, state: 'in-flight', change: 'new' }])
     expect(during.scopes[0]).toMatchObject({ running: true, holders: 1 })
 
-    answer(page(server.requests[0]!))
+    // The pull's answer, then the push's.
+    const pull = server.requests.findIndex((r) => r.full !== undefined)
+    answers[pull]!()
+    await eventually(async () => expect((await inspect(client)).scopes[0]).toMatchObject({ running: false }))
+    answers[1 - pull]!()
     await eventually(async () => expect((await inspect(client)).pending.count).toBe(0))
     const after = await inspect(client)
     expect(after.scopes[0]).toMatchObject({ stored: true, hasCheckpoint: true, checkpoint: 'lw1.7.00000000000000', running: false })
     expect(after.scopes[0]!.lastSyncAt).toEqual(expect.any(Number))
-    expect(after.lastSync).toMatchObject({ table: 'todos', pushed: 1, mode: 'full' })
+    expect(after.lastSync).toMatchObject({ table: 'todos', pushed: 1 })
 
     // A later change of that record is an update of an acknowledged one.
     server.disconnect()
@@ -164,7 +167,7 @@ describe('client.inspect()', () => {
     const indexedDB = newIndexedDB()
     const name = `inspect-tabs-${counter++}`
     const tab = (): SyncClient => {
-      const client = createSyncClient({ pushBy: 'scope', name, tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: { leaseMs: 300, heartbeatMs: 50 } })
+      const client = createSyncClient({ name, tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: { leaseMs: 300, heartbeatMs: 50 } })
       clients.push(client)
       return client
     }

@@ -55,13 +55,11 @@ function countingStore(inner: LocalStore = createMemoryStore(), scanDelayMs = 0)
 
 function offlineClient(store: 'memory' | 'indexeddb' | LocalStore): SyncClient {
   const client = createSyncClient({
-    pushBy: 'scope',
     name: `live-${Math.random()}`,
     tables: [todosTable],
     store,
     indexedDB: newIndexedDB(),
     tabs: false,
-    syncDebounceMs: 60_000,
   })
   clients.push(client)
   return client
@@ -222,7 +220,7 @@ describe('live query cost', () => {
     const store = countingStore()
     const name = `live-tabs-${Math.random()}`
     const make = (): SyncClient => {
-      const c = createSyncClient({ pushBy: 'scope', name, tables: [todosTable], store, tabs: { leaseMs: 300, heartbeatMs: 50 }, syncDebounceMs: 60_000 })
+      const c = createSyncClient({ name, tables: [todosTable], store, tabs: { leaseMs: 300, heartbeatMs: 50 } })
       clients.push(c)
       return c
     }
@@ -255,7 +253,7 @@ describe('live query cost', () => {
         checkpoint: last ? 'lw1.1.00000000000000' : null,
       } as never)
     })
-    const client = createSyncClient({ pushBy: 'scope', name: `live-${Math.random()}`, tables: [todosTable], store, transport: server.transport, tabs: false })
+    const client = createSyncClient({ name: `live-${Math.random()}`, tables: [todosTable], store, transport: server.transport, tabs: false })
     clients.push(client)
     const seen: number[] = []
     client.table<Todo>('todos').subscribe({}, (rows) => seen.push(rows.length))
@@ -290,7 +288,7 @@ describe('live query cost', () => {
         checkpoint: last ? 'lw1.1.00000000000000' : null,
       } as never)
     })
-    const client = createSyncClient({ pushBy: 'scope', name: `live-${Math.random()}`, tables: [todosTable], store, transport: server.transport, tabs: false })
+    const client = createSyncClient({ name: `live-${Math.random()}`, tables: [todosTable], store, transport: server.transport, tabs: false })
     clients.push(client)
     const todos = client.table<Todo>('todos')
     const probes: Probe[] = QUERIES.map((q) => ({ ...q, seen: [] }))

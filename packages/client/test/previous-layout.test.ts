@@ -52,7 +52,7 @@ describe('a database of the previous release', () => {
   it(`layout 1 opened by layout ${IDB_SCHEMA_VERSION}: every record, scope and descriptor found; the dirty write still dirty`, async () => {
     const indexedDB = newIndexedDB()
     await writePreviousLayout(indexedDB, 'lastword:legacy')
-    const client = createSyncClient({ pushBy: 'scope', name: 'legacy', indexedDB, IDBKeyRange, transport: createScriptedServer().transport, tabs: false })
+    const client = createSyncClient({ name: 'legacy', indexedDB, IDBKeyRange, transport: createScriptedServer().transport, tabs: false })
     try {
       const todos = client.table<Todo>('todos')
       expect((await todos.findMany()).map((r) => [r.uid, r.title]).sort()).toEqual([
@@ -80,7 +80,7 @@ describe('a database of the previous release', () => {
         rows: request.full === undefined ? [] : [['clean', stamp(1_000), stamp(1_000), ...columns.map((c) => (c === 'note' ? 'from B' : c === 'title' ? 'clean' : (row('clean')[c] ?? null)))]],
       }),
     )
-    const client: SyncClient = createSyncClient({ pushBy: 'scope', name: 'legacy2', indexedDB, IDBKeyRange, transport: server.transport, tabs: false })
+    const client: SyncClient = createSyncClient({ name: 'legacy2', indexedDB, IDBKeyRange, transport: server.transport, tabs: false })
     const events: SchemaEvent[] = []
     client.on('schema', (e) => events.push(e))
     try {

@@ -81,7 +81,7 @@ afterEach(async () => {
 
 async function offline(): Promise<{ client: SyncClient; server: Scripted }> {
   const server = scripted()
-  const client = createSyncClient({ name: `pusher-${Math.random()}`, store: 'memory', tables: [lists, items], transport: server.transport, tabs: false, syncDebounceMs: 60_000 })
+  const client = createSyncClient({ name: `pusher-${Math.random()}`, store: 'memory', tables: [lists, items], transport: server.transport, tabs: false })
   clients.push(client)
   await client.ready()
   return { client, server }

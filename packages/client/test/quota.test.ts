@@ -44,7 +44,7 @@ describe.each([
   it('D01: reports QUOTA_EXCEEDED on a local write; nothing is written or pushed', async () => {
     const server = createScriptedServer()
     const store = quotaStore(makeStore())
-    const client = createSyncClient({ pushBy: 'scope', name: `quota-${Math.random()}`, tables: [todosTable], transport: server.transport, store, tabs: false, syncDebounceMs: 1 })
+    const client = createSyncClient({ name: `quota-${Math.random()}`, tables: [todosTable], transport: server.transport, store, tabs: false })
     clients.push(client)
     const errors: string[] = []
     client.on('error', (e) => errors.push(e.code))
@@ -73,7 +73,7 @@ describe.each([
       page(request, { rows: [wireRow(`r${i}`, s, s, { title: `page ${i}`, done: false })], checkpoint: `lw1.${i + 1}.00000000000000` }),
     )
     const store = quotaStore(makeStore())
-    const client = createSyncClient({ pushBy: 'scope', name: `quota-${Math.random()}`, tables: [todosTable], transport: server.transport, store, tabs: false })
+    const client = createSyncClient({ name: `quota-${Math.random()}`, tables: [todosTable], transport: server.transport, store, tabs: false })
     clients.push(client)
     const errors: string[] = []
     client.on('error', (e) => errors.push(e.code))

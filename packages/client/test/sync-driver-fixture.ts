@@ -17,12 +17,10 @@ export function closeClients(): Promise<unknown> {
 let counter = 0
 export function setup(server: ScriptedServer, options: Partial<SyncClientOptions> = {}): SyncClient {
   const client = createSyncClient({
-    pushBy: 'scope',
     name: `driver-${counter++}`,
     tables: [todosTable],
     transport: server.transport,
     indexedDB: newIndexedDB(),
-    syncDebounceMs: 5,
     retry: { baseMs: 5, maxMs: 20 },
     tabs: false,
     ...options,

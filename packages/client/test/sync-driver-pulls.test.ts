@@ -164,29 +164,34 @@ describe('sync driver: pulls, realtime, evictions', () => {
     expect(await todos.findUnique('late')).toMatchObject({ title: 'late' })
   })
 
-  it('withholds acknowledged dirty records from a full reconciliation and pushes them once it has ended (B3)', async () => {
+  it('pushes acknowledged dirty records through lw:push flagged with the point they date from, while the scope reconciles in full (B3: the server judges a purge, R10, U6)', async () => {
     const v1 = stamp(T0 + 1)
+    const knownAt = '0123456789abcdef.fedcba9876543210.7'
     const server = createScriptedServer((request) => page(request, { checkpoint: 'lw1.5.00000000000000' }))
     const client = setup(server)
     await client.ready()
     await client.store.transaction('readwrite', async (tx) => {
       const base = { table: 'todos', deleted_at: null, dirty: true, created_at: v1 as never, updated_at: v1 as never }
-      await tx.putRecord({ ...base, uid: 'edited', row: { title: 'edited', done: false }, acknowledged: true })
+      await tx.putRecord({ ...base, uid: 'edited', row: { title: 'edited', done: false }, acknowledged: true, knownAt })
       await tx.putRecord({ ...base, uid: 'created', row: { title: 'created', done: false }, acknowledged: false })
     })
     client.table<Todo>('todos').subscribe({}, () => undefined)
     await online(client, server)
     await eventually(async () => expect(await client.pendingCount()).toBe(0))
-    const full = server.requests.find((r) => r.full !== undefined)!
-    expect(full.push.map((r) => r.uid)).toEqual(['created'])
-    const incremental = server.requests.find((r) => r.full === undefined && r.push.length > 0)!
-    expect(incremental.checkpoint).toBe('lw1.5.00000000000000')
-    expect(incremental.push.map((r) => r.uid)).toEqual(['edited'])
+    // The scope's requests pull only; the records went by lw:push, the acknowledged one saying so.
+    expect(server.requests.filter((r) => r.full !== undefined).flatMap((r) => r.push)).toEqual([])
+    const pushed = server.pushes.flatMap((p) => p.units.flatMap((u) => u.groups.flatMap((g) => g.records)))
+    expect(pushed.find((r) => r.uid === 'edited')).toMatchObject({ acknowledged: true, knownAt })
+    expect(pushed.find((r) => r.uid === 'created')?.acknowledged).not.toBe(true)
   })
 
-  it('removes a purged record even when it is dirty, if the server had acknowledged it (B3, E1)', async () => {
+  it('removes a purged record even when it is dirty, if the server had acknowledged it (B3, E1); its push is refused PURGED (R10)', async () => {
     const v1 = stamp(T0 + 1)
-    const server = createScriptedServer((request) => page(request, { checkpoint: 'lw1.5.00000000000000', purged: request.full === undefined ? [] : ['gone'] }))
+    const server = createScriptedServer((request) =>
+      request.full !== undefined
+        ? page(request, { checkpoint: 'lw1.5.00000000000000', purged: ['gone'] })
+        : page(request, { outcomes: request.push.map((r) => (r.uid === 'gone' ? { uid: r.uid, status: 'rejected' as const, error: { code: 'PURGED', message: 'gone' } } : { uid: r.uid, status: 'applied' as const })) }),
+    )
     const client = setup(server)
     const log = reports(client)
     await client.ready()
@@ -198,11 +203,11 @@ describe('sync driver: pulls, realtime, evictions', () => {
     const todos = client.table<Todo>('todos')
     todos.subscribe({}, () => undefined)
     await online(client, server)
-    await eventually(() => expect(log.some((r) => r.purged.length > 0)).toBe(true))
+    await eventually(() => expect(log.some((r) => r.purged.includes('gone'))).toBe(true))
+    await eventually(async () => expect(await client.pendingCount()).toBe(0))
     expect(await todos.record('gone')).toBeNull()
     expect(await todos.findUnique('mine')).toMatchObject({ title: 'mine' })
-    // Never acknowledged: an offline create, pushed with the reconciliation; the purged edit never is.
-    expect(server.requests.flatMap((r) => r.push).map((r) => r.uid)).toEqual(['mine'])
+    expect(await todos.record('mine')).toMatchObject({ dirty: false, acknowledged: true })
   })
 
   it('sends lw:unsubscribe when the last subscriber of a scope leaves', async () => {
@@ -230,7 +235,7 @@ describe('sync driver: pulls, realtime, evictions', () => {
     await online(first, server)
     await eventually(() => expect(rows).toEqual([0]))
     await first.close()
-    const offline = createSyncClient({ pushBy: 'scope', name: 'hello', indexedDB, tabs: false })
+    const offline = createSyncClient({ name: 'hello', indexedDB, tabs: false })
     track(offline)
     const uid = await offline.table<Todo>('todos').create({ title: 'no server', done: false })
     expect(await offline.table<Todo>('todos').findMany({ done: false })).toEqual([expect.objectContaining({ uid })])

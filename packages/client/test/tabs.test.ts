@@ -15,12 +15,10 @@ afterEach(async () => {
 
 function tab(name: string, indexedDB: IDBFactory, server: ScriptedServer): SyncClient {
   const client = createSyncClient({
-    pushBy: 'scope',
     name,
     tables: [todosTable],
     transport: server.transport,
     indexedDB,
-    syncDebounceMs: 5,
     tabs: { leaseMs: 300, heartbeatMs: 50 },
   })
   clients.push(client)
@@ -143,7 +141,7 @@ describe('tabs (Web Locks)', () => {
     const indexedDB = newIndexedDB()
     const name = `locks-${Math.random()}`
     const make = () => {
-      const client = createSyncClient({ pushBy: 'scope', name, tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: { locks, heartbeatMs: 50 } })
+      const client = createSyncClient({ name, tables: [todosTable], transport: createScriptedServer().transport, indexedDB, tabs: { locks, heartbeatMs: 50 } })
       clients.push(client)
       return client
     }

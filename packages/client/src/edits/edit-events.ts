@@ -1,14 +1,12 @@
 /**
  * The `edit` event: what happened to a local edit the server did not take — it lost to a later write
  * (`superseded`, SPEC.md P3/P4) or was refused (`rejected`, P7, with its typed code). Told by the tab
- * that owns the sync, once the page that says so is stored, and by the other tabs from its relayed
- * report ({@link editsFromReport}). A superseded edit carries the winner when
- * the user may read it: the push answer's winner, or the record as a later page of the same sync
- * brought it within the user's scope; `null` when neither did (the server hides it, P4).
+ * that owns the sync once the `lw:push` answer that says so is stored (pusher.ts), and by the other tabs
+ * from its relayed report ({@link editsFromReport}). A superseded edit carries the winner when the user
+ * may read it (the push answer's winner); `null` when the server hides it (P4).
  */
-import { fromWireError, type RecordState, type RowValues, type Stamp, type SyncPage, type WireError } from '@lastword/core'
+import { fromWireError, type RecordState, type RowValues, type Stamp, type WireError } from '@lastword/core'
 import type { LocalStore } from '../store/types.js'
-import { fromWireRecord, readRecords } from '../sync/records.js'
 
 /** The state that won over a local edit. */
 export interface EditWinner {
@@ -43,61 +41,12 @@ export type EditEvent =
       error: WireError
     }
 
-/** What one page of a run reported about pushed records (page-apply.ts's result). */
-export interface PageEdits {
-  superseded: ReadonlyArray<{ uid: string; rule: string }>
-  rejected: ReadonlyArray<{ uid: string; error: WireError }>
-  /** Records removed as purged by this page (a push refused `PURGED` among them). */
-  purged: readonly string[]
-}
-
-/** Follows one run: tells each page's edits, holding a superseded one without a winner until the run ends. */
-export interface EditTracker {
-  page(page: SyncPage, edits: PageEdits): void
-  /** The run ended (or failed): tells those still waiting, without a winner. */
-  end(): void
-}
-
 const toWinner = (state: RecordState): EditWinner => ({
   row: state.deleted_at === null ? state.row : null,
   created_at: state.created_at,
   updated_at: state.updated_at,
   deleted_at: state.deleted_at,
 })
-
-export function createEditTracker(table: string, emit: (event: EditEvent) => void): EditTracker {
-  /** Superseded edits whose winner the push answer did not give: a later page may bring it. */
-  const waiting = new Map<string, string>()
-  return {
-    page(page, edits) {
-      const winners = new Map<string, RecordState>()
-      const purged = new Set(edits.purged)
-      for (const outcome of page.outcomes) {
-        if (outcome.status === 'superseded' && outcome.winner !== null) winners.set(outcome.uid, fromWireRecord(outcome.winner))
-        // A push refused PURGED removed the edit with its record (P5).
-        if (outcome.status === 'rejected' && outcome.error.code === 'PURGED' && purged.has(outcome.uid)) emit({ kind: 'rejected', table, uid: outcome.uid, error: fromWireError(outcome.error).toWire() })
-      }
-      for (const { uid, rule } of edits.superseded) {
-        const winner = winners.get(uid)
-        if (winner === undefined) waiting.set(uid, rule)
-        else emit({ kind: 'superseded', table, uid, rule, winner: toWinner(winner) })
-      }
-      for (const { uid, error } of edits.rejected) emit({ kind: 'rejected', table, uid, error })
-      if (waiting.size === 0) return
-      // The page was stored already, so its records parse (decoded again only when something waits).
-      for (const state of readRecords(page.columns, page.rows as unknown[][], page.tombstones)) {
-        const rule = waiting.get(state.uid)
-        if (rule === undefined) continue
-        waiting.delete(state.uid)
-        emit({ kind: 'superseded', table, uid: state.uid, rule, winner: toWinner(state) })
-      }
-    },
-    end() {
-      for (const [uid, rule] of waiting) emit({ kind: 'superseded', table, uid, rule, winner: null })
-      waiting.clear()
-    },
-  }
-}
 
 /**
  * The `edit` events of another tab's sync, for a follower (its owner ran the sync and relayed the

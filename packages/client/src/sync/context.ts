@@ -25,13 +25,10 @@ export interface SyncContext {
   registry: ScopeRegistry
   pushes: PushesInProgress
   removals: RemovalMemory
-  /**
-   * Pushed records of `table` went unanswered (the request failed, or the page carried no outcome for
-   * them): route the table's dirty records to the scopes that carry them now. The scope that sent them
-   * may no longer be their carrier (another held scope matches them since), so retrying it alone could
-   * leave them dirty with nothing left to push them (I9).
-   */
+  /** A page marked records of `table` dirty (the server asked for them): the pusher sends them. */
   reroute(table: string): void
+  /** The scopes of `table` were set to reconcile in full (P9, PD5): sync the held ones now. */
+  resync(table: string): void
 }
 
 /** The error a sync gets while there is no connection (retried when it is back). */

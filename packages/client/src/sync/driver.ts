@@ -2,16 +2,15 @@
  * The sync driver (ARCHITECTURE.md, "One request per scope"): the facade the client root uses. It wires
  * the modules of `sync/` and turns the client's calls into their operations:
  *
- * - scope-registry.ts — held scopes and their holders, push-only scopes, compiled stored filters;
- * - request-builder.ts — one request of a scope (checkpoint or full-reconciliation entries, pushes),
- *   with pushes-in-progress.ts so that no record version is pushed by two requests at once;
+ * - scope-registry.ts — held scopes and their holders, compiled stored filters;
+ * - request-builder.ts — one request of a scope (checkpoint or full-reconciliation entries): scopes only pull;
  * - page-apply.ts — one page in one store transaction with its checkpoint (I10);
  * - replica-store.ts — core's replica rules (A1–A4, P1–P7, E1–E6) applied to the store;
  * - sync-run.ts — the pages of one run and its report;
  * - scheduler.ts — one run per scope at a time, one more for requests made during it, retries;
  * - overlap-gate.ts — runs of overlapping scopes take turns (trap 6 on the client, B13);
- * - pusher.ts, push-plan.ts, push-apply.ts — `lw:push`: every dirty record in write order, units (SPEC.md section 12);
- * - write-routing.ts — where local writes go: the pusher, or (`pushBy: 'scope'`) the debounce and the scopes that push them;
+ * - pusher.ts, push-plan.ts, push-apply.ts — `lw:push`: every dirty record in write order, units (SPEC.md section 12),
+ *   with pushes-in-progress.ts so that no record version is pushed by two requests at once;
  * - realtime.ts — `lw:changes` events, decided by core's `decideRealtime` (E5).
  */
 import { toLastwordError } from '@lastword/core'
@@ -24,7 +23,6 @@ import { createRemovalMemory } from './replica-store.js'
 import { createScheduler } from './scheduler.js'
 import { createScopeRegistry, type ScopeEntry } from './scope-registry.js'
 import type { DriverDeps, SyncDriver } from './types.js'
-import { createWriteRouter } from './write-routing.js'
 import { inspectDriver } from './inspect-driver.js'
 
 export type { ClockEvent, DriverDeps, DriverInspection, DriverSettings, ScopeQuery, SyncDriver, SyncProgress, SyncReport } from './types.js'
@@ -42,7 +40,11 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
     registry: createScopeRegistry(deps),
     pushes: createPushesInProgress(),
     removals: createRemovalMemory(),
-    reroute: (table) => router.scheduleFlush(table),
+    reroute: () => pusher.schedule(),
+    resync: (table) => {
+      if (state.stopped || !state.connected) return
+      for (const entry of registry.acquired()) if (entry.table === table && entry.holders.size > 0) quietly(scheduler.requestSync(entry))
+    },
   }
   const { registry, state } = ctx
 
@@ -62,12 +64,9 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
     onUnheldRunEnded(entry) {
       registry.forgetIfUnheld(entry)
       unsubscribeOnServer(entry)
-      // Dirty records only this scope pushed (now released) go with the scopes still held.
-      if (!entry.pushOnly) router.scheduleFlush(entry.table)
     },
   })
   const pusher = createPusher(ctx)
-  const router = createWriteRouter(ctx, scheduler, pusher)
   const realtime = createRealtimeReceiver(ctx, (entry) => quietly(scheduler.requestSync(entry)))
 
   return {
@@ -79,7 +78,6 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       const dropped = registry.release(key, holder)
       if (dropped === null) return
       unsubscribeOnServer(dropped)
-      router.scheduleFlush(dropped.table)
     },
     setConnected(value) {
       if (state.stopped) return
@@ -92,7 +90,6 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
       }
       pusher.schedule()
       for (const entry of registry.acquired()) if (entry.holders.size > 0) quietly(scheduler.requestSync(entry))
-      quietly(router.syncPushOnlyScopes().then((runs) => void Promise.allSettled(runs)))
     },
     async syncAll() {
       if (state.stopped) throw closedError()
@@ -101,22 +98,20 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
         .acquired()
         .filter((e) => e.holders.size > 0)
         .map((e) => scheduler.requestSync(e))
-      runs.push(...(await router.syncPushOnlyScopes()))
-      if (deps.settings.pushBy === 'unit') runs.push(pusher.drain())
+      runs.push(pusher.drain())
       const results = await Promise.allSettled(runs)
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed !== undefined) throw toLastwordError(failed.reason)
     },
-    afterWrite(tables) {
-      for (const table of tables) router.scheduleFlush(table)
+    afterWrite() {
+      pusher.schedule()
     },
     onRealtime: (raw) => realtime.receive(raw),
     busy: () => scheduler.busy() || pusher.busy(),
-    inspect: (tables) => inspectDriver(ctx, tables),
+    inspect: () => inspectDriver(ctx),
     stop() {
       state.stopped = true
       state.connected = false
-      router.stop()
       scheduler.wakeWaiting()
       pusher.wake()
     },

@@ -1,6 +1,6 @@
 /**
- * What a push outcome tells the client beyond its status, read the same way whichever answer carried it
- * (a `lw:sync` page, page-apply.ts, or a `lw:push` answer, push-apply.ts).
+ * What a push outcome of a `lw:push` answer (push-apply.ts) tells the client beyond its status: the
+ * server's state it carries, and a drift refusal's clock correction.
  */
 import type { ClockSample, PushOutcome, RecordState } from '@lastword/core'
 import type { ClientClock } from '../clock.js'

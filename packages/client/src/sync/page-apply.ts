@@ -1,97 +1,41 @@
 /**
  * Applies one sync page in ONE store transaction with its checkpoint (or full-reconciliation cursor), so
- * an interrupted sync resumes from what it stored (invariant I10). Push outcomes (P1–P7), rows and
- * tombstones (A1–A4), evictions and purges (E1–E4, E6) are decided by core; this module reads and writes:
- * every record the page names is read in one pass, decided in memory, and written together.
+ * an interrupted sync resumes from what it stored (invariant I10). Rows and tombstones (A1–A4),
+ * evictions and purges (E1–E4, E6) are decided by core; this module reads and writes: every record the
+ * page names is read in one pass, decided in memory, and written together. A scope's requests push
+ * nothing (pusher.ts), so a page's `outcomes` name no record of this client's and are not read.
  */
-import { advanceSeen, assertStamp, decidePushOutcome, type ClockSample, type RecordState, type SyncPage } from '@lastword/core'
+import { assertStamp, type SyncPage, type SyncRequest } from '@lastword/core'
 import type { StoredRecord, StoredScope } from '../store/types.js'
 import type { SyncContext } from './context.js'
 import { greatestVersion, readRecords } from './records.js'
-import { correctClock, outcomeState } from './outcome-reading.js'
-import { applyIncoming, lazily, loadBatch, removeErased, removeUnlessHeld, withKnownAt } from './replica-store.js'
-import type { BuiltRequest } from './request-builder.js'
+import { applyIncoming, lazily, loadBatch, removeErased, removeUnlessHeld } from './replica-store.js'
 import type { ScopeEntry } from './scope-registry.js'
-import type { ClockEvent, SyncReport } from './types.js'
 
-/** What one page did, for the run's report and its decision to run once more. */
+/** What one page did, for the run's report. */
 export interface PageResult {
-  pushed: number
-  superseded: SyncReport['superseded']
-  rejected: SyncReport['rejected']
-  restamped: string[]
-  outdated: string[]
   evicted: string[]
   purged: string[]
-  /** Pushed records written again while in flight: still dirty, pushed by one more run. */
-  changedInFlight: number
-  /** The server refused this client's clock in this page (the clock was corrected), or `null`. */
-  clockRefused: Extract<ClockEvent, { kind: 'refused' }> | null
-  /** P9: a record the server knew was dropped for its deleted parent; the table's scopes now reconcile in full. */
-  reconcile: boolean
   /** Every record the page named, as stored once it was applied (`undefined`: not stored): live queries patch from these. */
   states: ReadonlyMap<string, StoredRecord | undefined>
 }
 
-/**
- * Applies `page`, the answer to `built`, for `entry`. A drift refusal corrects the clock from the
- * page's offset `sample` (or, without one, from the refusing side's time and `receivedAt`, local ms).
- */
-export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: BuiltRequest, page: SyncPage, sample: ClockSample | null, receivedAt: number): Promise<PageResult> {
+/** Applies `page`, the answer to `request`, for `entry`. */
+export async function applyPage(ctx: SyncContext, entry: ScopeEntry, request: SyncRequest, page: SyncPage): Promise<PageResult> {
   const { store, clock } = ctx.deps
   const { table } = entry
   // Everything that is not a store request happens before the transaction opens (it would commit).
   const incoming = readRecords(page.columns, page.rows as unknown[][], page.tombstones)
-  const winners = new Map<string, RecordState>()
-  let clockRefused: PageResult['clockRefused'] = null
-  for (const outcome of page.outcomes) {
-    const state = outcomeState(outcome)
-    if (state !== null) winners.set(outcome.uid, state)
-    if (clockRefused === null) clockRefused = correctClock(clock, outcome, sample, receivedAt)
-  }
-  const top = greatestVersion([...incoming, ...winners.values()])
+  const top = greatestVersion(incoming)
   if (top !== null) clock.receive(top)
   const finished = !page.hasMore && page.mode !== 'resync'
 
-  const named = [
-    ...page.outcomes.flatMap((o) => (built.pushed.has(o.uid) ? [o.uid] : [])),
-    ...incoming.map((r) => r.uid),
-    ...page.evict.map(([uid]) => uid),
-    ...page.purged,
-    ...page.erased,
-    ...page.push,
-  ]
+  const named = [...incoming.map((r) => r.uid), ...page.evict.map(([uid]) => uid), ...page.purged, ...page.erased, ...page.push]
 
   return store.transaction('readwrite', async (tx) => {
     // Built afresh on each attempt: the store may run this again on a reopened connection.
     const batch = await loadBatch(tx, table, named)
-    const result: PageResult = { pushed: 0, superseded: [], rejected: [], restamped: [], outdated: [], evicted: [], purged: [], changedInFlight: 0, clockRefused, reconcile: false, states: batch.states() }
-    for (const outcome of page.outcomes) {
-      const sent = built.pushed.get(outcome.uid)
-      if (sent === undefined) continue
-      const local = await batch.getRecord(table, outcome.uid)
-      const decision = decidePushOutcome<StoredRecord>({
-        local,
-        sent,
-        outcome,
-        winner: winners.get(outcome.uid) ?? null,
-        clockCorrected: clockRefused !== null,
-        removedAt: ctx.removals.removedAt(table, outcome.uid),
-        next: () => clock.next(),
-      })
-      if (decision.changedInFlight) result.changedInFlight++
-      if (decision.reconcile === true) result.reconcile = true
-      if (decision.local.kind === 'put') await batch.putRecord(withKnownAt({ ...decision.local.record, table }, page.knownAt, local))
-      else if (decision.local.kind === 'remove') await batch.deleteRecord(table, outcome.uid)
-      const report = decision.report
-      if (report === null) continue
-      if (report.kind === 'pushed') result.pushed++
-      else if (report.kind === 'superseded') result.superseded.push({ uid: outcome.uid, winnerStamp: report.winnerStamp, rule: report.rule })
-      else if (report.kind === 'purged') result.purged.push(outcome.uid)
-      else if (report.kind === 'restamped') result.restamped.push(outcome.uid)
-      else if (report.kind === 'outdated') result.outdated.push(outcome.uid)
-      else result.rejected.push({ uid: outcome.uid, error: report.error })
-    }
+    const result: PageResult = { evicted: [], purged: [], states: batch.states() }
     for (const record of incoming) await applyIncoming(batch, table, record, ctx.removals, page.knownAt)
     // Erased on request: gone for good, dirty or not (reported with the purged).
     for (const uid of page.erased) if (await removeErased(batch, table, uid, ctx.removals)) result.purged.push(uid)
@@ -100,6 +44,7 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
       if (await removeUnlessHeld(batch, table, uid, assertStamp(version), others, ctx.removals, digest)) result.evicted.push(uid)
     }
     for (const uid of page.purged) if (await removeUnlessHeld(batch, table, uid, null, others, ctx.removals)) result.purged.push(uid)
+    // Records the server asks for (a full reconciliation's plan): dirty again, the pusher sends them.
     for (const uid of page.push) {
       const local = await batch.getRecord(table, uid)
       if (local !== undefined && !local.dirty) await batch.putRecord({ ...local, dirty: true })
@@ -107,29 +52,15 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
     // The page's records, the scope's checkpoint and the clock: one transaction (I10).
     await batch.flush()
     const scope: StoredScope = (await tx.getScope(entry.key)) ?? { key: entry.key, table, where: entry.where, checkpoint: null, fullCursor: null, syncedAt: null }
-    // What realtime brought past the checkpoint: settled once a pull that sent it was answered (the server
-    // found it in its history; the new checkpoint is past it), or by a full reconciliation (its entries
-    // carry each record's point). A push-only answer settles nothing, nor a pull that sent an older one.
-    const settled = page.mode !== 'incremental' || (built.request.pull !== false && page.checkpoint !== null && scope.seen === built.request.seen)
+    // What realtime (or an `lw:push` answer, push-apply.ts) brought past the checkpoint: settled once a
+    // pull that sent it was answered (the server found it in its history; the new checkpoint is past it),
+    // or by a full reconciliation (its entries carry each record's point); not by a pull that sent an older one.
+    const settled = page.mode !== 'incremental' || (page.checkpoint !== null && scope.seen === request.seen)
     if (scope.seen !== undefined && settled) delete scope.seen
-    // A push-only answer acknowledges records at a point past the checkpoint (which it leaves): every
-    // scope of the table remembers it, so a restored server that lost that point makes them reconcile.
-    if (built.request.pull === false && page.knownAt !== null && page.outcomes.length > 0) {
-      for (const other of await tx.listScopes(table)) {
-        if (other.key === scope.key) continue
-        const seen = advanceSeen(other.seen, page.knownAt)
-        if (seen !== other.seen) await tx.putScope({ ...other, seen })
-      }
-      scope.seen = advanceSeen(scope.seen, page.knownAt)
-    }
-    if (result.reconcile) {
-      // P9: the server's state of a dropped child comes back by a full reconciliation of every scope of
-      // its table (this one at once: the run runs again), as `discard` does for a refused edit.
-      for (const other of await tx.listScopes(table)) {
-        if (other.key !== scope.key && (other.checkpoint !== null || other.fullCursor !== null)) await tx.putScope({ ...other, checkpoint: null, fullCursor: null })
-      }
-    }
-    if (page.mode === 'resync' || result.reconcile) {
+    // Set to reconcile in full while this page was awaited (P9 dropped a child, push-apply.ts; a refused
+    // edit discarded): it stays so, and the next run (requested by whoever reset it) reconciles.
+    const reset = (request.checkpoint !== null || (request.full?.cursor ?? null) !== null) && scope.checkpoint === null && scope.fullCursor === null
+    if (page.mode === 'resync' || reset) {
       scope.checkpoint = null
       scope.fullCursor = null
     } else if (page.checkpoint !== null) {

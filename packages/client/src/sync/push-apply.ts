@@ -1,8 +1,9 @@
 /**
  * Applies the answer to one `lw:push` in ONE store transaction: each record's outcome decided by core's
- * `decidePushOutcome` (P1–P8) as for a push answered by `lw:sync` (page-apply.ts), with the point of the
+ * `decidePushOutcome` (P1–P9) as for a push answered by `lw:sync` (page-apply.ts), with the point of the
  * server's history the answer was read at (R12); and every scope of each table that got an outcome
- * remembers that point as `seen` (B16: records acknowledged past its checkpoint).
+ * remembers that point as `seen` (B16: records acknowledged past its checkpoint); a table with a child
+ * dropped by P9 reconciles in full (PD5).
  */
 import { advanceSeen, decidePushOutcome, type ClockSample, type PushAnswer, type PushOutcome, type RecordState } from '@lastword/core'
 import type { StoredRecord } from '../store/types.js'
@@ -26,6 +27,8 @@ export interface TablePushResult {
   outcomes: { outcome: PushOutcome; winner: RecordState | null }[]
   /** The records as stored once the answer was applied. */
   states: Map<string, StoredRecord | undefined>
+  /** P9: an acknowledged record was dropped; every scope of the table now reconciles in full (PD5). */
+  reconcile: boolean
 }
 
 /** What the whole answer came to. */
@@ -67,11 +70,12 @@ export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: 
     for (const { sent, outcome, winner } of pairs) {
       const table = sent.table
       let result = tables.get(table)
-      if (result === undefined) tables.set(table, (result = { table, pushed: 0, superseded: [], rejected: [], restamped: [], outdated: [], purged: [], outcomes: [], states: new Map() }))
+      if (result === undefined) tables.set(table, (result = { table, pushed: 0, superseded: [], rejected: [], restamped: [], outdated: [], purged: [], outcomes: [], states: new Map(), reconcile: false }))
       result.outcomes.push({ outcome, winner })
       const local = await tx.getRecord(table, sent.uid)
       const decision = decidePushOutcome<StoredRecord>({ local, sent, outcome, winner, clockCorrected: clockRefused !== null, removedAt: ctx.removals.removedAt(table, sent.uid), next: () => clock.next() })
       if (decision.changedInFlight) changedInFlight++
+      if (decision.reconcile === true) result.reconcile = true
       if (decision.local.kind === 'put') {
         const record = withKnownAt({ ...decision.local.record, table }, answer.knownAt, local)
         await tx.putRecord(record)
@@ -90,12 +94,17 @@ export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: 
       else result.rejected.push({ uid: sent.uid, error: report.error })
     }
     // Records acknowledged at a point past every checkpoint of their table: its scopes remember it (B16).
-    if (answer.knownAt !== null) {
-      for (const table of tables.keys()) {
-        for (const scope of await tx.listScopes(table)) {
-          const seen = advanceSeen(scope.seen, answer.knownAt)
-          if (seen !== scope.seen) await tx.putScope({ ...scope, seen })
-        }
+    // P9 (PD5): a dropped child's table reconciles in full, every scope of it (the pusher then syncs the
+    // held ones at once), so the server's state of the child comes back, as after `discard`.
+    for (const [table, result] of tables) {
+      if (answer.knownAt === null && !result.reconcile) continue
+      for (const scope of await tx.listScopes(table)) {
+        const seen = answer.knownAt === null ? scope.seen : advanceSeen(scope.seen, answer.knownAt)
+        const reset = result.reconcile && (scope.checkpoint !== null || scope.fullCursor !== null)
+        if (seen === scope.seen && !reset) continue
+        const next = { ...scope, ...(reset ? { checkpoint: null, fullCursor: null } : {}) }
+        if (seen !== undefined) next.seen = seen
+        await tx.putScope(next)
       }
     }
     await clock.persist(tx)

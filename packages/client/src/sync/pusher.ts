@@ -2,7 +2,7 @@
  * The pusher (SPEC.md section 12): every dirty record goes to the server through `lw:push`, in write
  * order across tables, whatever scopes exist — a record of a table no scope covers included. A local
  * write starts a push at once (no debounce: realtime latency matters); writes made while one is in
- * flight coalesce into one more push after it. Scopes' `lw:sync` then only pull.
+ * flight coalesce into one more push after it. Scopes' `lw:sync` only pull.
  *
  * A push's records are marked as pushes in progress until its answer is applied (push-apply.ts) or lost;
  * a transient failure is retried with backoff while connected; another failure is reported and the
@@ -71,6 +71,8 @@ export function createPusher(ctx: SyncContext): Pusher {
       const result = await applyPushAnswer(c, plan, answer, sample, receivedAt)
       if (result.clockRefused !== null) c.deps.onClock(result.clockRefused)
       for (const table of result.tables.values()) told(table)
+      // P9: a table whose scopes were set to reconcile in full syncs them now (the dropped child comes back).
+      for (const table of result.tables.values()) if (table.reconcile) c.resync(table.table)
       more ||= result.changedInFlight > 0 || [...result.tables.values()].some((t) => t.restamped.length > 0)
     } finally {
       c.pushes.release(taken)
@@ -180,12 +182,10 @@ export function createPusher(ctx: SyncContext): Pusher {
 
   return {
     schedule() {
-      // Pushed by the scopes (`pushBy: 'scope'`): nothing goes through lw:push.
-      if (settings.pushBy !== 'unit' || ctx.state.stopped || !ctx.state.connected) return
+      if (ctx.state.stopped || !ctx.state.connected) return
       void start()
     },
     async drain() {
-      if (settings.pushBy !== 'unit') return
       await start()
       if (lastFailure !== null) throw lastFailure
     },

@@ -1,7 +1,7 @@
 /**
- * The pushes awaiting their outcome: a record version sent by one scope's request is not sent again by
- * another scope's request until the first answer (or failure) releases it, so no version is pushed twice
- * at once. Keyed by table and uid; the value is the version sent.
+ * The pushes awaiting their outcome: a record version sent by one `lw:push` (pusher.ts) is not sent
+ * again until its answer (or failure) releases it, so no version is pushed twice at once; `client.inspect()`
+ * lists them as in flight. Keyed by table and uid; the value is the version sent.
  */
 import { compareStamps, versionOf, type Stamp } from '@lastword/core'
 import type { StoredRecord } from '../store/types.js'

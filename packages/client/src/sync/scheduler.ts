@@ -19,11 +19,9 @@ const MAX_CHECKPOINT_RESETS = 3
 export interface Scheduler {
   /**
    * Runs the scope's sync now, or once more after the run in progress; settles when that run ends.
-   * `pull: false` asks only to push the scope's dirty records (local writes): the run's first request
-   * skips the pull when the scope has a checkpoint. Requests made during a run coalesce into one more
-   * run, which pulls if any of them asked to.
+   * Requests made during a run coalesce into one more run.
    */
-  requestSync(entry: ScopeEntry, pull?: boolean): Promise<void>
+  requestSync(entry: ScopeEntry): Promise<void>
   /** Whether any run is in progress. */
   busy(): boolean
   /** Ends every backoff wait now (the connection was lost or the driver stopped: the retry loop then gives up). */
@@ -34,7 +32,7 @@ export interface Scheduler {
 export interface SchedulerEvents {
   /** The last run in progress ended. */
   onIdle(): void
-  /** A run of a scope without holders ended (it was released meanwhile, or is push-only). */
+  /** A run of a scope without holders ended (it was released meanwhile). */
   onUnheldRunEnded(entry: ScopeEntry): void
 }
 
@@ -57,7 +55,7 @@ export function createScheduler(ctx: SyncContext, events: SchedulerEvents): Sche
     })
   }
 
-  async function runWithRetry(entry: ScopeEntry, pull: boolean): Promise<void> {
+  async function runWithRetry(entry: ScopeEntry): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (ctx.state.stopped) throw closedError()
       if (!ctx.state.connected) throw offlineError()
@@ -65,7 +63,7 @@ export function createScheduler(ctx: SyncContext, events: SchedulerEvents): Sche
         // Held for the attempt's pages only, never across a backoff wait.
         const leave = await gate.enter(entry.table, entry.scope)
         try {
-          return await runSync(ctx, entry, pull)
+          return await runSync(ctx, entry)
         } finally {
           leave()
         }
@@ -91,32 +89,27 @@ export function createScheduler(ctx: SyncContext, events: SchedulerEvents): Sche
     }
   }
 
-  function requestSync(entry: ScopeEntry, pull = true): Promise<void> {
+  function requestSync(entry: ScopeEntry): Promise<void> {
     if (ctx.state.stopped) return Promise.reject(closedError())
     if (!ctx.state.connected) return Promise.reject(offlineError())
     if (entry.running !== null) {
       entry.rerunRequested = true
-      if (pull) entry.rerunPulls = true
       return entry.running
     }
     const run = (async () => {
       runs++
       ctx.deps.onActivity()
       let failure: LastwordError | null = null
-      let pulls = pull
       try {
         do {
           entry.rerunRequested = false
-          entry.rerunPulls = false
           try {
-            await runWithRetry(entry, pulls)
+            await runWithRetry(entry)
             failure = null
           } catch (error) {
             failure = toLastwordError(error)
             if (failure.code !== 'TRANSIENT' && failure.code !== 'CLOSED') ctx.deps.onError(failure)
           }
-          // A run's own follow-up (records left to push) only pushes; a sync asked for meanwhile pulls.
-          pulls = entry.rerunPulls
         } while (entry.rerunRequested && ctx.state.connected && !ctx.state.stopped)
       } finally {
         // Synchronously after the last check of `rerunRequested`: a request arriving later starts a new run.

@@ -67,19 +67,11 @@ export interface SyncProgress {
 
 /** Limits and timings of the driver. */
 export interface DriverSettings {
-  /** Delay between a local write and its push (0: at once). */
-  debounceMs: number
   retry: Required<RetryOptions>
   requestTimeoutMs: number
   pageSize: number | undefined
   /** Dirty records per request; more are pushed by a follow-up run. */
   maxPushPerRequest: number
-  /**
-   * How dirty records are pushed: `'unit'` (protocol 7, SPEC.md section 12) through `lw:push`, in write
-   * order across tables, transactions as atomic units; `'scope'`: by the scopes of their table in their
-   * `lw:sync` requests (the protocol 6 way, kept for the driver's scripted tests).
-   */
-  pushBy: 'unit' | 'scope'
   /** Metadata entries per full-reconciliation request (ARCHITECTURE.md: paged, ≤ 5,000). */
   maxEntriesPerRequest: number
 }
@@ -91,7 +83,7 @@ export interface DriverDeps {
   transport: Transport
   descriptor(table: string): TableDescriptor | undefined
   settings: DriverSettings
-  /** Timers (debounce, backoff) and randomness (jitter, subscription ids). */
+  /** Timers (backoff) and randomness (jitter, subscription ids). */
   runtime: Runtime
   onReport(report: SyncReport): void
   onProgress(progress: SyncProgress): void
@@ -124,14 +116,13 @@ export interface ScopeQuery {
 export interface DriverInspection {
   /** After `lw:hello`, until the connection is lost. */
   connected: boolean
-  /** The scopes it syncs now: held ones, released ones still running, running push-only ones. */
+  /** The scopes it syncs now: held ones, and released ones still running. */
   scopes: {
     key: string
     table: string
     where: Where
     /** Live queries and other tabs holding it. */
     holders: number
-    pushOnly: boolean
     running: boolean
     /** The server keeps it live on the current socket. */
     live: boolean
@@ -149,15 +140,15 @@ export interface SyncDriver {
   release(key: string, holder: string): void
   /** The connection is ready (after `lw:hello`) or lost. Ready: every held scope syncs. */
   setConnected(connected: boolean): void
-  /** Syncs every held scope (and the dirty records no held scope covers) now. */
+  /** Syncs every held scope and pushes every dirty record now. */
   syncAll(): Promise<void>
-  /** Local writes to these tables: sync the scopes concerned after the debounce. */
-  afterWrite(tables: Iterable<string>): void
+  /** Local writes were made: push them (at once, or after the push in flight). */
+  afterWrite(): void
   /** An `lw:changes` event, unvalidated. */
   onRealtime(event: unknown): void
   /** Whether a sync is running. */
   busy(): boolean
-  /** What the driver is doing now (for `client.inspect()`); `tables`: also the push-only runs of these. */
-  inspect(tables?: Iterable<string>): DriverInspection
+  /** What the driver is doing now (for `client.inspect()`). */
+  inspect(): DriverInspection
   stop(): void
 }

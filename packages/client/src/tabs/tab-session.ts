@@ -78,7 +78,7 @@ export function createTabSession(options: TabSessionOptions): TabSession {
     switch (message.type) {
       case 'changed':
         options.onDataChanged(message.tables, message.uids)
-        if (isOwner && message.dirty) options.driver()?.afterWrite(message.tables)
+        if (isOwner && message.dirty) options.driver()?.afterWrite()
         return
       case 'scopes':
         if (isOwner) owner.setScopes(message.from, message.scopes)

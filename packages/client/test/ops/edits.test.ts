@@ -4,7 +4,7 @@
  * `client.rejected()`, `retry` and `discard`.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Stamp, SyncRequest } from '@lastword/core'
+import type { Stamp } from '@lastword/core'
 import { createSyncClient, type EditEvent, type SyncClient, type SyncClientOptions, type SyncReport } from '../../src/index.js'
 import { createScriptedServer, eventually, newIndexedDB, page, stamp, todosTable, wireRow, type ScriptedServer, type Todo } from '../helpers.js'
 import { editsFromReport } from '../../src/edits/edit-events.js'
@@ -18,7 +18,6 @@ afterEach(async () => {
 let counter = 0
 function setup(server: ScriptedServer, options: Partial<SyncClientOptions> = {}): SyncClient {
   const client = createSyncClient({
-    pushBy: 'scope',
     name: `edits-${counter++}`,
     tables: [todosTable],
     transport: server.transport,
@@ -71,27 +70,17 @@ describe('edit events', () => {
     })
   })
 
-  it('superseded without a winner in the answer: takes it from a later page of the same sync, else null', async () => {
-    const hiddenThenShown = (request: SyncRequest, i: number) => {
-      if (i === 0) {
-        return page(request, {
-          mode: 'full',
-          outcomes: request.push.map((r) => ({ uid: r.uid, status: 'superseded' as const, rule: 'R9 older write never resurrects', winner: null })),
-          hasMore: true,
-          checkpoint: null,
-          cursor: { startRev: 3, after: 'a' },
-        })
-      }
-      return page(request, { mode: 'full', rows: request.full !== undefined ? [wireRow('late', stamp(T0), stamp(T0 + 90_000), { title: 'server', done: true })] : [] })
-    }
-    const server = createScriptedServer(hiddenThenShown)
+  it('superseded without a winner in the answer (hidden, P4): told with winner null, the local copy removed', async () => {
+    const server = createScriptedServer((request) =>
+      page(request, { outcomes: request.push.map((r) => ({ uid: r.uid, status: 'superseded' as const, rule: 'R9 older write never resurrects', winner: null })) }),
+    )
     const client = setup(server)
-    await client.table<Todo>('todos').create({ uid: 'late', title: 'mine', done: false })
-    await client.table<Todo>('todos').create({ uid: 'gone', title: 'mine', done: false })
-    const { edits, reports } = await start(client, server)
-    await eventually(() => expect(reports.length).toBeGreaterThanOrEqual(1))
-    expect(edits.find((e) => e.uid === 'late')).toMatchObject({ kind: 'superseded', winner: { row: { title: 'server', done: true }, updated_at: stamp(T0 + 90_000) } })
-    expect(edits.find((e) => e.uid === 'gone')).toEqual({ kind: 'superseded', table: 'todos', uid: 'gone', rule: 'R9 older write never resurrects', winner: null })
+    const todos = client.table<Todo>('todos')
+    await todos.create({ uid: 'gone', title: 'mine', done: false })
+    const { edits } = await start(client, server)
+    await eventually(() => expect(edits).toEqual([{ kind: 'superseded', table: 'todos', uid: 'gone', rule: 'R9 older write never resurrects', winner: null }]))
+    expect(await todos.record('gone')).toBeNull()
+    expect(await client.pendingCount()).toBe(0)
   })
 
   it('rejected: carries its typed code', async () => {
@@ -124,7 +113,33 @@ describe('an edit refused PARENT_DELETED (P9)', () => {
     // The refused edit is gone, a full reconciliation followed, and the server's state is back.
     await eventually(async () => expect(await todos.record('u1')).toMatchObject({ row: { title: 'server' }, dirty: false, acknowledged: true }))
     expect(server.requests.filter((r) => r.full !== undefined).length).toBe(fullBefore + 1)
+    // Nothing for the app to decide (a retry would be refused again): the record is the server's again.
     expect(await client.rejected()).toEqual([])
+    expect(await client.pendingCount()).toBe(0)
+  })
+})
+
+describe('every refusal a push can get: the `edit` event and `rejected()` agree', () => {
+  // Kept (P7, U1): listed until the app retries or discards it. Removed (P5, P9): nothing is left to
+  // decide, so not listed; the `edit` event told it either way.
+  const cases = [
+    { code: 'FORBIDDEN', kept: true },
+    { code: 'INVALID_VALUE', kept: true },
+    { code: 'UNIT_REFUSED', kept: true },
+    { code: 'PURGED', kept: false },
+    { code: 'PARENT_DELETED', kept: false },
+  ] as const
+  it.each(cases)('$code, answered by lw:push: told, and listed exactly when the record is kept ($kept)', async ({ code, kept }) => {
+    const server = createScriptedServer((request) => page(request, { outcomes: request.push.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code, message: 'no' } })) }))
+    const client = setup(server)
+    const todos = client.table<Todo>('todos')
+    const uid = await todos.create({ title: 'refused', done: false })
+    const { edits } = await start(client, server)
+    await eventually(() => expect(edits).toEqual([{ kind: 'rejected', table: 'todos', uid, error: { code, message: 'no' } }]))
+    expect(server.pushes).toHaveLength(1)
+    const record = await todos.record(uid)
+    expect(record !== null).toBe(kept)
+    expect(await client.rejected()).toEqual(kept ? [{ table: 'todos', uid, error: { code, message: 'no' }, record: expect.objectContaining({ uid, dirty: false }) }] : [])
     expect(await client.pendingCount()).toBe(0)
   })
 })
@@ -261,7 +276,7 @@ describe('edit events in the other tabs', () => {
     const server = createScriptedServer((request) =>
       page(request, { outcomes: request.push.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code: 'FORBIDDEN', message: 'not yours' } })) }),
     )
-    const tab = (s: ScriptedServer) => setup(s, { name, indexedDB, syncDebounceMs: 5, tabs: { leaseMs: 300, heartbeatMs: 50 } })
+    const tab = (s: ScriptedServer) => setup(s, { name, indexedDB, tabs: { leaseMs: 300, heartbeatMs: 50 } })
     const a = tab(server)
     await eventually(() => expect(a.isOwner).toBe(true))
     const b = tab(createScriptedServer())

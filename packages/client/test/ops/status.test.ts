@@ -16,7 +16,7 @@ afterEach(async () => {
 })
 
 function setup(server: ScriptedServer, options: Partial<SyncClientOptions>): SyncClient {
-  const client = createSyncClient({ pushBy: 'scope', name: 'status', tables: [todosTable], transport: server.transport, syncDebounceMs: 0, retry: { baseMs: 5, maxMs: 20 }, tabs: false, logger: false, ...options })
+  const client = createSyncClient({ name: 'status', tables: [todosTable], transport: server.transport, retry: { baseMs: 5, maxMs: 20 }, tabs: false, logger: false, ...options })
   clients.push(client)
   return client
 }

@@ -17,7 +17,6 @@ afterEach(async () => {
 let counter = 0
 function setup(server: ScriptedServer, options: Partial<SyncClientOptions> = {}): SyncClient {
   const client = createSyncClient({
-    pushBy: 'scope',
     name: `storage-${counter++}`,
     tables: [todosTable],
     transport: server.transport,

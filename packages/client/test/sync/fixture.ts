@@ -60,13 +60,11 @@ export function createHarness(handler: Handler = (request) => page(request), set
     transport,
     descriptor: (table) => (table === 'todos' ? todosTable : undefined),
     settings: {
-      debounceMs: 50,
       retry: { baseMs: 100, maxMs: 1_000, factor: 2, jitter: 0 },
       requestTimeoutMs: 30_000,
       pageSize: undefined,
       maxPushPerRequest: 1_000,
       maxEntriesPerRequest: 5_000,
-      pushBy: 'scope',
       ...settings,
     },
     runtime,
@@ -84,6 +82,7 @@ export function createHarness(handler: Handler = (request) => page(request), set
     pushes: createPushesInProgress(),
     removals: createRemovalMemory(),
     reroute: (table) => h.rerouted.push(table),
+    resync: () => undefined,
   }
   return h
 }

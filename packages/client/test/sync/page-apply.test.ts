@@ -1,4 +1,4 @@
-// Page application: one store transaction per page, with its checkpoint (I10); push outcomes decided by core.
+// Page application: one store transaction per page, with its checkpoint (I10). Scopes pull only: a page's outcomes are not read.
 import { describe, expect, it } from 'vitest'
 import { parseWire, syncPageSchema, type SyncPage } from '@lastword/core'
 import { createMemoryStore } from '../../src/store/memory-store.js'
@@ -8,19 +8,20 @@ import { buildRequest } from '../../src/sync/request-builder.js'
 import { createHarness, get, page, put, query, stamp, todo } from './fixture.js'
 import { newIdbStore, wireRow } from '../helpers.js'
 
-/** Stores the scope with a checkpoint, so acknowledged dirty records are pushed (no full reconciliation). */
+/** Stores the scope with a checkpoint (an incremental pull). */
 const withCheckpoint = (h: ReturnType<typeof createHarness>, key: string) =>
   h.deps.store.transaction('readwrite', (tx) => tx.putScope({ key, table: 'todos', where: {}, checkpoint: 'lw1.1.00000000000000', fullCursor: null, syncedAt: null }))
 
 const asPage = (reply: ReturnType<typeof page>): SyncPage => parseWire(syncPageSchema, (reply as { data: unknown }).data, 'page')
 
 describe('page application', () => {
-  it('stores rows, outcomes and the checkpoint together, or nothing when the transaction fails (I10)', async () => {
+  it('stores rows and the checkpoint together, or nothing when the transaction fails (I10)', async () => {
     const h = createHarness()
     const entry = h.ctx.registry.acquire(query({}), 'q').entry
     await put(h, todo('mine', 1, { dirty: true, acknowledged: false }))
-    const built = await buildRequest(h.ctx, entry, true)
-    const answer = asPage(page(built.request, { rows: [wireRow('new', stamp(2), stamp(2), { title: 'new', done: false })], checkpoint: 'lw1.7.00000000000000' }))
+    const request = await buildRequest(h.ctx, entry)
+    expect(request.push).toEqual([])
+    const answer = asPage(page(request, { rows: [wireRow('new', stamp(2), stamp(2), { title: 'new', done: false })], checkpoint: 'lw1.7.00000000000000' }))
     // The store refuses the checkpoint write: nothing of the page is kept.
     const store = h.deps.store
     const failing: LocalStore = {
@@ -29,53 +30,57 @@ describe('page application', () => {
       transaction: (mode, fn) =>
         store.transaction(mode, (tx) => fn({ ...tx, putScope: () => Promise.reject(new Error('disk full')) } as typeof tx)),
     }
-    await expect(applyPage({ ...h.ctx, deps: { ...h.deps, store: failing } }, entry, built, answer, null, 0)).rejects.toThrow('disk full')
+    await expect(applyPage({ ...h.ctx, deps: { ...h.deps, store: failing } }, entry, request, answer)).rejects.toThrow('disk full')
     expect(await get(h, 'new')).toBeUndefined()
-    expect(await get(h, 'mine')).toMatchObject({ dirty: true })
-    // Applied for real: all of it, with the checkpoint.
-    const result = await applyPage(h.ctx, entry, built, answer, null, 0)
-    expect(result.pushed).toBe(1)
+    // Applied for real: all of it, with the checkpoint; the local write stays dirty for the pusher.
+    await applyPage(h.ctx, entry, request, answer)
     expect(await get(h, 'new')).toMatchObject({ row: { title: 'new' }, dirty: false })
-    expect(await get(h, 'mine')).toMatchObject({ dirty: false, acknowledged: true })
+    expect(await get(h, 'mine')).toMatchObject({ dirty: true, acknowledged: false })
     expect(await h.deps.store.transaction('readonly', (tx) => tx.getScope(entry.key))).toMatchObject({ checkpoint: 'lw1.7.00000000000000', fullCursor: null })
   })
 
-  it('counts a record written while its push was in flight and keeps it dirty (trap 5)', async () => {
+  it('reports purges and evictions, stores a resync as no checkpoint, and reads no outcome (nothing was pushed)', async () => {
     const h = createHarness()
     const entry = h.ctx.registry.acquire(query({}), 'q').entry
     await withCheckpoint(h, entry.key)
-    await put(h, todo('a', 1, { dirty: true }))
-    const built = await buildRequest(h.ctx, entry, true)
-    await put(h, todo('a', 2, { dirty: true, row: { title: 'during', done: false } }))
-    const result = await applyPage(h.ctx, entry, built, asPage(page(built.request)), null, 0)
-    expect(result.changedInFlight).toBe(1)
-    expect(await get(h, 'a')).toMatchObject({ row: { title: 'during' }, dirty: true, acknowledged: true })
-  })
-
-  it('reports refusals, purges and evictions, and stores a resync as no checkpoint', async () => {
-    const h = createHarness()
-    const entry = h.ctx.registry.acquire(query({}), 'q').entry
-    await withCheckpoint(h, entry.key)
-    await put(h, todo('refused', 1, { dirty: true }), todo('purged', 1, { dirty: true }), todo('evicted', 1))
-    const built = await buildRequest(h.ctx, entry, true)
-    expect(built.request.push.map((r) => r.uid)).toEqual(['purged', 'refused'])
+    await put(h, todo('mine', 1, { dirty: true }), todo('purged', 1), todo('evicted', 1))
+    const request = await buildRequest(h.ctx, entry)
     const answer = asPage(
-      page(built.request, {
+      page(request, {
         mode: 'resync',
         checkpoint: null,
-        outcomes: [
-          { uid: 'refused', status: 'rejected', error: { code: 'FORBIDDEN', message: 'no' } },
-          { uid: 'purged', status: 'rejected', error: { code: 'PURGED', message: 'gone' } },
-        ],
+        outcomes: [{ uid: 'mine', status: 'rejected', error: { code: 'FORBIDDEN', message: 'no' } }],
+        purged: ['purged'],
         evict: [['evicted', stamp(1)]],
       }),
     )
-    const result = await applyPage(h.ctx, entry, built, answer, null, 0)
-    expect(result).toMatchObject({ rejected: [{ uid: 'refused', error: { code: 'FORBIDDEN' } }], purged: ['purged'], evicted: ['evicted'] })
-    expect(await get(h, 'refused')).toMatchObject({ dirty: false, rejected: { code: 'FORBIDDEN' } })
+    const result = await applyPage(h.ctx, entry, request, answer)
+    expect(result).toMatchObject({ purged: ['purged'], evicted: ['evicted'] })
+    expect(await get(h, 'mine')).toMatchObject({ dirty: true })
+    expect((await get(h, 'mine'))?.rejected).toBeUndefined()
     expect(await get(h, 'purged')).toBeUndefined()
     expect(h.ctx.removals.removedAt('todos', 'evicted')).toBe(stamp(1))
     expect(await h.deps.store.transaction('readonly', (tx) => tx.getScope(entry.key))).toMatchObject({ checkpoint: null, fullCursor: null, syncedAt: null })
+  })
+
+  it('a scope reset to reconcile in full while its page was awaited stays reset (P9: an lw:push answer dropped a child)', async () => {
+    const h = createHarness()
+    const entry = h.ctx.registry.acquire(query({}), 'q').entry
+    await withCheckpoint(h, entry.key)
+    const request = await buildRequest(h.ctx, entry)
+    expect(request.checkpoint).toBe('lw1.1.00000000000000')
+    // Meanwhile (push-apply.ts, P9): every scope of the table set to reconcile in full.
+    await h.deps.store.transaction('readwrite', async (tx) => {
+      const scope = await tx.getScope(entry.key)
+      await tx.putScope({ ...scope!, checkpoint: null, fullCursor: null })
+    })
+    await applyPage(h.ctx, entry, request, asPage(page(request, { checkpoint: 'lw1.9.00000000000000' })))
+    expect(await h.deps.store.transaction('readonly', (tx) => tx.getScope(entry.key))).toMatchObject({ checkpoint: null, fullCursor: null })
+    // Not reset: the page's checkpoint is stored.
+    await withCheckpoint(h, entry.key)
+    const next = await buildRequest(h.ctx, entry)
+    await applyPage(h.ctx, entry, next, asPage(page(next, { checkpoint: 'lw1.9.00000000000000' })))
+    expect(await h.deps.store.transaction('readonly', (tx) => tx.getScope(entry.key))).toMatchObject({ checkpoint: 'lw1.9.00000000000000' })
   })
 
   /**
@@ -125,11 +130,10 @@ describe('page application', () => {
           todo('mine', 1, { dirty: true, acknowledged: false }),
         ]),
       )
-      const built = await buildRequest(ctx, entry, true)
-      expect(built.request.push.map((r) => r.uid)).toEqual(['mine'])
+      const request = await buildRequest(ctx, entry)
       const fresh = Array.from({ length: 20 }, (_, i) => `new${String(i).padStart(2, '0')}`)
       const answer = asPage(
-        page(built.request, {
+        page(request, {
           rows: [wireRow('old', stamp(1), stamp(2), { title: 'newer', done: true }), ...fresh.map((uid) => wireRow(uid, stamp(3), stamp(3), { title: uid, done: false }))],
           tombstones: [['gone', stamp(1), stamp(1), stamp(4)]],
           evict: [['moved', stamp(1)]],
@@ -144,12 +148,12 @@ describe('page application', () => {
         }))
       const before = await snapshot()
       const failing = instrumented(store, true)
-      await expect(applyPage({ ...ctx, deps: { ...ctx.deps, store: failing.store } }, entry, built, answer, null, 0)).rejects.toThrow('disk full')
+      await expect(applyPage({ ...ctx, deps: { ...ctx.deps, store: failing.store } }, entry, request, answer)).rejects.toThrow('disk full')
       expect(await snapshot()).toEqual(before)
       expect(before.checkpoint).toBeNull()
 
       const counted = instrumented(store, false)
-      const result = await applyPage({ ...ctx, deps: { ...ctx.deps, store: counted.store } }, entry, built, answer, null, 0)
+      const result = await applyPage({ ...ctx, deps: { ...ctx.deps, store: counted.store } }, entry, request, answer)
       // One transaction; every record named by the page read in one request, none one by one; written together.
       expect(counted.counts).toEqual({ transactions: 1, getRecord: 0, getRecords: 1, putRecords: 1 })
       const after = await snapshot()
@@ -158,18 +162,18 @@ describe('page application', () => {
         [
           `asked:${stamp(1).slice(0, 12)}::dirty`,
           `gone:${stamp(1).slice(0, 12)}:deleted:clean`,
-          `mine:${stamp(1).slice(0, 12)}::clean`,
+          `mine:${stamp(1).slice(0, 12)}::dirty`,
           ...fresh.map((uid) => `${uid}:${stamp(3).slice(0, 12)}::clean`),
           `old:${stamp(2).slice(0, 12)}::clean`,
         ].sort(),
       )
-      expect(result).toMatchObject({ pushed: 1, evicted: ['moved'] })
+      expect(result).toMatchObject({ evicted: ['moved'] })
       // What live queries patch from: every record the page named, as stored now.
       expect(result.states.get('moved')).toBeUndefined()
       expect(result.states.has('moved')).toBe(true)
       expect(result.states.get('old')).toMatchObject({ row: { title: 'newer', done: true }, dirty: false })
       expect(result.states.get('new07')).toMatchObject({ row: { title: 'new07' } })
-      expect([...result.states.keys()].sort()).toEqual(['asked', 'gone', 'mine', 'moved', ...fresh, 'old'].sort())
+      expect([...result.states.keys()].sort()).toEqual(['asked', 'gone', 'moved', ...fresh, 'old'].sort())
       await store.close()
     })
   }

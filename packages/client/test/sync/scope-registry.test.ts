@@ -1,6 +1,6 @@
 // The scope registry: held scopes and their holders, push-only scopes, and the other scopes E4 consults.
 import { describe, expect, it } from 'vitest'
-import { createHarness, put, query, todo } from './fixture.js'
+import { createHarness, query } from './fixture.js'
 
 describe('scope registry', () => {
   it('counts holders: the first acquire is `first`, the last release drops the entry (not while it runs)', () => {
@@ -30,33 +30,17 @@ describe('scope registry', () => {
     expect(ctx.registry.bySubscription(b.subscriptionId)).toBe(b)
   })
 
-  it('lists the entries of a table with a run in progress, held or push-only', () => {
+  it('lists the entries of a table with a run in progress, held or released while running', () => {
     const { ctx } = createHarness()
     const held = ctx.registry.acquire(query({ done: true }), 'x').entry
     const idle = ctx.registry.acquire(query({ done: false }), 'x').entry
-    const pushOnly = ctx.registry.pushOnlyEntry({ key: query({ title: 'p' }).key, table: 'todos', where: { title: 'p' }, checkpoint: null, fullCursor: null, syncedAt: null })
+    const released = ctx.registry.acquire(query({ title: 'p' }), 'x').entry
     held.running = Promise.resolve()
-    pushOnly.running = Promise.resolve()
-    expect(ctx.registry.runningOf('todos')).toEqual([held, pushOnly])
+    released.running = Promise.resolve()
+    expect(ctx.registry.release(released.key, 'x')).toBeNull() // running: forgotten when its run ends
+    expect(ctx.registry.runningOf('todos')).toEqual([held, released])
     expect(ctx.registry.runningOf('todos')).not.toContain(idle)
     expect(ctx.registry.runningOf('other')).toEqual([])
-  })
-
-  it('syncs a stored scope of a table with dirty records and no held scope as push-only, and promotes it when acquired', async () => {
-    const h = createHarness()
-    const q = query({ done: false })
-    await put(h, todo('a', 1, { dirty: true }))
-    await h.deps.store.transaction('readwrite', (tx) => tx.putScope({ key: q.key, table: 'todos', where: q.where, checkpoint: null, fullCursor: null, syncedAt: null }))
-    const found = await h.deps.store.transaction('readonly', (tx) => h.ctx.registry.findPushOnlyScopes(tx))
-    expect(found.map((s) => s.key)).toEqual([q.key])
-    const entry = h.ctx.registry.pushOnlyEntry(found[0]!)
-    expect(entry.pushOnly).toBe(true)
-    expect(h.ctx.registry.pushOnlyEntry(found[0]!)).toBe(entry) // one entry per scope
-    const held = h.ctx.registry.acquire(q, 'x').entry
-    expect(held).toBe(entry) // the same entry: its runs never overlap
-    expect(held.pushOnly).toBe(false)
-    const none = await h.deps.store.transaction('readonly', (tx) => h.ctx.registry.findPushOnlyScopes(tx))
-    expect(none).toEqual([]) // the table has a held scope now
   })
 
   it('gives the other scopes of a table (held and stored), without the one asked about', async () => {

@@ -189,7 +189,6 @@ function ScopeState({ scope, now }: { scope: ClientInspection['scopes'][number];
     )
   }
   if (scope.live) tags.push(<span key="live" className="lwdt-badge lwdt-tone-ok">live</span>)
-  if (scope.pushOnly) tags.push(<span key="push" className="lwdt-badge lwdt-tone-off">push only</span>)
   tags.push(
     <span key="holders" className="lwdt-muted" title="Live queries and tabs holding it">
       {scope.holders === 0 ? 'stored' : `${scope.holders} holder${scope.holders === 1 ? '' : 's'}`}

@@ -74,9 +74,10 @@ export function* writeRows(dialect: Dialect, table: SyncedTable, finals: readonl
 
 /**
  * Writes the app rows. Optimistically (`isolate` false) as one batch: a row the database refuses ends
- * the transaction with {@link RowsRefusedError}. Isolated: the batch under a savepoint, then, if the
- * database refuses one row (a constraint of the app's table), each row under its own. Returns the
- * refused rows by uid.
+ * the transaction with {@link RowsRefusedError} (one a constraint declared deferred refuses fails its
+ * COMMIT; the caller isolates then too). Isolated: the batch under a savepoint, its deferred checks run
+ * at once (`Dialect.checkDeferredNow`), then, if the database refuses one row (a constraint of the app's
+ * table), each row under its own. Returns the refused rows by uid.
  */
 export function* writeRowsIsolated(dialect: Dialect, table: SyncedTable, finals: readonly RowWrite[], isolate: boolean): Tx<Map<string, LastwordError>> {
   const failed = new Map<string, LastwordError>()
@@ -90,6 +91,8 @@ export function* writeRowsIsolated(dialect: Dialect, table: SyncedTable, finals:
   yield* run(batch.begin)
   try {
     yield* writeRows(dialect, table, finals)
+    // A constraint declared deferred, checked now rather than at COMMIT (`Dialect.checkDeferredNow`).
+    for (const final of finals) yield* dialect.checkDeferredNow(table, final.uid)
   } catch (error) {
     if (!dialect.isRowError(error)) throw error
     yield* run(batch.rollback)
@@ -97,6 +100,7 @@ export function* writeRowsIsolated(dialect: Dialect, table: SyncedTable, finals:
       yield* run(single.begin)
       try {
         yield* writeRows(dialect, table, [final])
+        yield* dialect.checkDeferredNow(table, final.uid)
         yield* run(single.release)
       } catch (rowError) {
         if (!dialect.isRowError(rowError)) throw rowError

@@ -11,8 +11,9 @@
  *   commits its metadata, change log and revs (the version row, once taken, is held until commit: the
  *   unit's revs are consecutive).
  * - When the database refuses a row (at its statement, or a deferred check at commit), the transaction
- *   runs again isolated: each row under its own savepoint, checks not deferred, and a refused row tried
- *   again after the others (it may need a parent written later in the unit) until nothing more lands.
+ *   runs again isolated: each row under its own savepoint, checks not deferred (a constraint the schema
+ *   declares deferred is checked right after the row, `Dialect.checkDeferredNow`), and a refused row
+ *   tried again after the others (it may need a parent written later in the unit) until nothing more lands.
  * - U1 (atomic unit): any record refused — before the transaction or in it — and nothing of the unit is
  *   written: the culprits keep their own codes, every other record is `UNIT_REFUSED` naming the first
  *   culprit's table and uid. A non-atomic unit's records are refused one by one, as one table's push.
@@ -233,6 +234,8 @@ function* writeUnitRows(parts: readonly UnitPart[], held: readonly HeldPart[], i
       try {
         const table = (parts[item.p] as UnitPart).ctx.table
         yield* withoutCapture(dialect, table, writeRows(dialect, table, [item.final]))
+        // A constraint the database would check only at COMMIT, checked now: the savepoint can still undo the row.
+        yield* dialect.checkDeferredNow(table, item.final.uid)
         yield* run(single.release)
       } catch (rowError) {
         if (!dialect.isRowError(rowError)) throw rowError

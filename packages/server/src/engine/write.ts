@@ -258,12 +258,14 @@ export async function applyWrites(ctx: WriteContext, records: readonly WireRecor
       try {
         result = await ctx.driver.write(() => writeTx(ctx, candidates, plan, isolate))
       } catch (error) {
-        if (!(error instanceof RestartError)) throw error
-        if (error instanceof RowsRefusedError && !isolate) {
+        // A row refused at its statement, or a constraint declared deferred at COMMIT: find the culprits one by one.
+        const refusedRows = error instanceof RowsRefusedError || (!(error instanceof RestartError) && ctx.driver.dialect.isRowError(error))
+        if (refusedRows && !isolate) {
           isolate = true
           attempt--
           continue
         }
+        if (!(error instanceof RestartError)) throw error
         if (attempt >= MAX_RESTARTS) {
           throw new LastwordError('TRANSIENT', 'These records kept changing while the push was applied; retry it')
         }

@@ -1,7 +1,11 @@
 /**
  * A `lists`/`todos` pair with a REAL foreign key (todos.list_id references lists.uid), on a fresh
  * better-sqlite3 file (`PRAGMA foreign_keys = ON`) or a fresh PostgreSQL schema (named after this
- * branch, `relational_…`, so concurrent runs do not collide), with the engine over it.
+ * branch, `relational_…`, so concurrent runs do not collide), with the engine over it. The database
+ * also holds two constraints lastword does not know of, as an app's migration may: a CHECK on
+ * `todos.title` (no title `'vetoed'`, checked at each statement) and a foreign key from `todos.tag` to
+ * `tags`, a table lastword does not sync (PD1 leaves such keys to the database), declared
+ * `DEFERRABLE INITIALLY DEFERRED`: checked at commit on both dialects. `tags` holds one code, `home`.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,6 +26,7 @@ export const sqliteTodos = sqliteTable('todos', {
     .notNull()
     .references(() => sqliteLists.uid),
   title: text('title').notNull(),
+  tag: text('tag'),
 })
 export const pgLists = pgTable('lists', { uid: pgText('uid').primaryKey(), name: pgText('name').notNull() })
 export const pgTodos = pgTable('todos', {
@@ -30,11 +35,14 @@ export const pgTodos = pgTable('todos', {
     .notNull()
     .references(() => pgLists.uid),
   title: pgText('title').notNull(),
+  tag: pgText('tag'),
 })
 
 const DDL = [
   'CREATE TABLE lists (uid text PRIMARY KEY NOT NULL, name text NOT NULL)',
-  'CREATE TABLE todos (uid text PRIMARY KEY NOT NULL, list_id text NOT NULL REFERENCES lists (uid), title text NOT NULL)',
+  'CREATE TABLE tags (code text PRIMARY KEY NOT NULL)',
+  "INSERT INTO tags (code) VALUES ('home')",
+  "CREATE TABLE todos (uid text PRIMARY KEY NOT NULL, list_id text NOT NULL REFERENCES lists (uid), title text NOT NULL CHECK (title <> 'vetoed'), tag text REFERENCES tags (code) DEFERRABLE INITIALLY DEFERRED)",
 ]
 
 /** The engine over a fresh database with the pair, and raw reads of it. */

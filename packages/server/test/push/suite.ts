@@ -6,7 +6,7 @@
 import type { PushRequest, WireRecord } from '@lastword/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RequestContext } from '../../src/types.js'
-import { createTestClock, expectCode, live, stamp } from '../engine/helpers.js'
+import { createTestClock, expectCode, live, request, stamp } from '../engine/helpers.js'
 import type { FkDb, FkHarness } from './fk-fixture.js'
 
 const ME: RequestContext = { principal: { id: 'me' } }
@@ -17,7 +17,7 @@ export const T2 = '01900000-0000-7000-8000-000000000012'
 export const T3 = '01900000-0000-7000-8000-000000000013'
 
 const list = (id: string, at: number, name = 'groceries'): WireRecord => live(id, stamp(at), { name })
-const todo = (id: string, at: number, listId: string, title = 'milk'): WireRecord => live(id, stamp(at), { list_id: listId, title })
+const todo = (id: string, at: number, listId: string, title = 'milk', tag: string | null = null): WireRecord => live(id, stamp(at), { list_id: listId, title, tag })
 
 type Group = { table: 'lists' | 'todos'; records: WireRecord[] }
 const unit = (atomic: boolean, ...groups: Group[]): PushRequest['units'][number] => ({ atomic, groups })
@@ -97,6 +97,48 @@ export function pushSuite(name: string, harness: FkHarness, enabled = true): voi
       const answer = await d.engine.push(ME, { units: [unit(false, lists(list(L1, 1)), todos(todo(T1, 2, L1), todo(T2, 3, '01900000-0000-7000-8000-0000000000ff')))] })
       expect(answer.units[0]?.outcomes.map((o) => (o.status === 'rejected' ? o.error.code : o.status))).toEqual(['applied', 'applied', 'PARENT_DELETED'])
       expect((await d.rows('todos')).map((r) => r['uid'])).toEqual([T1])
+    })
+
+    // U1 when the database itself refuses a row lastword's own checks let through: at its statement (a
+    // CHECK), or at commit (a deferred foreign key to a table lastword does not sync). The unit's
+    // transaction is rolled back whole; the culprit is INVALID_VALUE, the others UNIT_REFUSED naming it.
+    describe.each([
+      { constraint: 'a CHECK, at the statement', culprit: (at: number) => todo(T2, at, L1, 'vetoed') },
+      { constraint: 'a deferred foreign key to an unsynced table, at commit', culprit: (at: number) => todo(T2, at, L1, 'milk', 'nowhere') },
+    ])('U1: a record the database refuses ($constraint)', ({ culprit }) => {
+      it('an atomic unit writes nothing: the culprit INVALID_VALUE, the others UNIT_REFUSED naming it', async () => {
+        const d = await open()
+        await d.engine.push(ME, { units: [unit(false, lists(list(L2, 1)))] })
+        const before = await d.snapshot()
+        const revBefore = await d.engine.currentRev()
+        const answer = await d.engine.push(ME, { units: [unit(true, lists(list(L1, 2)), todos(todo(T1, 3, L1, 'milk', 'home'), culprit(4), todo(T3, 5, L2)))] })
+        const outcomes = answer.units[0]?.outcomes ?? []
+        expect(outcomes.map((o) => o.uid)).toEqual([L1, T1, T2, T3])
+        expect(outcomes.map((o) => (o.status === 'rejected' ? o.error.code : o.status))).toEqual(['UNIT_REFUSED', 'UNIT_REFUSED', 'INVALID_VALUE', 'UNIT_REFUSED'])
+        for (const o of outcomes) if (o.status === 'rejected' && o.error.code === 'UNIT_REFUSED') expect(o.error.details).toEqual({ table: 'todos', uid: T2 })
+        expect(await d.snapshot()).toBe(before)
+        expect(await d.engine.currentRev()).toBe(revBefore)
+        // The unit again without its culprit lands whole (nothing of the refused attempt stands in its way).
+        const again = await d.engine.push(ME, { units: [unit(true, lists(list(L1, 2)), todos(todo(T1, 3, L1, 'milk', 'home'), todo(T3, 5, L2)))] })
+        expect(again.units[0]?.outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied'])
+        expect((await d.rows('todos')).map((r) => r['uid'])).toEqual([T1, T3])
+      })
+
+      it('a non-atomic unit loses only the culprit (INVALID_VALUE); the others are written', async () => {
+        const d = await open()
+        const answer = await d.engine.push(ME, { units: [unit(false, lists(list(L1, 1)), todos(todo(T1, 2, L1, 'milk', 'home'), culprit(3), todo(T3, 4, L1)))] })
+        expect(answer.units[0]?.outcomes.map((o) => (o.status === 'rejected' ? o.error.code : o.status))).toEqual(['applied', 'applied', 'INVALID_VALUE', 'applied'])
+        expect((await d.rows('todos')).map((r) => r['uid'])).toEqual([T1, T3])
+        expect((await d.rows('lists')).map((r) => r['uid'])).toEqual([L1])
+      })
+
+      it('a push of one table through lw:sync (protocol 6) loses only the culprit too (INVALID_VALUE; V10)', async () => {
+        const d = await open()
+        await d.engine.push(ME, { units: [unit(false, lists(list(L1, 1)))] })
+        const page = await d.engine.sync(ME, request('todos', { push: [todo(T1, 2, L1, 'milk', 'home'), culprit(3), todo(T3, 4, L1)] }))
+        expect(page.outcomes.map((o) => (o.status === 'rejected' ? o.error.code : o.status))).toEqual(['applied', 'INVALID_VALUE', 'applied'])
+        expect((await d.rows('todos')).map((r) => r['uid'])).toEqual([T1, T3])
+      })
     })
 
     it('U1: a superseded record is no failure: the rest of the atomic unit is written', async () => {

@@ -160,6 +160,10 @@ export const postgresDialect: Dialect = {
     return sql`SELECT ${sql.raw(names.map((n) => `x.${n}`).join(', '))} FROM json_to_recordset(CAST(${JSON.stringify(objects)} AS json)) AS x(${definition})`
   },
   deferConstraints: () => sql.raw('SET CONSTRAINTS ALL DEFERRED'),
+  // Checks every deferred constraint still pending now (only the row just written is), and keeps them immediate.
+  checkDeferredNow: function* () {
+    yield* run(sql.raw('SET CONSTRAINTS ALL IMMEDIATE'))
+  },
   savepoint: standardSavepoint,
 
   holdStored,

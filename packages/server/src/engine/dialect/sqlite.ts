@@ -14,6 +14,7 @@ import { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { all, run, runSync, RestartError, type Op, type Tx } from '../tx.js'
 import type { SyncedColumn, SyncedTable } from '../tables.js'
 import { captureOff, captureOn, dropCapture, installCapture } from './sqlite-capture.js'
+import { checkForeignKeysNow } from './sqlite-deferred.js'
 import {
   casingOf,
   codeOf,
@@ -291,6 +292,7 @@ export const sqliteDialect: Dialect = {
     return sql`SELECT ${sql.join(fields, sql`, `)} FROM json_each(${JSON.stringify(rows)}) WHERE true`
   },
   deferConstraints: () => sql.raw('PRAGMA defer_foreign_keys = ON'),
+  checkDeferredNow: checkForeignKeysNow,
   savepoint: standardSavepoint,
 
   holdStored,

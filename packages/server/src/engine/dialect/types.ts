@@ -172,6 +172,14 @@ export interface Dialect {
    * Drizzle schema's are not, so there the unit's records land in the client's causal order).
    */
   deferConstraints(): SQL
+  /**
+   * In a push unit's isolated retry (write-unit.ts, U4), right after one row was written under its
+   * savepoint: the checks the database would leave to COMMIT (a constraint declared `DEFERRABLE INITIALLY
+   * DEFERRED`), run now for that row, throwing a row error (`isRowError`) when it breaks one, so that its
+   * savepoint undoes it rather than the COMMIT failing. PostgreSQL: `SET CONSTRAINTS ALL IMMEDIATE` (every
+   * deferred constraint, checked at that statement); SQLite: the row's foreign keys (sqlite-deferred.ts).
+   */
+  checkDeferredNow(table: SyncedTable, uid: string): Tx<void>
   /** The statements of a savepoint named `name`. */
   savepoint(name: string): { begin: SQL; rollback: SQL; release: SQL }
 
