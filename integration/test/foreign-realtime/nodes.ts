@@ -206,7 +206,6 @@ export async function openNodes(dialect: 'sqlite' | 'postgres', count: number, a
         },
         indexedDB: new IDBFactory(),
         IDBKeyRange,
-        syncDebounceMs: 10,
         retry: { baseMs: 20, maxMs: 200 },
         tabs: false,
       })
