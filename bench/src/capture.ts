@@ -7,7 +7,9 @@
  *
  * - insert, one statement per row (autocommit): `AUTO` rows, each its own transaction (its commit included);
  * - insert / update, one statement of N rows: the triggers' cost per row without commit costs around it;
- * - backfill: N rows written before `migrate()`, then `backfill({ batchSize: 1000 })`, rows/s.
+ * - backfill: N rows written before `migrate()`, then `backfill({ batchSize: 1000 })` interrupted halfway
+ *   (a throw from the batch seam, as a crash would stop it) and resumed by a second `backfill()`; rows/s
+ *   over both, and the rows each part wrote (the two must add up to N: nothing twice, nothing skipped).
  *
  * `node --conditions=@lastword/source --import tsx src/capture.ts [N] [repetitions]` from `bench/`
  * (N = 10,000 by default; 100000 for the large run).
@@ -52,6 +54,38 @@ async function time(fn: () => Promise<void>): Promise<number> {
   return performance.now() - start
 }
 
+type Engine = ReturnType<typeof createEngine>
+
+const BATCH = 1_000
+const INTERRUPTED = 'backfill interrupted on purpose'
+/** The batch the first backfill stops before: about halfway through the N rows. */
+const STOP_AT = Math.max(2, Math.floor(N / BATCH / 2) + 1)
+const backfillState = { interrupting: true, rowsBeforeStop: 0 }
+
+/** The batch seam: a throw before batch `STOP_AT` stops the backfill there, as a crash would. */
+function interruptHalfway(info: { batch: number; rows: number }): void {
+  if (!backfillState.interrupting || info.batch !== STOP_AT) return
+  backfillState.rowsBeforeStop = info.rows
+  throw new Error(INTERRUPTED)
+}
+
+/** A backfill stopped halfway, then resumed by a second call: the two parts must add up to N rows. */
+async function interruptedBackfill(engine: Engine): Promise<void> {
+  backfillState.interrupting = true
+  const stopped = await engine.backfill({ batchSize: BATCH }).then(
+    () => false,
+    (error: unknown) => {
+      if (error instanceof Error && error.message === INTERRUPTED) return true
+      throw error
+    },
+  )
+  backfillState.interrupting = false
+  const resumed = (await engine.backfill({ batchSize: BATCH })).rows['captured'] ?? 0
+  const first = stopped ? backfillState.rowsBeforeStop : N - resumed
+  if (first + resumed !== N) throw new Error(`the backfill wrote ${first} rows, then ${resumed} after resuming: not ${N}`)
+  console.log(`  backfill: ${stopped ? `stopped after ${first} rows, resumed for ${resumed}` : `${N} rows (fewer than two batches: not interrupted)`}`)
+}
+
 async function measure(target: Target, table: string): Promise<Figures> {
   const autoInsert = await time(async () => {
     for (let i = 0; i < AUTO; i++) await target.exec(`INSERT INTO ${table} (uid, title, n) VALUES ('a${i}', 'auto ${i}', ${i})`)
@@ -83,9 +117,9 @@ async function sqliteRun(): Promise<Run> {
     const app = open()
     for (const statement of DDL) app.exec(statement)
     app.exec(bulk('captured', N))
-    const engine = createEngine({ db: drizzleSqlite(app), tables: { captured: sqliteCaptured } })
+    const engine = createEngine({ db: drizzleSqlite(app), tables: { captured: sqliteCaptured }, hooks: { beforeBackfillBatch: interruptHalfway } })
     await engine.migrate({ backfill: false })
-    const backfill = await time(async () => void (await engine.backfill({ batchSize: 1_000 })))
+    const backfill = await time(() => interruptedBackfill(engine))
     app.exec(`DELETE FROM captured`)
     // A second connection writes, as another process would.
     const other = open()
@@ -113,9 +147,9 @@ async function pgRun(): Promise<Run> {
   try {
     for (const statement of DDL) await pool.query(statement)
     await pool.query(bulk('captured', N))
-    const engine = createEngine({ db: drizzlePg({ client: pool }), tables: { captured: pgCaptured } })
+    const engine = createEngine({ db: drizzlePg({ client: pool }), tables: { captured: pgCaptured }, hooks: { beforeBackfillBatch: interruptHalfway } })
     await engine.migrate({ backfill: false })
-    const backfill = await time(async () => void (await engine.backfill({ batchSize: 1_000 })))
+    const backfill = await time(() => interruptedBackfill(engine))
     await pool.query('DELETE FROM captured')
     const target: Target = { exec: async (text) => void (await other.query(text)), bulkInsert: bulk, close: async () => undefined }
     const captured = await measure(target, 'captured')
@@ -145,7 +179,7 @@ async function report(name: string, run: () => Promise<Run>): Promise<void> {
   console.log(line(`insert, one statement per row, autocommit (${AUTO} rows)`, (f) => f.autoInsert))
   console.log(line(`insert, one statement of ${N} rows`, (f) => f.bulkInsert))
   console.log(line(`update, one statement of ${N} rows`, (f) => f.bulkUpdate))
-  console.log(`\nbackfill of ${N} rows (batches of 1,000): ${median(runs.map((r) => r.backfillRowsPerSecond)).toFixed(0)} rows/s`)
+  console.log(`\nbackfill of ${N} rows (batches of 1,000; stopped halfway and resumed): ${median(runs.map((r) => r.backfillRowsPerSecond)).toFixed(0)} rows/s`)
 }
 
 await report('Capture on better-sqlite3 (a second connection writes)', sqliteRun)
