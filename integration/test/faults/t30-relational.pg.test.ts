@@ -1,0 +1,25 @@
+/**
+ * T30 on PostgreSQL — the model-based relational campaign of t30-relational.test.ts on node-postgres, with
+ * the foreign key in the database (ON DELETE cascade, ON DELETE set null). One schema per action for this
+ * file, reset before every run and dropped after.
+ */
+import { afterAll, beforeAll, it } from 'vitest'
+import { requirePostgres, trackPostgresIo } from '../../src/databases.js'
+import { scaledTimeout } from '../../src/random.js'
+import { runRelationalCampaign } from '../../src/relational-model.js'
+import { relationalPgSchema, type OnDelete, type RelationalPgSchema } from '../../src/relational-schema.js'
+
+const available = await requirePostgres('T30-P')
+const schemas = new Map<OnDelete, RelationalPgSchema>()
+beforeAll(() => {
+  trackPostgresIo()
+  for (const onDelete of ['cascade', 'set null'] as const) schemas.set(onDelete, relationalPgSchema(`t30_${onDelete}`, onDelete))
+})
+afterAll(async () => {
+  for (const schema of schemas.values()) await schema.drop()
+})
+
+it.skipIf(!available).each(['cascade', 'set null'] as const)('T30 (PostgreSQL, ON DELETE %s): random relational commands keep the foreign key, units whole, and converge (U1, I16, I1)', async (onDelete) => {
+  const schema = schemas.get(onDelete) as RelationalPgSchema
+  await runRelationalCampaign({ row: `T30-P ${onDelete}`, ciCount: 10, onDelete, open: () => schema.open() })
+}, scaledTimeout(600_000))
