@@ -32,6 +32,11 @@ export interface SyncContext {
    * leave them dirty with nothing left to push them (I9).
    */
   reroute(table: string): void
+  /**
+   * P9 after `lw:push`: the scopes of `table` were reset to reconcile in full (a dropped child the server
+   * knew): sync each held one, so the server's state of the child comes back.
+   */
+  resync(table: string): void
 }
 
 /** The error a sync gets while there is no connection (retried when it is back). */

@@ -43,6 +43,10 @@ export function createSyncDriver(deps: DriverDeps): SyncDriver {
     pushes: createPushesInProgress(),
     removals: createRemovalMemory(),
     reroute: (table) => router.scheduleFlush(table),
+    resync(table) {
+      if (!state.connected || state.stopped) return
+      for (const entry of registry.acquired()) if (entry.table === table && entry.holders.size > 0) quietly(scheduler.requestSync(entry))
+    },
   }
   const { registry, state } = ctx
 

@@ -33,6 +33,8 @@ export interface PushResult {
   tables: Map<string, TablePushResult>
   changedInFlight: number
   clockRefused: Extract<ClockEvent, { kind: 'refused' }> | null
+  /** Tables whose scopes were reset to reconcile in full (P9: a child the server knew was dropped, B25). */
+  reconcile: Set<string>
 }
 
 /** Applies `answer`, the answer to `plan`; a drift refusal corrects the clock from `sample` (or the refusing side's time). */
@@ -64,6 +66,7 @@ export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: 
   return store.transaction('readwrite', async (tx) => {
     const tables = new Map<string, TablePushResult>()
     let changedInFlight = 0
+    const reconcile = new Set<string>()
     for (const { sent, outcome, winner } of pairs) {
       const table = sent.table
       let result = tables.get(table)
@@ -72,6 +75,7 @@ export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: 
       const local = await tx.getRecord(table, sent.uid)
       const decision = decidePushOutcome<StoredRecord>({ local, sent, outcome, winner, clockCorrected: clockRefused !== null, removedAt: ctx.removals.removedAt(table, sent.uid), next: () => clock.next() })
       if (decision.changedInFlight) changedInFlight++
+      if (decision.reconcile === true) reconcile.add(table)
       if (decision.local.kind === 'put') {
         const record = withKnownAt({ ...decision.local.record, table }, answer.knownAt, local)
         await tx.putRecord(record)
@@ -98,7 +102,15 @@ export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: 
         }
       }
     }
+    // P9: the server's state of a dropped child comes back by a full reconciliation of every scope of its
+    // table, as after a page of lw:sync (page-apply.ts) and `discard` (B25: lw:push left the checkpoints,
+    // and a child whose server state had been pulled before the refusal never came back).
+    for (const table of reconcile) {
+      for (const scope of await tx.listScopes(table)) {
+        if (scope.checkpoint !== null || scope.fullCursor !== null) await tx.putScope({ ...scope, checkpoint: null, fullCursor: null })
+      }
+    }
     await clock.persist(tx)
-    return { tables, changedInFlight, clockRefused }
+    return { tables, changedInFlight, clockRefused, reconcile }
   })
 }

@@ -84,6 +84,7 @@ export function createHarness(handler: Handler = (request) => page(request), set
     pushes: createPushesInProgress(),
     removals: createRemovalMemory(),
     reroute: (table) => h.rerouted.push(table),
+    resync: () => undefined,
   }
   return h
 }
