@@ -55,11 +55,14 @@ export interface PushedUnit {
   answered: boolean
 }
 
-/** A client transaction of creates: a new parent with children (either order), or children of a held parent. */
+/** A client transaction of creates: a new parent with children (either order), children of a held parent, or both (mixed). */
 export interface TxRecord {
   client: string
-  kind: 'new-parent' | 'children'
+  kind: 'new-parent' | 'children' | 'mixed'
+  /** The parent whose deletion elsewhere refuses it: the held one (children, mixed), else the new one. */
   parent: string
+  /** The list it creates, if any. */
+  newList: string | null
   uids: string[]
   /** A later local write of one of its records (or its parent's delete) while one was still unacknowledged (U3). */
   split: boolean
@@ -93,7 +96,10 @@ export class RelCluster {
   static async start(options: RelClusterOptions): Promise<RelCluster> {
     const rng = createRng(options.seed)
     const rel = await options.open()
-    const vt = installVirtualTime()
+    // From the wall clock: the database's capture triggers stamp the cascades its foreign key runs (ON
+    // DELETE) by the database's own clock, which virtual time must not be behind (or those stamps would
+    // come from its future, and a client's clock that received one would be refused CLOCK_AHEAD).
+    const vt = installVirtualTime(Date.now())
     const restoreRandom = seedGlobalRandomness(rng.fork())
     try {
       const server = await vt.await(createInMemoryServer({ database: rel.database, tables: rel.tables, now: () => vt.now(), logger: CONSOLE_ERRORS }), 60_000, 'server start')
@@ -226,7 +232,7 @@ export class RelCluster {
     for (const tx of this.transactions) {
       if (tx.client !== c.name || tx.split || !(tx.uids.includes(uid) || tx.parent === uid)) continue
       for (const u of tx.uids) {
-        const record = await this.vt.await(c.client.store.transaction('readonly', (t) => t.getRecord(u === tx.parent ? 'lists' : 'todos', u)))
+        const record = await this.vt.await(c.client.store.transaction('readonly', (t) => t.getRecord(u === tx.newList ? 'lists' : 'todos', u)))
         if (record === undefined || record.dirty || !record.acknowledged) tx.split = true
       }
     }

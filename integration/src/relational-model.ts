@@ -71,9 +71,9 @@ async function createTodo(real: Real, c: RelClient, list: string, tag: string): 
   if (uid !== null) real.created.set(uid, { client: c.name, table: 'todos' })
 }
 
-/** A uid for a list a transaction names before creating it (from the run's seed, so a seed replays). */
+/** A UUIDv7 for a list a transaction names before creating it: the virtual time, then the run's seed (a seed replays). */
 function seededUid(cluster: RelCluster): string {
-  const hex = Array.from({ length: 32 }, () => cluster.rng.int(16).toString(16)).join('')
+  const hex = cluster.vt.now().toString(16).padStart(12, '0') + Array.from({ length: 20 }, () => cluster.rng.int(16).toString(16)).join('')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`
 }
 
@@ -105,40 +105,48 @@ class CreateTodoCmd implements Cmd {
   toString = (): string => `createTodo(c${this.client}, list #${this.pick}, ${this.tag}) +${this.waitMs}ms`
 }
 
-/** One `client.transaction`: a new list and `n` todos of it (todo first or list first), or `n` todos of a held list. */
+/**
+ * One `client.transaction`: `new` — a new list and `n` todos of it (todos first or list first); `held` —
+ * `n` todos of a list the client holds; `mixed` — a new list and its todo with a todo of a held list
+ * (first or last): refused whole, `UNIT_REFUSED` beside the culprit, when the held list was deleted.
+ */
 class TransactionCmd implements Cmd {
-  constructor(readonly client: number, readonly newList: boolean, readonly childFirst: boolean, readonly n: number, readonly pick: number, readonly waitMs: number) {}
+  constructor(readonly client: number, readonly mode: 'new' | 'held' | 'mixed', readonly childFirst: boolean, readonly n: number, readonly pick: number, readonly waitMs: number) {}
   check = (): boolean => true
   async run(_m: Model, real: Real): Promise<void> {
     const { cluster } = real
     const c = clientOf(real, this.client)
-    const held = this.newList ? undefined : pickOf(await cluster.liveParents(c), this.pick)
-    if (!this.newList && held === undefined) return after(real, this.waitMs)
-    const titles = Array.from({ length: this.n }, () => cluster.value(c))
+    const held = this.mode === 'new' ? undefined : pickOf(await cluster.liveParents(c), this.pick)
+    if (this.mode !== 'new' && held === undefined) return after(real, this.waitMs)
+    const titles = Array.from({ length: this.mode === 'mixed' ? 1 : this.n }, () => cluster.value(c))
     const name = cluster.value(c)
-    const tags = titles.map((_, i) => TAGS[(this.pick + i) % TAGS.length] as string)
+    const heldTitle = cluster.value(c)
+    const tag = (i: number): string => TAGS[(this.pick + i) % TAGS.length] as string
     const result = await write(real, c, held ?? null, 'transaction', () =>
       c.client.transaction(async (tx) => {
         const uids: string[] = []
-        let list = held
-        if (list === undefined) {
-          // The list's uid is chosen by the client at create time; a todo written first names it by a uid made here.
-          list = seededUid(cluster)
-          if (!this.childFirst) uids.push(await tx.table('lists').create({ uid: list, name }))
+        const heldTodo = async (): Promise<void> => {
+          if (this.mode === 'mixed') uids.push(await tx.table('todos').create({ list_id: held, title: heldTitle, tag: tag(1) }))
         }
-        for (const [i, title] of titles.entries()) uids.push(await tx.table('todos').create({ list_id: list, title, tag: tags[i] }))
-        if (this.newList && this.childFirst) uids.push(await tx.table('lists').create({ uid: list, name }))
+        if (this.childFirst) await heldTodo()
+        // A new list's uid is chosen here, so that a todo written before it can name it.
+        const list = this.mode === 'held' ? (held as string) : seededUid(cluster)
+        if (this.mode !== 'held' && !this.childFirst) uids.push(await tx.table('lists').create({ uid: list, name }))
+        for (const [i, title] of titles.entries()) uids.push(await tx.table('todos').create({ list_id: list, title, tag: tag(i) }))
+        if (this.mode !== 'held' && this.childFirst) uids.push(await tx.table('lists').create({ uid: list, name }))
+        if (!this.childFirst) await heldTodo()
         return { list, uids }
       }),
     )
     if (result !== null) {
-      cluster.transactions.push({ client: c.name, kind: this.newList ? 'new-parent' : 'children', parent: result.list, uids: result.uids, split: false })
-      for (const uid of result.uids) real.created.set(uid, { client: c.name, table: uid === result.list ? 'lists' : 'todos' })
-      if (this.newList) cluster.parents.add(result.list)
+      const kind = this.mode === 'new' ? 'new-parent' : this.mode === 'held' ? 'children' : 'mixed'
+      cluster.transactions.push({ client: c.name, kind, parent: held ?? result.list, newList: this.mode === 'held' ? null : result.list, uids: result.uids, split: false })
+      for (const uid of result.uids) real.created.set(uid, { client: c.name, table: uid === result.list && this.mode !== 'held' ? 'lists' : 'todos' })
+      if (this.mode !== 'held') cluster.parents.add(result.list)
     }
     await after(real, this.waitMs)
   }
-  toString = (): string => `transaction(c${this.client}, ${this.newList ? `new list, ${this.childFirst ? 'todos first' : 'list first'}` : `list #${this.pick}`}, ${this.n} todos) +${this.waitMs}ms`
+  toString = (): string => `transaction(c${this.client}, ${this.mode === 'held' ? `list #${this.pick}, ${this.n} todos` : `${this.mode} list, ${this.childFirst ? 'todos first' : 'list first'}, ${this.mode === 'mixed' ? `+ a todo of list #${this.pick}` : `${this.n} todos`}`}) +${this.waitMs}ms`
 }
 
 class EditTodoCmd implements Cmd {
@@ -293,19 +301,48 @@ export const relationalCommands = fc.commands(
   [
     fc.tuple(clientArb, waitArb).map(([c, w]) => new CreateListCmd(c, w)),
     fc.tuple(clientArb, fc.nat(), fc.constantFrom(...TAGS), waitArb).map(([c, p, t, w]) => new CreateTodoCmd(c, p, t, w)),
-    fc.tuple(clientArb, fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 2 }), fc.nat(), waitArb).map(([c, nl, cf, n, p, w]) => new TransactionCmd(c, nl, cf, n, p, w)),
+    fc.tuple(clientArb, fc.constantFrom('new' as const, 'held' as const, 'mixed' as const), fc.boolean(), fc.integer({ min: 1, max: 2 }), fc.nat(), waitArb).map(([c, mode, cf, n, p, w]) => new TransactionCmd(c, mode, cf, n, p, w)),
+    fc.tuple(clientArb, fc.constantFrom('new' as const, 'held' as const, 'mixed' as const), fc.boolean(), fc.integer({ min: 1, max: 2 }), fc.nat(), waitArb).map(([c, mode, cf, n, p, w]) => new TransactionCmd(c, mode, cf, n, p, w)),
     fc.tuple(clientArb, fc.nat(), fc.option(fc.integer({ min: -1, max: 50 }), { nil: null }), waitArb).map(([c, p, mv, w]) => new EditTodoCmd(c, p, mv, w)),
     fc.tuple(clientArb, fc.constantFrom('lists' as const, 'todos' as const), fc.nat(), waitArb).map(([c, t, p, w]) => new DeleteCmd(c, t, p, w)),
+    fc.tuple(clientArb, clientArb, fc.nat(), fc.boolean(), waitArb).map(([a, b, p, e, w]) => new DeletedElsewhereCmd(a, b, p, e, w)),
     fc.tuple(clientArb, clientArb, fc.nat(), fc.boolean(), waitArb).map(([a, b, p, e, w]) => new DeletedElsewhereCmd(a, b, p, e, w)),
     fc.tuple(clientArb, fc.nat()).map(([c, p]) => new WriteUnderDeletedCmd(c, p)),
     fc.tuple(clientArb, fc.constantFrom('sync' as const, 'offline' as const, 'online' as const)).map(([c, k]) => new NetworkCmd(c, k)),
     fc.tuple(clientArb, scopeArb, fc.boolean()).map(([c, s, add]) => new ScopeCmd(c, s, add)),
     fc.integer({ min: 50, max: 2_000 }).map((ms) => new WaitCmd(ms)),
   ],
-  { maxCommands: 30, size: 'max' },
+  { maxCommands: 40, size: 'max' },
 )
 
-function property(open: () => Promise<RelationalDatabase>, onDelete: OnDelete, row: string) {
+/** What the runs of a campaign exercised (printed, and required of a campaign of 10 runs or more). */
+interface Stats {
+  runs: number
+  units: number
+  atomic: number
+  refusedUnits: number
+  parentDeleted: number
+  unitRefused: number
+  transactions: number
+  split: number
+}
+
+function tally(stats: Stats, cluster: RelCluster): void {
+  stats.runs++
+  stats.units += cluster.units.length
+  stats.atomic += cluster.units.filter((u) => u.atomic && u.records.length > 1).length
+  stats.refusedUnits += cluster.units.filter((u) => u.atomic && u.records.some((r) => r.status === 'rejected')).length
+  for (const u of cluster.units) {
+    for (const r of u.records) {
+      if (r.code === 'PARENT_DELETED') stats.parentDeleted++
+      if (r.code === 'UNIT_REFUSED') stats.unitRefused++
+    }
+  }
+  stats.transactions += cluster.transactions.length
+  stats.split += cluster.transactions.filter((t) => t.split).length
+}
+
+function property(open: () => Promise<RelationalDatabase>, onDelete: OnDelete, row: string, stats: Stats) {
   return fc.asyncProperty(
     fc.integer({ min: 2, max: MAX_CLIENTS }),
     fc.array(fc.subarray([0, 1, 2], { minLength: 1 }), { minLength: MAX_CLIENTS, maxLength: MAX_CLIENTS }),
@@ -329,9 +366,11 @@ function property(open: () => Promise<RelationalDatabase>, onDelete: OnDelete, r
         for (const c of cluster.clients) await new CreateTodoCmd(cluster.clients.indexOf(c), cluster.clients.indexOf(c), 'x', 0).run(model, real)
         await cluster.vt.runFor(500)
         await fc.asyncModelRun(() => ({ model, real }), cmds)
+        if (process.env['LW_VERBOSE'] === '1') console.log(`${row} run: ${count} clients, ${String(cmds)}`)
         real.violations.push(...(await cluster.heal()))
         await after(real, 0)
         real.violations.push(...(await checkFinal(cluster, real.created)))
+        tally(stats, cluster)
         if (real.violations.length > 0) throw new Error(`cluster seed ${seed}, ${count} clients, onDelete ${onDelete}:\n  ${real.violations.slice(0, 12).join('\n  ')}`)
       } finally {
         await cluster.close()
@@ -351,14 +390,15 @@ export interface RelationalCampaignOptions {
 export async function runRelationalCampaign(options: RelationalCampaignOptions): Promise<void> {
   const seed = baseSeed(options.row)
   const path = process.env['FC_PATH']
-  const details = await fc.check(property(options.open, options.onDelete, options.row), {
+  const stats: Stats = { runs: 0, units: 0, atomic: 0, refusedUnits: 0, parentDeleted: 0, unitRefused: 0, transactions: 0, split: 0 }
+  const details = await fc.check(property(options.open, options.onDelete, options.row, stats), {
     seed,
     ...(path === undefined || path === '' ? {} : { path }),
     numRuns: scaledRuns(options.ciCount),
     endOnFailure: process.env['FC_SHRINK'] !== '1',
   })
   reportCampaign({ row: options.row, runs: details.numRuns, failedRuns: details.failed ? 1 : 0, violations: details.failed ? 1 : 0, firstFailure: details.failed ? seed : null })
-  console.log(`[${options.row}] ${details.numRuns} runs, ${details.failed ? 1 : 0} failed`)
+  console.log(`[${options.row}] ${details.numRuns} runs, ${details.failed ? 1 : 0} failed; exercised: ${JSON.stringify(stats)}`)
   if (details.failed) {
     const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)
     throw new Error(
