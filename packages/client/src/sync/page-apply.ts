@@ -102,7 +102,9 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
     for (const uid of page.purged) if (await removeUnlessHeld(batch, table, uid, null, others, ctx.removals)) result.purged.push(uid)
     for (const uid of page.push) {
       const local = await batch.getRecord(table, uid)
-      if (local !== undefined && !local.dirty) await batch.putRecord({ ...local, dirty: true })
+      // A record the server refused is the app's to retry or discard (P7; a record of a refused unit
+      // pushed alone would land half the unit, U1): a reconciliation that lacks it does not push it (B26).
+      if (local !== undefined && !local.dirty && local.rejected === undefined) await batch.putRecord({ ...local, dirty: true })
     }
     // The page's records, the scope's checkpoint and the clock: one transaction (I10).
     await batch.flush()
