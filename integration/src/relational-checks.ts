@@ -124,11 +124,21 @@ export async function checkFinal(cluster: RelCluster, created: ReadonlyMap<strin
   const refusals = new Map<string, { unit: PushedUnit; rec: PushedUnitRecord }>()
   for (const unit of cluster.units) for (const rec of unit.records) if (rec.status === 'rejected') refusals.set(rec.uid, { unit, rec })
 
+  const refused = refusedUids(cluster)
   for (const tx of cluster.transactions) {
     if (tx.split) continue
     const landed = tx.uids.filter(known)
-    if (landed.length !== 0 && landed.length !== tx.uids.length) out.push(`U1: ${tx.client}'s transaction (${tx.kind}) landed in part: ${landed.length} of ${tx.uids.join(', ')}`)
-    if (landed.length === 0 && !(tx.kind !== 'new-parent' && parentDeleted(s, tx.parent))) out.push(`spurious refusal: ${tx.client}'s transaction (${tx.kind}, parent ${tx.parent}, ${s.meta.lists.get(tx.parent)?.deleted === false ? 'live' : 'not live'}) never landed`)
+    const c = cluster.clients.find((x) => x.name === tx.client) as RelClient
+    if (landed.length !== 0 && landed.length !== tx.uids.length) {
+      out.push(`U1: ${tx.client}'s transaction (${tx.kind}) landed in part: ${landed.length} of ${tx.uids.join(', ')}`)
+      for (const uid of tx.uids) out.push(await explain(cluster, c, uid === tx.newList ? 'lists' : 'todos', uid))
+    }
+    // Refused whole is right only when the list it depends on is deleted on the server, or was itself refused.
+    const gone = parentDeleted(s, tx.parent) || (!s.meta.lists.has(tx.parent) && refused.has(tx.parent))
+    if (landed.length === 0 && !(tx.kind !== 'new-parent' && gone)) {
+      out.push(`spurious refusal: ${tx.client}'s transaction (${tx.kind}, parent ${tx.parent}, ${s.meta.lists.has(tx.parent) ? (s.meta.lists.get(tx.parent)?.deleted === true ? 'deleted' : 'live') : 'unknown'}) never landed`)
+      for (const uid of tx.uids) out.push(await explain(cluster, c, uid === tx.newList ? 'lists' : 'todos', uid))
+    }
   }
   for (const [uid, { client, table }] of created) {
     if (known(uid)) continue
