@@ -196,5 +196,8 @@ async function explain(cluster: RelCluster, c: RelClient, table: 'lists' | 'todo
   const local = record === undefined ? 'none' : `${JSON.stringify(record.row)} deleted=${record.deleted_at !== null} dirty=${record.dirty} ack=${record.acknowledged}${record.rejected === undefined ? '' : ` rejected ${record.rejected.code}`}`
   const edits = c.edits.filter((e) => e.uid === uid).map((e) => (e.kind === 'rejected' ? `rejected ${e.error.code}` : `superseded ${e.rule}`))
   const pushes = cluster.units.flatMap((u) => u.records.filter((r) => r.uid === uid).map((r) => `t${u.at % 100_000} ${u.client} ${r.deleted ? 'delete' : JSON.stringify(r.row)} ${r.status ?? '?'}${r.code === undefined ? '' : ` ${r.code}`}`))
-  return `  explain ${table} ${uid} for ${c.name}: local ${local}; told [${edits.join(', ')}]; pushes: ${pushes.join(' | ')}`
+  const last = cluster.units.filter((u) => u.client === c.name && u.records.some((r) => r.uid === uid)).at(-1)?.at ?? 0
+  const requests = cluster.network.events.filter((e) => e.type === 'request' && e.client === c.name && e.at >= last).map((e) => (e.type === 'request' ? `t${e.at % 100_000} ${e.where} ${e.full ? 'full' : `from ${e.checkpoint ?? '∅'}`}` : ''))
+  const pages = cluster.network.events.filter((e) => e.type === 'page' && e.client === c.name && e.at >= last).map((e) => (e.type === 'page' ? `t${e.at % 100_000} ${e.mode}${e.rows.includes(uid) ? ' (has it)' : ''}` : ''))
+  return `  explain ${table} ${uid} for ${c.name}: local ${local}; told [${edits.join(', ')}]; pushes: ${pushes.join(' | ')}; requests since: ${requests.join(' | ')}; pages: ${pages.join(' | ')}`
 }

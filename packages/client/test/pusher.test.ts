@@ -23,6 +23,8 @@ interface Scripted {
   answer: (unit: PushRequest['units'][number], index: number) => PushOutcome[] | null
   /** The rows (`[uid, created_at, updated_at, title]` of items) a full reconciliation answers. */
   full: unknown[][]
+  /** While set, \`lw:sync\` requests wait for it. */
+  gate: Promise<void> | null
   connect(): void
 }
 
@@ -34,6 +36,7 @@ function scripted(): Scripted {
     syncs: [],
     answer: () => null,
     full: [],
+    gate: null,
     transport: {
       open(h) {
         handlers = h
@@ -61,6 +64,7 @@ function scripted(): Scripted {
         if (event === 'lw:sync') {
           const request = structuredClone(payload as SyncRequest)
           s.syncs.push(request)
+          if (s.gate !== null) await s.gate
           const full = request.full !== undefined && request.table === 'items'
           return page(request, { checkpoint: 'lw1.1.00000000000000', columns: full ? ['title'] : [], rows: full ? s.full : [] }) as never
         }
@@ -186,6 +190,33 @@ describe('the pusher', () => {
     expect(server.syncs.filter((r) => r.full !== undefined).length).toBeGreaterThan(fullBefore)
     expect(await client.rejected()).toEqual([])
     expect(await client.pendingCount()).toBe(0)
+  })
+
+  it('B25: a pull in flight when the edit is refused, read from the old checkpoint, does not end the reconciliation', async () => {
+    const { client, server } = await online()
+    const edits: EditEvent[] = []
+    client.on('edit', (e) => edits.push(e))
+    client.table('items').subscribe({}, () => undefined)
+    const items = client.table<{ title: string }>('items')
+    const uid = await items.create({ title: 'mine' })
+    await eventually(async () => expect(await items.record(uid)).toMatchObject({ dirty: false, acknowledged: true }))
+    const scopes = () => client.store.transaction('readonly', (tx) => tx.listScopes('items'))
+    await eventually(async () => expect((await scopes()).map((s) => s.checkpoint)).toEqual(['lw1.1.00000000000000']))
+    const created = (await items.record(uid))!.created_at
+    server.full = [[uid, created, stamp(parseInt(created.slice(0, 12), 16) + 1), 'server']]
+    // An incremental pull goes out and waits; meanwhile the edit is refused and its copy dropped.
+    let open!: () => void
+    server.gate = new Promise((resolve) => (open = resolve))
+    const before = server.syncs.length
+    const syncing = client.sync().catch(() => undefined)
+    await eventually(() => expect(server.syncs.length).toBeGreaterThan(before))
+    server.answer = (unit) => unit.groups.flatMap((g) => g.records.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code: 'PARENT_DELETED', message: 'its list was deleted' } })))
+    await items.update(uid, { title: 'edited under a deleted parent' })
+    await eventually(() => expect(edits).toHaveLength(1))
+    server.gate = null
+    open()
+    await syncing
+    await eventually(async () => expect(await items.record(uid)).toMatchObject({ row: { title: 'server' }, dirty: false }), 2_000)
   })
 
   it('a unit whose culprit is SCHEMA_OUTDATED stays dirty whole, the others not marked refused', async () => {

@@ -124,6 +124,8 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, built: Buil
       }
       scope.seen = advanceSeen(scope.seen, page.knownAt)
     }
+    // A child was dropped by P9 after \`lw:push\` since this request was built: keep its table reconciling (B25).
+    if ((ctx.state.reconcileEpoch.get(table) ?? 0) !== built.epoch) result.reconcile = true
     if (result.reconcile) {
       // P9: the server's state of a dropped child comes back by a full reconciliation of every scope of
       // its table (this one at once: the run runs again), as `discard` does for a refused edit.

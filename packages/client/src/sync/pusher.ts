@@ -71,7 +71,10 @@ export function createPusher(ctx: SyncContext): Pusher {
       const result = await applyPushAnswer(c, plan, answer, sample, receivedAt)
       if (result.clockRefused !== null) c.deps.onClock(result.clockRefused)
       for (const table of result.tables.values()) told(table)
-      for (const table of result.reconcile) ctx.resync(table)
+      for (const table of result.reconcile) {
+        ctx.state.reconcileEpoch.set(table, (ctx.state.reconcileEpoch.get(table) ?? 0) + 1)
+        ctx.resync(table)
+      }
       more ||= result.changedInFlight > 0 || [...result.tables.values()].some((t) => t.restamped.length > 0)
     } finally {
       c.pushes.release(taken)

@@ -16,6 +16,8 @@ export interface BuiltRequest {
   pushed: Map<string, StoredRecord>
   /** More dirty records were eligible than one request carries (or were held back until a full reconciliation ends). */
   more: boolean
+  /** The table's \`reconcileEpoch\` when the request was built (context.ts). */
+  epoch: number
 }
 
 /**
@@ -24,6 +26,7 @@ export interface BuiltRequest {
  */
 export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: boolean, pushOnly = false): Promise<BuiltRequest> {
   const { store, settings } = ctx.deps
+  const epoch = ctx.state.reconcileEpoch.get(entry.table) ?? 0
   const held = ctx.registry.heldOf(entry.table)
   // Any held scope (or the push-only scope of a table with none) pushes the dirty records no held scope
   // matches (moved out of every scope, or a bare tombstone): without it they would never leave this
@@ -103,7 +106,7 @@ export async function buildRequest(ctx: SyncContext, entry: ScopeEntry, first: b
       if (checkpoint !== null && stored?.seen !== undefined) request.seen = stored.seen
       if (entry.holders.size > 0) request.subscription = entry.subscriptionId
       if (settings.pageSize !== undefined) request.pageSize = settings.pageSize
-      return { request, pushed, more: more || withheld }
+      return { request, pushed, more: more || withheld, epoch }
     })
     .catch((error: unknown) => {
       release()
