@@ -57,7 +57,12 @@ export async function checkServerKeys(cluster: RelCluster): Promise<string[]> {
     if (p === undefined || p.deleted) out.push(`I16: todo ${uid} is live in lastword's metadata under list ${String(parent)}, ${p === undefined ? 'unknown' : 'a tombstone'} there`)
   }
   for (const table of ['lists', 'todos'] as const) {
-    for (const [uid, m] of s.meta[table]) if (!m.deleted && !s.rows[table].has(uid)) out.push(`FK: ${table} ${uid} live in the metadata without an app row`)
+    for (const [uid, m] of s.meta[table]) {
+      if (m.deleted || s.rows[table].has(uid)) continue
+      const log = await cluster.raw(`SELECT rev, before, at FROM lastword_changes WHERE tbl = '${table}' AND uid = '${uid}' ORDER BY rev`)
+      const pushes = cluster.units.filter((u) => u.records.some((r) => r.uid === uid)).map((u) => `t${u.at % 100_000} ${u.client} ${u.atomic ? 'atomic' : 'single'} [${u.records.map((r) => `${r.table} ${r.uid.slice(-4)} ${r.deleted ? 'delete' : JSON.stringify(r.row)} ${r.status ?? '?'}${r.code === undefined ? '' : ` ${r.code}`}`).join('; ')}]`)
+      out.push(`FK: ${table} ${uid} live in the metadata (${JSON.stringify(m.image)}) without an app row at t${cluster.vt.now() % 100_000}; changes ${JSON.stringify(log)}; pushes ${pushes.join(' | ')}`)
+    }
     for (const uid of s.rows[table].keys()) if (s.meta[table].get(uid)?.deleted !== false) out.push(`FK: ${table} row ${uid} without live metadata`)
   }
   return out

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, it } from 'vitest'
 import { requirePostgres, trackPostgresIo } from '../../src/databases.js'
 import { scaledTimeout } from '../../src/random.js'
 import { runRelationalCampaign } from '../../src/relational-model.js'
+import { listThenTodoDeleted } from '../../src/relational-regressions.js'
 import { relationalPgSchema, type OnDelete, type RelationalPgSchema } from '../../src/relational-schema.js'
 
 const available = await requirePostgres('T30-P')
@@ -23,3 +24,12 @@ it.skipIf(!available).each(['cascade', 'set null'] as const)('T30 (PostgreSQL, O
   const schema = schemas.get(onDelete) as RelationalPgSchema
   await runRelationalCampaign({ row: `T30-P ${onDelete}`, ciCount: 10, onDelete, open: () => schema.open() })
 }, scaledTimeout(600_000))
+
+it.skipIf(!available).each(['cascade', 'set null'] as const)('B27 (PostgreSQL, ON DELETE %s): a list and then its todo deleted in one unit leave two tombstones', async (onDelete) => {
+  const schema = relationalPgSchema(`t30_b27_${onDelete}`, onDelete)
+  try {
+    await listThenTodoDeleted(await schema.open())
+  } finally {
+    await schema.drop()
+  }
+})

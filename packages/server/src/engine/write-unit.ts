@@ -219,7 +219,7 @@ function* writeUnitRows(parts: readonly UnitPart[], held: readonly HeldPart[], i
         const batch: HeldPart['finals'] = []
         while (i < order.length && (order[i] as (typeof order)[number]).p === p) batch.push((order[i++] as (typeof order)[number]).final)
         const table = (parts[p] as UnitPart).ctx.table
-        yield* withoutCapture(dialect, table, writeRows(dialect, table, batch))
+        yield* withoutCapture(dialect, table, batch.map((f) => f.uid), writeRows(dialect, table, batch))
       }
     } catch (error) {
       if (!dialect.isRowError(error)) throw error
@@ -236,7 +236,7 @@ function* writeUnitRows(parts: readonly UnitPart[], held: readonly HeldPart[], i
       yield* run(single.begin)
       try {
         const table = (parts[item.p] as UnitPart).ctx.table
-        yield* withoutCapture(dialect, table, writeRows(dialect, table, [item.final]))
+        yield* withoutCapture(dialect, table, [item.final.uid], writeRows(dialect, table, [item.final]))
         yield* run(single.release)
       } catch (rowError) {
         if (!dialect.isRowError(rowError)) throw rowError
