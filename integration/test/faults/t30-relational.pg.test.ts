@@ -22,7 +22,7 @@ afterAll(async () => {
 
 it.skipIf(!available).each(['cascade', 'set null'] as const)('T30 (PostgreSQL, ON DELETE %s): random relational commands keep the foreign key, units whole, and converge (U1, I16, I1)', async (onDelete) => {
   const schema = schemas.get(onDelete) as RelationalPgSchema
-  await runRelationalCampaign({ row: `T30-P ${onDelete}`, ciCount: 10, onDelete, open: () => schema.open() })
+  await runRelationalCampaign({ row: `T30-P ${onDelete}`, ciCount: 25, onDelete, open: () => schema.open() })
 }, scaledTimeout(600_000))
 
 it.skipIf(!available).each(['cascade', 'set null'] as const)('B27 (PostgreSQL, ON DELETE %s): a list and then its todo deleted in one unit leave two tombstones', async (onDelete) => {

@@ -11,7 +11,7 @@ import { listThenTodoDeleted } from '../../src/relational-regressions.js'
 import { openRelationalSqlite } from '../../src/relational-schema.js'
 
 it.each(['cascade', 'set null'] as const)('T30 (SQLite, ON DELETE %s): random relational commands keep the foreign key, units whole, and converge (U1, I16, I1)', async (onDelete) => {
-  await runRelationalCampaign({ row: `T30-S ${onDelete}`, ciCount: 20, onDelete, open: async () => openRelationalSqlite(onDelete) })
+  await runRelationalCampaign({ row: `T30-S ${onDelete}`, ciCount: 60, onDelete, open: async () => openRelationalSqlite(onDelete) })
 }, scaledTimeout(600_000))
 
 it.each(['cascade', 'set null'] as const)('B27 (SQLite, ON DELETE %s): a list and then its todo deleted in one unit leave two tombstones', async (onDelete) => {
