@@ -8,24 +8,21 @@
  * as deleted (PD3: refused at once, nothing written); offline, online, sync, subscribe, unsubscribe
  * (one scope on the child table only) and waits letting the background syncs interleave. After every
  * command: the server's rows satisfy the foreign key and every answered unit is all or nothing with
- * justified refusals (relational-checks.ts); after healing: transactions, landings, I16, I1.
- *
- * fast-check prints its seed and path on failure; `FC_SEED` (and `FC_PATH`) replay it, `RUNS` scales.
+ * justified refusals (relational-checks.ts); after healing (relational-campaign.ts): transactions,
+ * landings, I16, I1.
  */
 import fc from 'fast-check'
-import { reportCampaign } from './campaign.js'
-import { baseSeed, scaledRuns } from './random.js'
-import { checkFinal, checkServerKeys, checkUnits } from './relational-checks.js'
+import { checkServerKeys, checkUnits } from './relational-checks.js'
 import { REL_SCOPES, RelCluster, type RelClient } from './relational-cluster.js'
-import { TAGS, type OnDelete, type RelationalDatabase } from './relational-schema.js'
+import { TAGS, type OnDelete } from './relational-schema.js'
 
-interface Model {
+export interface Model {
   clients: number
   online: boolean[]
   subscriptions: Set<number>[]
 }
 
-interface Real {
+export interface Real {
   cluster: RelCluster
   violations: string[]
   /** Units already checked (an index into `cluster.units`). */
@@ -36,13 +33,13 @@ interface Real {
 }
 
 type Cmd = fc.AsyncCommand<Model, Real, boolean>
-const MAX_CLIENTS = 4
+export const MAX_CLIENTS = 4
 
 const clientOf = (real: Real, i: number): RelClient => real.cluster.clients[i % real.cluster.clients.length] as RelClient
 const pickOf = <T>(items: readonly T[], pick: number): T | undefined => (items.length === 0 ? undefined : items[pick % items.length])
 
 /** Lets `waitMs` of virtual time pass, then the per-command checks. */
-async function after(real: Real, waitMs: number): Promise<void> {
+export async function after(real: Real, waitMs: number): Promise<void> {
   if (waitMs > 0) await real.cluster.vt.runFor(waitMs)
   real.violations.push(...(await checkServerKeys(real.cluster)))
   const from = real.checkedUnits
@@ -77,7 +74,7 @@ function seededUid(cluster: RelCluster): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`
 }
 
-class CreateListCmd implements Cmd {
+export class CreateListCmd implements Cmd {
   constructor(readonly client: number, readonly waitMs: number) {}
   check = (): boolean => true
   async run(_m: Model, real: Real): Promise<void> {
@@ -93,7 +90,7 @@ class CreateListCmd implements Cmd {
   toString = (): string => `createList(c${this.client}) +${this.waitMs}ms`
 }
 
-class CreateTodoCmd implements Cmd {
+export class CreateTodoCmd implements Cmd {
   constructor(readonly client: number, readonly pick: number, readonly tag: string, readonly waitMs: number) {}
   check = (): boolean => true
   async run(_m: Model, real: Real): Promise<void> {
@@ -315,94 +312,3 @@ export const relationalCommands = fc.commands(
   { maxCommands: 40, size: 'max' },
 )
 
-/** What the runs of a campaign exercised (printed, and required of a campaign of 10 runs or more). */
-interface Stats {
-  runs: number
-  units: number
-  atomic: number
-  refusedUnits: number
-  parentDeleted: number
-  unitRefused: number
-  transactions: number
-  split: number
-}
-
-function tally(stats: Stats, cluster: RelCluster): void {
-  stats.runs++
-  stats.units += cluster.units.length
-  stats.atomic += cluster.units.filter((u) => u.atomic && u.records.length > 1).length
-  stats.refusedUnits += cluster.units.filter((u) => u.atomic && u.records.some((r) => r.status === 'rejected')).length
-  for (const u of cluster.units) {
-    for (const r of u.records) {
-      if (r.code === 'PARENT_DELETED') stats.parentDeleted++
-      if (r.code === 'UNIT_REFUSED') stats.unitRefused++
-    }
-  }
-  stats.transactions += cluster.transactions.length
-  stats.split += cluster.transactions.filter((t) => t.split).length
-}
-
-function property(open: () => Promise<RelationalDatabase>, onDelete: OnDelete, row: string, stats: Stats) {
-  return fc.asyncProperty(
-    fc.integer({ min: 2, max: MAX_CLIENTS }),
-    fc.array(fc.subarray([0, 1, 2], { minLength: 1 }), { minLength: MAX_CLIENTS, maxLength: MAX_CLIENTS }),
-    fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-    relationalCommands,
-    async (count, scopes, seed, cmds) => {
-      const cluster = await RelCluster.start({ label: row, seed, open })
-      const real: Real = { cluster, violations: [], checkedUnits: 0, created: new Map(), onDelete }
-      try {
-        const model: Model = { clients: count, online: [], subscriptions: [] }
-        for (let i = 0; i < count; i++) {
-          const c = cluster.addClient()
-          const subs = new Set(scopes[i] as number[])
-          for (const s of subs) cluster.subscribe(c, s)
-          model.online.push(true)
-          model.subscriptions.push(subs)
-        }
-        // Lists every client shares, and a todo in each, to delete and edit concurrently.
-        for (const c of cluster.clients) await new CreateListCmd(cluster.clients.indexOf(c), 0).run(model, real)
-        await cluster.vt.runFor(500)
-        for (const c of cluster.clients) await new CreateTodoCmd(cluster.clients.indexOf(c), cluster.clients.indexOf(c), 'x', 0).run(model, real)
-        await cluster.vt.runFor(500)
-        await fc.asyncModelRun(() => ({ model, real }), cmds)
-        if (process.env['LW_VERBOSE'] === '1') console.log(`${row} run: ${count} clients, ${String(cmds)}`)
-        real.violations.push(...(await cluster.heal()))
-        await after(real, 0)
-        real.violations.push(...(await checkFinal(cluster, real.created)))
-        tally(stats, cluster)
-        if (real.violations.length > 0) throw new Error(`cluster seed ${seed}, ${count} clients, onDelete ${onDelete}:\n  ${real.violations.slice(0, 12).join('\n  ')}`)
-      } finally {
-        await cluster.close()
-      }
-    },
-  )
-}
-
-export interface RelationalCampaignOptions {
-  row: string
-  ciCount: number
-  onDelete: OnDelete
-  open: () => Promise<RelationalDatabase>
-}
-
-/** `ciCount × RUNS` runs (one with `FC_SEED`, at `FC_PATH` if given); throws with the replay line on a failure. */
-export async function runRelationalCampaign(options: RelationalCampaignOptions): Promise<void> {
-  const seed = baseSeed(options.row)
-  const path = process.env['FC_PATH']
-  const stats: Stats = { runs: 0, units: 0, atomic: 0, refusedUnits: 0, parentDeleted: 0, unitRefused: 0, transactions: 0, split: 0 }
-  const details = await fc.check(property(options.open, options.onDelete, options.row, stats), {
-    seed,
-    ...(path === undefined || path === '' ? {} : { path }),
-    numRuns: scaledRuns(options.ciCount),
-    endOnFailure: process.env['FC_SHRINK'] !== '1',
-  })
-  reportCampaign({ row: options.row, runs: details.numRuns, failedRuns: details.failed ? 1 : 0, violations: details.failed ? 1 : 0, firstFailure: details.failed ? seed : null })
-  console.log(`[${options.row}] ${details.numRuns} runs, ${details.failed ? 1 : 0} failed; exercised: ${JSON.stringify(stats)}`)
-  if (details.failed) {
-    const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)
-    throw new Error(
-      `[${options.row}] failed: fast-check seed ${details.seed} path ${details.counterexamplePath ?? ''} (replay: FC_SEED=${details.seed} FC_PATH=${details.counterexamplePath ?? ''}; FC_SHRINK=1 to shrink)\n${error}\ncommands: ${details.counterexample === null ? '' : String(details.counterexample[3])}`,
-    )
-  }
-}
