@@ -24,7 +24,7 @@ it.skipIf(!available).each(['cascade', 'set null'] as const)('T30 (PostgreSQL, O
   const schema = schemas.get(onDelete) as RelationalPgSchema
   // B25's race and B27 (set null): the runs that found them.
   const regressions = onDelete === 'set null' ? [{ seed: 2120532352, path: '21' }, { seed: 1890961252, path: '12' }] : []
-  await runRelationalCampaign({ row: `T30-P ${onDelete}`, ciCount: 25, onDelete, open: () => schema.open(), regressions })
+  await runRelationalCampaign({ row: `T30-P ${onDelete}`, ciCount: 50, onDelete, open: () => schema.open(), regressions })
 }, scaledTimeout(600_000))
 
 it.skipIf(!available).each(['cascade', 'set null'] as const)('B27 (PostgreSQL, ON DELETE %s): a list and then its todo deleted in one unit leave two tombstones', async (onDelete) => {
