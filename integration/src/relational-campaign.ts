@@ -47,7 +47,7 @@ function property(open: () => Promise<RelationalDatabase>, onDelete: OnDelete, r
     relationalCommands,
     async (count, scopes, seed, cmds) => {
       const cluster = await RelCluster.start({ label: row, seed, open })
-      const real: Real = { cluster, violations: [], checkedUnits: 0, created: new Map(), onDelete }
+      const real: Real = { cluster, violations: [], created: new Map(), onDelete }
       try {
         const model: Model = { clients: count, online: [], subscriptions: [] }
         for (let i = 0; i < count; i++) {

@@ -88,10 +88,11 @@ function justified(unit: PushedUnit, rec: PushedUnitRecord, s: ServerSnapshot, r
   return false
 }
 
-/** U1 and justified refusals for the units answered since `from` (an index into `cluster.units`). */
-export async function checkUnits(cluster: RelCluster, from: number): Promise<string[]> {
-  const units = cluster.units.slice(from).filter((u) => u.answered)
+/** U1 and justified refusals for the units answered since the last call (each judged once). */
+export async function checkUnits(cluster: RelCluster): Promise<string[]> {
+  const units = cluster.units.filter((u) => u.answered && !u.checked)
   if (units.length === 0) return []
+  for (const unit of units) unit.checked = true
   const s = await readSnapshot(cluster)
   const all = refusedUids(cluster)
   const out: string[] = []

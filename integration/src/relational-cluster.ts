@@ -53,6 +53,8 @@ export interface PushedUnit {
   atomic: boolean
   records: PushedUnitRecord[]
   answered: boolean
+  /** Judged by the per-command checks (relational-checks.ts, `checkUnits`). */
+  checked: boolean
 }
 
 /** A client transaction of creates: a new parent with children (either order), children of a held parent, or both (mixed). */
@@ -137,6 +139,7 @@ export class RelCluster {
           at: now(),
           atomic: u.atomic,
           answered: false,
+          checked: false,
           records: u.groups.flatMap((g) => g.records.map((r) => ({ table: g.table, uid: r.uid, deleted: r.deleted_at !== null, row: r.row === null ? null : { ...r.row } }))),
         }))
         units.push(...sent)
