@@ -13,7 +13,7 @@ import { openRelationalSqlite } from '../../src/relational-schema.js'
 it.each(['cascade', 'set null'] as const)('T30 (SQLite, ON DELETE %s): random relational commands keep the foreign key, units whole, and converge (U1, I16, I1)', async (onDelete) => {
   // B25 (set null), B26 (cascade): the runs that found them.
   const regressions = onDelete === 'set null' ? [{ seed: 484644598, path: '11' }] : [{ seed: 856396493, path: '43' }]
-  await runRelationalCampaign({ row: `T30-S ${onDelete}`, ciCount: 60, onDelete, open: async () => openRelationalSqlite(onDelete), regressions })
+  await runRelationalCampaign({ row: `T30-S ${onDelete}`, ciCount: 100, onDelete, open: async () => openRelationalSqlite(onDelete), regressions })
 }, scaledTimeout(600_000))
 
 it.each(['cascade', 'set null'] as const)('B27 (SQLite, ON DELETE %s): a list and then its todo deleted in one unit leave two tombstones', async (onDelete) => {
