@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { LastwordError, PROTOCOL_VERSION, type PushAnswer, type PushOutcome, type PushRequest, type Reply, type SyncRequest, type TableDescriptor } from '@lastword/core'
 import { createSyncClient, type EditEvent, type SyncClient } from '../src/index.js'
 import type { Transport, TransportHandlers } from '../src/transport.js'
-import { eventually, page } from './helpers.js'
+import { eventually, page, stamp } from './helpers.js'
 
 const lists: TableDescriptor = { name: 'lists', columns: [{ name: 'name', type: 'text', nullable: false, writable: true }] }
 const items: TableDescriptor = { name: 'items', columns: [{ name: 'title', type: 'text', nullable: false, writable: true }] }
@@ -21,6 +21,10 @@ interface Scripted {
   syncs: SyncRequest[]
   /** Answers a push: every record applied unless it returns outcomes of its own for a unit. */
   answer: (unit: PushRequest['units'][number], index: number) => PushOutcome[] | null
+  /** The rows (`[uid, created_at, updated_at, title]` of items) a full reconciliation answers. */
+  full: unknown[][]
+  /** While set, \`lw:sync\` requests wait for it. */
+  gate: Promise<void> | null
   connect(): void
 }
 
@@ -31,6 +35,8 @@ function scripted(): Scripted {
     pushes: [],
     syncs: [],
     answer: () => null,
+    full: [],
+    gate: null,
     transport: {
       open(h) {
         handlers = h
@@ -58,7 +64,9 @@ function scripted(): Scripted {
         if (event === 'lw:sync') {
           const request = structuredClone(payload as SyncRequest)
           s.syncs.push(request)
-          return page(request, { checkpoint: 'lw1.1.00000000000000', columns: [] }) as never
+          if (s.gate !== null) await s.gate
+          const full = request.full !== undefined && request.table === 'items'
+          return page(request, { checkpoint: 'lw1.1.00000000000000', columns: full ? ['title'] : [], rows: full ? s.full : [] }) as never
         }
         return { ok: true, data: null } as never
       },
@@ -158,6 +166,57 @@ describe('the pusher', () => {
     await client.retry('lists', list!)
     await eventually(async () => expect(await client.rejected()).toEqual([]))
     expect(uidsOf(server.pushes.at(-1))).toEqual(['A:lists[l]items[i]'])
+  })
+
+  it('B25: an edit refused PARENT_DELETED is dropped and its table reconciles in full at once, bringing back the server`s state pulled before the refusal (P9)', async () => {
+    const { client, server } = await online()
+    const edits: EditEvent[] = []
+    client.on('edit', (e) => edits.push(e))
+    client.table('items').subscribe({}, () => undefined)
+    const items = client.table<{ title: string }>('items')
+    const uid = await items.create({ title: 'mine' })
+    await eventually(async () => expect(await items.record(uid)).toMatchObject({ dirty: false, acknowledged: true }))
+    const scopes = () => client.store.transaction('readonly', (tx) => tx.listScopes('items'))
+    await eventually(async () => expect((await scopes()).map((s) => s.checkpoint)).toEqual(['lw1.1.00000000000000']))
+    // The server's state of the record (its list deleted, the reference cleared), behind the scope's
+    // checkpoint: an incremental pull never brings it again.
+    const created = (await items.record(uid))!.created_at
+    server.full = [[uid, created, stamp(parseInt(created.slice(0, 12), 16) + 1), 'server']]
+    server.answer = (unit) => unit.groups.flatMap((g) => g.records.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code: 'PARENT_DELETED', message: 'its list was deleted' } })))
+    const fullBefore = server.syncs.filter((r) => r.full !== undefined).length
+    await items.update(uid, { title: 'edited under a deleted parent' })
+    await eventually(() => expect(edits).toEqual([{ kind: 'rejected', table: 'items', uid, error: { code: 'PARENT_DELETED', message: 'its list was deleted' } }]))
+    await eventually(async () => expect(await items.record(uid)).toMatchObject({ row: { title: 'server' }, dirty: false }), 2_000)
+    expect(server.syncs.filter((r) => r.full !== undefined).length).toBeGreaterThan(fullBefore)
+    expect(await client.rejected()).toEqual([])
+    expect(await client.pendingCount()).toBe(0)
+  })
+
+  it('B25: a pull in flight when the edit is refused, read from the old checkpoint, does not end the reconciliation', async () => {
+    const { client, server } = await online()
+    const edits: EditEvent[] = []
+    client.on('edit', (e) => edits.push(e))
+    client.table('items').subscribe({}, () => undefined)
+    const items = client.table<{ title: string }>('items')
+    const uid = await items.create({ title: 'mine' })
+    await eventually(async () => expect(await items.record(uid)).toMatchObject({ dirty: false, acknowledged: true }))
+    const scopes = () => client.store.transaction('readonly', (tx) => tx.listScopes('items'))
+    await eventually(async () => expect((await scopes()).map((s) => s.checkpoint)).toEqual(['lw1.1.00000000000000']))
+    const created = (await items.record(uid))!.created_at
+    server.full = [[uid, created, stamp(parseInt(created.slice(0, 12), 16) + 1), 'server']]
+    // An incremental pull goes out and waits; meanwhile the edit is refused and its copy dropped.
+    let open!: () => void
+    server.gate = new Promise((resolve) => (open = resolve))
+    const before = server.syncs.length
+    const syncing = client.sync().catch(() => undefined)
+    await eventually(() => expect(server.syncs.length).toBeGreaterThan(before))
+    server.answer = (unit) => unit.groups.flatMap((g) => g.records.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code: 'PARENT_DELETED', message: 'its list was deleted' } })))
+    await items.update(uid, { title: 'edited under a deleted parent' })
+    await eventually(() => expect(edits).toHaveLength(1))
+    server.gate = null
+    open()
+    await syncing
+    await eventually(async () => expect(await items.record(uid)).toMatchObject({ row: { title: 'server' }, dirty: false }), 2_000)
   })
 
   it('a unit whose culprit is SCHEMA_OUTDATED stays dirty whole, the others not marked refused', async () => {

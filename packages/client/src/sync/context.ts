@@ -16,6 +16,12 @@ export interface DriverState {
   stopped: boolean
   /** By table: the schema version whose pushes the server answered `SCHEMA_OUTDATED` (P8); they wait for a newer one. */
   outdated: Map<string, number>
+  /**
+   * By table: bumped each time an answer to \`lw:push\` dropped a child the server knew (P9), its scopes reset
+   * to reconcile in full. A page answering a request built before the bump was read from the old
+   * checkpoint, or planned from entries listing the dropped child: it keeps the reset (B25).
+   */
+  reconcileEpoch: Map<string, number>
 }
 
 /** The state shared by the modules of one driver. */

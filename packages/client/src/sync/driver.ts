@@ -36,7 +36,7 @@ const quietly = (promise: Promise<unknown>): void => {
 export function createSyncDriver(deps: DriverDeps): SyncDriver {
   const ctx: SyncContext = {
     deps,
-    state: { connected: false, stopped: false, outdated: new Map() },
+    state: { connected: false, stopped: false, outdated: new Map(), reconcileEpoch: new Map() },
     registry: createScopeRegistry(deps),
     pushes: createPushesInProgress(),
     removals: createRemovalMemory(),

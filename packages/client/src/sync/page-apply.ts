@@ -21,7 +21,7 @@ export interface PageResult {
 }
 
 /** Applies `page`, the answer to `request`, for `entry`. */
-export async function applyPage(ctx: SyncContext, entry: ScopeEntry, request: SyncRequest, page: SyncPage): Promise<PageResult> {
+export async function applyPage(ctx: SyncContext, entry: ScopeEntry, request: SyncRequest, page: SyncPage, epoch = ctx.state.reconcileEpoch.get(entry.table) ?? 0): Promise<PageResult> {
   const { store, clock } = ctx.deps
   const { table } = entry
   // Everything that is not a store request happens before the transaction opens (it would commit).
@@ -47,7 +47,9 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, request: Sy
     // Records the server asks for (a full reconciliation's plan): dirty again, the pusher sends them.
     for (const uid of page.push) {
       const local = await batch.getRecord(table, uid)
-      if (local !== undefined && !local.dirty) await batch.putRecord({ ...local, dirty: true })
+      // A record the server refused is the app's to retry or discard (P7; a record of a refused unit
+      // pushed alone would land half the unit, U1): a reconciliation that lacks it does not push it (B26).
+      if (local !== undefined && !local.dirty && local.rejected === undefined) await batch.putRecord({ ...local, dirty: true })
     }
     // The page's records, the scope's checkpoint and the clock: one transaction (I10).
     await batch.flush()
@@ -58,8 +60,11 @@ export async function applyPage(ctx: SyncContext, entry: ScopeEntry, request: Sy
     const settled = page.mode !== 'incremental' || (page.checkpoint !== null && scope.seen === request.seen)
     if (scope.seen !== undefined && settled) delete scope.seen
     // Set to reconcile in full while this page was awaited (P9 dropped a child, push-apply.ts; a refused
-    // edit discarded): it stays so, and the next run (requested by whoever reset it) reconciles.
-    const reset = (request.checkpoint !== null || (request.full?.cursor ?? null) !== null) && scope.checkpoint === null && scope.fullCursor === null
+    // edit discarded): it stays so, and the next run (requested by whoever reset it) reconciles. A first
+    // page of a full reconciliation shows no reset in the scope: the table's epoch tells it (B25: its
+    // entries listed the dropped child, so the server sent nothing of it back).
+    const epochMoved = (ctx.state.reconcileEpoch.get(table) ?? 0) !== epoch
+    const reset = epochMoved || ((request.checkpoint !== null || (request.full?.cursor ?? null) !== null) && scope.checkpoint === null && scope.fullCursor === null)
     if (page.mode === 'resync' || reset) {
       scope.checkpoint = null
       scope.fullCursor = null

@@ -36,6 +36,8 @@ export interface PushResult {
   tables: Map<string, TablePushResult>
   changedInFlight: number
   clockRefused: Extract<ClockEvent, { kind: 'refused' }> | null
+  /** Tables whose scopes were reset to reconcile in full (P9: a child the server knew was dropped, B25). */
+  reconcile: Set<string>
 }
 
 /** Applies `answer`, the answer to `plan`; a drift refusal corrects the clock from `sample` (or the refusing side's time). */
@@ -67,6 +69,7 @@ export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: 
   return store.transaction('readwrite', async (tx) => {
     const tables = new Map<string, TablePushResult>()
     let changedInFlight = 0
+    const reconcile = new Set<string>()
     for (const { sent, outcome, winner } of pairs) {
       const table = sent.table
       let result = tables.get(table)
@@ -107,7 +110,15 @@ export async function applyPushAnswer(ctx: SyncContext, plan: PushPlan, answer: 
         await tx.putScope(next)
       }
     }
+    // P9: the server's state of a dropped child comes back by a full reconciliation of every scope of its
+    // table, as after a page of lw:sync (page-apply.ts) and `discard` (B25: lw:push left the checkpoints,
+    // and a child whose server state had been pulled before the refusal never came back).
+    for (const table of reconcile) {
+      for (const scope of await tx.listScopes(table)) {
+        if (scope.checkpoint !== null || scope.fullCursor !== null) await tx.putScope({ ...scope, checkpoint: null, fullCursor: null })
+      }
+    }
     await clock.persist(tx)
-    return { tables, changedInFlight, clockRefused }
+    return { tables, changedInFlight, clockRefused, reconcile }
   })
 }

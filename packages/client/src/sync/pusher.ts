@@ -72,7 +72,11 @@ export function createPusher(ctx: SyncContext): Pusher {
       if (result.clockRefused !== null) c.deps.onClock(result.clockRefused)
       for (const table of result.tables.values()) told(table)
       // P9: a table whose scopes were set to reconcile in full syncs them now (the dropped child comes back).
-      for (const table of result.tables.values()) if (table.reconcile) c.resync(table.table)
+      for (const table of result.tables.values()) {
+        if (!table.reconcile) continue
+        c.state.reconcileEpoch.set(table.table, (c.state.reconcileEpoch.get(table.table) ?? 0) + 1)
+        c.resync(table.table)
+      }
       more ||= result.changedInFlight > 0 || [...result.tables.values()].some((t) => t.restamped.length > 0)
     } finally {
       c.pushes.release(taken)

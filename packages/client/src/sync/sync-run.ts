@@ -40,6 +40,8 @@ async function runPages(ctx: SyncContext, entry: ScopeEntry): Promise<void> {
   for (;;) {
     if (ctx.state.stopped) throw closedError()
     if (!ctx.state.connected) throw offlineError()
+    // Read before the request: a P9 reset after it makes the page keep the reset (context.ts, `reconcileEpoch`).
+    const epoch = ctx.state.reconcileEpoch.get(entry.table) ?? 0
     const request = await buildRequest(ctx, entry)
     const sentFull = request.full !== undefined
     if (sentFull) report.mode = 'full'
@@ -54,7 +56,7 @@ async function runPages(ctx: SyncContext, entry: ScopeEntry): Promise<void> {
     if (page.mode === 'resync' && sentFull) {
       throw new LastwordError('INTERNAL', 'The server asked for a resync in answer to a full reconciliation')
     }
-    const result = await applyPage(ctx, entry, request, page)
+    const result = await applyPage(ctx, entry, request, page, epoch)
     report.pulled += page.rows.length + page.tombstones.length
     report.evicted.push(...result.evicted)
     report.purged.push(...result.purged)

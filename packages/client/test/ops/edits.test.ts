@@ -178,6 +178,31 @@ describe('rejected edits: list, retry, discard', () => {
     expect(await client.rejected()).toEqual([])
   })
 
+  it('B26: a full reconciliation that asks for a refused record leaves it refused for the app to decide, never pushed again (P7)', async () => {
+    let uid = ''
+    const server = createScriptedServer((request) =>
+      page(request, {
+        mode: request.full !== undefined ? 'full' : 'incremental',
+        outcomes: request.push.map((r) => ({ uid: r.uid, status: 'rejected' as const, error: { code: 'FORBIDDEN', message: 'not yours' } })),
+        // The server lacks it: a full reconciliation lists it among the records the client should push.
+        push: request.full !== undefined ? [uid] : [],
+      }),
+    )
+    const client = setup(server)
+    const todos = client.table<Todo>('todos')
+    uid = await todos.create({ title: 'refused', done: false })
+    const { edits } = await start(client, server)
+    await eventually(() => expect(edits).toHaveLength(1))
+    // Another scope's first sync: a full reconciliation, which asks for the record again.
+    todos.subscribe({ done: false }, () => undefined)
+    await eventually(() => expect(server.requests.filter((r) => r.full !== undefined && JSON.stringify(r.where) === JSON.stringify({ done: false }))).not.toHaveLength(0))
+    await client.sync()
+    expect(server.requests.filter((r) => r.push.some((p) => p.uid === uid))).toHaveLength(1)
+    expect(await todos.record(uid)).toMatchObject({ dirty: false, rejected: { code: 'FORBIDDEN' } })
+    expect(await client.pendingCount()).toBe(0)
+    expect(edits).toHaveLength(1)
+  })
+
   it('discards a refused edit of a record the server never had: removed locally', async () => {
     const server = refusingServer({ refuse: true, rows: [] })
     const client = setup(server)

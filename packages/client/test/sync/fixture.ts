@@ -77,7 +77,7 @@ export function createHarness(handler: Handler = (request) => page(request), set
   }
   h.ctx = {
     deps: h.deps,
-    state: { connected: true, stopped: false, outdated: new Map() },
+    state: { connected: true, stopped: false, outdated: new Map(), reconcileEpoch: new Map() },
     registry: createScopeRegistry(h.deps),
     pushes: createPushesInProgress(),
     removals: createRemovalMemory(),

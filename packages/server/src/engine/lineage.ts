@@ -82,7 +82,7 @@ export function* eraseRecord(dialect: Dialect, table: SyncedTable, uid: string):
   const { rev: current } = yield* readState()
   if (known.length === 0) return { erased: false, rev: current }
   // Not a deletion for the capture triggers: an erased record leaves no tombstone.
-  if (table.capture) yield* dialect.captureOff(table.name)
+  if (table.capture) yield* dialect.captureOff(table.name, [uid])
   yield* run(sql`DELETE FROM ${table.table} WHERE ${table.uid} = ${uid}`)
   if (table.capture) yield* dialect.captureOn(table.name)
   yield* run(sql`DELETE FROM lastword_meta WHERE tbl = ${table.name} AND uid = ${uid}`)

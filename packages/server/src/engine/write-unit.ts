@@ -220,7 +220,7 @@ function* writeUnitRows(parts: readonly UnitPart[], held: readonly HeldPart[], i
       const batch: HeldPart['finals'] = []
       while (i < order.length && (order[i] as (typeof order)[number]).p === p) batch.push((order[i++] as (typeof order)[number]).final)
       const table = (parts[p] as UnitPart).ctx.table
-      yield* optimistically(dialect, withoutCapture(dialect, table, writeRows(dialect, table, batch)))
+      yield* optimistically(dialect, withoutCapture(dialect, table, batch.map((f) => f.uid), writeRows(dialect, table, batch)))
     }
     return failed
   }
@@ -233,7 +233,7 @@ function* writeUnitRows(parts: readonly UnitPart[], held: readonly HeldPart[], i
       yield* run(single.begin)
       try {
         const table = (parts[item.p] as UnitPart).ctx.table
-        yield* withoutCapture(dialect, table, writeRows(dialect, table, [item.final]))
+        yield* withoutCapture(dialect, table, [item.final.uid], writeRows(dialect, table, [item.final]))
         // A constraint the database would check only at COMMIT, checked now: the savepoint can still undo the row.
         yield* dialect.checkDeferredNow(table, item.final.uid)
         yield* run(single.release)

@@ -170,7 +170,7 @@ export function* writePart(ctx: WriteContext, candidates: readonly Candidate[], 
   const own = new Map(finals.map((f) => [f.uid, f.state]))
   const orphans = yield* refuseOrphans(dialect, table, liveWrites(finals), (parent, uid) => (parent === table.name ? own.get(uid) : undefined))
   if (orphans.size > 0) ({ prepared, resolutions, finals, states } = dropRefused(table, prepared, stored, orphans))
-  const failed = yield* withoutCapture(dialect, table, writeRowsIsolated(dialect, table, finals, isolate))
+  const failed = yield* withoutCapture(dialect, table, finals.map((f) => f.uid), writeRowsIsolated(dialect, table, finals, isolate))
   if (failed.size > 0) ({ prepared, resolutions, finals, states } = dropRefused(table, prepared, stored, failed))
   return { prepared, resolutions, finals, states, uids, stored }
 }
@@ -184,9 +184,9 @@ export function liveWrites(finals: readonly Final[]): LiveWrite[] {
  * Runs `body` (writes of the app rows of `table`) as the engine's own writes: the capture triggers skip
  * them (the metadata the engine writes keeps the writers' stamps), and the mark is gone before commit.
  */
-export function* withoutCapture<T>(dialect: Dialect, table: SyncedTable, body: Tx<T>): Tx<T> {
+export function* withoutCapture<T>(dialect: Dialect, table: SyncedTable, uids: readonly string[], body: Tx<T>): Tx<T> {
   if (!table.capture) return yield* body
-  yield* dialect.captureOff(table.name)
+  yield* dialect.captureOff(table.name, uids)
   const result = yield* body
   yield* dialect.captureOn(table.name)
   return result

@@ -238,9 +238,18 @@ export function* installCapture(tables: readonly SyncedTable[]): Tx<void> {
   for (const table of tables) for (const statement of tableCapture(table, schema)) yield* run(sql.raw(statement))
 }
 
-/** Marks the rest of the transaction's writes of `table` as the engine's own. */
-export function* captureOff(table: string): Tx<void> {
-  yield* run(sql`SELECT set_config('lastword.capture', ${`off:${table}`}, true)`)
+/**
+ * Marks the rest of the transaction's writes of `table` as the engine's own, and drops what this
+ * transaction captured of `uids` so far (the engine writes their rows next; B27). One statement.
+ */
+export function* captureOff(table: string, uids: readonly string[]): Tx<void> {
+  if (uids.length === 0) {
+    yield* run(sql`SELECT set_config('lastword.capture', ${`off:${table}`}, true)`)
+    return
+  }
+  yield* run(
+    sql`WITH dropped AS (DELETE FROM lastword_pending WHERE tbl = ${table} AND uid IN (${sql.join(uids.map((u) => sql`${u}`), sql`, `)}) RETURNING 1) SELECT set_config('lastword.capture', ${`off:${table}`}, true), (SELECT count(*) FROM dropped)`,
+  )
 }
 
 /**

@@ -208,9 +208,13 @@ export interface Dialect {
   /**
    * Marks the rest of this write transaction's writes of `table` as lastword's own, so its triggers skip
    * them (the engine logs them itself, with the writer's stamps). Writes of other tables — an
-   * `ON DELETE CASCADE` child — are still captured.
+   * `ON DELETE CASCADE` child — are still captured. What was captured of \`uids\` (the records whose rows
+   * the engine writes next) earlier in the transaction — a cascade of a parent another table's part of the
+   * unit deleted — is dropped: the engine's write of the row replaces it, and its metadata is the record's
+   * (B27: PostgreSQL, whose captures are written at commit, wrote that earlier image over the engine's
+   * tombstone).
    */
-  captureOff(table: string): Tx<void>
+  captureOff(table: string, uids: readonly string[]): Tx<void>
   /** Ends {@link captureOff}; called before commit (the mark is never seen outside the transaction). */
   captureOn(table: string): Tx<void>
   /**
