@@ -28,7 +28,7 @@ describe('public surface', () => {
   })
 
   it('test seams are in the testing entry, not the main one', () => {
-    expect(Object.keys(testing).sort()).toEqual(['createEngine', 'createTransport', 'resolveLimits'])
+    expect(Object.keys(testing).sort()).toEqual(['createChangeFeed', 'createEngine', 'createTransport', 'resolveLimits'])
     for (const name of Object.keys(testing)) expect(Object.keys(server)).not.toContain(name)
   })
 })
