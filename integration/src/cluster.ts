@@ -291,7 +291,10 @@ export class Cluster {
   async sample(): Promise<void> {
     const at = this.vt.now()
     for (const c of this.clients) if (!c.closed) this.monitor.observeClient(c.name, await this.clientState(c), at)
-    this.monitor.observeServer(await readServerState((q, p) => this.database.raw(q, p), 'items'), at)
+    const server = await readServerState((q, p) => this.database.raw(q, p), 'items')
+    // The server's sample is dated when its read is done: what it holds was committed by then (the
+    // monitor dates tombstones by it against a purge's cutoff).
+    this.monitor.observeServer(server, this.vt.now())
   }
 
   /**

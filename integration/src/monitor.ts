@@ -34,6 +34,12 @@ export class Monitor {
   /** Tombstones may vanish from the server (purged after retention). */
   allowPurge = false
   private readonly serverDeleted = new Set<string>()
+  /** Per uid the server holds as a tombstone: that version and the first sample that saw it. */
+  private readonly tombstoneSince = new Map<string, { version: string; at: number }>()
+  /** Purges since the last judged server sample: their cutoff and the wire position when each was done. */
+  private purges: Array<{ cutoff: number; from: number }> = []
+  /** The wire position at the last judged server sample. */
+  private serverSampledAt = 0
   /** While the server's database is being restored (T20) its state is not judged. */
   private restoring = false
 
@@ -65,6 +71,36 @@ export class Monitor {
     this.restored = true
     this.server.clear()
     this.serverDeleted.clear()
+    this.tombstoneSince.clear()
+  }
+
+  /**
+   * Retention purged tombstones committed up to `cutoff` (server time; give the earliest the purge may
+   * have used). Call when the purge is done.
+   */
+  purged(cutoff: number): void {
+    this.purges.push({ cutoff, from: this.events.length })
+  }
+
+  /**
+   * Whether the server's older `version` of `uid`, below the tombstone the last sample saw, is a create
+   * taken after that tombstone was purged. A push of a uid the server no longer knows that does not carry
+   * the `acknowledged` flag is an offline create (SPEC.md R10, R1): the server takes it with its own
+   * stamps, whatever came before — e.g. the creator's push, taken once, whose answer was lost, sent again
+   * after another client deleted the record and retention purged the tombstone (T20-S-purged 1114176268:
+   * the server went tombstone → nothing → the create's version between two samples, so the purge was never
+   * seen). Only exactly that is let through: the sampled tombstone was first seen by a sample no later
+   * than a purge's cutoff since (so it was committed before it and purged), the server answered `applied`
+   * at exactly `version` after that purge, and took no newer write of the uid since the last sample.
+   */
+  private recreatedAfterPurge(uid: string, version: string): boolean {
+    const tombstone = this.tombstoneSince.get(uid)
+    if (!this.allowPurge || tombstone === undefined || !this.serverDeleted.has(uid)) return false
+    const purge = this.purges.find((p) => tombstone.at <= p.cutoff)
+    if (purge === undefined) return false
+    const applied = (e: WireEvent): e is Extract<WireEvent, { type: 'outcome' }> => e.type === 'outcome' && e.uid === uid && e.status === 'applied'
+    if (this.events.slice(this.serverSampledAt).some((e) => applied(e) && e.record.version > version)) return false
+    return this.events.slice(purge.from).some((e) => applied(e) && e.record.version === version)
   }
 
   private flag(v: Violation): void {
@@ -123,6 +159,7 @@ export class Monitor {
         continue
       }
       if (m === undefined) this.flag({ invariant: 'I7', client: 'server', uid, message: `server: ${uid} vanished (was ${before}) (t=${at})` })
+      else if (m.version < before && this.recreatedAfterPurge(uid, m.version)) this.server.set(uid, m.version)
       else if (m.version < before) this.flag({ invariant: 'I7', client: 'server', uid, message: `server: ${uid} went back from ${before} to ${m.version} (t=${at})` })
     }
     for (const [uid, m] of state.meta) {
@@ -130,6 +167,11 @@ export class Monitor {
       if (before === undefined || m.version > before) this.server.set(uid, m.version)
       if (m.deleted) this.serverDeleted.add(uid)
       else this.serverDeleted.delete(uid)
+      const tombstone = this.tombstoneSince.get(uid)
+      if (!m.deleted) this.tombstoneSince.delete(uid)
+      else if (tombstone === undefined || tombstone.version !== m.version) this.tombstoneSince.set(uid, { version: m.version, at })
     }
+    this.purges = []
+    this.serverSampledAt = this.events.length
   }
 }

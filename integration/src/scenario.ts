@@ -261,7 +261,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         track(
           'purges',
           every(60_000 / perMinute, rng.fork(), async () => {
+            const cutoff = vt.now() - olderThanMs
             await cluster.server.engine.purge({ olderThanMs })
+            cluster.monitor.purged(cutoff)
           }),
         ),
       )
@@ -274,7 +276,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         track('restore', (async () => {
           await sleep(r.between(Math.round(options.durationMs * 0.15), Math.round(options.durationMs * 0.45)))
           if (stopped) return
-          if (purgeBeforeBackupMs !== undefined) await vt.await(cluster.server.engine.purge({ olderThanMs: purgeBeforeBackupMs }))
+          if (purgeBeforeBackupMs !== undefined) {
+            const cutoff = vt.now() - purgeBeforeBackupMs
+            await vt.await(cluster.server.engine.purge({ olderThanMs: purgeBeforeBackupMs }))
+            cluster.monitor.purged(cutoff)
+          }
           const backup = await vt.await(takeBackup(cluster.database))
           await sleep(r.between(Math.round(options.durationMs * 0.2), Math.round(options.durationMs * 0.4)))
           await cluster.sample()

@@ -19,7 +19,7 @@ describe('T20 (SQLite): restore from an older backup mid-history', () => {
 
   it('with tombstones really purged before the backup: exactly those stay gone (R12, I11, I3)', async () => {
     await runScenarioCampaign(
-      { row: 'T20-S-purged', ciCount: 6, regressionSeeds: [799322702] },
+      { row: 'T20-S-purged', ciCount: 6, regressionSeeds: [799322702, 1114176268] },
       { ...RESTORE_AFTER_PURGE_SCENARIO, openDatabase: async () => openSqlite() },
     )
   }, scaledTimeout(600_000))
