@@ -1,4 +1,4 @@
-// The client's replica rules, one case per rule id (SPEC.md §6: A1–A4, P1–P9, E6, re-stamping).
+// The client's replica rules, one case per rule id (SPEC.md §6: A1–A4, P1–P10, E6, re-stamping).
 import { describe, expect, it } from 'vitest'
 import { assertMetaOrder, versionOf, type RecordState } from './metadata.js'
 import {
@@ -145,6 +145,17 @@ describe('decidePushOutcome (P1–P8)', () => {
     expect(decidePushOutcome(input({ outcome: rejected('PARENT_DELETED'), local: local(s(5), { acknowledged: false }) }))).not.toHaveProperty('reconcile')
     // Written again while in flight: the newer write stays, dirty (trap 5), and is judged when pushed.
     expect(decidePushOutcome(input({ outcome: rejected('PARENT_DELETED'), local: local(s(6), { dirty: true }) }))).toMatchObject({ local: { kind: 'none' }, report: { kind: 'rejected' } })
+  })
+
+  it('P10 (B29): applied and unchanged, but an eviction at a newer version was kept against the dirty copy (E1) → removed, as E2', () => {
+    // The eviction (the server moved the record out at s(7)) came while the push of s(5) was in flight.
+    const d = decidePushOutcome(input({ removedAt: s(7) }))
+    expect(d).toEqual({ rule: 'P10 applied, evicted since: removed', local: { kind: 'remove' }, report: { kind: 'pushed' }, changedInFlight: false })
+    // An eviction at or below the version pushed says nothing newer (E3/E4 for a clean copy): P1.
+    expect(decidePushOutcome(input({ removedAt: s(5) })).rule).toBe('P1 applied and unchanged: clean')
+    expect(decidePushOutcome(input({ removedAt: s(4) })).rule).toBe('P1 applied and unchanged: clean')
+    // Written again since: the newer write stays dirty and is judged when pushed (trap 5).
+    expect(decidePushOutcome(input({ removedAt: s(7), local: local(s(6), { dirty: true }) }))).toMatchObject({ rule: 'P2 applied but written since: acknowledged, still dirty', local: { kind: 'put' } })
   })
 
   it('classifies every status and the codes it singles out', () => {

@@ -182,6 +182,7 @@ export type PushRule =
   | 'P7 rejected: kept, marked'
   | 'P8 schema outdated: kept dirty'
   | 'P9 parent deleted: dropped, reconciled'
+  | 'P10 applied, evicted since: removed'
 
 /** The decision for one push outcome. */
 export interface PushDecision<T extends ReplicaRecord> {
@@ -205,7 +206,11 @@ export interface PushOutcomeInput<T extends ReplicaRecord> {
   winner: RecordState | null
   /** The client corrected its clock from this page's `CLOCK_AHEAD` refusal. */
   clockCorrected: boolean
-  /** E6: the version this client removed the record at during the running syncs, if it did. */
+  /**
+   * E6: the version this client removed the record at during the running syncs, if it did — or the
+   * version of an eviction E1 kept it against because it was dirty (P10: the push's answer may come
+   * after the eviction, read later, was applied).
+   */
   removedAt?: Stamp | undefined
   /** A fresh stamp of the corrected clock (P6). */
   next: () => Stamp
@@ -217,7 +222,7 @@ const none = { kind: 'none' } as const
 
 /** Every outcome kind, decided: a new kind does not compile until it has a row here. */
 const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
-  applied: ({ local, winner }, unchanged) => {
+  applied: ({ local, winner, removedAt }, unchanged) => {
     // Gone meanwhile (removed by a page of another scope): nothing to mark, the push still counts.
     if (local === undefined) return { rule: 'P2 applied but written since: acknowledged, still dirty', local: none, report: { kind: 'pushed' } }
     // A field-merge table's merged state (it may hold columns this client never saw): joined column by
@@ -225,10 +230,14 @@ const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
     if (winner !== null && winner.fields !== undefined) {
       const joined = decideIncoming(local, winner)
       const record = joined.write ?? local
+      if (!record.dirty && evictedSince(record, removedAt)) return { rule: 'P10 applied, evicted since: removed', local: { kind: 'remove' }, report: { kind: 'pushed' } }
       const rule = record.dirty ? 'P2 applied but written since: acknowledged, still dirty' : 'P1 applied and unchanged: clean'
       return { rule, local: { kind: 'put', record: { ...record, acknowledged: true } }, report: { kind: 'pushed' } }
     }
     if (!unchanged) return { rule: 'P2 applied but written since: acknowledged, still dirty', local: { kind: 'put', record: { ...local, acknowledged: true } }, report: { kind: 'pushed' } }
+    // The server left a scope at a newer version while this copy was dirty (E1 kept it): now clean, it is
+    // older than that eviction, so E2 removes it (B29: its answer, read before the eviction, came after).
+    if (evictedSince(local, removedAt)) return { rule: 'P10 applied, evicted since: removed', local: { kind: 'remove' }, report: { kind: 'pushed' } }
     const { rejected: _cleared, changed: _pushed, ...rest } = local
     return { rule: 'P1 applied and unchanged: clean', local: { kind: 'put', record: { ...rest, dirty: false, acknowledged: true } }, report: { kind: 'pushed' } }
   },
@@ -288,12 +297,19 @@ const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
  * - P8 `SCHEMA_OUTDATED` (SV3): nothing changes locally, the record stays dirty until the client upgrades.
  * - P9 `PARENT_DELETED` (PD5): reported; an unchanged copy is removed, and when the server knew the record
  *   its table's scopes reconcile in full (`reconcile`) to bring back the server's state of it.
+ * - P10 `applied`, unchanged, but an eviction at a newer version was kept against the dirty copy (E1):
+ *   removed, as E2 would remove the clean copy (B29).
  */
 export function decidePushOutcome<T extends ReplicaRecord>(input: PushOutcomeInput<T>): PushDecision<T> {
   const { local, sent } = input
   const unchanged = local !== undefined && isSameVersion(local, sent)
   const decided = PUSH_RULES[classifyPushOutcome(input.outcome, input.clockCorrected)](input, unchanged)
   return { ...decided, changedInFlight: local?.dirty === true && !unchanged }
+}
+
+/** Whether an eviction (or removal) remembered at `removedAt` is newer than `record`'s version (E2 would remove it). */
+function evictedSince(record: Pick<RecordMeta, 'updated_at' | 'deleted_at'>, removedAt: Stamp | undefined): boolean {
+  return removedAt !== undefined && compareStamps(versionOf(record), removedAt) < 0
 }
 
 function unreachable(value: never): never {

@@ -69,7 +69,7 @@ export async function loadBatch(tx: StoreTransaction, table: string, uids: Itera
  * A page or event that read the server earlier must not bring back an older state (SPEC.md E6).
  */
 export interface RemovalMemory {
-  /** The version the record was removed at during the running syncs, if it was. */
+  /** The version the record was removed at during the running syncs (or kept dirty against, E1), if it was. */
   removedAt(table: string, uid: string): Stamp | undefined
   /** Remembers a removal: at the eviction's version, or the removed copy's own for a purge (`null`). */
   remember(table: string, uid: string, evictedAt: Stamp | null, removed: StoredRecord): void
@@ -130,7 +130,8 @@ export async function removeErased(tx: RecordAccess, table: string, uid: string,
  * Removes a record the server says left a scope (`evictedAt`, the version it found outside the scope) or
  * no longer exists (`null`: purged), as core's `decideEviction` rules (E1–E4); for E4 the record stays if
  * another scope this client keeps (`otherScopes`, computed on first use) matches its row. A removal is
- * remembered for E6. Returns whether the record was removed.
+ * remembered for E6, and so is an eviction E1 kept against a dirty copy (P10). Returns whether the record
+ * was removed.
  */
 export async function removeUnlessHeld(
   tx: RecordAccess,
@@ -146,7 +147,12 @@ export async function removeUnlessHeld(
   // A field-merge copy's digest: its version alone does not name its state (E4).
   const digest = local.fields !== undefined && local.deleted_at === null ? fieldDigest(local.fields) : undefined
   const decision = decideEviction({ version: versionOf(local), deleted: local.deleted_at !== null, dirty: local.dirty, acknowledged: local.acknowledged, ...(digest === undefined ? {} : { digest }) }, evictedAt, evictedDigest)
-  if (decision === 'keep') return false
+  if (decision === 'keep') {
+    // E1 kept a dirty copy: its push may have been applied before the eviction's version was written,
+    // and its answer come after this page; remembered, so that answer removes the copy (P10, B29).
+    if (local.dirty && evictedAt !== null) removals.remember(table, uid, evictedAt, local)
+    return false
+  }
   if (decision === 'other-scopes') {
     const row = local.row
     if (row !== null && local.deleted_at === null && (await otherScopes()).some((scope) => matches(row, scope))) return false
