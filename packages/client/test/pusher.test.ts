@@ -25,6 +25,10 @@ interface Scripted {
   full: unknown[][]
   /** While set, \`lw:sync\` requests wait for it. */
   gate: Promise<void> | null
+  /** While set, \`lw:push\` answers wait for it (the push is applied, its answer late). */
+  pushGate: Promise<void> | null
+  /** The evictions (\`[uid, version]\` of items) an incremental pull answers. */
+  evict: [string, string][]
   connect(): void
 }
 
@@ -37,6 +41,8 @@ function scripted(): Scripted {
     answer: () => null,
     full: [],
     gate: null,
+    pushGate: null,
+    evict: [],
     transport: {
       open(h) {
         handlers = h
@@ -50,6 +56,7 @@ function scripted(): Scripted {
         if (event === 'lw:push') {
           const request = structuredClone(payload as PushRequest)
           s.pushes.push(request)
+          if (s.pushGate !== null) await s.pushGate
           const reply: Reply<PushAnswer> = {
             ok: true,
             data: {
@@ -66,7 +73,8 @@ function scripted(): Scripted {
           s.syncs.push(request)
           if (s.gate !== null) await s.gate
           const full = request.full !== undefined && request.table === 'items'
-          return page(request, { checkpoint: 'lw1.1.00000000000000', columns: full ? ['title'] : [], rows: full ? s.full : [] }) as never
+          const evict = request.full === undefined && request.table === 'items' ? s.evict : []
+          return page(request, { checkpoint: 'lw1.1.00000000000000', columns: full ? ['title'] : [], rows: full ? s.full : [], evict }) as never
         }
         return { ok: true, data: null } as never
       },
@@ -217,6 +225,33 @@ describe('the pusher', () => {
     open()
     await syncing
     await eventually(async () => expect(await items.record(uid)).toMatchObject({ row: { title: 'server' }, dirty: false }), 2_000)
+  })
+
+  it('B29: a push applied before another client moved the record out, answered after the scope`s pull evicted it (E1 kept the dirty copy), removes the copy (P10)', async () => {
+    const { client, server } = await online()
+    client.table('items').subscribe({}, () => undefined)
+    const items = client.table<{ title: string }>('items')
+    const uid = await items.create({ title: 'mine' })
+    await eventually(async () => expect(await items.record(uid)).toMatchObject({ dirty: false, acknowledged: true }))
+    // The edit's push is applied by the server, its answer late; meanwhile another client's newer write
+    // takes the record out of the scope, and the scope's pull says so while the copy is still dirty.
+    let open!: () => void
+    server.pushGate = new Promise((resolve) => (open = resolve))
+    const pushesBefore = server.pushes.length
+    await items.update(uid, { title: 'edited' })
+    await eventually(() => expect(server.pushes.length).toBeGreaterThan(pushesBefore))
+    const edited = (await items.record(uid))!.updated_at
+    server.evict = [[uid, stamp(parseInt(edited.slice(0, 12), 16) + 1)]]
+    const scope = async () => (await client.store.transaction('readonly', (tx) => tx.listScopes('items')))[0]
+    const syncedBefore = (await scope())?.syncedAt
+    const syncing = client.sync()
+    await eventually(async () => expect((await scope())?.syncedAt).not.toBe(syncedBefore))
+    expect(await items.record(uid)).toMatchObject({ dirty: true, row: { title: 'edited' } })
+    server.pushGate = null
+    open()
+    await syncing
+    await eventually(async () => expect(await client.pendingCount()).toBe(0))
+    expect(await items.record(uid)).toBeNull()
   })
 
   it('a unit whose culprit is SCHEMA_OUTDATED stays dirty whole, the others not marked refused', async () => {
