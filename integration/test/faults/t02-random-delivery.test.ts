@@ -22,9 +22,11 @@ import { runScenario } from '../../src/scenario.js'
  * the page of an overlapping scope stored a record while a full reconciliation's first page was awaited;
  * the reconciliation never saw it, the server had deleted it, and it stayed once that scope was released);
  * 211053825 (B14: a push lost with one scope's request, of a record another scope acquired meanwhile
- * matched, was retried by neither: dirty for good, I9).
+ * matched, was retried by neither: dirty for good, I9); 533279129 (B29: a push applied before another
+ * client moved the record out of the scope was answered after the scope's pull had evicted it, the copy
+ * still dirty (E1 kept it); the answer cleaned it and it stayed in the scope: I1).
  */
-const REGRESSIONS: number[] = [1012675189, 1210251228, 1123421285, 1086858623, 641462144, 1102780698, 698883329, 1084121842, 211053825]
+const REGRESSIONS: number[] = [1012675189, 1210251228, 1123421285, 1086858623, 641462144, 1102780698, 698883329, 1084121842, 211053825, 533279129]
 
 it('T02: 5 clients under drop, duplicate, delay, reorder and disconnect converge (I1, I2, I3, I4, I7, I9)', async () => {
   await runCampaign({ row: 'T02', ciCount: 50, regressionSeeds: REGRESSIONS }, (seed) =>

@@ -1,6 +1,6 @@
 /**
  * The rules of a client's replica (SPEC.md §6, "The client's replica"): what a server state does to the
- * record a client holds (A1–A4, with E6), what the outcome of a push does to it (P1–P7), and how a record
+ * record a client holds (A1–A4, with E6), what the outcome of a push does to it (P1–P10), and how a record
  * refused for clock drift is re-stamped. Pure: the client reads and writes its store and calls these.
  */
 import { LastwordError, fromWireError, type WireError } from './errors.js'
@@ -132,7 +132,7 @@ export function restampRecord<T extends RecordMeta>(record: T, next: () => Stamp
   return { ...record, created_at: atMost(record.created_at), updated_at: stamp }
 }
 
-// ---- P1–P7: a push outcome against the local record ----------------------------------------------
+// ---- P1–P10: a push outcome against the local record ----------------------------------------------
 
 /** The kinds of push outcome a client tells apart: a new status or error code to single out must be added here and decided below. */
 export type PushOutcomeKind = 'applied' | 'superseded' | 'purged' | 'clock-ahead' | 'outdated' | 'parent-deleted' | 'rejected'
@@ -282,7 +282,7 @@ const PUSH_RULES: { readonly [K in PushOutcomeKind]: Decide } = {
 }
 
 /**
- * Decides what one push outcome does to the local record (SPEC.md P1–P7). "Unchanged" means the local
+ * Decides what one push outcome does to the local record (SPEC.md P1–P10). "Unchanged" means the local
  * record is still at the version pushed; a record written again while the push was in flight keeps its
  * newer write, dirty (trap 5), whatever the outcome — only a readable winner newer still replaces it.
  *
