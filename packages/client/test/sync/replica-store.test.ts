@@ -55,6 +55,9 @@ describe('replica store', () => {
     expect(await get(h, 'newer')).toBeDefined()
     expect(await get(h, 'shared')).toBeDefined()
     expect(await get(h, 'alone')).toBeUndefined()
-    expect(h.ctx.removals.removedAt('todos', 'dirty')).toBeUndefined()
+    // The eviction E1 kept against the dirty copy is remembered: its push's answer, if applied and older,
+    // removes the copy (P10, B29); a clean copy kept as newer (E3) leaves nothing to remember.
+    expect(h.ctx.removals.removedAt('todos', 'dirty')).toBe(v5)
+    expect(h.ctx.removals.removedAt('todos', 'newer')).toBeUndefined()
   })
 })
