@@ -17,15 +17,12 @@ import Database from 'better-sqlite3'
 import { eq } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import pg from 'pg'
 import { createClient } from 'redis'
-import type { RealtimeEvent } from '@lastword/core'
-import { createSocketTransport, createSyncClient, type SyncClient } from '@lastword/client'
+import type { SyncClient } from '@lastword/client'
 import { createSyncServer, preparePostgresAdapter, type ClusterOptions, type SyncServer } from '@lastword/server'
 import { PG_URL, tempDir } from '../../src/databases.js'
-import { spyTransport } from '../fixture.js'
-import { POLL_MS, manualTimers, pgTodos, sqliteTodos, type ManualTimers, type WatchedClient } from './site.js'
+import { POLL_MS, manualTimers, pgTodos, sqliteTodos, watchedClient, type ManualTimers, type WatchedClient } from './site.js'
 
 /** How long a node's feed waits for a rev's publication before it reads the change log (`cluster.repairIntervalMs`). */
 export const GRACE_MS = 200
@@ -189,28 +186,9 @@ export async function openNodes(dialect: 'sqlite' | 'postgres', count: number, a
     raw,
     rev,
     client(i, name) {
-      const events: RealtimeEvent[] = []
-      const spy = spyTransport(createSocketTransport({ url: (nodes[i] as SiteNode).url, reconnectionDelay: 20, reconnectionDelayMax: 200 }))
-      const client = createSyncClient({
-        name,
-        transport: {
-          ...spy,
-          open: (handlers) =>
-            spy.open({
-              ...handlers,
-              onChanges(event) {
-                events.push(event as RealtimeEvent)
-                handlers.onChanges(event)
-              },
-            }),
-        },
-        indexedDB: new IDBFactory(),
-        IDBKeyRange,
-        retry: { baseMs: 20, maxMs: 200 },
-        tabs: false,
-      })
-      clients.push(client)
-      return { client, spy, events }
+      const watched = watchedClient((nodes[i] as SiteNode).url, name, false)
+      clients.push(watched.client)
+      return watched
     },
     async close() {
       await Promise.all(clients.splice(0).map((c) => c.close()))

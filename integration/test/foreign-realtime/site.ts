@@ -157,28 +157,9 @@ export async function openForeignSite(dialect: 'sqlite' | 'postgres'): Promise<F
     drizzle,
     second,
     client(name) {
-      const events: RealtimeEvent[] = []
-      const spy = spyTransport(createSocketTransport({ url, reconnectionDelay: 20, reconnectionDelayMax: 200 }))
-      const client = createSyncClient({
-        name,
-        transport: {
-          ...spy,
-          open: (handlers) =>
-            spy.open({
-              ...handlers,
-              onChanges(event) {
-                events.push(event as RealtimeEvent)
-                handlers.onChanges(event)
-              },
-            }),
-        },
-        indexedDB: new IDBFactory(),
-        IDBKeyRange,
-        retry: { baseMs: 20, maxMs: 200 },
-        tabs: { leaseMs: 400, heartbeatMs: 50 },
-      })
-      clients.push(client)
-      return { client, spy, events }
+      const watched = watchedClient(url, name, { leaseMs: 400, heartbeatMs: 50 })
+      clients.push(watched.client)
+      return watched
     },
     async close() {
       await Promise.all(clients.splice(0).map((c) => c.close()))
@@ -188,4 +169,32 @@ export async function openForeignSite(dialect: 'sqlite' | 'postgres'): Promise<F
       await release()
     },
   }
+}
+
+/**
+ * A real client on a fake IndexedDB over socket.io to `url`, its requests spied on and its realtime events
+ * kept in arrival order (`events`).
+ */
+export function watchedClient(url: string, name: string, tabs: false | { leaseMs: number; heartbeatMs: number }): WatchedClient {
+  const events: RealtimeEvent[] = []
+  const spy = spyTransport(createSocketTransport({ url, reconnectionDelay: 20, reconnectionDelayMax: 200 }))
+  const client = createSyncClient({
+    name,
+    transport: {
+      ...spy,
+      open: (handlers) =>
+        spy.open({
+          ...handlers,
+          onChanges(event) {
+            events.push(event as RealtimeEvent)
+            handlers.onChanges(event)
+          },
+        }),
+    },
+    indexedDB: new IDBFactory(),
+    IDBKeyRange,
+    retry: { baseMs: 20, maxMs: 200 },
+    tabs,
+  })
+  return { client, spy, events }
 }
